@@ -1,0 +1,187 @@
+//! Server functions: thin. Each authorises the visitor by token, calls one service, and maps the
+//! result to what the page shows.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::ApiError,
+    view::{PreferenceView, UnsubscribeView},
+};
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::net::IpAddr;
+
+    use http::{HeaderMap, StatusCode, request::Parts};
+    use leptos::prelude::*;
+
+    use crate::{
+        domain::{Actor, Lang, Origin, Provenance, Source},
+        error::ApiError,
+        services::{Refusal, Services, Visitor, now},
+    };
+
+    /// The client's address, as the server's middleware determined it (peer or trusted proxy).
+    #[derive(Debug, Clone, Copy)]
+    pub struct ClientIp(pub IpAddr);
+
+    pub fn services() -> Result<Services, ApiError> {
+        use_context::<Services>().ok_or_else(|| ApiError::new(Lang::En, "unavailable"))
+    }
+
+    fn parts() -> Option<Parts> {
+        use_context::<Parts>()
+    }
+
+    fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+        headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The language for messages when the visitor is not known yet.
+    pub fn request_lang(explicit: Option<&str>) -> Lang {
+        let parts = parts();
+        let accept = parts
+            .as_ref()
+            .and_then(|p| header(&p.headers, "accept-language"));
+        Services::page_lang(explicit, None, accept)
+    }
+
+    /// Sets the response status for a refusal and turns it into the error the client receives.
+    pub fn refuse(lang: Lang, refusal: Refusal) -> ApiError {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(
+                StatusCode::from_u16(ApiError::status(refusal.code))
+                    .unwrap_or(StatusCode::BAD_REQUEST),
+            );
+        }
+        ApiError::new(lang, refusal.code)
+    }
+
+    /// Verifies the token; the language of any message follows the subject once known.
+    pub async fn visitor(
+        services: &Services,
+        token: &str,
+        lang: Option<&str>,
+    ) -> Result<(Visitor, Lang), ApiError> {
+        let fallback = request_lang(lang);
+        let visitor = services
+            .visitor(token)
+            .await
+            .map_err(|r| refuse(fallback, r))?;
+        let parts = parts();
+        let accept = parts
+            .as_ref()
+            .and_then(|p| header(&p.headers, "accept-language"));
+        let lang = Services::page_lang(lang, Some(&visitor.subject), accept);
+        Ok((visitor, lang))
+    }
+
+    /// Provenance of a change the subject makes in the preference center.
+    pub fn provenance(services: &Services, idempotency_key: Option<String>) -> Provenance {
+        let parts = parts();
+        let ip = parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<ClientIp>())
+            .map(|c| c.0);
+        let ua = parts
+            .as_ref()
+            .and_then(|p| header(&p.headers, "user-agent"));
+        Provenance {
+            occurred_at: now(),
+            source: Source::PreferenceCenter,
+            actor: Actor::Subject,
+            notice_version: Some(services.settings.notice_version.clone()),
+            origin: Origin::new(ip, ua),
+            idempotency_key: idempotency_key.filter(|k| !k.is_empty()),
+            reason: None,
+            campaign: None,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::{ClientIp, request_lang};
+
+/// The preference center of the token's subject.
+#[server(endpoint = "preferences")]
+pub async fn load_preferences(
+    token: String,
+    lang: Option<String>,
+) -> Result<PreferenceView, ApiError> {
+    let services = ssr::services()?;
+    let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
+    services
+        .preference_view(&visitor, &token, lang)
+        .await
+        .map_err(|r| ssr::refuse(lang, r))
+}
+
+/// Sets one consent (`state` is `granted` or `withdrawn`) and returns the updated page.
+#[server(endpoint = "set_consent")]
+pub async fn set_consent(
+    token: String,
+    purpose: String,
+    channel: String,
+    state: String,
+    lang: Option<String>,
+    idempotency_key: Option<String>,
+) -> Result<PreferenceView, ApiError> {
+    let services = ssr::services()?;
+    let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
+    let provenance = ssr::provenance(&services, idempotency_key);
+    let applied = services
+        .set_consent(&visitor, &purpose, &channel, &state, provenance)
+        .await
+        .map_err(|r| ssr::refuse(lang, r))?;
+    tracing::info!(subject = %visitor.subject.id, %purpose, %channel, %state,
+        outcome = crate::services::outcome_word(&applied), "consent set");
+    services
+        .preference_view(&visitor, &token, lang)
+        .await
+        .map_err(|r| ssr::refuse(lang, r))
+}
+
+/// Withdraws every marketing purpose on every channel and returns the updated page.
+#[server(endpoint = "stop_all_marketing")]
+pub async fn stop_all_marketing(
+    token: String,
+    lang: Option<String>,
+    idempotency_key: Option<String>,
+) -> Result<PreferenceView, ApiError> {
+    let services = ssr::services()?;
+    let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
+    let provenance = ssr::provenance(&services, idempotency_key);
+    let applied = services
+        .stop_all_marketing(&visitor, provenance)
+        .await
+        .map_err(|r| ssr::refuse(lang, r))?;
+    tracing::info!(subject = %visitor.subject.id, changes = applied.len(), "all marketing stopped");
+    services
+        .preference_view(&visitor, &token, lang)
+        .await
+        .map_err(|r| ssr::refuse(lang, r))
+}
+
+/// What an unsubscribe link would do; changes nothing (mail scanners open links with GET).
+#[server(endpoint = "unsubscribe_preview")]
+pub async fn unsubscribe_preview(
+    token: String,
+    lang: Option<String>,
+) -> Result<UnsubscribeView, ApiError> {
+    let services = ssr::services()?;
+    let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
+    let targets = services
+        .unsubscribe_targets(&visitor.scope)
+        .await
+        .map_err(|r| ssr::refuse(lang, r))?;
+    let already = services
+        .already_unsubscribed(&visitor)
+        .await
+        .map_err(|r| ssr::refuse(lang, r))?;
+    Ok(UnsubscribeView {
+        lang,
+        token,
+        items: targets.iter().map(|t| t.describe(lang)).collect(),
+        already,
+    })
+}

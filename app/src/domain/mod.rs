@@ -1,0 +1,37 @@
+//! The pure domain: what a subject, a purpose, a channel, a consent and an event are, and the rules
+//! that decide what a change does. No I/O, no clock, no randomness: callers pass those in.
+
+mod channel;
+mod consent;
+#[cfg(feature = "ssr")]
+mod event;
+mod lang;
+mod purpose;
+#[cfg(feature = "ssr")]
+mod subject;
+
+pub use channel::Channel;
+pub use consent::{ConsentState, Mode, effective};
+#[cfg(feature = "ssr")]
+pub use event::{
+    Actor, Change, ConsentEvent, Decision, Origin, Outcome, Provenance, Source,
+    check_idempotency_key, decide, fold, to_micros, truncate_ip,
+};
+pub use lang::Lang;
+pub use purpose::{Purpose, PurposeKey};
+#[cfg(feature = "ssr")]
+pub use subject::{Email, ExternalId, NewSubject, Phone, Subject, SubjectId};
+
+/// A value that failed validation, with a stable code (used for messages in each language).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub problem: &'static str,
+}
+
+impl Invalid {
+    pub const fn new(field: &'static str, problem: &'static str) -> Self {
+        Self { field, problem }
+    }
+}

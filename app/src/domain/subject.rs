@@ -1,0 +1,154 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+use super::{Invalid, Lang};
+
+/// Doui's own id for a subject (UUIDv7: time-ordered, never reused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SubjectId(pub Uuid);
+
+impl fmt::Display for SubjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The id the sender's own systems use for the subject (a customer number, a CRM id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        let s = s.trim();
+        if s.is_empty() || s.len() > 200 || s.chars().any(char::is_control) {
+            return Err(Invalid::new("external_id", "malformed_external_id"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address in the form mail systems accept (RFC 5321 lengths, one `@`, a dotted domain).
+/// The domain is lower-cased; the local part is kept as given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        let bad = || Invalid::new("email", "malformed_email");
+        let s = s.trim();
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
+        let domain_ok = domain.contains('.')
+            && domain.len() <= 253
+            && domain.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err(bad());
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number in E.164 form (`+` then 8 to 15 digits). Spaces, dashes and brackets are dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        let cleaned: String = s
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+            .collect();
+        let digits = cleaned.strip_prefix('+').unwrap_or("");
+        if (8..=15).contains(&digits.len())
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && !digits.starts_with('0')
+        {
+            Ok(Self(cleaned))
+        } else {
+            Err(Invalid::new("phone", "malformed_phone"))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The person whose consents these are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub id: SubjectId,
+    pub external_id: ExternalId,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub lang: Lang,
+}
+
+/// A subject about to be created (the store gives it its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSubject {
+    pub external_id: ExternalId,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub lang: Lang,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_validated_and_domain_lowercased() {
+        assert_eq!(
+            Email::parse(" Hanako@Example.JP ").unwrap().as_str(),
+            "Hanako@example.jp"
+        );
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@example.com",
+            "a b@example.com",
+            "a@-x.com",
+            "a@x..com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
+        assert!(Email::parse("山田@例え.jp").is_ok());
+    }
+
+    #[test]
+    fn phones_are_e164() {
+        assert_eq!(
+            Phone::parse("+81 90-1234-5678").unwrap().as_str(),
+            "+819012345678"
+        );
+        for bad in ["09012345678", "+0123456789", "+12", "+81abc45678"] {
+            assert!(Phone::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn external_ids_are_trimmed_and_bounded() {
+        assert_eq!(ExternalId::parse(" c-1 ").unwrap().as_str(), "c-1");
+        assert!(ExternalId::parse("  ").is_err());
+        assert!(ExternalId::parse(&"x".repeat(201)).is_err());
+        assert!(ExternalId::parse("a\nb").is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! The one error type server functions return: a stable code and a message in the user's language.
+
+use serde::{Deserialize, Serialize};
+use server_fn_error::*;
+
+use crate::{domain::Lang, i18n::error_message};
+
+mod server_fn_error {
+    pub use leptos::server_fn::{
+        codec::JsonEncoding,
+        error::{FromServerFnError, ServerFnErrorErr},
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(lang: Lang, code: &str) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: error_message(lang, code).to_owned(),
+        }
+    }
+
+    /// The HTTP status a code is answered with.
+    pub fn status(code: &str) -> u16 {
+        match code {
+            "unauthorized" => 401,
+            "invalid_token" | "expired_token" | "unknown_subject" | "cross_site"
+            | "forbidden_scope" => 403,
+            "not_found" | "unknown_subject_key" => 404,
+            "idempotency_key_reused" => 409,
+            "payload_too_large" => 413,
+            "channel_not_applicable" => 422,
+            "unavailable" => 503,
+            "internal" => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let code = match value {
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => "bad_request",
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => "unavailable",
+            _ => "internal",
+        };
+        // The language is not known here; the server's handler re-localises by code.
+        ApiError::new(Lang::En, code)
+    }
+}

@@ -1,0 +1,30 @@
+//! Doui's application crate: the pure domain, the rules (`services`, server side), the server
+//! functions and the Leptos components. The server crate adds storage, HTTP and the CLI.
+//!
+//! Layers, innermost first: `domain` (pure) → `store` (trait) → `services` (the rules) →
+//! `api` (server functions) → `pages` and `islands` (components).
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod api_key;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod islands;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod services;
+#[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
+pub mod token;
+pub mod view;
+
+pub use pages::{App, shell};
+
+/// Entry point of the browser bundle: hydrates the islands (the interactive parts) only.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    leptos::mount::hydrate_islands();
+}

@@ -1,0 +1,246 @@
+//! Pages rendered on the server. Only `islands` run in the browser.
+
+use leptos::prelude::*;
+use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    ParamSegment, SsrMode, StaticSegment,
+    components::{Route, Router, Routes},
+    hooks::{use_params_map, use_query_map},
+};
+
+use crate::{
+    api::{load_preferences, unsubscribe_preview},
+    domain::Lang,
+    i18n::{error_message, texts},
+    islands::PreferenceCenter,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="robots" content="noindex" />
+                <link rel="icon" href="data:," />
+                <HydrationScripts options islands=true />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="doui" href="/pkg/doui.css" />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=StaticSegment("") view=Home />
+                <Route path=(StaticSegment("p"), ParamSegment("token")) view=PreferencePage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("u"), ParamSegment("token")) view=UnsubscribePage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}
+
+/// The request's `Accept-Language` (server side; the browser never renders pages).
+fn accept_language() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().and_then(|p| {
+            p.headers
+                .get("accept-language")?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// `?lang=` if given, else the browser's language.
+fn visitor_lang() -> Lang {
+    let explicit = use_query_map().read_untracked().get("lang");
+    explicit
+        .and_then(|l| l.parse().ok())
+        .or_else(|| {
+            accept_language()
+                .as_deref()
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+fn set_status(_code: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(
+            http::StatusCode::from_u16(_code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
+}
+
+/// The page frame: header with the product name and the language switch, then the content.
+#[component]
+fn Frame(lang: Lang, #[prop(into)] title: String, children: Children) -> impl IntoView {
+    let t = texts(lang);
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    let switch = Lang::ALL
+        .into_iter()
+        .map(|l| {
+            let label = match l {
+                Lang::Ja => "日本語",
+                Lang::En => "English",
+            };
+            let href = format!("{path}?lang={}", l.key());
+            view! {
+                <a href=href hreflang=l.key() lang=l.key() aria-current=(l == lang).then_some("true")>{label}</a>
+            }
+        })
+        .collect_view();
+    view! {
+        <Html {..} lang=lang.key() />
+        <Title text=format!("{title} · {}", t.product) />
+        <header class="top">
+            <a class="brand" href="/">{t.product}<span class="brand-ja">" 同意"</span></a>
+            <nav class="lang-switch" aria-label=t.language>{switch}</nav>
+        </header>
+        <main id="main">{children()}</main>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    view! {
+        <Frame lang title=t.tagline>
+            <section class="card home">
+                <h1>{t.tagline}</h1>
+                <p>{t.home_intro}</p>
+                <p>{t.home_how}</p>
+            </section>
+        </Frame>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    set_status(404);
+    let lang = visitor_lang();
+    let t = texts(lang);
+    view! {
+        <Frame lang title=t.not_found_title>
+            <section class="card">
+                <h1>{t.not_found_title}</h1>
+                <p>{t.not_found_body}</p>
+            </section>
+        </Frame>
+    }
+}
+
+#[component]
+fn PreferencePage() -> impl IntoView {
+    let token = use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let explicit = use_query_map().read_untracked().get("lang");
+    let fallback_lang = visitor_lang();
+    let page = Resource::new_blocking(
+        || (),
+        move |_| load_preferences(token.clone(), explicit.clone()),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(view) => {
+                        let lang = view.lang;
+                        let t = texts(lang);
+                        view! {
+                            <Frame lang title=t.preferences_title>
+                                <PreferenceCenter view />
+                            </Frame>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <ErrorPage lang=fallback_lang code=e.code /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The page an unsubscribe link opens: what it would stop, one button that posts (RFC 8058's
+/// one-click URL itself), and the way to the whole preference center.
+#[component]
+fn UnsubscribePage() -> impl IntoView {
+    let token = use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let explicit = use_query_map().read_untracked().get("lang");
+    let fallback_lang = visitor_lang();
+    let page = Resource::new_blocking(
+        || (),
+        move |_| unsubscribe_preview(token.clone(), explicit.clone()),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(u) => {
+                        let t = texts(u.lang);
+                        let items = u.items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view();
+                        let action = format!("/u/{}", u.token);
+                        let preferences = format!("/p/{}?lang={}", u.token, u.lang.key());
+                        view! {
+                            <Frame lang=u.lang title=t.unsubscribe_title>
+                                <section class="card unsubscribe">
+                                    <h1>{t.unsubscribe_title}</h1>
+                                    <p>{if u.already { t.unsubscribe_already } else { t.unsubscribe_intro }}</p>
+                                    <ul class="targets">{items}</ul>
+                                    <form method="post" action=action>
+                                        <input type="hidden" name="List-Unsubscribe" value="One-Click" />
+                                        <input type="hidden" name="confirm" value="page" />
+                                        <input type="hidden" name="lang" value=u.lang.key() />
+                                        <button type="submit" class="danger">{t.unsubscribe_button}</button>
+                                    </form>
+                                    <p><a href=preferences>{t.manage_preferences}</a></p>
+                                </section>
+                            </Frame>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <ErrorPage lang=fallback_lang code=e.code /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A refused link or request, in the visitor's language (the status is set where it was refused).
+#[component]
+fn ErrorPage(lang: Lang, code: String) -> impl IntoView {
+    let t = texts(lang);
+    view! {
+        <Frame lang title=t.error_title>
+            <section class="card error" role="alert">
+                <h1>{t.error_title}</h1>
+                <p>{error_message(lang, &code).to_owned()}</p>
+            </section>
+        </Frame>
+    }
+}

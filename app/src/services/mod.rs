@@ -1,0 +1,456 @@
+//! The rules with I/O: who a token lets in, what a page shows, what a change may touch. Server
+//! functions and HTTP handlers call these and nothing below them.
+
+use std::{collections::HashMap, sync::Arc};
+
+use time::{OffsetDateTime, format_description::FormatItem, macros::format_description};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        Change, Channel, ConsentState, Email, ExternalId, Lang, NewSubject, Outcome, Phone,
+        Provenance, Purpose, PurposeKey, Subject, SubjectId, check_idempotency_key, effective,
+    },
+    i18n::source_name,
+    store::{Applied, Store, StoreError},
+    token::{Claims, Keyring, Scope, TokenError},
+    view::{Cell, HistoryRow, PreferenceView, PurposeRow},
+};
+
+mod api_keys;
+mod unsubscribe;
+
+pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
+
+/// Settings the rules need (the server reads them from config).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The public base URL links are made with, without a trailing slash.
+    pub public_url: String,
+    /// The version of the privacy notice the preference center shows; pinned on every event.
+    pub notice_version: String,
+    /// How long unsubscribe links in messages stay valid (at least 60 days: CAN-SPAM, CASL).
+    pub link_validity_days: u32,
+    /// The sender display items the law asks every advertising message to carry
+    /// (特定電子メール法 第4条: name, postal address, contact).
+    pub sender: Sender,
+    /// The domain of `mailto:` unsubscribe addresses (`u-<code>@<domain>`), when replies by mail
+    /// are received (its inbound mail is posted to `/inbound/email`).
+    pub reply_domain: Option<String>,
+}
+
+/// Who sends the messages, as shown in every message's footer.
+#[derive(Debug, Clone, Default)]
+pub struct Sender {
+    pub name: String,
+    pub postal_address: String,
+    pub contact: String,
+}
+
+impl Settings {
+    /// Settings for tests and tools: a public URL, notice `1.0`, 90-day links, an example sender.
+    pub fn for_url(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            notice_version: "1.0".into(),
+            link_validity_days: 90,
+            sender: Sender {
+                name: "Example K.K.".into(),
+                postal_address: "1-1 Chiyoda, Chiyoda-ku, Tokyo".into(),
+                contact: "privacy@example.jp".into(),
+            },
+            reply_domain: None,
+        }
+    }
+}
+
+/// Everything server functions and handlers reach: provided as Leptos context and axum state.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub keyring: Arc<Keyring>,
+    pub settings: Arc<Settings>,
+}
+
+/// A rule refused the request; `code` is stable (see `i18n::error_message`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}")]
+pub struct Refusal {
+    pub code: &'static str,
+}
+
+impl Refusal {
+    pub const fn new(code: &'static str) -> Self {
+        Self { code }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::IdempotencyKeyReused => Refusal::new("idempotency_key_reused"),
+            StoreError::Conflict(what) => Refusal::new(if what == "email" {
+                "email_taken"
+            } else {
+                "external_id_taken"
+            }),
+            StoreError::MissingReference(_) => Refusal::new("bad_request"),
+            StoreError::Backend(msg) => {
+                tracing::error!(error = %msg, "store failed");
+                Refusal::new("unavailable")
+            }
+        }
+    }
+}
+
+impl From<crate::domain::Invalid> for Refusal {
+    fn from(e: crate::domain::Invalid) -> Self {
+        Refusal::new(e.problem)
+    }
+}
+
+/// A subject that presented a valid token, and what the token lets them do.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub subject: Subject,
+    pub scope: Scope,
+    /// The campaign or list id the link carried.
+    pub campaign: Option<String>,
+}
+
+pub fn now() -> OffsetDateTime {
+    crate::domain::to_micros(OffsetDateTime::now_utc())
+}
+
+const WHEN: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+
+fn format_when(t: OffsetDateTime) -> String {
+    t.format(WHEN).unwrap_or_default()
+}
+
+/// `hanako@example.jp` → `h•••@example.jp`; a subject without email shows its external id.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".into(),
+    }
+}
+
+impl Services {
+    /// A link to the subject's whole preference center.
+    pub fn preference_link(&self, subject: SubjectId) -> String {
+        let token = self.keyring.sign(&Claims {
+            subject,
+            scope: Scope::Everything,
+            issued_at: now().unix_timestamp(),
+            expires_at: None,
+            campaign: None,
+        });
+        format!("{}/p/{token}", self.settings.public_url)
+    }
+
+    /// Who a token lets in. A valid token for a subject that no longer exists is refused too.
+    pub async fn visitor(&self, token: &str) -> Result<Visitor, Refusal> {
+        let claims = self.claims(token)?;
+        let subject = self
+            .store
+            .subject(claims.subject)
+            .await?
+            .ok_or(Refusal::new("unknown_subject"))?;
+        Ok(Visitor {
+            subject,
+            scope: claims.scope,
+            campaign: claims.campaign,
+        })
+    }
+
+    /// What a token says, once its signature and expiry are checked (no database read).
+    pub fn claims(&self, token: &str) -> Result<Claims, Refusal> {
+        self.keyring
+            .verify(token, now().unix_timestamp())
+            .map_err(|e| match e {
+                TokenError::Expired => Refusal::new("expired_token"),
+                _ => Refusal::new("invalid_token"),
+            })
+    }
+
+    /// The page's language: an explicit choice, then the subject's, then the browser's.
+    pub fn page_lang(
+        explicit: Option<&str>,
+        subject: Option<&Subject>,
+        accept_language: Option<&str>,
+    ) -> Lang {
+        explicit
+            .and_then(|l| l.parse().ok())
+            .or(subject.map(|s| s.lang))
+            .or_else(|| accept_language.and_then(Lang::from_accept_language))
+            .unwrap_or_default()
+    }
+
+    pub async fn preference_view(
+        &self,
+        visitor: &Visitor,
+        token: &str,
+        lang: Lang,
+    ) -> Result<PreferenceView, Refusal> {
+        let purposes = self.visible_purposes(visitor).await?;
+        let records = self.store.consents(visitor.subject.id).await?;
+        let by_key: HashMap<_, _> = records
+            .iter()
+            .map(|r| ((r.purpose.as_str(), r.channel), r))
+            .collect();
+        let channels: Vec<Channel> = Channel::ALL
+            .into_iter()
+            .filter(|c| purposes.iter().any(|p| p.applies_to(*c)))
+            .collect();
+        let rows = purposes
+            .iter()
+            .map(|p| PurposeRow {
+                key: p.key.to_string(),
+                name: p.name(lang).to_owned(),
+                description: p.description(lang).to_owned(),
+                mode: p.mode,
+                marketing: p.marketing,
+                cells: channels
+                    .iter()
+                    .map(|&channel| {
+                        let record = by_key.get(&(p.key.as_str(), channel));
+                        let choice = record.map(|r| r.state);
+                        Cell {
+                            channel,
+                            applies: p.applies_to(channel)
+                                && scope_allows(&visitor.scope, p, channel),
+                            on: effective(p.mode, choice),
+                            choice,
+                            updated_at: record.map(|r| format_when(r.updated_at)),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let names: HashMap<_, _> = purposes
+            .iter()
+            .map(|p| (p.key.as_str(), p.name(lang)))
+            .collect();
+        let history = self
+            .store
+            .events_for_subject(visitor.subject.id, 200)
+            .await?
+            .into_iter()
+            .map(|e| HistoryRow {
+                when: format_when(e.provenance.occurred_at),
+                purpose_name: names
+                    .get(e.purpose.as_str())
+                    .map_or_else(|| e.purpose.to_string(), |n| n.to_string()),
+                channel: e.channel,
+                from: e.from,
+                to: e.to,
+                source: source_name(lang, e.provenance.source.key()).to_owned(),
+            })
+            .collect();
+        let subject = &visitor.subject;
+        Ok(PreferenceView {
+            lang,
+            token: token.to_owned(),
+            subject_label: subject.email.as_ref().map_or_else(
+                || subject.external_id.as_str().to_owned(),
+                |e| mask_email(e.as_str()),
+            ),
+            notice_version: self.settings.notice_version.clone(),
+            channels,
+            purposes: rows,
+            history,
+            render_id: Uuid::new_v4().simple().to_string(),
+        })
+    }
+
+    async fn visible_purposes(&self, visitor: &Visitor) -> Result<Vec<Purpose>, Refusal> {
+        let all = self.store.purposes().await?;
+        Ok(all
+            .into_iter()
+            .filter(|p| match &visitor.scope {
+                Scope::Everything => true,
+                Scope::AllMarketing => p.marketing,
+                Scope::Purpose(k) | Scope::PurposeChannel(k, _) => &p.key == k,
+            })
+            .collect())
+    }
+
+    /// Sets one consent for the visitor, checking that the purpose exists, is used on the channel
+    /// and is within the token's scope. The provenance's `occurred_at` is set here.
+    pub async fn set_consent(
+        &self,
+        visitor: &Visitor,
+        purpose: &str,
+        channel: &str,
+        state: &str,
+        mut provenance: Provenance,
+    ) -> Result<Applied, Refusal> {
+        let to: ConsentState = state.parse()?;
+        if let Some(k) = &provenance.idempotency_key {
+            check_idempotency_key(k)?;
+        }
+        let (purpose, channel) = self.purpose_on(purpose, channel).await?;
+        if !scope_allows(&visitor.scope, &purpose, channel) {
+            return Err(Refusal::new("invalid_token"));
+        }
+        provenance.occurred_at = now();
+        let change = Change {
+            subject: visitor.subject.id,
+            purpose: purpose.key,
+            channel,
+            to,
+            provenance,
+        };
+        let mut applied = self.store.apply(vec![change]).await?;
+        Ok(applied.pop().expect("one change gives one result"))
+    }
+
+    /// The purpose named `purpose`, if it exists and is used on `channel`.
+    pub async fn purpose_on(
+        &self,
+        purpose: &str,
+        channel: &str,
+    ) -> Result<(Purpose, Channel), Refusal> {
+        let key = PurposeKey::parse(purpose).map_err(|_| Refusal::new("unknown_purpose"))?;
+        let channel: Channel = channel.parse()?;
+        let purpose = self
+            .store
+            .purposes()
+            .await?
+            .into_iter()
+            .find(|p| p.key == key)
+            .ok_or(Refusal::new("unknown_purpose"))?;
+        if !purpose.applies_to(channel) {
+            return Err(Refusal::new("channel_not_applicable"));
+        }
+        Ok((purpose, channel))
+    }
+
+    /// Withdraws every marketing purpose on every channel it uses, in one transaction.
+    pub async fn stop_all_marketing(
+        &self,
+        visitor: &Visitor,
+        mut provenance: Provenance,
+    ) -> Result<Vec<Applied>, Refusal> {
+        if let Some(k) = &provenance.idempotency_key {
+            check_idempotency_key(k)?;
+        }
+        provenance.occurred_at = now();
+        let purposes = self.store.purposes().await?;
+        let changes: Vec<Change> = purposes
+            .iter()
+            .filter(|p| p.marketing)
+            .flat_map(|p| p.channels.iter().map(move |&c| (p, c)))
+            .filter(|(p, c)| scope_allows(&visitor.scope, p, *c))
+            .map(|(p, channel)| {
+                let mut provenance = provenance.clone();
+                // One key per consent, derived from the request's key.
+                provenance.idempotency_key = provenance
+                    .idempotency_key
+                    .map(|k| format!("{}:{}:{}", &k[..k.len().min(96)], p.key, channel));
+                Change {
+                    subject: visitor.subject.id,
+                    purpose: p.key.clone(),
+                    channel,
+                    to: ConsentState::Withdrawn,
+                    provenance,
+                }
+            })
+            .collect();
+        Ok(self.store.apply(changes).await?)
+    }
+
+    /// Puts the built-in purposes in place (texts are refreshed; purposes admins added are kept).
+    pub async fn seed_purposes(&self) -> Result<(), Refusal> {
+        let existing = self.store.purposes().await?;
+        for seed in Purpose::seeds() {
+            if !existing.iter().any(|p| p.key == seed.key) {
+                self.store.put_purpose(&seed).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a subject from raw input, validating each field.
+    pub async fn create_subject(
+        &self,
+        external_id: Option<&str>,
+        email: Option<&str>,
+        phone: Option<&str>,
+        lang: Lang,
+    ) -> Result<Subject, Refusal> {
+        let id = SubjectId(Uuid::now_v7());
+        let email = email.map(Email::parse).transpose()?;
+        let phone = phone.map(Phone::parse).transpose()?;
+        let external_id = match external_id {
+            Some(x) => ExternalId::parse(x)?,
+            None => ExternalId::parse(&id.to_string())?,
+        };
+        let new = NewSubject {
+            external_id,
+            email,
+            phone,
+            lang,
+        };
+        Ok(self.store.create_subject(id, &new).await?)
+    }
+}
+
+/// Whether a token's scope covers a purpose on a channel.
+pub fn scope_allows(scope: &Scope, purpose: &Purpose, channel: Channel) -> bool {
+    match scope {
+        Scope::Everything => true,
+        Scope::AllMarketing => purpose.marketing,
+        Scope::Purpose(k) => &purpose.key == k,
+        Scope::PurposeChannel(k, c) => &purpose.key == k && *c == channel,
+    }
+}
+
+/// The outcome of a change as a short word for logs and API answers.
+pub fn outcome_word(applied: &Applied) -> &'static str {
+    match (&applied.outcome, applied.replayed) {
+        (_, true) => "replayed",
+        (Outcome::Recorded(_), false) => "recorded",
+        (Outcome::Unchanged(_), false) => "unchanged",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_masked() {
+        assert_eq!(mask_email("hanako@example.jp"), "h•••@example.jp");
+        assert_eq!(mask_email("山田@example.jp"), "山•••@example.jp");
+    }
+
+    #[test]
+    fn page_language_prefers_explicit_then_subject_then_browser() {
+        let subject = Subject {
+            id: SubjectId(Uuid::nil()),
+            external_id: ExternalId::parse("x").unwrap(),
+            email: None,
+            phone: None,
+            lang: Lang::Ja,
+        };
+        assert_eq!(
+            Services::page_lang(Some("en"), Some(&subject), Some("ja")),
+            Lang::En
+        );
+        assert_eq!(
+            Services::page_lang(None, Some(&subject), Some("en")),
+            Lang::Ja
+        );
+        assert_eq!(
+            Services::page_lang(Some("xx"), None, Some("ja-JP")),
+            Lang::Ja
+        );
+        assert_eq!(Services::page_lang(None, None, None), Lang::En);
+    }
+}

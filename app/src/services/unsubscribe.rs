@@ -1,0 +1,388 @@
+//! Emailed links: unsubscribe tokens scoped to what a message was about, RFC 8058 one-click
+//! unsubscribe, and the headers and footer a sender puts in each message.
+
+use crate::{
+    domain::{
+        Change, Channel, ConsentState, Lang, Provenance, Purpose, PurposeKey, Subject, SubjectId,
+    },
+    i18n::channel_name,
+    store::{Applied, StoreError, Suppression},
+    token::{Claims, Scope},
+};
+
+use super::{Refusal, Services, Visitor, now};
+
+/// What an unsubscribe link withdraws: a purpose on some of its channels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribeTarget {
+    pub purpose: Purpose,
+    pub channels: Vec<Channel>,
+}
+
+impl UnsubscribeTarget {
+    /// "Newsletter · Email, SMS" in the given language.
+    pub fn describe(&self, lang: Lang) -> String {
+        let channels: Vec<&str> = self
+            .channels
+            .iter()
+            .map(|c| channel_name(lang, *c))
+            .collect();
+        let sep = if lang == Lang::Ja { "、" } else { ", " };
+        format!("{} · {}", self.purpose.name(lang), channels.join(sep))
+    }
+}
+
+/// What the messages of one send share (see `Services::link_plan`).
+#[derive(Debug, Clone)]
+pub struct LinkPlan {
+    scope: Scope,
+    campaign: Option<String>,
+    pub list_id: String,
+}
+
+/// The links of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    pub unsubscribe_url: String,
+    pub preference_url: String,
+    /// The `List-Unsubscribe` value: the https URL, and a `mailto:` when replies are received.
+    pub list_unsubscribe: String,
+}
+
+/// The headers (RFC 2369, RFC 8058, RFC 2919) and footer one message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailHeaders {
+    /// `<https://…/u/TOKEN>`: exactly one https URI (R1).
+    pub list_unsubscribe: String,
+    /// Always `List-Unsubscribe=One-Click` (R2).
+    pub list_unsubscribe_post: &'static str,
+    /// `"Name" <purpose.host>`: one list id per purpose (R11).
+    pub list_id: String,
+    pub unsubscribe_url: String,
+    pub preference_url: String,
+    /// The 特定電子メール法 display items and the refusal link, in each language (R9, R46).
+    pub footer_ja: String,
+    pub footer_en: String,
+}
+
+pub const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
+
+/// A campaign or list id: 1 to 64 ASCII letters, digits, `.`, `_` or `-`.
+pub fn check_campaign(campaign: &str) -> Result<(), Refusal> {
+    let ok = (1..=64).contains(&campaign.len())
+        && campaign
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Refusal::new("malformed_campaign"))
+    }
+}
+
+impl Services {
+    /// A signed unsubscribe token, valid for `link_validity_days`.
+    pub fn unsubscribe_token(
+        &self,
+        subject: SubjectId,
+        scope: Scope,
+        campaign: Option<&str>,
+    ) -> String {
+        let issued_at = now().unix_timestamp();
+        self.keyring.sign(&Claims {
+            subject,
+            scope,
+            issued_at,
+            expires_at: Some(issued_at + i64::from(self.settings.link_validity_days) * 86_400),
+            campaign: campaign.map(str::to_owned),
+        })
+    }
+
+    pub fn unsubscribe_url(&self, token: &str) -> String {
+        format!("{}/u/{token}", self.settings.public_url)
+    }
+
+    /// What the visitor's token unsubscribes from. A whole-center or all-marketing token means
+    /// every marketing purpose; a purpose token, that purpose on every channel it uses.
+    pub async fn unsubscribe_targets(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<UnsubscribeTarget>, Refusal> {
+        let purposes = self.store.purposes().await?;
+        let whole = |p: &Purpose| UnsubscribeTarget {
+            purpose: p.clone(),
+            channels: p.channels.clone(),
+        };
+        let targets: Vec<UnsubscribeTarget> = match scope {
+            Scope::Everything | Scope::AllMarketing => {
+                purposes.iter().filter(|p| p.marketing).map(whole).collect()
+            }
+            Scope::Purpose(key) => purposes
+                .iter()
+                .filter(|p| &p.key == key)
+                .map(whole)
+                .collect(),
+            Scope::PurposeChannel(key, channel) => purposes
+                .iter()
+                .filter(|p| &p.key == key && p.applies_to(*channel))
+                .map(|p| UnsubscribeTarget {
+                    purpose: p.clone(),
+                    channels: vec![*channel],
+                })
+                .collect(),
+        };
+        if targets.is_empty() {
+            // The purpose the link was made for no longer exists or is no longer used there.
+            return Err(Refusal::new("invalid_token"));
+        }
+        Ok(targets)
+    }
+
+    /// Withdraws everything the token covers, in one transaction. Repeating it writes nothing
+    /// (the consents are already withdrawn), and it never grants anything (R8).
+    pub async fn unsubscribe(
+        &self,
+        claims: &Claims,
+        mut provenance: Provenance,
+    ) -> Result<Vec<Applied>, Refusal> {
+        provenance.occurred_at = now();
+        provenance.campaign = claims.campaign.clone();
+        let changes = self
+            .unsubscribe_targets(&claims.scope)
+            .await?
+            .into_iter()
+            .flat_map(|t| {
+                t.channels
+                    .into_iter()
+                    .map(move |c| (t.purpose.key.clone(), c))
+            })
+            .map(|(purpose, channel)| Change {
+                subject: claims.subject,
+                purpose,
+                channel,
+                to: ConsentState::Withdrawn,
+                provenance: provenance.clone(),
+            })
+            .collect();
+        self.store.apply(changes).await.map_err(|e| match e {
+            // The token is genuine but its subject is gone (erased).
+            StoreError::MissingReference(_) => Refusal::new("unknown_subject"),
+            e => e.into(),
+        })
+    }
+
+    /// Whether everything the token covers is already withdrawn.
+    pub async fn already_unsubscribed(&self, visitor: &Visitor) -> Result<bool, Refusal> {
+        let targets = self.unsubscribe_targets(&visitor.scope).await?;
+        let consents = self.store.consents(visitor.subject.id).await?;
+        Ok(targets.iter().all(|t| {
+            t.channels.iter().all(|c| {
+                let choice = consents
+                    .iter()
+                    .find(|r| r.purpose == t.purpose.key && r.channel == *c)
+                    .map(|r| r.state);
+                !crate::domain::effective(t.purpose.mode, choice)
+            })
+        }))
+    }
+
+    /// What every message of one send shares: the token scope, the campaign and the List-Id.
+    /// Checked once per send (the purpose exists and is used on the channel).
+    pub async fn link_plan(
+        &self,
+        purpose: Option<&str>,
+        channel: Option<&str>,
+        campaign: Option<&str>,
+    ) -> Result<LinkPlan, Refusal> {
+        if let Some(c) = campaign {
+            check_campaign(c)?;
+        }
+        let purposes = self.store.purposes().await?;
+        let purpose = match purpose {
+            Some(key) => {
+                let key = PurposeKey::parse(key).map_err(|_| Refusal::new("unknown_purpose"))?;
+                Some(
+                    purposes
+                        .into_iter()
+                        .find(|p| p.key == key)
+                        .ok_or(Refusal::new("unknown_purpose"))?,
+                )
+            }
+            None => None,
+        };
+        let channel: Option<Channel> = channel.map(str::parse).transpose()?;
+        let scope = match (&purpose, channel) {
+            (Some(p), Some(c)) if !p.applies_to(c) => {
+                return Err(Refusal::new("channel_not_applicable"));
+            }
+            (Some(p), Some(c)) => Scope::PurposeChannel(p.key.clone(), c),
+            (Some(p), None) => Scope::Purpose(p.key.clone()),
+            (None, _) => Scope::AllMarketing,
+        };
+        let host = self
+            .settings
+            .public_url
+            .split("://")
+            .nth(1)
+            .unwrap_or("localhost")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("localhost")
+            .to_owned();
+        let list_id = match &purpose {
+            Some(p) => format!(
+                "\"{}\" <{}.{host}>",
+                p.name_en.replace(['"', '\\'], ""),
+                p.key.as_str().replace('_', "-")
+            ),
+            None => format!("\"Marketing\" <marketing.{host}>"),
+        };
+        Ok(LinkPlan {
+            scope,
+            campaign: campaign.map(str::to_owned),
+            list_id,
+        })
+    }
+
+    /// The links of one message (no database access).
+    pub fn links_for(&self, plan: &LinkPlan, subject: SubjectId) -> Links {
+        let token = self.unsubscribe_token(subject, plan.scope.clone(), plan.campaign.as_deref());
+        let unsubscribe_url = self.unsubscribe_url(&token);
+        let mailto = self.settings.reply_domain.as_ref().map(|domain| {
+            format!(
+                ", <mailto:{}@{domain}?subject=unsubscribe>",
+                crate::token::reply::code(&self.keyring, subject, &plan.scope)
+            )
+        });
+        Links {
+            list_unsubscribe: format!("<{unsubscribe_url}>{}", mailto.unwrap_or_default()),
+            unsubscribe_url,
+            preference_url: self.preference_link(subject),
+        }
+    }
+
+    /// The headers and footer of one message.
+    pub fn mail_headers_with(&self, plan: &LinkPlan, subject: SubjectId) -> MailHeaders {
+        let Links {
+            unsubscribe_url,
+            preference_url,
+            list_unsubscribe,
+        } = self.links_for(plan, subject);
+        let sender = &self.settings.sender;
+        let footer_ja = format!(
+            "配信者: {}\n住所: {}\nお問い合わせ: {}\n今後このメールの受信を希望されない場合は、次のURLから配信を停止できます。\n{unsubscribe_url}\n配信設定の変更: {preference_url}\n",
+            sender.name, sender.postal_address, sender.contact
+        );
+        let footer_en = format!(
+            "Sent by: {}\nAddress: {}\nContact: {}\nTo stop receiving these messages, unsubscribe here:\n{unsubscribe_url}\nChange your preferences: {preference_url}\n",
+            sender.name, sender.postal_address, sender.contact
+        );
+        MailHeaders {
+            list_unsubscribe,
+            list_unsubscribe_post: ONE_CLICK,
+            list_id: plan.list_id.clone(),
+            unsubscribe_url,
+            preference_url,
+            footer_ja,
+            footer_en,
+        }
+    }
+
+    /// The headers and footer for one message to `subject` about `purpose` (or all marketing)
+    /// on `channel` (or every channel), tagged with `campaign`.
+    pub async fn mail_headers(
+        &self,
+        subject: &Subject,
+        purpose: Option<&str>,
+        channel: Option<&str>,
+        campaign: Option<&str>,
+    ) -> Result<MailHeaders, Refusal> {
+        let plan = self.link_plan(purpose, channel, campaign).await?;
+        Ok(self.mail_headers_with(&plan, subject.id))
+    }
+
+    /// Links for many recipients at once (external ids or emails), in the order given; `None`
+    /// where no subject has that key. One database query for the whole batch.
+    pub async fn bulk_links(
+        &self,
+        plan: &LinkPlan,
+        keys: &[String],
+    ) -> Result<Vec<Option<Links>>, Refusal> {
+        let found = self.store.find_subjects(keys).await?;
+        let by_external: std::collections::HashMap<&str, SubjectId> = found
+            .iter()
+            .map(|s| (s.external_id.as_str(), s.id))
+            .collect();
+        let by_email: std::collections::HashMap<&str, SubjectId> = found
+            .iter()
+            .filter_map(|s| Some((s.email.as_ref()?.as_str(), s.id)))
+            .collect();
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let id = by_external.get(k.as_str()).or_else(|| {
+                    let email = crate::domain::Email::parse(k).ok()?;
+                    by_email.get(email.as_str())
+                })?;
+                Some(self.links_for(plan, *id))
+            })
+            .collect())
+    }
+
+    /// Who must not be contacted for `purpose` on `channel` (they withdrew), in the order they
+    /// changed, after `cursor`: a sender syncs its suppression list by passing the last cursor
+    /// it saw. An opt-out is listed from the moment it is committed (R10, R45).
+    pub async fn suppressions(
+        &self,
+        purpose: &str,
+        channel: &str,
+        cursor: i64,
+        limit: u32,
+    ) -> Result<Vec<Suppression>, Refusal> {
+        let (purpose, channel) = self.purpose_on(purpose, channel).await?;
+        Ok(self
+            .store
+            .suppressions(&purpose.key, channel, cursor.max(0), limit.clamp(1, 10_000))
+            .await?)
+    }
+
+    /// Unsubscribes by a reply to a `mailto:` address (source `reply`). Returns false when the
+    /// address is not one of Doui's genuine reply codes (nothing is written then).
+    pub async fn unsubscribe_by_reply(
+        &self,
+        address: &str,
+        mut provenance: Provenance,
+    ) -> Result<bool, Refusal> {
+        let Some(domain) = &self.settings.reply_domain else {
+            return Ok(false);
+        };
+        let address = address.trim().trim_start_matches('<').trim_end_matches('>');
+        let Some((local, host)) = address.rsplit_once('@') else {
+            return Ok(false);
+        };
+        if !host.eq_ignore_ascii_case(domain) {
+            return Ok(false);
+        }
+        let purposes: Vec<PurposeKey> = self
+            .store
+            .purposes()
+            .await?
+            .into_iter()
+            .map(|p| p.key)
+            .collect();
+        let Ok((subject, scope)) = crate::token::reply::verify(&self.keyring, local, &purposes)
+        else {
+            return Ok(false);
+        };
+        provenance.source = crate::domain::Source::Reply;
+        let claims = Claims {
+            subject,
+            scope,
+            issued_at: 0,
+            expires_at: None,
+            campaign: None,
+        };
+        self.unsubscribe(&claims, provenance).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,124 @@
+//! What the services need from storage. SQLite and PostgreSQL implement it (in the server crate);
+//! the rules are written once, against this trait.
+
+use async_trait::async_trait;
+
+use crate::api_key::ApiKeyRecord;
+use time::OffsetDateTime;
+
+use crate::domain::{
+    Change, Channel, ConsentEvent, ConsentState, NewSubject, Outcome, Purpose, PurposeKey, Source,
+    Subject, SubjectId,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique value (external id, email) is taken.
+    #[error("already exists: {0}")]
+    Conflict(&'static str),
+    /// An idempotency key came back with a different change than the first time.
+    #[error("idempotency key reused for a different change")]
+    IdempotencyKeyReused,
+    /// A row refers to something that does not exist (an unknown subject or purpose).
+    #[error("refers to a missing {0}")]
+    MissingReference(&'static str),
+    /// Anything the database said that is not the caller's fault.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The current choice for one (purpose, channel) of a subject, as the projection holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub purpose: PurposeKey,
+    pub channel: Channel,
+    pub state: ConsentState,
+    pub updated_at: OffsetDateTime,
+    pub source: Source,
+}
+
+/// One entry of a suppression list: a subject who withdrew a purpose on a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// Increases with every change: pass the last one seen to get only what changed since.
+    pub cursor: i64,
+    pub subject: Subject,
+    pub since: OffsetDateTime,
+}
+
+/// The result of one change: what it did, and whether it is the replay of an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub outcome: Outcome,
+    pub replayed: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Succeeds when the database answers a query.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Inserts a purpose, or updates its texts, mode, channels and marketing flag.
+    async fn put_purpose(&self, purpose: &Purpose) -> StoreResult<()>;
+    /// All purposes, in the order they were created.
+    async fn purposes(&self) -> StoreResult<Vec<Purpose>>;
+
+    async fn create_subject(&self, id: SubjectId, subject: &NewSubject) -> StoreResult<Subject>;
+    async fn subject(&self, id: SubjectId) -> StoreResult<Option<Subject>>;
+    /// Finds a subject by external id, or else by email.
+    async fn find_subject(&self, external_id_or_email: &str) -> StoreResult<Option<Subject>>;
+    /// The subjects whose external id or email is one of `keys` (emails as stored: domain
+    /// lower-cased), in any order.
+    async fn find_subjects(&self, keys: &[String]) -> StoreResult<Vec<Subject>>;
+    /// The first subjects, oldest first.
+    async fn subjects(&self, limit: u32) -> StoreResult<Vec<Subject>>;
+    async fn count_subjects(&self) -> StoreResult<i64>;
+
+    /// A subject's current choices (consents never chosen are absent).
+    async fn consents(&self, subject: SubjectId) -> StoreResult<Vec<ConsentRecord>>;
+
+    /// Applies changes in one transaction: for each, its event (if any) and the projection are
+    /// written together, or nothing is. A repeated idempotency key returns its first result and
+    /// writes nothing.
+    async fn apply(&self, changes: Vec<Change>) -> StoreResult<Vec<Applied>>;
+
+    /// Applies several independent requests in one transaction (group commit): each request is
+    /// all-or-nothing on its own, one refused request does not affect the others, and nothing is
+    /// reported before the single commit.
+    async fn apply_group(&self, requests: Vec<Vec<Change>>) -> Vec<StoreResult<Vec<Applied>>>;
+
+    /// Subjects whose consent for `purpose` on `channel` is withdrawn, in the order they changed,
+    /// after `cursor`, at most `limit`.
+    async fn suppressions(
+        &self,
+        purpose: &PurposeKey,
+        channel: Channel,
+        cursor: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Suppression>>;
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+    async fn api_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Every key, oldest first.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Marks a key revoked; false when there is no such (unrevoked) key.
+    async fn revoke_api_key(&self, id: &str, at: OffsetDateTime) -> StoreResult<bool>;
+
+    /// A subject's events, newest first.
+    async fn events_for_subject(
+        &self,
+        subject: SubjectId,
+        limit: u32,
+    ) -> StoreResult<Vec<ConsentEvent>>;
+    /// Every event in the order it was written.
+    async fn all_events(&self) -> StoreResult<Vec<ConsentEvent>>;
+    /// Every current choice: (subject, purpose, channel, state).
+    async fn all_consents(
+        &self,
+    ) -> StoreResult<Vec<(SubjectId, PurposeKey, Channel, ConsentState)>>;
+}

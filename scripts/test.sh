@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test: format and lints, domain unit and property tests, store and HTTP tests on SQLite
+# and PostgreSQL, the release build with its bundle budget, and the browser tests in Chromium.
+# Installs what is missing first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+start=$(date +%s)
+step() { printf '\n\033[1m== %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
+
+step "setup"
+scripts/setup.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint (server side, browser side)"
+cargo clippy -p app --features ssr --all-targets -- -D warnings
+cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "domain: unit and property tests"
+cargo test -p app --features ssr
+
+step "store and HTTP: the same tests on SQLite and PostgreSQL"
+cargo test -p server
+
+step "release build (server + wasm, wasm-opt)"
+cargo leptos build --release
+
+step "bundle budget: the customer page downloads at most 150 KB (gzip -9)"
+pkg=target/site/pkg
+wasm=$(gzip -9 -c "$pkg/doui.wasm" | wc -c)
+js=$(gzip -9 -c "$pkg/doui.js" | wc -c)
+css=$(gzip -9 -c "$pkg/doui.css" | wc -c)
+total=$((wasm + js + css))
+echo "wasm ${wasm} B + js ${js} B + css ${css} B = ${total} B gzip"
+if [ "$total" -gt $((150 * 1024)) ]; then
+  echo "over budget: ${total} B > 150 KB" >&2
+  exit 1
+fi
+
+step "browser tests (Playwright, Debian's Chromium)"
+(cd end2end && npx playwright test)
+
+step "all tests passed"

@@ -1,0 +1,256 @@
+//! Load benchmark: `cargo bench -p server --bench load`.
+//!
+//! Starts the real server on SQLite and on PostgreSQL (when one answers at DATABASE_URL_PG or
+//! 127.0.0.1:5432) and measures, in the same run and with the same client: `GET /healthz` (the
+//! HTTP ceiling of this machine), RFC 8058 one-click POSTs (each with a distinct token, each a
+//! durable, audited change — checked afterwards), and link generation (signed unsubscribe links
+//! with their headers, as the bulk API makes them). Figures are printed as ratios to the ceiling.
+//!
+//! Environment: BENCH_CONCURRENCY (default 32), BENCH_REQUESTS (default 20000 for health,
+//! a quarter of it for one-click), BENCH_LINKS (default 200000).
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use app::{domain::Lang, services::Services, store::Store, token::Scope};
+use server::config::Config;
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Figures {
+    count: usize,
+    seconds: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Figures {
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.seconds
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Sends `requests` (built by `make(i)`) with `concurrency` in flight; every answer must be 200.
+async fn load<F>(client: &reqwest::Client, requests: usize, concurrency: usize, make: F) -> Figures
+where
+    F: Fn(usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (make, next, _client) = (make.clone(), next.clone(), client.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= requests {
+                    break;
+                }
+                let t = Instant::now();
+                let res = make(i).send().await.expect("request");
+                let status = res.status();
+                let _ = res.bytes().await;
+                assert_eq!(status, 200, "request {i} failed");
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::with_capacity(requests);
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    all.sort();
+    Figures {
+        count: all.len(),
+        seconds,
+        p50: percentile(&all, 0.5),
+        p99: percentile(&all, 0.99),
+    }
+}
+
+fn config(url: &str, data_dir: std::path::PathBuf) -> Config {
+    Config {
+        public_url: "https://prefs.example.jp".into(),
+        notice_version: "bench".into(),
+        ..Config::ephemeral(url, data_dir)
+    }
+}
+
+async fn subjects(services: &Services, n: usize) -> Vec<app::domain::Subject> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        out.push(
+            services
+                .create_subject(None, Some(&format!("b{i}@example.jp")), None, Lang::Ja)
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+async fn run(name: &str, url: &str) {
+    let concurrency = env_num("BENCH_CONCURRENCY", 32);
+    let health_requests = env_num("BENCH_REQUESTS", 20_000);
+    let click_requests = health_requests / 4;
+    let links = env_num("BENCH_LINKS", 200_000);
+    let data_dir =
+        std::env::temp_dir().join(format!("doui-bench-{}", uuid::Uuid::new_v4().simple()));
+    let config = config(url, data_dir.clone());
+    let services = server::services(&config).await.unwrap();
+    let running = server::start(&config, services).await.unwrap();
+    let base = format!("http://{}", running.addr);
+    let services = running.services.clone();
+    let people = subjects(&services, click_requests).await;
+    let tokens: Arc<Vec<String>> = Arc::new(
+        people
+            .iter()
+            .map(|s| {
+                services.unsubscribe_token(
+                    s.id,
+                    Scope::PurposeChannel(
+                        "newsletter".parse().unwrap(),
+                        app::domain::Channel::Email,
+                    ),
+                    Some("bench"),
+                )
+            })
+            .collect(),
+    );
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+
+    // Warm up connections and caches.
+    let b = base.clone();
+    let c = client.clone();
+    load(&client, 2_000, concurrency, move |_| {
+        c.get(format!("{b}/healthz"))
+    })
+    .await;
+
+    let (b, c) = (base.clone(), client.clone());
+    let health = load(&client, health_requests, concurrency, move |_| {
+        c.get(format!("{b}/healthz"))
+    })
+    .await;
+    let (b, c, t) = (base.clone(), client.clone(), tokens.clone());
+    let click = load(&client, click_requests, concurrency, move |i| {
+        c.post(format!("{b}/u/{}", t[i]))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+    })
+    .await;
+    let events = services.store.all_events().await.unwrap().len();
+    assert_eq!(
+        events, click_requests,
+        "every answered one-click is a stored event"
+    );
+
+    // Bulk links through the API: one CSV of recipients in, one CSV of links and headers out.
+    let key = services
+        .create_api_key("bench", &["links".to_string()])
+        .await
+        .unwrap()
+        .1;
+    let mut csv = String::with_capacity(links * 24);
+    csv.push_str("subject\n");
+    for i in 0..links {
+        csv.push_str(people[i % people.len()].email.as_ref().unwrap().as_str());
+        csv.push('\n');
+    }
+    let start = Instant::now();
+    let answer = client
+        .post(format!(
+            "{base}/api/v1/links.csv?purpose=newsletter&channel=email&campaign=bulk"
+        ))
+        .bearer_auth(&key)
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link_rate = links as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(answer.lines().count(), links + 1, "one line per recipient");
+    assert!(!answer.contains("unknown_subject_key"));
+
+    println!(
+        "\n{name} ({} backend), {concurrency} concurrent requests",
+        services.store.backend()
+    );
+    println!(
+        "  {:<28} {:>10} {:>9} {:>9} {:>14}",
+        "", "req/s", "p50 ms", "p99 ms", "of ceiling"
+    );
+    for (what, f) in [
+        ("GET /healthz (ceiling)", &health),
+        ("POST /u/<token> one-click", &click),
+    ] {
+        println!(
+            "  {:<28} {:>10.0} {:>9.2} {:>9.2} {:>13.1}%",
+            what,
+            f.rate(),
+            f.p50.as_secs_f64() * 1e3,
+            f.p99.as_secs_f64() * 1e3,
+            100.0 * f.rate() / health.rate()
+        );
+    }
+    println!(
+        "  {:<28} {:>10.0} links/s (POST /api/v1/links.csv, {links} recipients)",
+        "bulk links", link_rate
+    );
+    println!("  {click_requests} one-click changes answered, {events} events stored");
+    std::fs::remove_dir_all(data_dir).ok();
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir =
+            std::env::temp_dir().join(format!("doui-bench-db-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        run(
+            "SQLite",
+            &format!("sqlite:{}", dir.join("bench.db").display()),
+        )
+        .await;
+        std::fs::remove_dir_all(dir).ok();
+
+        let pg = std::env::var("DATABASE_URL_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("doui_bench_{}", uuid::Uuid::new_v4().simple());
+        match server::store::PgStore::open_in_schema(&pg, &schema).await {
+            Ok(store) => {
+                store.migrate().await.unwrap();
+                let scoped = format!(
+                    "{pg}{}options=-csearch_path%3D{schema}",
+                    if pg.contains('?') { "&" } else { "?" }
+                );
+                run("PostgreSQL", &scoped).await;
+                server::store::PgStore::drop_schema(&pg, &schema).await.ok();
+            }
+            Err(e) => println!("\nPostgreSQL skipped: {e}"),
+        }
+    });
+}

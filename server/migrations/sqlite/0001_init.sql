@@ -1,0 +1,73 @@
+-- Doui schema, SQLite. Events are append-only; `consents` is the projection of the events,
+-- written in the same transaction.
+
+CREATE TABLE purposes (
+    key            TEXT PRIMARY KEY,
+    position       INTEGER NOT NULL,
+    name_ja        TEXT NOT NULL,
+    name_en        TEXT NOT NULL,
+    description_ja TEXT NOT NULL,
+    description_en TEXT NOT NULL,
+    mode           TEXT NOT NULL CHECK (mode IN ('opt_in', 'opt_out')),
+    channels       TEXT NOT NULL,           -- comma-separated channel keys
+    marketing      BOOLEAN NOT NULL
+);
+
+CREATE TABLE subjects (
+    id          BLOB PRIMARY KEY,           -- UUIDv7
+    external_id TEXT NOT NULL UNIQUE,
+    email       TEXT UNIQUE,
+    phone       TEXT,
+    lang        TEXT NOT NULL CHECK (lang IN ('ja', 'en')),
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE consent_events (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              BLOB NOT NULL UNIQUE,
+    subject_id      BLOB NOT NULL REFERENCES subjects (id),
+    purpose         TEXT NOT NULL REFERENCES purposes (key),
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'push', 'postal', 'phone', 'web')),
+    from_state      TEXT CHECK (from_state IN ('granted', 'withdrawn')),
+    to_state        TEXT NOT NULL CHECK (to_state IN ('granted', 'withdrawn')),
+    occurred_at     TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    actor           TEXT NOT NULL,
+    notice_version  TEXT,
+    origin_ip       TEXT,
+    user_agent      TEXT,
+    idempotency_key TEXT,
+    reason          TEXT
+);
+CREATE INDEX consent_events_by_subject ON consent_events (subject_id, seq);
+
+CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+BEGIN
+    SELECT RAISE(ABORT, 'consent_events is append-only: UPDATE is not allowed');
+END;
+
+CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+BEGIN
+    SELECT RAISE(ABORT, 'consent_events is append-only: DELETE is not allowed');
+END;
+
+CREATE TABLE consents (
+    subject_id     BLOB NOT NULL REFERENCES subjects (id),
+    purpose        TEXT NOT NULL REFERENCES purposes (key),
+    channel        TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('granted', 'withdrawn')),
+    updated_at     TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    last_event_seq INTEGER NOT NULL REFERENCES consent_events (seq),
+    PRIMARY KEY (subject_id, purpose, channel)
+);
+
+CREATE TABLE idempotency_keys (
+    subject_id  BLOB NOT NULL REFERENCES subjects (id),
+    key         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    event_id    BLOB,                      -- NULL when the change was "unchanged"
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (subject_id, key)
+);

@@ -1,0 +1,416 @@
+//! `doui` — serve, migrate, make links, add subjects.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use app::domain::Lang;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::{EnvFilter, fmt};
+
+use crate::config::{Config, LogFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "doui",
+    version,
+    about = "Doui (同意): consent and subscription preference center"
+)]
+struct Cli {
+    /// Configuration file (default: ./doui.toml if it exists). Environment variables win over it.
+    #[arg(long, global = true, env = "DOUI_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the preference center (the default).
+    Serve,
+    /// Create or update the database schema and the built-in purposes, then exit.
+    Migrate,
+    /// Print a signed preference-center link for a subject.
+    Link {
+        /// The subject's external id or email address.
+        subject: String,
+    },
+    /// Manage subjects.
+    Subject {
+        #[command(subcommand)]
+        command: SubjectCommand,
+    },
+    /// Print the unsubscribe link, mail headers (List-Unsubscribe, List-Unsubscribe-Post, List-Id)
+    /// and footer for one message to a subject.
+    Links {
+        /// The subject's external id or email address (or use --csv for many).
+        #[arg(required_unless_present = "csv")]
+        subject: Option<String>,
+        /// A CSV of recipients (one external id or email per line; `-` reads standard input):
+        /// prints a CSV of links and headers in the same order.
+        #[arg(long, conflicts_with = "subject")]
+        csv: Option<PathBuf>,
+        /// The purpose the message is about (default: all marketing).
+        #[arg(long)]
+        purpose: Option<String>,
+        /// The channel (default: every channel of the purpose).
+        #[arg(long)]
+        channel: Option<String>,
+        /// A campaign or list id recorded with an unsubscribe.
+        #[arg(long)]
+        campaign: Option<String>,
+    },
+    /// Print, as CSV, who must not be contacted for a purpose on a channel (they withdrew), in the
+    /// order they changed; pass the last cursor seen as --since to get only what changed since.
+    Suppressions {
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long, default_value_t = 0)]
+        since: i64,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
+    /// Manage API keys for senders' systems.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+    /// Manage the link-signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it (only this once).
+    Create {
+        /// Who uses it, e.g. "newsletter sender".
+        #[arg(long)]
+        name: String,
+        /// links and/or suppressions (repeat the option for both).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// List the keys (never their secrets).
+    List,
+    /// Revoke a key: it stops working at once.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List the keys: the first signs, all verify.
+    List,
+    /// Add a new signing key; links signed before keep working until their key is retired.
+    Rotate,
+    /// Remove a key: links signed with it stop working.
+    Retire { id: String },
+}
+
+#[derive(Subcommand)]
+enum SubjectCommand {
+    /// Add a subject and print its link.
+    Add {
+        #[arg(long)]
+        email: Option<String>,
+        /// In international form, e.g. +81 90 1234 5678.
+        #[arg(long)]
+        phone: Option<String>,
+        /// ja or en.
+        #[arg(long, default_value = "ja")]
+        lang: String,
+        /// Your own id for the subject (default: Doui's id).
+        #[arg(long)]
+        external_id: Option<String>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("doui: configuration: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logs(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doui: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter =
+        EnvFilter::try_from_env("DOUI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let services = crate::services(&config).await?;
+            println!("database ready ({})", services.store.backend());
+            Ok(())
+        }
+        Command::Link { subject } => {
+            let services = crate::services(&config).await?;
+            let found = services.store.find_subject(&subject).await?;
+            let subject = found.ok_or_else(|| {
+                anyhow::anyhow!("no subject with external id or email {subject:?}")
+            })?;
+            println!("{}", services.preference_link(subject.id));
+            Ok(())
+        }
+        Command::Links {
+            subject,
+            csv,
+            purpose,
+            channel,
+            campaign,
+        } => {
+            let services = crate::services(&config).await?;
+            let message = |r: app::services::Refusal| {
+                anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code))
+            };
+            let Some(subject) = subject else {
+                let plan = services
+                    .link_plan(purpose.as_deref(), channel.as_deref(), campaign.as_deref())
+                    .await
+                    .map_err(message)?;
+                let path = csv.expect("clap requires a subject or --csv");
+                let input: Box<dyn std::io::BufRead> = if path.as_os_str() == "-" {
+                    Box::new(std::io::stdin().lock())
+                } else {
+                    Box::new(std::io::BufReader::new(std::fs::File::open(&path)?))
+                };
+                print!("{}", crate::api_v1::LINKS_CSV_HEADER);
+                let mut batch = Vec::with_capacity(1000);
+                let mut lines = std::io::BufRead::lines(input).peekable();
+                while let Some(line) = lines.next() {
+                    let key = crate::api_v1::recipient(&line?);
+                    if !(key.is_empty() || key == "subject" && batch.is_empty()) {
+                        batch.push(key);
+                    }
+                    if batch.len() == 1000 || lines.peek().is_none() {
+                        let links = services.bulk_links(&plan, &batch).await.map_err(message)?;
+                        print!("{}", crate::api_v1::csv_rows(&plan, &batch, links));
+                        batch.clear();
+                    }
+                }
+                return Ok(());
+            };
+            let found = services.store.find_subject(&subject).await?;
+            let subject = found.ok_or_else(|| {
+                anyhow::anyhow!("no subject with external id or email {subject:?}")
+            })?;
+            let h = services
+                .mail_headers(
+                    &subject,
+                    purpose.as_deref(),
+                    channel.as_deref(),
+                    campaign.as_deref(),
+                )
+                .await
+                .map_err(|r| anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code)))?;
+            if config.sender_name.is_empty()
+                || config.sender_address.is_empty()
+                || config.sender_contact.is_empty()
+            {
+                eprintln!(
+                    "doui: warning: sender_name, sender_address and sender_contact must be configured: \
+                     advertising messages must show them (特定電子メール法 第4条)"
+                );
+            }
+            println!("List-Unsubscribe: {}", h.list_unsubscribe);
+            println!("List-Unsubscribe-Post: {}", h.list_unsubscribe_post);
+            println!("List-Id: {}", h.list_id);
+            println!("\n{}\n{}", h.footer_ja, h.footer_en);
+            Ok(())
+        }
+        Command::Suppressions {
+            purpose,
+            channel,
+            since,
+            limit,
+        } => {
+            let services = crate::services(&config).await?;
+            let rows = services
+                .suppressions(&purpose, &channel, since, limit)
+                .await
+                .map_err(|r| anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code)))?;
+            println!("cursor,external_id,email,phone,withdrawn_at");
+            for r in rows {
+                let s = &r.subject;
+                let at = r
+                    .since
+                    .format(&time::format_description::well_known::Rfc3339)?;
+                println!(
+                    "{},{},{},{},{at}",
+                    r.cursor,
+                    csv_field(s.external_id.as_str()),
+                    csv_field(s.email.as_ref().map_or("", |e| e.as_str())),
+                    csv_field(s.phone.as_ref().map_or("", |p| p.as_str())),
+                );
+            }
+            Ok(())
+        }
+        Command::ApiKey { command } => {
+            let services = crate::services(&config).await?;
+            let message = |r: app::services::Refusal| {
+                anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code))
+            };
+            match command {
+                ApiKeyCommand::Create { name, scopes } => {
+                    let (record, key) = services
+                        .create_api_key(&name, &scopes)
+                        .await
+                        .map_err(message)?;
+                    println!("{key}");
+                    eprintln!(
+                        "API key {} created; it is shown only now: keep it in your sender's secret store.",
+                        record.id
+                    );
+                }
+                ApiKeyCommand::List => {
+                    for k in services.store.api_keys().await? {
+                        let scopes: Vec<&str> = k.scopes.iter().map(|s| s.key()).collect();
+                        let state = if k.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!("{}  {state:<8} {:<28} {}", k.id, scopes.join(","), k.name);
+                    }
+                }
+                ApiKeyCommand::Revoke { id } => {
+                    anyhow::ensure!(
+                        services
+                            .store
+                            .revoke_api_key(&id, app::services::now())
+                            .await?,
+                        "no active API key {id:?}"
+                    );
+                    println!("API key {id} revoked.");
+                }
+            }
+            Ok(())
+        }
+        Command::Keys { command } => {
+            anyhow::ensure!(
+                config.token_secret.is_none(),
+                "links are signed with token_secret from the configuration; keys are managed there"
+            );
+            match command {
+                KeysCommand::List => {
+                    for k in crate::keys::list(&config.data_dir)? {
+                        println!(
+                            "{:<6} {:<10} created {}",
+                            k.id,
+                            if k.signing { "signing" } else { "verifying" },
+                            k.created_at
+                        );
+                    }
+                }
+                KeysCommand::Rotate => {
+                    let id = crate::keys::rotate(&config.data_dir)?;
+                    println!(
+                        "{id} now signs new links; older keys keep verifying until retired. Restart doui to use it."
+                    );
+                }
+                KeysCommand::Retire { id } => {
+                    crate::keys::retire(&config.data_dir, &id)?;
+                    println!(
+                        "{id} retired: links signed with it no longer work. Restart doui to apply."
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Subject {
+            command:
+                SubjectCommand::Add {
+                    email,
+                    phone,
+                    lang,
+                    external_id,
+                },
+        } => {
+            let lang: Lang = lang
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--lang must be ja or en"))?;
+            anyhow::ensure!(
+                email.is_some() || phone.is_some(),
+                "give --email or --phone (or both)"
+            );
+            let services = crate::services(&config).await?;
+            let subject = services
+                .create_subject(
+                    external_id.as_deref(),
+                    email.as_deref(),
+                    phone.as_deref(),
+                    lang,
+                )
+                .await
+                .map_err(|r| anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code)))?;
+            println!(
+                "subject {} (external id {})",
+                subject.id,
+                subject.external_id.as_str()
+            );
+            println!("{}", services.preference_link(subject.id));
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(?config, "starting");
+    if !std::path::Path::new(&config.site_root).join("pkg").exists() {
+        tracing::warn!(site_root = %config.site_root,
+            "no built site here: pages work but without styles and scripts (build with `cargo leptos build --release`)");
+    }
+    let services = crate::services(&config).await?;
+    if config.demo {
+        let links = crate::demo::seed_if_empty(&services).await?;
+        if !links.is_empty() {
+            println!("\nDemo subjects created. Open their preference centers:");
+            for (who, link) in links {
+                println!("  {who:<12} {link}");
+            }
+            println!("(Links for any subject: doui link <external-id|email>)\n");
+        }
+    }
+    let running = crate::start(&config, services).await?;
+    println!(
+        "Doui is listening on http://{} (database: {})",
+        running.addr,
+        running.services.store.backend()
+    );
+    running.task.await??;
+    Ok(())
+}
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+pub(crate) fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}

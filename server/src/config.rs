@@ -1,0 +1,313 @@
+//! Configuration: defaults, then an optional `doui.toml`, then environment variables (which win).
+//! Every key is documented in the README.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The keys of `doui.toml`; each has an environment variable of the same meaning.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    notice_version: Option<String>,
+    token_secret: Option<String>,
+    trust_forwarded_for: Option<bool>,
+    site_root: Option<String>,
+    demo: Option<bool>,
+    log_format: Option<LogFormat>,
+    link_validity_days: Option<u32>,
+    sender_name: Option<String>,
+    sender_address: Option<String>,
+    sender_contact: Option<String>,
+    reply_domain: Option<String>,
+    inbound_secret: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    /// Where the SQLite file and the token keys live. `DOUI_DATA_DIR`, default `./data`.
+    pub data_dir: PathBuf,
+    /// `sqlite:…` or `postgres://…`. `DATABASE_URL`, default `sqlite:<data_dir>/doui.db`.
+    pub database_url: String,
+    /// Address to listen on. `DOUI_LISTEN`, default `127.0.0.1:3000`.
+    pub listen: SocketAddr,
+    /// Base URL of links Doui makes. `DOUI_PUBLIC_URL`, default `http://<listen>`.
+    pub public_url: String,
+    /// Privacy notice version pinned on every event. `DOUI_NOTICE_VERSION`, default `1.0`.
+    pub notice_version: String,
+    /// Link-signing secret (32+ characters) instead of the generated key file. `DOUI_TOKEN_SECRET`.
+    pub token_secret: Option<String>,
+    /// Take the client address from `X-Forwarded-For` (behind a proxy). `DOUI_TRUST_FORWARDED_FOR`.
+    pub trust_forwarded_for: bool,
+    /// Where the built site (CSS, wasm) is served from. `DOUI_SITE_ROOT`, default `target/site`.
+    pub site_root: String,
+    /// Seed demo subjects into an empty database. `DOUI_DEMO`, default `true`.
+    pub demo: bool,
+    /// `text` or `json` logs. `DOUI_LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// Days an unsubscribe link stays valid, at least 60. `DOUI_LINK_VALIDITY_DAYS`, default 90.
+    pub link_validity_days: u32,
+    /// Sender display items for message footers. `DOUI_SENDER_NAME`, `DOUI_SENDER_ADDRESS`,
+    /// `DOUI_SENDER_CONTACT`.
+    pub sender_name: String,
+    pub sender_address: String,
+    pub sender_contact: String,
+    /// Domain of `mailto:` unsubscribe addresses; unset: no mailto. `DOUI_REPLY_DOMAIN`.
+    pub reply_domain: Option<String>,
+    /// Secret the mail provider presents when posting inbound mail to `/inbound/email`
+    /// (`Authorization: Bearer …` or Basic with it as password). `DOUI_INBOUND_SECRET`.
+    pub inbound_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &crate::store::redact_url(&self.database_url),
+            )
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("notice_version", &self.notice_version)
+            .field("token_secret", &self.token_secret.as_ref().map(|_| "***"))
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("site_root", &self.site_root)
+            .field("demo", &self.demo)
+            .field("reply_domain", &self.reply_domain)
+            .field(
+                "inbound_secret",
+                &self.inbound_secret.as_ref().map(|_| "***"),
+            )
+            .finish()
+    }
+}
+
+impl Config {
+    /// Loads `path` (which must exist) or else `./doui.toml` if present, then the environment.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let file = match path {
+            Some(p) => Some(
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            ),
+            None => std::fs::read_to_string("doui.toml").ok(),
+        };
+        let file: FileConfig = match file {
+            Some(text) => toml::from_str(&text).context("doui.toml is not valid")?,
+            None => FileConfig::default(),
+        };
+        Self::from_parts(file, |k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// A throwaway local server: a free port on 127.0.0.1, no demo data, an example sender.
+    /// Tests and benchmarks start the real server with it.
+    pub fn ephemeral(database_url: &str, data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            database_url: database_url.to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: "http://doui.test".into(),
+            notice_version: "2026-11".into(),
+            token_secret: None,
+            trust_forwarded_for: false,
+            site_root: "target/site".into(),
+            demo: false,
+            log_format: LogFormat::Text,
+            link_validity_days: 90,
+            sender_name: "Example K.K.".into(),
+            sender_address: "1-1 Chiyoda, Tokyo".into(),
+            sender_contact: "privacy@example.jp".into(),
+            reply_domain: None,
+            inbound_secret: None,
+        }
+    }
+
+    fn from_parts(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let parse_bool = |k: &str, v: String| -> anyhow::Result<bool> {
+            match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => anyhow::bail!("{k} must be true or false, not {v:?}"),
+            }
+        };
+        let data_dir = env("DOUI_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| "data".into());
+        let database_url = env("DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("doui.db").display()));
+        let listen = match env("DOUI_LISTEN") {
+            Some(v) => v.parse().with_context(|| {
+                format!("DOUI_LISTEN must be an address like 127.0.0.1:3000, not {v:?}")
+            })?,
+            None => file
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
+        };
+        let public_url = env("DOUI_PUBLIC_URL")
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        anyhow::ensure!(
+            public_url.starts_with("http://") || public_url.starts_with("https://"),
+            "public_url must start with http:// or https://"
+        );
+        let token_secret = env("DOUI_TOKEN_SECRET").or(file.token_secret);
+        if let Some(s) = &token_secret {
+            anyhow::ensure!(
+                s.len() >= 32,
+                "token_secret must have at least 32 characters"
+            );
+        }
+        let trust_forwarded_for = match env("DOUI_TRUST_FORWARDED_FOR") {
+            Some(v) => parse_bool("DOUI_TRUST_FORWARDED_FOR", v)?,
+            None => file.trust_forwarded_for.unwrap_or(false),
+        };
+        let demo = match env("DOUI_DEMO") {
+            Some(v) => parse_bool("DOUI_DEMO", v)?,
+            None => file.demo.unwrap_or(true),
+        };
+        let log_format = match env("DOUI_LOG_FORMAT").as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) => anyhow::bail!("DOUI_LOG_FORMAT must be text or json, not {other:?}"),
+            None => file.log_format.unwrap_or_default(),
+        };
+        let link_validity_days = match env("DOUI_LINK_VALIDITY_DAYS") {
+            Some(v) => v.parse().with_context(|| {
+                format!("DOUI_LINK_VALIDITY_DAYS must be a number of days, not {v:?}")
+            })?,
+            None => file.link_validity_days.unwrap_or(90),
+        };
+        anyhow::ensure!(
+            (60..=3650).contains(&link_validity_days),
+            "link_validity_days must be between 60 and 3650 (unsubscribe links must work for at least 60 days: CAN-SPAM, CASL)"
+        );
+        let reply_domain = env("DOUI_REPLY_DOMAIN").or(file.reply_domain);
+        if let Some(d) = &reply_domain {
+            anyhow::ensure!(
+                d.contains('.')
+                    && d.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'),
+                "reply_domain must be a domain name like unsubscribe.example.jp"
+            );
+        }
+        let inbound_secret = env("DOUI_INBOUND_SECRET").or(file.inbound_secret);
+        if let Some(s) = &inbound_secret {
+            anyhow::ensure!(
+                s.len() >= 24,
+                "inbound_secret must have at least 24 characters"
+            );
+        }
+        Ok(Self {
+            reply_domain,
+            inbound_secret,
+            link_validity_days,
+            sender_name: env("DOUI_SENDER_NAME")
+                .or(file.sender_name)
+                .unwrap_or_default(),
+            sender_address: env("DOUI_SENDER_ADDRESS")
+                .or(file.sender_address)
+                .unwrap_or_default(),
+            sender_contact: env("DOUI_SENDER_CONTACT")
+                .or(file.sender_contact)
+                .unwrap_or_default(),
+            data_dir,
+            database_url,
+            listen,
+            public_url,
+            notice_version: env("DOUI_NOTICE_VERSION")
+                .or(file.notice_version)
+                .unwrap_or_else(|| "1.0".into()),
+            token_secret,
+            trust_forwarded_for,
+            site_root: env("DOUI_SITE_ROOT")
+                .or_else(|| env("LEPTOS_SITE_ROOT"))
+                .or(file.site_root)
+                .unwrap_or_else(|| "target/site".into()),
+            demo,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(toml_text: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_parts(toml::from_str(toml_text)?, |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_give_an_embedded_sqlite_database() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.database_url, "sqlite:data/doui.db");
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert!(c.demo);
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let c = load(
+            "listen = \"0.0.0.0:8080\"\ndemo = false\n",
+            &[("DOUI_LISTEN", "127.0.0.1:9000")],
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert!(!c.demo);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_name() {
+        assert!(load("nonsense = 1", &[]).is_err());
+        let e = load("", &[("DOUI_DEMO", "maybe")]).unwrap_err().to_string();
+        assert!(e.contains("DOUI_DEMO"), "{e}");
+        assert!(load("", &[("DOUI_TOKEN_SECRET", "short")]).is_err());
+        assert!(load("public_url = \"ftp://x\"", &[]).is_err());
+        let e = load("link_validity_days = 30", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least 60"), "{e}");
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let c = load(
+            "",
+            &[
+                ("DOUI_TOKEN_SECRET", &"s".repeat(40)),
+                ("DATABASE_URL", "postgres://u:pw@h/db"),
+            ],
+        )
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("ssss") && !shown.contains(":pw@"),
+            "{shown}"
+        );
+    }
+}

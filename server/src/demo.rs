@@ -1,0 +1,71 @@
+//! Demo data for a first run: a few subjects in both languages, with links to their pages.
+
+use app::{
+    domain::{Actor, Change, Channel, ConsentState, Lang, Origin, Provenance, PurposeKey, Source},
+    services::{Services, now},
+};
+
+struct DemoSubject {
+    external_id: &'static str,
+    email: &'static str,
+    phone: Option<&'static str>,
+    lang: Lang,
+}
+
+const SUBJECTS: [DemoSubject; 3] = [
+    DemoSubject {
+        external_id: "demo-hanako",
+        email: "hanako@example.jp",
+        phone: Some("+81 90 1234 5678"),
+        lang: Lang::Ja,
+    },
+    DemoSubject {
+        external_id: "demo-alex",
+        email: "alex@example.com",
+        phone: None,
+        lang: Lang::En,
+    },
+    DemoSubject {
+        external_id: "demo-taro",
+        email: "taro@example.jp",
+        phone: Some("+81 80 9876 5432"),
+        lang: Lang::Ja,
+    },
+];
+
+/// Seeds the demo subjects into an empty database; returns (external id, link) for each.
+pub async fn seed_if_empty(services: &Services) -> anyhow::Result<Vec<(String, String)>> {
+    if services.store.count_subjects().await? > 0 {
+        return Ok(Vec::new());
+    }
+    let mut links = Vec::new();
+    for s in SUBJECTS {
+        let subject = services
+            .create_subject(Some(s.external_id), Some(s.email), s.phone, s.lang)
+            .await
+            .map_err(|r| anyhow::anyhow!("creating demo subject {}: {}", s.external_id, r.code))?;
+        // As if imported from the sign-up form: each agreed to the newsletter by email.
+        let change = Change {
+            subject: subject.id,
+            purpose: PurposeKey::parse("newsletter")?,
+            channel: Channel::Email,
+            to: ConsentState::Granted,
+            provenance: Provenance {
+                occurred_at: now(),
+                source: Source::Import,
+                actor: Actor::System,
+                notice_version: Some(services.settings.notice_version.clone()),
+                origin: Origin::default(),
+                idempotency_key: None,
+                reason: Some("demo data".into()),
+                campaign: None,
+            },
+        };
+        services.store.apply(vec![change]).await?;
+        links.push((
+            s.external_id.to_owned(),
+            services.preference_link(subject.id),
+        ));
+    }
+    Ok(links)
+}

@@ -1,0 +1,403 @@
+//! HTTP outside the Leptos pages: health checks, the server-function endpoint (with body limits,
+//! a cross-site check, errors in the user's language and POST-redirect-GET for plain forms),
+//! request ids, client addresses and security headers.
+
+use std::net::{IpAddr, SocketAddr};
+
+use app::{
+    App, api::ClientIp, domain::Lang, error::ApiError, i18n::texts, services::Services, shell,
+};
+use axum::{
+    Json, Router,
+    body::{Body, Bytes, to_bytes},
+    extract::{ConnectInfo, FromRef, FromRequest, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use leptos::prelude::{LeptosOptions, provide_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+/// The largest body a server function accepts (forms are a few hundred bytes).
+pub const MAX_BODY: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub leptos_options: LeptosOptions,
+    pub trust_forwarded_for: bool,
+    /// The secret inbound mail is posted with; `None` disables `/inbound/email`.
+    pub inbound_secret: Option<String>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let services = state.services.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(crate::api_v1::routes())
+        .route("/inbound/email", post(crate::inbound::email))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        // Leptos adds a route for each server function; this one answers the unknown ones.
+        .route("/api/{*fn_name}", post(unknown_server_fn))
+        // RFC 8058 one-click (GET is the Leptos confirmation page below).
+        .route(
+            "/u/{token}",
+            post(crate::unsubscribe::one_click).options(crate::unsubscribe::options),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(services.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(guard_server_fns))
+        .layer(middleware::from_fn_with_state(state.clone(), client_ip))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok());
+                    tracing::info_span!("request", id = id.unwrap_or("-"), method = %req.method(),
+                        path = %redact_path(req.uri().path()))
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Paths carry tokens (`/p/<token>`); logs get the shape, never the token.
+pub fn redact_path(path: &str) -> String {
+    match path.strip_prefix("/p/") {
+        Some(_) => "/p/[token]".to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.services.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
+        }
+    }
+}
+
+/// Records the client's address for provenance: the TCP peer, or the first `X-Forwarded-For`
+/// entry when configured to trust a proxy.
+async fn client_ip(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let forwarded = state
+        .trust_forwarded_for
+        .then(|| header_str(req.headers(), "x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = forwarded.or(peer) {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Whether a state-changing request comes from another site (browsers say so in `Sec-Fetch-Site`,
+/// or in an `Origin` that does not match `Host`).
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = header_str(headers, "sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (header_str(headers, "origin"), header_str(headers, "host")) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
+        _ => false,
+    }
+}
+
+async fn unknown_server_fn() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(ApiError::new(Lang::En, "not_found")),
+    )
+        .into_response()
+}
+
+/// Wraps every server function call. Refuses cross-site and oversized requests. Plain HTML forms
+/// (no JavaScript) get `303 See Other` back to the page on success and an error page on failure;
+/// the hydrated client gets JSON. Every error carries a stable code, the matching HTTP status and
+/// a message in the user's language.
+async fn guard_server_fns(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if !path.starts_with("/api/") || path.starts_with("/api/v1/") {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let accept_language = header_str(&parts.headers, "accept-language").map(str::to_owned);
+    let is_form = header_str(&parts.headers, "content-type")
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let plain_form =
+        is_form && header_str(&parts.headers, "accept").is_some_and(|a| a.contains("text/html"));
+    let browser_lang = Services::page_lang(None, None, accept_language.as_deref());
+
+    if is_cross_site(&parts.headers) {
+        return refuse(plain_form, browser_lang, "cross_site", None);
+    }
+    let bytes = match to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return refuse(plain_form, browser_lang, "payload_too_large", None),
+    };
+    let form: Vec<(String, String)> = if is_form {
+        serde_urlencoded::from_bytes(&bytes).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let lang = Services::page_lang(field("lang").as_deref(), None, accept_language.as_deref());
+
+    if plain_form {
+        // Leptos would redirect to the Referer itself; we want the real status and our own page.
+        parts
+            .headers
+            .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    }
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+
+    if res.status().is_success() {
+        if plain_form {
+            return Redirect::to(&page_path(
+                field("token").as_deref(),
+                field("lang").as_deref(),
+            ))
+            .into_response();
+        }
+        return res;
+    }
+    let status = res.status();
+    let body = to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let error = decode_error(status, &body);
+    let error = match error.code.as_str() {
+        // Raised before the visitor was known: say it in the request's language.
+        "bad_request" | "internal" | "unavailable" | "not_found" => {
+            ApiError::new(lang, &error.code)
+        }
+        _ => error,
+    };
+    if error.code == "internal" {
+        tracing::error!(status = %status, "server function failed");
+    }
+    respond_error(plain_form, lang, error, field("token"))
+}
+
+fn decode_error(status: StatusCode, body: &Bytes) -> ApiError {
+    if let Ok(e) = serde_json::from_slice::<ApiError>(body) {
+        return e;
+    }
+    let code = if body.starts_with(b"Could not find a server function") {
+        "not_found"
+    } else if status.is_client_error() {
+        "bad_request"
+    } else {
+        "internal"
+    };
+    ApiError::new(Lang::En, code)
+}
+
+/// Where a plain form returns to: the preference page of the token it carried.
+fn page_path(token: Option<&str>, lang: Option<&str>) -> String {
+    let token = token.filter(|t| {
+        t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    });
+    let lang = lang.and_then(|l| l.parse::<Lang>().ok());
+    match (token, lang) {
+        (Some(t), Some(l)) => format!("/p/{t}?lang={}", l.key()),
+        (Some(t), None) => format!("/p/{t}"),
+        (None, _) => "/".to_owned(),
+    }
+}
+
+fn refuse(plain_form: bool, lang: Lang, code: &str, token: Option<String>) -> Response {
+    respond_error(plain_form, lang, ApiError::new(lang, code), token)
+}
+
+fn respond_error(plain_form: bool, lang: Lang, error: ApiError, token: Option<String>) -> Response {
+    let status =
+        StatusCode::from_u16(ApiError::status(&error.code)).unwrap_or(StatusCode::BAD_REQUEST);
+    if plain_form {
+        let back = page_path(token.as_deref(), Some(lang.key()));
+        (status, Html(error_page(lang, &error, &back))).into_response()
+    } else {
+        (status, Json(error)).into_response()
+    }
+}
+
+pub(crate) fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The fields of a form body (`application/x-www-form-urlencoded` or `multipart/form-data`) whose
+/// names are in `wanted`, reading at most `limit` bytes. Errors are `bad_request` or
+/// `payload_too_large`.
+pub(crate) async fn form_fields(
+    req: Request,
+    wanted: &[&str],
+    limit: usize,
+) -> Result<Vec<(String, String)>, &'static str> {
+    let multipart = header_str(req.headers(), "content-type")
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    let mut fields = Vec::new();
+    if multipart {
+        let mut form = axum::extract::Multipart::from_request(req, &())
+            .await
+            .map_err(|_| "bad_request")?;
+        let mut total = 0usize;
+        while let Some(field) = form.next_field().await.map_err(|_| "bad_request")? {
+            let name = field.name().unwrap_or("").to_owned();
+            let value = field.text().await.map_err(|_| "bad_request")?;
+            total += name.len() + value.len();
+            if total > limit {
+                return Err("payload_too_large");
+            }
+            if wanted.contains(&name.as_str()) {
+                fields.push((name, value));
+            }
+        }
+    } else {
+        let bytes = to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| "payload_too_large")?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| "bad_request")?;
+        fields.extend(
+            pairs
+                .into_iter()
+                .filter(|(name, _)| wanted.contains(&name.as_str())),
+        );
+    }
+    Ok(fields)
+}
+
+/// A whole HTML page around `body` (already escaped), for answers rendered outside Leptos.
+pub(crate) fn page_document(lang: Lang, title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
+         <title>{title} · Doui</title><link rel=\"stylesheet\" href=\"/pkg/doui.css\"></head><body>\
+         <header class=\"top\"><a class=\"brand\" href=\"/\">Doui<span class=\"brand-ja\"> 同意</span></a></header>\
+         <main id=\"main\">{body}</main></body></html>",
+        lang = lang.key(),
+        title = escape(title),
+    )
+}
+
+/// The page a plain form gets when its change was refused.
+fn error_page(lang: Lang, error: &ApiError, back: &str) -> String {
+    let t = texts(lang);
+    let back_label = if back == "/" {
+        t.product
+    } else {
+        t.back_to_preferences
+    };
+    let body = format!(
+        "<section class=\"card error\" role=\"alert\"><h1>{title}</h1><p>{message}</p>\
+         <p><a href=\"{back}\">{back_label}</a></p></section>",
+        title = escape(t.error_title),
+        message = escape(&error.message),
+        back = escape(back),
+        back_label = escape(back_label),
+    );
+    page_document(lang, t.error_title, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_reach_the_logs() {
+        assert_eq!(redact_path("/p/1.k1.abc.def"), "/p/[token]");
+        assert_eq!(redact_path("/healthz"), "/healthz");
+    }
+
+    #[test]
+    fn plain_forms_return_to_their_page_only() {
+        assert_eq!(
+            page_path(Some("1.k1.a.b"), Some("ja")),
+            "/p/1.k1.a.b?lang=ja"
+        );
+        assert_eq!(page_path(Some("//evil.example/x"), None), "/");
+        assert_eq!(page_path(Some("a"), Some("xx")), "/p/a");
+    }
+
+    #[test]
+    fn cross_site_requests_are_recognised() {
+        let mut h = HeaderMap::new();
+        h.insert("host", HeaderValue::from_static("127.0.0.1:3000"));
+        assert!(!is_cross_site(&h));
+        h.insert("origin", HeaderValue::from_static("http://127.0.0.1:3000"));
+        assert!(!is_cross_site(&h));
+        h.insert("origin", HeaderValue::from_static("https://evil.example"));
+        assert!(is_cross_site(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(!is_cross_site(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(is_cross_site(&h));
+    }
+
+    #[test]
+    fn error_pages_escape_their_text() {
+        let e = ApiError {
+            code: "x".into(),
+            message: "<script>".into(),
+        };
+        assert!(!error_page(Lang::En, &e, "/").contains("<script>"));
+    }
+}

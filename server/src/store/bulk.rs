@@ -1,0 +1,162 @@
+//! Group commit in bulk, shared by both backends (expanded inside `sql_store!`): a group of
+//! requests without idempotency keys is decided in memory and written with a few multi-row
+//! statements; single changes use the same writer of events.
+
+macro_rules! sql_bulk {
+    ($store:ty, $db:ty, $lock_suffix:literal) => {
+        impl $store {
+            /// The rules of `Store::apply` for a whole group without idempotency keys, in a few
+            /// statements: read the current choices of every subject involved, decide each change
+            /// in order in memory, then insert the events and update the projection in bulk.
+            async fn apply_bulk_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                requests: &[Vec<app::domain::Change>],
+            ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
+                use app::domain::{ConsentState, Decision, Outcome, decide};
+                use app::store::Applied;
+                use sqlx::Row;
+                use std::collections::HashMap;
+                use crate::store::{corrupt, db_error};
+
+                fn list(first: usize, n: usize) -> String {
+                    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                }
+
+                let mut subjects: Vec<uuid::Uuid> = requests.iter().flatten().map(|c| c.subject.0).collect();
+                subjects.sort();
+                subjects.dedup();
+                let mut current: HashMap<(uuid::Uuid, String, String), ConsentState> = HashMap::new();
+                for chunk in subjects.chunks(500) {
+                    let suffix: &str = $lock_suffix;
+                    if !suffix.is_empty() {
+                        let sql = format!("SELECT id FROM subjects WHERE id IN ({}) ORDER BY id{suffix}", list(1, chunk.len()));
+                        let mut q = sqlx::query(&sql);
+                        for id in chunk {
+                            q = q.bind(*id);
+                        }
+                        q.fetch_all(&mut **tx).await.map_err(db_error)?;
+                    }
+                    let sql = format!(
+                        "SELECT subject_id, purpose, channel, state FROM consents WHERE subject_id IN ({})",
+                        list(1, chunk.len())
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for row in q.fetch_all(&mut **tx).await.map_err(db_error)? {
+                        let bad = |_| corrupt("consent");
+                        let state: String = row.try_get("state").map_err(bad)?;
+                        current.insert(
+                            (row.try_get("subject_id").map_err(bad)?, row.try_get("purpose").map_err(bad)?, row.try_get("channel").map_err(bad)?),
+                            state.parse().map_err(|_| corrupt("state"))?,
+                        );
+                    }
+                }
+
+                let mut events = Vec::new();
+                let mut results = Vec::with_capacity(requests.len());
+                for changes in requests {
+                    let mut applied = Vec::with_capacity(changes.len());
+                    for change in changes {
+                        let key = (change.subject.0, change.purpose.to_string(), change.channel.key().to_owned());
+                        let outcome = match decide(current.get(&key).copied(), change.clone(), uuid::Uuid::now_v7()) {
+                            Decision::Unchanged(state) => Outcome::Unchanged(state),
+                            Decision::Record(e) => {
+                                current.insert(key, e.to);
+                                events.push(e.clone());
+                                Outcome::Recorded(e)
+                            }
+                        };
+                        applied.push(Applied { outcome, replayed: false });
+                    }
+                    results.push(applied);
+                }
+
+                Self::write_events(tx, &events).await?;
+                Ok(results)
+            }
+            /// Appends events (in order) and brings the projection to the last of each consent.
+            async fn write_events(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                events: &[app::domain::ConsentEvent],
+            ) -> app::store::StoreResult<()> {
+                use std::collections::HashMap;
+                use crate::store::db_error;
+
+                fn list(first: usize, n: usize) -> String {
+                    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                }
+
+                for chunk in events.chunks(400) {
+                    let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", list(i * 15 + 1, 15))).collect();
+                    let sql = format!(
+                        "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, occurred_at, \
+                         source, actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for e in chunk {
+                        let p = &e.provenance;
+                        q = q
+                            .bind(e.id)
+                            .bind(e.subject.0)
+                            .bind(e.purpose.as_str())
+                            .bind(e.channel.key())
+                            .bind(e.from.map(|s| s.key()))
+                            .bind(e.to.key())
+                            .bind(p.occurred_at)
+                            .bind(p.source.key())
+                            .bind(p.actor.to_string())
+                            .bind(p.notice_version.as_deref())
+                            .bind(p.origin.ip.as_deref())
+                            .bind(p.origin.user_agent.as_deref())
+                            .bind(p.idempotency_key.as_deref())
+                            .bind(p.reason.as_deref())
+                            .bind(p.campaign.as_deref());
+                    }
+                    q.execute(&mut **tx).await.map_err(db_error)?;
+                }
+
+                // The projection: the last event of each consent (one row per consent and statement).
+                let mut last: HashMap<(uuid::Uuid, &str, app::domain::Channel), &app::domain::ConsentEvent> = HashMap::new();
+                for e in events {
+                    last.insert((e.subject.0, e.purpose.as_str(), e.channel), e);
+                }
+                let last: Vec<_> = last.into_values().collect();
+                for chunk in last.chunks(400) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|i| {
+                            let b = i * 7;
+                            format!(
+                                "(${}, ${}, ${}, ${}, ${}, ${}, (SELECT seq FROM consent_events WHERE id = ${}))",
+                                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7
+                            )
+                        })
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
+                         VALUES {} ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
+                         updated_at = excluded.updated_at, source = excluded.source, last_event_seq = excluded.last_event_seq",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for e in chunk {
+                        q = q
+                            .bind(e.subject.0)
+                            .bind(e.purpose.as_str())
+                            .bind(e.channel.key())
+                            .bind(e.to.key())
+                            .bind(e.provenance.occurred_at)
+                            .bind(e.provenance.source.key())
+                            .bind(e.id);
+                    }
+                    q.execute(&mut **tx).await.map_err(db_error)?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use sql_bulk;

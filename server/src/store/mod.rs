@@ -1,0 +1,83 @@
+//! The two storage backends. Both implement `app::store::Store` with the same SQL (written once in
+//! `sql_store!`); they differ in connection setup, migrations and how a subject is locked.
+
+mod bulk;
+mod group;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use app::store::{Store, StoreError};
+
+pub use group::GroupCommit;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Opens the store a database URL names: `sqlite:` (the embedded default) or `postgres://`,
+/// with group commit for changes.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let (backend, writers): (Arc<dyn Store>, usize) = if url.starts_with("sqlite:") {
+        (Arc::new(SqliteStore::open(url).await?), 1)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        (Arc::new(PgStore::open(url).await?), 4)
+    } else {
+        anyhow::bail!(
+            "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",
+            redact_url(url)
+        )
+    };
+    Ok(Arc::new(GroupCommit::new(backend, writers)))
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Maps what the database said to what the rules understand.
+pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            let msg = db.message().to_ascii_lowercase();
+            let detail = db.constraint().unwrap_or_default().to_ascii_lowercase();
+            let what = if msg.contains("email") || detail.contains("email") {
+                "email"
+            } else {
+                "external_id"
+            };
+            return StoreError::Conflict(what);
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::MissingReference("subject or purpose");
+        }
+    }
+    StoreError::Backend(e.to_string())
+}
+
+pub(crate) fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("a stored {what} could not be read"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("sqlite:data/doui.db"), "sqlite:data/doui.db");
+    }
+}

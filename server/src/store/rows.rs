@@ -1,0 +1,123 @@
+//! Reading rows into domain values, shared by both backends (expanded inside `sql_store!`).
+
+macro_rules! sql_rows {
+    ($db:ty) => {
+        mod rows {
+            use app::domain::{
+                Actor, Channel, ConsentEvent, ConsentState, Email, ExternalId, Lang, Mode, Origin,
+                Phone, Provenance, Purpose, PurposeKey, Source, Subject, SubjectId,
+            };
+            use app::store::{ConsentRecord, StoreResult};
+            use sqlx::Row;
+            use time::OffsetDateTime;
+            use uuid::Uuid;
+
+            use crate::store::corrupt;
+
+            pub type DbRow = <$db as sqlx::Database>::Row;
+
+            fn parse<T: std::str::FromStr>(s: &str, what: &str) -> StoreResult<T> {
+                s.parse().map_err(|_| corrupt(what))
+            }
+
+            fn get<'r, T>(row: &'r DbRow, col: &str) -> StoreResult<T>
+            where
+                T: sqlx::Decode<'r, $db> + sqlx::Type<$db>,
+            {
+                row.try_get(col).map_err(|_| corrupt(col))
+            }
+
+            pub fn subject(row: &DbRow) -> StoreResult<Subject> {
+                let email: Option<String> = get(row, "email")?;
+                let phone: Option<String> = get(row, "phone")?;
+                Ok(Subject {
+                    id: SubjectId(get(row, "id")?),
+                    external_id: ExternalId::parse(&get::<String>(row, "external_id")?)
+                        .map_err(|_| corrupt("subject"))?,
+                    email: email
+                        .map(|e| Email::parse(&e))
+                        .transpose()
+                        .map_err(|_| corrupt("email"))?,
+                    phone: phone
+                        .map(|p| Phone::parse(&p))
+                        .transpose()
+                        .map_err(|_| corrupt("phone"))?,
+                    lang: parse::<Lang>(&get::<String>(row, "lang")?, "lang")?,
+                })
+            }
+
+            pub fn purpose(row: &DbRow) -> StoreResult<Purpose> {
+                let channels: String = get(row, "channels")?;
+                Ok(Purpose {
+                    key: parse::<PurposeKey>(&get::<String>(row, "key")?, "purpose")?,
+                    name_ja: get(row, "name_ja")?,
+                    name_en: get(row, "name_en")?,
+                    description_ja: get(row, "description_ja")?,
+                    description_en: get(row, "description_en")?,
+                    mode: parse::<Mode>(&get::<String>(row, "mode")?, "mode")?,
+                    channels: channels
+                        .split(',')
+                        .filter(|c| !c.is_empty())
+                        .map(|c| parse::<Channel>(c, "channel"))
+                        .collect::<StoreResult<_>>()?,
+                    marketing: get(row, "marketing")?,
+                })
+            }
+
+            pub fn api_key(row: &DbRow) -> StoreResult<app::api_key::ApiKeyRecord> {
+                let scopes: String = get(row, "scopes")?;
+                Ok(app::api_key::ApiKeyRecord {
+                    id: get(row, "id")?,
+                    name: get(row, "name")?,
+                    scopes: scopes
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(|s| parse(s, "scope"))
+                        .collect::<StoreResult<_>>()?,
+                    secret_sha256: get(row, "secret_sha256")?,
+                    created_at: get(row, "created_at")?,
+                    revoked_at: get(row, "revoked_at")?,
+                })
+            }
+
+            pub fn consent(row: &DbRow) -> StoreResult<ConsentRecord> {
+                Ok(ConsentRecord {
+                    purpose: parse(&get::<String>(row, "purpose")?, "purpose")?,
+                    channel: parse(&get::<String>(row, "channel")?, "channel")?,
+                    state: parse(&get::<String>(row, "state")?, "state")?,
+                    updated_at: get::<OffsetDateTime>(row, "updated_at")?,
+                    source: parse(&get::<String>(row, "source")?, "source")?,
+                })
+            }
+
+            pub fn event(row: &DbRow) -> StoreResult<ConsentEvent> {
+                let from: Option<String> = get(row, "from_state")?;
+                Ok(ConsentEvent {
+                    id: get::<Uuid>(row, "id")?,
+                    subject: SubjectId(get(row, "subject_id")?),
+                    purpose: parse(&get::<String>(row, "purpose")?, "purpose")?,
+                    channel: parse(&get::<String>(row, "channel")?, "channel")?,
+                    from: from
+                        .map(|f| parse::<ConsentState>(&f, "state"))
+                        .transpose()?,
+                    to: parse(&get::<String>(row, "to_state")?, "state")?,
+                    provenance: Provenance {
+                        occurred_at: get(row, "occurred_at")?,
+                        source: parse::<Source>(&get::<String>(row, "source")?, "source")?,
+                        actor: parse::<Actor>(&get::<String>(row, "actor")?, "actor")?,
+                        notice_version: get(row, "notice_version")?,
+                        origin: Origin {
+                            ip: get(row, "origin_ip")?,
+                            user_agent: get(row, "user_agent")?,
+                        },
+                        idempotency_key: get(row, "idempotency_key")?,
+                        reason: get(row, "reason")?,
+                        campaign: get(row, "campaign")?,
+                    },
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use sql_rows;

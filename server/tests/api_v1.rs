@@ -1,0 +1,413 @@
+//! The senders' API: keys, links and headers, suppressions, errors, and the OpenAPI document
+//! kept true against live answers. Requirement numbers as in ../shared/REQUIREMENTS.md.
+
+mod common;
+
+use app::domain::Lang;
+use common::server::{TestServer, servers};
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+async fn key(s: &TestServer, scopes: &[&str]) -> String {
+    let scopes: Vec<String> = scopes.iter().map(|x| x.to_string()).collect();
+    s.services
+        .create_api_key("test sender", &scopes)
+        .await
+        .unwrap()
+        .1
+}
+
+async fn links(s: &TestServer, key: Option<&str>, body: Value) -> reqwest::Response {
+    let mut req = s
+        .client
+        .post(format!("{}/api/v1/links", s.base))
+        .json(&body);
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn suppressions(s: &TestServer, key: &str, query: &str) -> reqwest::Response {
+    s.client
+        .get(format!("{}/api/v1/suppressions?{query}", s.base))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r01_r02_r11_links_give_ready_headers_that_unsubscribe_with_one_click() {
+    for s in servers().await {
+        s.subject("api@example.jp", Lang::Ja).await;
+        let k = key(&s, &["links"]).await;
+        let res = links(&s, Some(&k), json!({"subject": "api@example.jp", "purpose": "newsletter", "channel": "email", "campaign": "c1"})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        let h = &body["headers"];
+        let lu = h["List-Unsubscribe"].as_str().unwrap();
+        assert!(
+            lu.starts_with('<') && lu.ends_with('>') && lu.matches("://").count() == 1,
+            "R1: {lu}"
+        );
+        assert_eq!(
+            h["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click",
+            "R2"
+        );
+        assert_eq!(
+            h["List-Id"], "\"Newsletter and marketing messages\" <newsletter.doui.test>",
+            "R11"
+        );
+        assert!(
+            body["footer"]["ja"]
+                .as_str()
+                .unwrap()
+                .contains("配信を停止")
+        );
+        let url = body["unsubscribe_url"].as_str().unwrap();
+        let token = url.rsplit_once("/u/").unwrap().1;
+        let click = s.one_click(token).await;
+        assert_eq!(click.status(), StatusCode::OK);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_are_required_scoped_and_revocable() {
+    for s in servers().await {
+        s.subject("k@example.com", Lang::En).await;
+        let body = json!({"subject": "k@example.com"});
+        let missing = links(&s, None, body.clone()).await;
+        assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(missing.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        let k = key(&s, &["suppressions"]).await;
+        let forged = format!("{}x", &k[..k.len() - 1]);
+        assert_eq!(
+            links(&s, Some(&forged), body.clone()).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let wrong_scope = links(&s, Some(&k), body.clone()).await;
+        assert_eq!(wrong_scope.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            wrong_scope.json::<Value>().await.unwrap()["code"],
+            "forbidden_scope"
+        );
+        let id = k.split('.').nth(1).unwrap();
+        assert!(
+            s.services
+                .store
+                .revoke_api_key(id, app::services::now())
+                .await
+                .unwrap()
+        );
+        let revoked = suppressions(&s, &k, "purpose=newsletter&channel=email").await;
+        assert_eq!(
+            revoked.status(),
+            StatusCode::UNAUTHORIZED,
+            "a revoked key stops at once"
+        );
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_json_with_a_stable_code_in_the_callers_language() {
+    for s in servers().await {
+        s.subject("e@example.com", Lang::En).await;
+        let k = key(&s, &["links", "suppressions"]).await;
+        let cases = [
+            (
+                json!({"subject": "nobody@example.com"}),
+                404,
+                "unknown_subject_key",
+            ),
+            (
+                json!({"subject": "e@example.com", "purpose": "astrology"}),
+                400,
+                "unknown_purpose",
+            ),
+            (
+                json!({"subject": "e@example.com", "purpose": "ad_targeting", "channel": "postal"}),
+                422,
+                "channel_not_applicable",
+            ),
+            (
+                json!({"subject": "e@example.com", "campaign": "no spaces!"}),
+                400,
+                "malformed_campaign",
+            ),
+            (json!({"who": "e@example.com"}), 400, "bad_request"),
+        ];
+        for (body, status, code) in cases {
+            let res = s
+                .client
+                .post(format!("{}/api/v1/links", s.base))
+                .bearer_auth(&k)
+                .header(header::ACCEPT_LANGUAGE, "ja")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), status, "{code}");
+            let e: Value = res.json().await.unwrap();
+            assert_eq!(e["code"], code);
+            assert!(
+                !e["message"].as_str().unwrap().is_ascii(),
+                "a Japanese message: {e}"
+            );
+        }
+        let bad = suppressions(&s, &k, "purpose=newsletter").await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r10_suppressions_page_by_cursor_through_the_api() {
+    for s in servers().await {
+        let (who, pref) = s.subject("sup@example.com", Lang::En).await;
+        let form = [
+            ("token", pref.as_str()),
+            ("purpose", "newsletter"),
+            ("channel", "email"),
+            ("state", "withdrawn"),
+        ];
+        assert_eq!(s.call("set_consent", &form).await.status(), StatusCode::OK);
+        let k = key(&s, &["suppressions"]).await;
+        let page: Value = suppressions(&s, &k, "purpose=newsletter&channel=email")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["items"][0]["email"], "sup@example.com");
+        let next = page["next_cursor"].as_i64().unwrap();
+        let empty: Value = suppressions(
+            &s,
+            &k,
+            &format!("purpose=newsletter&channel=email&since={next}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(empty["items"].as_array().unwrap().len(), 0);
+        assert_eq!(empty["next_cursor"], next);
+        let _ = who;
+        s.stop().await;
+    }
+}
+
+/// The property names of a schema in the document (following `$ref`).
+fn properties(doc: &Value, schema: &str) -> Vec<String> {
+    let mut names: Vec<String> = doc["components"]["schemas"][schema]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut names: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_what_the_api_answers() {
+    let s = TestServer::start(common::sqlite().await).await;
+    let doc: Value = s
+        .client
+        .get(format!("{}/api/v1/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "OpenAPI 3.1"
+    );
+    for path in ["/api/v1/links", "/api/v1/suppressions"] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_key"]["scheme"],
+        "bearer"
+    );
+
+    s.subject("doc@example.com", Lang::En).await;
+    let k = key(&s, &["links", "suppressions"]).await;
+    let answer: Value = links(&s, Some(&k), json!({"subject": "doc@example.com"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys(&answer), properties(&doc, "LinksResponse"));
+    assert_eq!(
+        keys(&answer["headers"]),
+        properties(&doc, "MailHeadersJson")
+    );
+    assert_eq!(keys(&answer["footer"]), properties(&doc, "Footer"));
+    let list: Value = suppressions(&s, &k, "purpose=newsletter&channel=email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys(&list), properties(&doc, "SuppressionList"));
+    let error: Value = links(&s, None, json!({})).await.json().await.unwrap();
+    assert_eq!(keys(&error), properties(&doc, "ErrorJson"));
+    let request_fields = properties(&doc, "LinksRequest");
+    assert_eq!(
+        request_fields,
+        ["campaign", "channel", "purpose", "subject"]
+    );
+    s.stop().await;
+}
+
+async fn links_csv(s: &TestServer, key: &str, query: &str, csv: String) -> reqwest::Response {
+    s.client
+        .post(format!("{}/api/v1/links.csv?{query}", s.base))
+        .bearer_auth(key)
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_links_stream_a_csv_in_order_with_unknown_recipients_marked() {
+    for s in servers().await {
+        s.services
+            .create_subject(Some("C-1"), Some("one@example.jp"), None, Lang::Ja)
+            .await
+            .unwrap();
+        s.services
+            .create_subject(Some("C-2"), Some("two@example.jp"), None, Lang::Ja)
+            .await
+            .unwrap();
+        let k = key(&s, &["links"]).await;
+        // 1,500 recipients: more than one batch; emails match whatever the domain's case.
+        let mut csv = String::from("subject\n");
+        for i in 0..500 {
+            csv.push_str(&format!("C-1\r\n\"two@EXAMPLE.jp\"\nnobody-{i}\n"));
+        }
+        let res = links_csv(
+            &s,
+            &k,
+            "purpose=newsletter&channel=email&campaign=bulk-1",
+            csv,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            res.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let text = res.text().await.unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "subject,unsubscribe_url,preference_url,list_unsubscribe,list_unsubscribe_post,list_id,error"
+        );
+        assert_eq!(lines.len(), 1 + 1500, "one answer per recipient");
+        for (i, line) in lines[1..].iter().enumerate() {
+            let fields: Vec<&str> = line.splitn(7, ',').collect();
+            match i % 3 {
+                0 | 1 => {
+                    assert!(fields[1].contains("/u/1.k1."), "{line}");
+                    assert_eq!(fields[3], format!("<{}>", fields[1]));
+                    assert_eq!(fields[4], "List-Unsubscribe=One-Click");
+                    assert_eq!(fields[6], "", "no error: {line}");
+                }
+                _ => assert!(line.ends_with(",,,,,,unknown_subject_key"), "{line}"),
+            }
+        }
+        // A link from the bulk answer unsubscribes, with the campaign recorded.
+        let url = lines[1].split(',').nth(1).unwrap();
+        let token = url.rsplit_once("/u/").unwrap().1;
+        let click = s.one_click(token).await;
+        assert_eq!(click.status(), StatusCode::OK);
+        let who = s
+            .services
+            .store
+            .find_subject("C-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let event = &s.services.store.events_for_subject(who, 1).await.unwrap()[0];
+        assert_eq!(event.provenance.campaign.as_deref(), Some("bulk-1"));
+
+        let refused = links_csv(
+            &s,
+            &k,
+            "purpose=ad_targeting&channel=postal",
+            "C-1\n".into(),
+        )
+        .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let no_scope = key(&s, &["suppressions"]).await;
+        assert_eq!(
+            links_csv(&s, &no_scope, "", "C-1\n".into()).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r01_r02_r09_r11_a_mail_parser_reads_the_headers_and_footer_as_sent() {
+    let s = TestServer::start(common::sqlite().await).await;
+    s.subject("mime@example.jp", Lang::Ja).await;
+    let k = key(&s, &["links"]).await;
+    let answer: Value = links(
+        &s,
+        Some(&k),
+        json!({"subject": "mime@example.jp", "purpose": "newsletter", "channel": "email"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let h = &answer["headers"];
+    let message = format!(
+        "From: news@example.jp\r\nTo: mime@example.jp\r\nSubject: News\r\nList-Unsubscribe: {}\r\n\
+         List-Unsubscribe-Post: {}\r\nList-Id: {}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}",
+        h["List-Unsubscribe"].as_str().unwrap(),
+        h["List-Unsubscribe-Post"].as_str().unwrap(),
+        h["List-Id"].as_str().unwrap(),
+        answer["footer"]["ja"].as_str().unwrap(),
+    );
+    let parsed = mailparse::parse_mail(message.as_bytes()).unwrap();
+    let headers = parsed.get_headers();
+    use mailparse::MailHeaderMap;
+    let unsubscribe = headers.get_first_value("List-Unsubscribe").unwrap();
+    let uris: Vec<&str> = unsubscribe.split(',').map(str::trim).collect();
+    assert_eq!(uris.len(), 1, "R1: exactly one URI");
+    assert!(uris[0].starts_with("<http") && uris[0].ends_with('>'));
+    assert_eq!(
+        headers.get_first_value("List-Unsubscribe-Post").unwrap(),
+        "List-Unsubscribe=One-Click",
+        "R2"
+    );
+    let list_id = headers.get_first_value("List-Id").unwrap();
+    assert!(
+        list_id.ends_with("<newsletter.doui.test>"),
+        "R11: {list_id}"
+    );
+    let body = parsed.get_body().unwrap();
+    assert!(
+        body.contains(&uris[0][1..uris[0].len() - 1]),
+        "R9: the link is in the body too"
+    );
+    s.stop().await;
+}

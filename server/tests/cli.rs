@@ -1,0 +1,189 @@
+//! The `doui` command line, run as a user would.
+
+mod common;
+
+use std::process::{Command, Output};
+
+struct Cli {
+    dir: std::path::PathBuf,
+    database_url: Option<String>,
+}
+
+impl Cli {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(common::unique("doui_cli"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self {
+            dir,
+            database_url: None,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_doui"));
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("DOUI_CONFIG")
+            .env("DOUI_DATA_DIR", self.dir.join("data"))
+            .env("DOUI_PUBLIC_URL", "https://prefs.example.jp")
+            .env("DOUI_LOG", "warn");
+        if let Some(url) = &self.database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        cmd.output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "doui {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+fn link_in(text: &str) -> &str {
+    text.lines()
+        .find(|l| l.starts_with("https://"))
+        .expect("a link is printed")
+}
+
+#[test]
+fn migrate_then_add_a_subject_and_print_its_link_on_sqlite() {
+    let cli = Cli::new();
+    assert!(cli.ok(&["migrate"]).contains("database ready (sqlite)"));
+    let added = cli.ok(&[
+        "subject",
+        "add",
+        "--email",
+        "Hanako@Example.JP",
+        "--phone",
+        "+81 90 1234 5678",
+        "--lang",
+        "ja",
+        "--external-id",
+        "C-1",
+    ]);
+    let link = link_in(&added);
+    assert!(
+        link.starts_with("https://prefs.example.jp/p/1.k1."),
+        "{link}"
+    );
+    // The same subject by external id or by email (domain case does not matter).
+    let by_id = cli.ok(&["link", "C-1"]);
+    let by_email = cli.ok(&["link", "Hanako@example.jp"]);
+    // The token's payload starts with the subject id (16 bytes: 21 base64 characters).
+    let subject_part =
+        |l: &str| l.rsplit_once("/p/").unwrap().1.split('.').nth(2).unwrap()[..21].to_owned();
+    assert_eq!(subject_part(link_in(&by_id)), subject_part(link));
+    assert_eq!(subject_part(link_in(&by_email)), subject_part(link));
+    assert!(cli.dir.join("data/doui.db").exists());
+
+    let key = cli.ok(&[
+        "api-key",
+        "create",
+        "--name",
+        "crm",
+        "--scope",
+        "links",
+        "--scope",
+        "suppressions",
+    ]);
+    assert!(key.starts_with("doui.") && key.trim().len() > 50, "{key}");
+    let id = key.split('.').nth(1).unwrap();
+    let listed = cli.ok(&["api-key", "list"]);
+    assert!(
+        listed.contains(id) && listed.contains("active") && listed.contains("links,suppressions")
+    );
+    assert!(
+        !listed.contains(key.trim().rsplit('.').next().unwrap()),
+        "secrets are never listed"
+    );
+    cli.ok(&["api-key", "revoke", id]);
+    assert!(cli.ok(&["api-key", "list"]).contains("revoked"));
+    assert!(
+        !cli.run(&["api-key", "revoke", id]).status.success(),
+        "already revoked"
+    );
+    assert!(
+        !cli.run(&["api-key", "create", "--name", "x", "--scope", "everything"])
+            .status
+            .success()
+    );
+    assert!(cli.dir.join("data/token-keys.toml").exists());
+}
+
+#[tokio::test]
+async fn the_same_commands_work_on_postgres() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let mut cli = Cli::new();
+    cli.database_url = Some(db.url.clone());
+    assert!(cli.ok(&["migrate"]).contains("database ready (postgres)"));
+    cli.ok(&[
+        "subject",
+        "add",
+        "--email",
+        "pg@example.com",
+        "--lang",
+        "en",
+    ]);
+    assert!(link_in(&cli.ok(&["link", "pg@example.com"])).contains("/p/1.k1."));
+    db.cleanup().await;
+}
+
+#[test]
+fn mistakes_get_a_clear_message_and_a_failing_exit() {
+    let cli = Cli::new();
+    let unknown = cli.run(&["link", "nobody@example.com"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no subject with external id or email")
+    );
+
+    let bad_email = cli.run(&["subject", "add", "--email", "not-an-address"]);
+    assert!(!bad_email.status.success());
+    assert!(String::from_utf8_lossy(&bad_email.stderr).contains("email address is malformed"));
+
+    cli.ok(&["subject", "add", "--email", "dup@example.com"]);
+    let dup = cli.run(&["subject", "add", "--email", "dup@example.com"]);
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already registered"));
+
+    let bad_lang = cli.run(&["subject", "add", "--email", "x@example.com", "--lang", "fr"]);
+    assert!(String::from_utf8_lossy(&bad_lang.stderr).contains("--lang must be ja or en"));
+
+    let csv = cli.ok(&[
+        "suppressions",
+        "--purpose",
+        "newsletter",
+        "--channel",
+        "email",
+    ]);
+    assert_eq!(
+        csv, "cursor,external_id,email,phone,withdrawn_at\n",
+        "an empty list is just the header"
+    );
+    let unknown = cli.run(&[
+        "suppressions",
+        "--purpose",
+        "astrology",
+        "--channel",
+        "email",
+    ]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no such purpose"));
+
+    std::fs::write(cli.dir.join("doui.toml"), "listen = \"nowhere\"\n").unwrap();
+    let bad_config = cli.run(&["migrate"]);
+    assert_eq!(bad_config.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_config.stderr).contains("doui.toml"));
+}

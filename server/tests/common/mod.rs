@@ -1,0 +1,118 @@
+//! Test support: the same test bodies run on SQLite and on PostgreSQL (a fresh schema per test).
+#![allow(dead_code)]
+
+pub mod server;
+
+use std::{path::PathBuf, sync::Arc};
+
+use ::server::store::{PgStore, SqliteStore};
+use app::store::Store;
+
+pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A migrated store and what it needs to be cleaned up.
+pub struct TestDb {
+    pub store: Arc<dyn Store>,
+    pub sqlite: Option<Arc<SqliteStore>>,
+    pub pg: Option<Arc<PgStore>>,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Schema(String, String),
+}
+
+impl TestDb {
+    pub fn name(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// Runs raw SQL, bypassing the store (to prove the database itself refuses it).
+    pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        match (&self.sqlite, &self.pg) {
+            (Some(s), _) => sqlx::query(sql)
+                .execute(s.pool())
+                .await
+                .map(|r| r.rows_affected()),
+            (_, Some(p)) => sqlx::query(sql)
+                .execute(p.pool())
+                .await
+                .map(|r| r.rows_affected()),
+            _ => unreachable!(),
+        }
+    }
+
+    pub async fn cleanup(self) {
+        match self.cleanup {
+            Cleanup::Dir(d) => {
+                std::fs::remove_dir_all(d).ok();
+            }
+            Cleanup::Schema(url, schema) => {
+                PgStore::drop_schema(&url, &schema).await.ok();
+            }
+        }
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = std::env::temp_dir().join(unique("doui_test"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("doui.db").display());
+    let store = Arc::new(SqliteStore::open(&url).await.unwrap());
+    store.migrate().await.unwrap();
+    TestDb {
+        store: store.clone(),
+        sqlite: Some(store),
+        pg: None,
+        url,
+        cleanup: Cleanup::Dir(dir),
+    }
+}
+
+pub fn pg_url() -> String {
+    std::env::var("DATABASE_URL_PG").unwrap_or_else(|_| PG_DEFAULT.to_owned())
+}
+
+/// A store in a fresh PostgreSQL schema, or `None` (with a printed line) where no server answers.
+/// Under `CI=true` a missing PostgreSQL fails the test instead.
+pub async fn postgres() -> Option<TestDb> {
+    let url = pg_url();
+    let schema = unique("doui_test");
+    match PgStore::open_in_schema(&url, &schema).await {
+        Ok(store) => {
+            let store = Arc::new(store);
+            store.migrate().await.unwrap();
+            let scoped = format!(
+                "{url}{}options=-csearch_path%3D{schema}",
+                if url.contains('?') { "&" } else { "?" }
+            );
+            Some(TestDb {
+                store: store.clone(),
+                sqlite: None,
+                pg: Some(store),
+                url: scoped,
+                cleanup: Cleanup::Schema(url, schema),
+            })
+        }
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL is required under CI=true but {url} did not answer: {e}");
+            }
+            println!("skipping PostgreSQL: {e} (set DATABASE_URL_PG to run these)");
+            None
+        }
+    }
+}
+
+/// Both backends (PostgreSQL only where it answers).
+pub async fn backends() -> Vec<TestDb> {
+    let mut all = vec![sqlite().await];
+    all.extend(postgres().await);
+    all
+}
