@@ -16,6 +16,7 @@ mod ssr {
     use leptos::prelude::*;
 
     use crate::{
+        auth::{Admin, Role},
         domain::{Actor, Lang, Origin, Provenance, Source},
         error::ApiError,
         services::{Refusal, Services, Visitor, now},
@@ -24,6 +25,10 @@ mod ssr {
     /// The client's address, as the server's middleware determined it (peer or trusted proxy).
     #[derive(Debug, Clone, Copy)]
     pub struct ClientIp(pub IpAddr);
+
+    /// This request's CSRF token (the cookie's value, or a new one the response sets).
+    #[derive(Debug, Clone)]
+    pub struct CsrfToken(pub String);
 
     pub fn services() -> Result<Services, ApiError> {
         use_context::<Services>().ok_or_else(|| ApiError::new(Lang::En, "unavailable"))
@@ -53,27 +58,86 @@ mod ssr {
                 StatusCode::from_u16(ApiError::status(refusal.code))
                     .unwrap_or(StatusCode::BAD_REQUEST),
             );
+            if let Some(secs) = refusal.retry_after {
+                res.insert_header(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from(secs.max(1)),
+                );
+            }
         }
         ApiError::new(lang, refusal.code)
     }
 
-    /// Verifies the token; the language of any message follows the subject once known.
+    pub fn client_ip() -> Option<IpAddr> {
+        parts().and_then(|p| p.extensions.get::<ClientIp>().map(|c| c.0))
+    }
+
+    /// The value of a request cookie.
+    pub fn cookie(name: &str) -> Option<String> {
+        let parts = parts()?;
+        crate::auth::cookie_value(&parts.headers, name).map(str::to_owned)
+    }
+
+    /// The CSRF token of this request (made by the server's middleware for every page).
+    pub fn csrf_token() -> String {
+        parts()
+            .and_then(|p| p.extensions.get::<CsrfToken>().map(|t| t.0.clone()))
+            .unwrap_or_default()
+    }
+
+    /// A form's CSRF token must match the request's cookie (the middleware checked it too).
+    pub fn require_csrf(services: &Services, field: &str, lang: Lang) -> Result<(), ApiError> {
+        let cookie = cookie(crate::auth::CSRF_COOKIE).unwrap_or_default();
+        if services.csrf.matches(&cookie, field) {
+            Ok(())
+        } else {
+            Err(refuse(lang, Refusal::new("csrf")))
+        }
+    }
+
+    /// Who is asking: the token's subject, or with no token the signed-in customer. Refused
+    /// tokens count against the client's address (and too many are refused outright).
     pub async fn visitor(
         services: &Services,
         token: &str,
         lang: Option<&str>,
     ) -> Result<(Visitor, Lang), ApiError> {
         let fallback = request_lang(lang);
-        let visitor = services
-            .visitor(token)
-            .await
-            .map_err(|r| refuse(fallback, r))?;
+        let ip = client_ip();
+        let visitor = if token.is_empty() {
+            let session = cookie(crate::auth::SessionKind::Customer.cookie()).unwrap_or_default();
+            services.customer(&session).await
+        } else {
+            match services.check_token_failures(ip) {
+                Err(r) => Err(r),
+                Ok(()) => services.visitor(token).await.inspect_err(|r| {
+                    if matches!(
+                        r.code,
+                        "invalid_token" | "expired_token" | "unknown_subject"
+                    ) {
+                        services.count_token_failure(ip);
+                    }
+                }),
+            }
+        }
+        .map_err(|r| refuse(fallback, r))?;
         let parts = parts();
         let accept = parts
             .as_ref()
             .and_then(|p| header(&p.headers, "accept-language"));
         let lang = Services::page_lang(lang, Some(&visitor.subject), accept);
         Ok((visitor, lang))
+    }
+
+    /// The signed-in admin whose role allows `needed` (401 / 403 otherwise).
+    pub async fn admin(services: &Services, needed: Role) -> Result<(Admin, Lang), ApiError> {
+        let lang = request_lang(None);
+        let session = cookie(crate::auth::SessionKind::Admin.cookie()).unwrap_or_default();
+        let admin = services
+            .admin(&session, needed)
+            .await
+            .map_err(|r| refuse(lang, r))?;
+        Ok((admin, lang))
     }
 
     /// Provenance of a change the subject makes in the preference center.
@@ -100,7 +164,9 @@ mod ssr {
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::{ClientIp, request_lang};
+pub use ssr::{ClientIp, CsrfToken, request_lang};
+#[cfg(feature = "ssr")]
+pub(crate) use ssr::{admin, csrf_token, provenance, refuse, require_csrf, services};
 
 /// The preference center of the token's subject.
 #[server(endpoint = "preferences")]
@@ -110,10 +176,12 @@ pub async fn load_preferences(
 ) -> Result<PreferenceView, ApiError> {
     let services = ssr::services()?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
-    services
+    let mut view = services
         .preference_view(&visitor, &token, lang)
         .await
-        .map_err(|r| ssr::refuse(lang, r))
+        .map_err(|r| ssr::refuse(lang, r))?;
+    view.csrf = ssr::csrf_token();
+    Ok(view)
 }
 
 /// Sets one consent (`state` is `granted` or `withdrawn`) and returns the updated page.
@@ -125,8 +193,10 @@ pub async fn set_consent(
     state: String,
     lang: Option<String>,
     idempotency_key: Option<String>,
+    csrf: String,
 ) -> Result<PreferenceView, ApiError> {
     let services = ssr::services()?;
+    ssr::require_csrf(&services, &csrf, ssr::request_lang(lang.as_deref()))?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
     let provenance = ssr::provenance(&services, idempotency_key);
     let applied = services
@@ -135,10 +205,12 @@ pub async fn set_consent(
         .map_err(|r| ssr::refuse(lang, r))?;
     tracing::info!(subject = %visitor.subject.id, %purpose, %channel, %state,
         outcome = crate::services::outcome_word(&applied), "consent set");
-    services
+    let mut view = services
         .preference_view(&visitor, &token, lang)
         .await
-        .map_err(|r| ssr::refuse(lang, r))
+        .map_err(|r| ssr::refuse(lang, r))?;
+    view.csrf = ssr::csrf_token();
+    Ok(view)
 }
 
 /// Withdraws every marketing purpose on every channel and returns the updated page.
@@ -147,8 +219,10 @@ pub async fn stop_all_marketing(
     token: String,
     lang: Option<String>,
     idempotency_key: Option<String>,
+    csrf: String,
 ) -> Result<PreferenceView, ApiError> {
     let services = ssr::services()?;
+    ssr::require_csrf(&services, &csrf, ssr::request_lang(lang.as_deref()))?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
     let provenance = ssr::provenance(&services, idempotency_key);
     let applied = services
@@ -156,10 +230,12 @@ pub async fn stop_all_marketing(
         .await
         .map_err(|r| ssr::refuse(lang, r))?;
     tracing::info!(subject = %visitor.subject.id, changes = applied.len(), "all marketing stopped");
-    services
+    let mut view = services
         .preference_view(&visitor, &token, lang)
         .await
-        .map_err(|r| ssr::refuse(lang, r))
+        .map_err(|r| ssr::refuse(lang, r))?;
+    view.csrf = ssr::csrf_token();
+    Ok(view)
 }
 
 /// What an unsubscribe link would do; changes nothing (mail scanners open links with GET).
@@ -184,4 +260,15 @@ pub async fn unsubscribe_preview(
         items: targets.iter().map(|t| t.describe(lang)).collect(),
         already,
     })
+}
+
+/// Whether a sign-in link still works. Reads only: opening the link uses nothing.
+#[server(endpoint = "check_sign_in_link")]
+pub async fn check_sign_in_link(token: String) -> Result<(), ApiError> {
+    let services = ssr::services()?;
+    let lang = ssr::request_lang(None);
+    services
+        .check_sign_in_link(&token, ssr::client_ip())
+        .await
+        .map_err(|r| ssr::refuse(lang, r))
 }

@@ -30,10 +30,23 @@ impl ApiError {
     /// The HTTP status a code is answered with.
     pub fn status(code: &str) -> u16 {
         match code {
-            "unauthorized" => 401,
-            "invalid_token" | "expired_token" | "unknown_subject" | "cross_site"
-            | "forbidden_scope" => 403,
-            "not_found" | "unknown_subject_key" => 404,
+            "unauthorized"
+            | "sign_in_required"
+            | "sign_in_failed"
+            | "totp_required"
+            | "totp_invalid"
+            | "totp_enrollment_required" => 401,
+            "invalid_token"
+            | "expired_token"
+            | "unknown_subject"
+            | "cross_site"
+            | "forbidden_scope"
+            | "forbidden_role"
+            | "csrf"
+            | "sign_in_link_invalid" => 403,
+            "not_found" | "unknown_subject_key" | "unknown_admin" | "unknown_subject_id" => 404,
+            "last_owner" => 409,
+            "rate_limited" => 429,
             "idempotency_key_reused" => 409,
             "payload_too_large" => 413,
             "channel_not_applicable" => 422,

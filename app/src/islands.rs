@@ -24,6 +24,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
     let lang = view.lang;
     let t = texts(lang);
     let token = view.token.clone();
+    let csrf = view.csrf.clone();
     let render_id = view.render_id.clone();
     // The matrix's shape is fixed for the page; only the values change.
     let shape = view.purposes.clone();
@@ -116,6 +117,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                     let on_submit = {
                         let purpose = purpose.clone();
                         let token = token.clone();
+                        let csrf = csrf.clone();
                         move |ev: SubmitEvent| {
                             ev.prevent_default();
                             if busy.get_untracked() {
@@ -131,6 +133,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                                 ConsentState::from_bool(on).key().to_owned(),
                                 Some(lang.key().to_owned()),
                                 Some(next_key()),
+                                csrf.clone(),
                             );
                             run(optimistic, Box::pin(call));
                         }
@@ -144,6 +147,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                                 <input type="hidden" name="state" prop:value=next_state value=next_state />
                                 <input type="hidden" name="lang" value=lang.key() />
                                 <input type="hidden" name="idempotency_key" prop:value=form_key.clone() value=form_key />
+                                <input type="hidden" name="csrf" value=csrf.clone() />
                                 <button
                                     type="submit"
                                     class="switch"
@@ -185,6 +189,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
         let key = format!("{render_id}-stop");
         let on_submit = {
             let token = token.clone();
+            let csrf = csrf.clone();
             move |ev: SubmitEvent| {
                 ev.prevent_default();
                 if busy.get_untracked() {
@@ -197,7 +202,12 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                         c.choice = Some(ConsentState::Withdrawn);
                     }
                 }
-                let call = stop_all_marketing(token.clone(), Some(lang.key().to_owned()), Some(next_key()));
+                let call = stop_all_marketing(
+                    token.clone(),
+                    Some(lang.key().to_owned()),
+                    Some(next_key()),
+                    csrf.clone(),
+                );
                 run(optimistic, Box::pin(call));
             }
         };
@@ -206,6 +216,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                 <input type="hidden" name="token" value=token />
                 <input type="hidden" name="lang" value=lang.key() />
                 <input type="hidden" name="idempotency_key" value=key />
+                <input type="hidden" name="csrf" value=csrf.clone() />
                 <button type="submit" class="danger" aria-disabled=move || busy.get().to_string()>{t.stop_all}</button>
                 <p class="help">{t.stop_all_help}</p>
             </form>

@@ -4,14 +4,22 @@
 //! Layers, innermost first: `domain` (pure) → `store` (trait) → `services` (the rules) →
 //! `api` (server functions) → `pages` and `islands` (components).
 
+pub mod admin;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod api_key;
+#[cfg(feature = "ssr")]
+pub mod auth;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod islands;
+#[cfg(feature = "ssr")]
+pub mod mail;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod rate;
 #[cfg(feature = "ssr")]
 pub mod services;
 #[cfg(feature = "ssr")]

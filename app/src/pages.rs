@@ -9,7 +9,8 @@ use leptos_router::{
 };
 
 use crate::{
-    api::{load_preferences, unsubscribe_preview},
+    api::{check_sign_in_link, load_preferences, unsubscribe_preview},
+    console::{AdminAdminsPage, AdminApiKeysPage, AdminHome, AdminSignInPage, AdminSubjectPage},
     domain::Lang,
     i18n::{error_message, texts},
     islands::PreferenceCenter,
@@ -44,6 +45,14 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=Home />
                 <Route path=(StaticSegment("p"), ParamSegment("token")) view=PreferencePage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("u"), ParamSegment("token")) view=UnsubscribePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("me") view=PreferencePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("signin") view=SignInPage />
+                <Route path=(StaticSegment("signin"), ParamSegment("token")) view=SignInContinuePage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("signin")) view=AdminSignInPage />
+                <Route path=StaticSegment("admin") view=AdminHome ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("subjects"), ParamSegment("id")) view=AdminSubjectPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("admins")) view=AdminAdminsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("api-keys")) view=AdminApiKeysPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -67,8 +76,20 @@ fn accept_language() -> Option<String> {
     }
 }
 
+/// This request's CSRF token, for the hidden field of every form (server side).
+pub(crate) fn page_csrf() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::csrf_token()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
+    }
+}
+
 /// `?lang=` if given, else the browser's language.
-fn visitor_lang() -> Lang {
+pub(crate) fn visitor_lang() -> Lang {
     let explicit = use_query_map().read_untracked().get("lang");
     explicit
         .and_then(|l| l.parse().ok())
@@ -80,7 +101,7 @@ fn visitor_lang() -> Lang {
         .unwrap_or_default()
 }
 
-fn set_status(_code: u16) {
+pub(crate) fn set_status(_code: u16) {
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(
@@ -91,7 +112,7 @@ fn set_status(_code: u16) {
 
 /// The page frame: header with the product name and the language switch, then the content.
 #[component]
-fn Frame(lang: Lang, #[prop(into)] title: String, children: Children) -> impl IntoView {
+pub(crate) fn Frame(lang: Lang, #[prop(into)] title: String, children: Children) -> impl IntoView {
     let t = texts(lang);
     let path = leptos_router::hooks::use_location()
         .pathname
@@ -169,9 +190,13 @@ fn PreferencePage() -> impl IntoView {
                     Ok(view) => {
                         let lang = view.lang;
                         let t = texts(lang);
+                        let sign_out = view.signed_in.then(|| {
+                            view! { <SignOutForms lang csrf=view.csrf.clone() action="/signout" /> }
+                        });
                         view! {
                             <Frame lang title=t.preferences_title>
                                 <PreferenceCenter view />
+                                {sign_out}
                             </Frame>
                         }
                             .into_any()
@@ -232,15 +257,127 @@ fn UnsubscribePage() -> impl IntoView {
 }
 
 /// A refused link or request, in the visitor's language (the status is set where it was refused).
+/// A refused link offers a fresh one by email.
 #[component]
-fn ErrorPage(lang: Lang, code: String) -> impl IntoView {
+pub(crate) fn ErrorPage(lang: Lang, code: String) -> impl IntoView {
     let t = texts(lang);
+    let fresh_link = matches!(
+        code.as_str(),
+        "invalid_token"
+            | "expired_token"
+            | "unknown_subject"
+            | "sign_in_required"
+            | "sign_in_link_invalid"
+    )
+    .then(|| {
+        let href = format!("/signin?lang={}", lang.key());
+        view! { <p><a class="button" href=href>{t.request_new_link}</a></p> }
+    });
     view! {
         <Frame lang title=t.error_title>
             <section class="card error" role="alert">
                 <h1>{t.error_title}</h1>
                 <p>{error_message(lang, &code).to_owned()}</p>
+                {fresh_link}
             </section>
         </Frame>
+    }
+}
+
+/// "Sign out" and "sign out everywhere", as two plain forms.
+#[component]
+pub(crate) fn SignOutForms(lang: Lang, csrf: String, action: &'static str) -> impl IntoView {
+    let t = texts(lang);
+    view! {
+        <section class="card sign-out">
+            <form method="post" action=action class="inline">
+                <input type="hidden" name="csrf" value=csrf.clone() />
+                <input type="hidden" name="lang" value=lang.key() />
+                <button type="submit">{t.sign_out}</button>
+            </form>
+            <form method="post" action=action class="inline">
+                <input type="hidden" name="csrf" value=csrf />
+                <input type="hidden" name="lang" value=lang.key() />
+                <input type="hidden" name="everywhere" value="1" />
+                <button type="submit" class="secondary">{t.sign_out_everywhere}</button>
+            </form>
+        </section>
+    }
+}
+
+/// Asks for the address to mail a sign-in link to. The answer never says whether it is known.
+#[component]
+fn SignInPage() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    let query = use_query_map().read_untracked();
+    let message = if query.get("sent").is_some() {
+        Some(t.signin_sent)
+    } else if query.get("signed_out").is_some() {
+        Some(t.signed_out)
+    } else {
+        None
+    };
+    let message = message.map(|m| view! { <p class="notice ok" role="status">{m}</p> });
+    view! {
+        <Frame lang title=t.signin_title>
+            <section class="card signin">
+                <h1>{t.signin_title}</h1>
+                {message}
+                <p>{t.signin_intro}</p>
+                <form method="post" action="/signin" class="stacked">
+                    <input type="hidden" name="csrf" value=page_csrf() />
+                    <input type="hidden" name="lang" value=lang.key() />
+                    <label for="email">{t.email_label}</label>
+                    <input id="email" name="email" type="email" autocomplete="email" required maxlength="254" />
+                    <button type="submit">{t.send_link}</button>
+                </form>
+            </section>
+        </Frame>
+    }
+}
+
+/// What an emailed sign-in link opens: one button. Only its POST uses the link (mail scanners
+/// open links with GET).
+#[component]
+fn SignInContinuePage() -> impl IntoView {
+    let token = use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let lang = visitor_lang();
+    let t = texts(lang);
+    let check = Resource::new_blocking(|| (), {
+        let token = token.clone();
+        move |_| check_sign_in_link(token.clone())
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let token = token.clone();
+                Suspend::new(async move {
+                    match check.await {
+                        Ok(()) => {
+                            let action = format!("/signin/{token}");
+                            view! {
+                                <Frame lang title=t.continue_title>
+                                    <section class="card signin">
+                                        <h1>{t.continue_title}</h1>
+                                        <p>{t.continue_intro}</p>
+                                        <form method="post" action=action>
+                                            <input type="hidden" name="csrf" value=page_csrf() />
+                                            <input type="hidden" name="lang" value=lang.key() />
+                                            <button type="submit">{t.continue_button}</button>
+                                        </form>
+                                    </section>
+                                </Frame>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <ErrorPage lang code=e.code /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }

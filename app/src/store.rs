@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::api_key::ApiKeyRecord;
+use crate::auth::{Admin, AdminId, Principal, SessionRecord, SignInLink};
 use time::OffsetDateTime;
 
 use crate::domain::{
@@ -121,4 +122,30 @@ pub trait Store: Send + Sync + 'static {
     async fn all_consents(
         &self,
     ) -> StoreResult<Vec<(SubjectId, PurposeKey, Channel, ConsentState)>>;
+}
+
+/// Accounts and sessions: admins, customer and admin sessions, single-use sign-in links.
+#[async_trait]
+pub trait IdentityStore: Send + Sync + 'static {
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
+    async fn touch_session(&self, id_hash: &str, at: OffsetDateTime) -> StoreResult<()>;
+    async fn revoke_session(&self, id_hash: &str, at: OffsetDateTime) -> StoreResult<()>;
+    /// Revokes every live session of a principal; returns how many.
+    async fn revoke_sessions(&self, principal: Principal, at: OffsetDateTime) -> StoreResult<u64>;
+
+    async fn create_sign_in_link(&self, link: &SignInLink) -> StoreResult<()>;
+    async fn sign_in_link(&self, token_hash: &str) -> StoreResult<Option<SignInLink>>;
+    /// Marks a link used; false when it was used already (only one caller can win).
+    async fn use_sign_in_link(&self, token_hash: &str, at: OffsetDateTime) -> StoreResult<bool>;
+
+    async fn create_admin(&self, admin: &Admin) -> StoreResult<()>;
+    async fn admin(&self, id: AdminId) -> StoreResult<Option<Admin>>;
+    async fn admin_by_email(&self, email: &str) -> StoreResult<Option<Admin>>;
+    /// Every admin, oldest first.
+    async fn admins(&self) -> StoreResult<Vec<Admin>>;
+    /// Saves role, password hash, TOTP secret and disabled time.
+    async fn update_admin(&self, admin: &Admin) -> StoreResult<()>;
+    /// Records a TOTP step as used; false when that step or a later one was used already.
+    async fn use_totp_step(&self, id: AdminId, step: i64) -> StoreResult<bool>;
 }

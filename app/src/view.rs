@@ -19,6 +19,10 @@ pub struct PreferenceView {
     pub history: Vec<HistoryRow>,
     /// Unique per rendering; forms derive their idempotency keys from it.
     pub render_id: String,
+    /// The CSRF token forms send back.
+    pub csrf: String,
+    /// Opened by a signed-in customer (no token): the page offers signing out.
+    pub signed_in: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,4 +83,72 @@ pub struct UnsubscribeView {
     /// What the link unsubscribes from, one line per purpose.
     pub items: Vec<String>,
     pub already: bool,
+}
+
+/// A subject as the admin console lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubjectSummary {
+    pub id: String,
+    pub external_id: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub lang: Lang,
+}
+
+/// One event with all its provenance, for admins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminEventRow {
+    pub when: String,
+    pub purpose: String,
+    pub channel: Channel,
+    pub from: Option<ConsentState>,
+    pub to: ConsentState,
+    pub source: String,
+    pub actor: String,
+    pub notice_version: Option<String>,
+    pub origin_ip: Option<String>,
+    pub reason: Option<String>,
+    pub campaign: Option<String>,
+}
+
+/// A subject's page in the console: who, the current matrix, every event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminSubjectView {
+    pub subject: SubjectSummary,
+    pub channels: Vec<Channel>,
+    pub purposes: Vec<PurposeRow>,
+    pub events: Vec<AdminEventRow>,
+}
+
+/// The signed-in admin, for the console's header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedInAdmin {
+    pub email: String,
+    pub role: String,
+    pub csrf: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminRow {
+    pub email: String,
+    pub role: String,
+    pub totp: bool,
+    pub disabled: bool,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub scopes: String,
+    pub created: String,
+    pub revoked: bool,
+}
+
+/// A new API key: the secret is shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub key: String,
+    pub keys: Vec<ApiKeyRow>,
 }

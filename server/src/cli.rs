@@ -80,6 +80,65 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage admin accounts (passwords are read from a prompt or standard input, never argv).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin; the password is asked for (or read from standard input).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// viewer, operator or owner.
+        #[arg(long)]
+        role: String,
+    },
+    /// List admins.
+    List,
+    /// Change an admin's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable an admin (signs them out everywhere) or, with --enable, enable them again.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        enable: bool,
+    },
+    /// Set a new password (signs the admin out everywhere).
+    Password {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enroll a TOTP second factor and print its secret and otpauth:// URI for an authenticator
+    /// app (replaces an earlier one).
+    Totp {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// A new password: from the terminal (asked twice, not echoed) or one line of standard input.
+fn read_new_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (12 characters or more): ")?;
+        let second = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
 }
 
 #[derive(Subcommand)]
@@ -342,6 +401,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Admin { command } => admin(command, config).await,
         Command::Subject {
             command:
                 SubjectCommand::Add {
@@ -379,6 +439,79 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
+async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
+    let services = crate::services(&config).await?;
+    let message = |r: app::services::Refusal| {
+        anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code))
+    };
+    let role = |r: &str| -> anyhow::Result<app::auth::Role> {
+        r.parse()
+            .map_err(|_| anyhow::anyhow!("--role must be viewer, operator or owner"))
+    };
+    match command {
+        AdminCommand::Create { email, role: r } => {
+            let role = role(&r)?;
+            let password = read_new_password()?;
+            let admin = services
+                .create_admin(&email, role, &password)
+                .await
+                .map_err(message)?;
+            println!("admin {} created ({})", admin.email, admin.role);
+            println!("sign in at {}/admin/signin", config.public_url);
+        }
+        AdminCommand::List => {
+            for a in services.identity.admins().await? {
+                let state = if a.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                let totp = if a.totp_secret.is_some() { "totp" } else { "-" };
+                println!("{:<40} {:<9} {state:<9} {totp}", a.email, a.role.key());
+            }
+        }
+        AdminCommand::SetRole { email, role: r } => {
+            let current = services.admin_named(&email).await.map_err(message)?;
+            let a = services
+                .set_admin_role(&email, role(&r)?, current.disabled_at.is_some())
+                .await
+                .map_err(message)?;
+            println!("{} is now {}", a.email, a.role);
+        }
+        AdminCommand::Disable { email, enable } => {
+            let current = services.admin_named(&email).await.map_err(message)?;
+            let a = services
+                .set_admin_role(&email, current.role, !enable)
+                .await
+                .map_err(message)?;
+            let state = if enable {
+                "enabled"
+            } else {
+                "disabled and signed out"
+            };
+            println!("{} {state}", a.email);
+        }
+        AdminCommand::Password { email } => {
+            let password = read_new_password()?;
+            services
+                .set_admin_password(&email, &password)
+                .await
+                .map_err(message)?;
+            println!("password changed; {email} was signed out everywhere");
+        }
+        AdminCommand::Totp { email } => {
+            let secret = services.enroll_totp(&email).await.map_err(message)?;
+            let admin = services.admin_named(&email).await.map_err(message)?;
+            println!("secret: {secret}");
+            println!("{}", app::auth::otpauth_uri("Doui", &admin.email, &secret));
+            eprintln!(
+                "Add it to an authenticator app; from now on sign-in asks for its 6-digit code."
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     if !std::path::Path::new(&config.site_root).join("pkg").exists() {
@@ -394,7 +527,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 println!("  {who:<12} {link}");
             }
             println!("(Links for any subject: doui link <external-id|email>)\n");
+            if let Some((email, password)) = crate::demo::demo_owner(&services).await? {
+                println!(
+                    "Demo admin console: {}/admin/signin\n  email    {email}\n  password {password}\n  (shown only now; `doui admin password --email {email}` sets a new one)\n",
+                    config.public_url
+                );
+            }
         }
+    }
+    if !services.has_admins().await.unwrap_or(true) {
+        println!(
+            "No admin account yet. Create the first owner with:\n  doui admin create --email you@example.jp --role owner\n"
+        );
     }
     let running = crate::start(&config, services).await?;
     println!(

@@ -37,6 +37,11 @@ struct FileConfig {
     sender_contact: Option<String>,
     reply_domain: Option<String>,
     inbound_secret: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    session_secret: Option<String>,
+    cookie_secure: Option<bool>,
+    require_totp: Option<bool>,
 }
 
 #[derive(Clone)]
@@ -73,6 +78,20 @@ pub struct Config {
     /// Secret the mail provider presents when posting inbound mail to `/inbound/email`
     /// (`Authorization: Bearer …` or Basic with it as password). `DOUI_INBOUND_SECRET`.
     pub inbound_secret: Option<String>,
+    /// Where mail goes: `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required`…
+    /// Unset: each message is written to `<data_dir>/outbox/*.eml`. `DOUI_SMTP_URL`.
+    pub smtp_url: Option<String>,
+    /// The From of mail Doui sends. `DOUI_MAIL_FROM`, default `Doui <no-reply@localhost>`.
+    pub mail_from: String,
+    /// Secret for CSRF tokens (32+ characters) instead of `<data_dir>/session-key`; instances
+    /// sharing a database must share it. `DOUI_SESSION_SECRET`.
+    pub session_secret: Option<String>,
+    /// `Secure` cookies. `DOUI_COOKIE_SECURE`, default: true when public_url is https.
+    pub cookie_secure: bool,
+    /// Admins must use a TOTP code. `DOUI_REQUIRE_TOTP`, default false.
+    pub require_totp: bool,
+    /// Rate limits (set in code; tests shorten them).
+    pub limits: app::rate::Limits,
 }
 
 impl std::fmt::Debug for Config {
@@ -95,6 +114,17 @@ impl std::fmt::Debug for Config {
                 "inbound_secret",
                 &self.inbound_secret.as_ref().map(|_| "***"),
             )
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::store::redact_url),
+            )
+            .field("mail_from", &self.mail_from)
+            .field(
+                "session_secret",
+                &self.session_secret.as_ref().map(|_| "***"),
+            )
+            .field("cookie_secure", &self.cookie_secure)
+            .field("require_totp", &self.require_totp)
             .finish()
     }
 }
@@ -135,6 +165,12 @@ impl Config {
             sender_contact: "privacy@example.jp".into(),
             reply_domain: None,
             inbound_secret: None,
+            smtp_url: None,
+            mail_from: "Doui <no-reply@doui.test>".into(),
+            session_secret: None,
+            cookie_secure: false,
+            require_totp: false,
+            limits: app::rate::Limits::default(),
         }
     }
 
@@ -217,7 +253,39 @@ impl Config {
                 "inbound_secret must have at least 24 characters"
             );
         }
+        let smtp_url = env("DOUI_SMTP_URL").or(file.smtp_url);
+        if let Some(u) = &smtp_url {
+            anyhow::ensure!(
+                u.starts_with("smtp://") || u.starts_with("smtps://"),
+                "smtp_url must start with smtp:// or smtps://"
+            );
+        }
+        let session_secret = env("DOUI_SESSION_SECRET").or(file.session_secret);
+        if let Some(s) = &session_secret {
+            anyhow::ensure!(
+                s.len() >= 32,
+                "session_secret must have at least 32 characters"
+            );
+        }
+        let cookie_secure = match env("DOUI_COOKIE_SECURE") {
+            Some(v) => parse_bool("DOUI_COOKIE_SECURE", v)?,
+            None => file
+                .cookie_secure
+                .unwrap_or(public_url.starts_with("https://")),
+        };
+        let require_totp = match env("DOUI_REQUIRE_TOTP") {
+            Some(v) => parse_bool("DOUI_REQUIRE_TOTP", v)?,
+            None => file.require_totp.unwrap_or(false),
+        };
         Ok(Self {
+            smtp_url,
+            mail_from: env("DOUI_MAIL_FROM")
+                .or(file.mail_from)
+                .unwrap_or_else(|| "Doui <no-reply@localhost>".into()),
+            session_secret,
+            cookie_secure,
+            require_totp,
+            limits: app::rate::Limits::default(),
             reply_domain,
             inbound_secret,
             link_validity_days,

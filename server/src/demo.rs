@@ -69,3 +69,22 @@ pub async fn seed_if_empty(services: &Services) -> anyhow::Result<Vec<(String, S
     }
     Ok(links)
 }
+
+/// With the demo data, an owner account so the console can be tried at once: a random password,
+/// printed once to the terminal that started the server.
+pub async fn demo_owner(services: &Services) -> anyhow::Result<Option<(String, String)>> {
+    if services
+        .has_admins()
+        .await
+        .map_err(|r| anyhow::anyhow!(r.code))?
+    {
+        return Ok(None);
+    }
+    let email = "owner@example.jp".to_owned();
+    let password = app::auth::random_token();
+    services
+        .create_admin(&email, app::auth::Role::Owner, &password)
+        .await
+        .map_err(|r| anyhow::anyhow!("creating the demo owner: {}", r.code))?;
+    Ok(Some((email, password)))
+}

@@ -5,7 +5,14 @@
 use std::net::{IpAddr, SocketAddr};
 
 use app::{
-    App, api::ClientIp, domain::Lang, error::ApiError, i18n::texts, services::Services, shell,
+    App,
+    api::{ClientIp, CsrfToken},
+    auth::{CSRF_COOKIE, cookie_value, set_cookie},
+    domain::Lang,
+    error::ApiError,
+    i18n::texts,
+    services::Services,
+    shell,
 };
 use axum::{
     Json, Router,
@@ -59,14 +66,27 @@ pub fn router(state: AppState) -> Router {
             "/u/{token}",
             post(crate::unsubscribe::one_click).options(crate::unsubscribe::options),
         )
+        .merge(crate::auth::routes())
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(services.clone()),
+            move || {
+                provide_context(services.clone());
+                // The nonce the CSP header names (set by `page_security`).
+                let nonce = leptos::prelude::use_context::<http::request::Parts>()
+                    .and_then(|p| p.extensions.get::<CspNonce>().cloned());
+                if let Some(n) = nonce {
+                    provide_context(leptos::nonce::Nonce::from_value(n.0));
+                }
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(guard_server_fns))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard_server_fns,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), page_security))
         .layer(middleware::from_fn_with_state(state.clone(), client_ip))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -75,10 +95,6 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
         ))
         .layer(
             TraceLayer::new_for_http()
@@ -97,12 +113,71 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Paths carry tokens (`/p/<token>`); logs get the shape, never the token.
+/// Paths carry tokens (`/p/<token>`, `/u/<token>`, `/signin/<token>`); logs get the shape,
+/// never the token.
 pub fn redact_path(path: &str) -> String {
-    match path.strip_prefix("/p/") {
-        Some(_) => "/p/[token]".to_owned(),
-        None => path.to_owned(),
+    for prefix in ["/p/", "/u/", "/signin/"] {
+        if path.starts_with(prefix) && path.len() > prefix.len() {
+            return format!("{prefix}[token]");
+        }
     }
+    path.to_owned()
+}
+
+/// The per-response nonce the Content-Security-Policy allows scripts with.
+#[derive(Debug, Clone)]
+pub struct CspNonce(pub String);
+
+/// The policy every answer carries: scripts only with this response's nonce (and what they load),
+/// wasm allowed to compile, everything else from this origin, never framed.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Paths that never show a form (machine endpoints and static files): no CSRF cookie.
+fn is_machine_path(path: &str) -> bool {
+    ["/api/v1/", "/inbound/", "/pkg/", "/healthz", "/readyz"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
+/// Gives each request a CSP nonce and a CSRF token (the cookie's, or a new one the response
+/// sets), and puts the Content-Security-Policy on the answer.
+async fn page_security(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let nonce = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        app::auth::random_bytes::<16>(),
+    );
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let csrf = &state.services.csrf;
+    let existing = cookie_value(req.headers(), CSRF_COOKIE)
+        .filter(|c| csrf.is_valid(c))
+        .map(str::to_owned);
+    let new_cookie = existing.is_none() && !is_machine_path(req.uri().path());
+    let token = existing.unwrap_or_else(|| csrf.issue());
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut res = next.run(req).await;
+    if !res.headers().contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(v) = HeaderValue::from_str(&content_security_policy(&nonce))
+    {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    if new_cookie {
+        let cookie = set_cookie(
+            CSRF_COOKIE,
+            &token,
+            state.services.settings.cookie_secure,
+            Some(30 * 24 * 3600),
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
 }
 
 async fn healthz() -> &'static str {
@@ -144,7 +219,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Whether a state-changing request comes from another site (browsers say so in `Sec-Fetch-Site`,
 /// or in an `Origin` that does not match `Host`).
-fn is_cross_site(headers: &HeaderMap) -> bool {
+pub(crate) fn is_cross_site(headers: &HeaderMap) -> bool {
     if let Some(site) = header_str(headers, "sec-fetch-site") {
         return !matches!(site, "same-origin" | "none");
     }
@@ -167,7 +242,7 @@ async fn unknown_server_fn() -> Response {
 /// (no JavaScript) get `303 See Other` back to the page on success and an error page on failure;
 /// the hydrated client gets JSON. Every error carries a stable code, the matching HTTP status and
 /// a message in the user's language.
-async fn guard_server_fns(req: Request, next: Next) -> Response {
+async fn guard_server_fns(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if !path.starts_with("/api/") || path.starts_with("/api/v1/") {
         return next.run(req).await;
@@ -194,6 +269,16 @@ async fn guard_server_fns(req: Request, next: Next) -> Response {
     };
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let lang = Services::page_lang(field("lang").as_deref(), None, accept_language.as_deref());
+    // Every server function is a POST that a page made: it must echo the CSRF cookie.
+    let cookie = cookie_value(&parts.headers, CSRF_COOKIE).unwrap_or_default();
+    if !state
+        .services
+        .csrf
+        .matches(cookie, field("csrf").as_deref().unwrap_or_default())
+    {
+        return refuse(plain_form, lang, "csrf", field("token"));
+    }
+    let return_to = field("return_to").filter(|p| is_local_path(p));
 
     if plain_form {
         // Leptos would redirect to the Referer itself; we want the real status and our own page.
@@ -207,15 +292,14 @@ async fn guard_server_fns(req: Request, next: Next) -> Response {
 
     if res.status().is_success() {
         if plain_form {
-            return Redirect::to(&page_path(
-                field("token").as_deref(),
-                field("lang").as_deref(),
-            ))
-            .into_response();
+            let to = return_to
+                .unwrap_or_else(|| page_path(field("token").as_deref(), field("lang").as_deref()));
+            return Redirect::to(&to).into_response();
         }
         return res;
     }
     let status = res.status();
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let body = to_bytes(res.into_body(), 64 * 1024)
         .await
         .unwrap_or_default();
@@ -230,7 +314,12 @@ async fn guard_server_fns(req: Request, next: Next) -> Response {
     if error.code == "internal" {
         tracing::error!(status = %status, "server function failed");
     }
-    respond_error(plain_form, lang, error, field("token"))
+    let back = return_to.unwrap_or_else(|| page_path(field("token").as_deref(), Some(lang.key())));
+    let mut res = respond_error(plain_form, lang, error, &back);
+    if let Some(v) = retry_after {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 fn decode_error(status: StatusCode, body: &Bytes) -> ApiError {
@@ -247,7 +336,17 @@ fn decode_error(status: StatusCode, body: &Bytes) -> ApiError {
     ApiError::new(Lang::En, code)
 }
 
-/// Where a plain form returns to: the preference page of the token it carried.
+/// A path on this site (`/x`, never `//host` or a scheme): safe to redirect to.
+pub(crate) fn is_local_path(p: &str) -> bool {
+    p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.contains('\\')
+        && p.len() < 512
+        && p.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Where a plain form returns to: the preference page of the token it carried, or the signed-in
+/// customer's page when it carried none.
 fn page_path(token: Option<&str>, lang: Option<&str>) -> String {
     let token = token.filter(|t| {
         t.bytes()
@@ -255,6 +354,8 @@ fn page_path(token: Option<&str>, lang: Option<&str>) -> String {
     });
     let lang = lang.and_then(|l| l.parse::<Lang>().ok());
     match (token, lang) {
+        (Some(""), Some(l)) => format!("/me?lang={}", l.key()),
+        (Some(""), None) => "/me".to_owned(),
         (Some(t), Some(l)) => format!("/p/{t}?lang={}", l.key()),
         (Some(t), None) => format!("/p/{t}"),
         (None, _) => "/".to_owned(),
@@ -262,15 +363,15 @@ fn page_path(token: Option<&str>, lang: Option<&str>) -> String {
 }
 
 fn refuse(plain_form: bool, lang: Lang, code: &str, token: Option<String>) -> Response {
-    respond_error(plain_form, lang, ApiError::new(lang, code), token)
+    let back = page_path(token.as_deref(), Some(lang.key()));
+    respond_error(plain_form, lang, ApiError::new(lang, code), &back)
 }
 
-fn respond_error(plain_form: bool, lang: Lang, error: ApiError, token: Option<String>) -> Response {
+fn respond_error(plain_form: bool, lang: Lang, error: ApiError, back: &str) -> Response {
     let status =
         StatusCode::from_u16(ApiError::status(&error.code)).unwrap_or(StatusCode::BAD_REQUEST);
     if plain_form {
-        let back = page_path(token.as_deref(), Some(lang.key()));
-        (status, Html(error_page(lang, &error, &back))).into_response()
+        (status, Html(error_page(lang, &error, back))).into_response()
     } else {
         (status, Json(error)).into_response()
     }
@@ -339,7 +440,7 @@ pub(crate) fn page_document(lang: Lang, title: &str, body: &str) -> String {
 }
 
 /// The page a plain form gets when its change was refused.
-fn error_page(lang: Lang, error: &ApiError, back: &str) -> String {
+pub(crate) fn error_page(lang: Lang, error: &ApiError, back: &str) -> String {
     let t = texts(lang);
     let back_label = if back == "/" {
         t.product

@@ -56,6 +56,32 @@ pub fn load_or_create(data_dir: &Path, configured_secret: Option<&str>) -> anyho
     Keyring::new(keys).map_err(anyhow::Error::msg)
 }
 
+const SESSION_KEY_FILE: &str = "session-key";
+
+/// The secret CSRF tokens are signed with: `session_secret` from config, else `session-key` in
+/// the data directory (created on first run, mode 0600). Instances that share one database must
+/// share this secret too.
+pub fn session_key(data_dir: &Path, configured_secret: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = configured_secret {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = data_dir.join(SESSION_KEY_FILE);
+    if !path.exists() {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
+        let key = new_key("session")?;
+        write_private(&path, &format!("{}\n", key.secret))?;
+        tracing::info!(path = %path.display(), "created a session key");
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let secret = B64
+        .decode(text.trim())
+        .with_context(|| format!("{} is not base64url", path.display()))?;
+    anyhow::ensure!(secret.len() >= 32, "{} is too short", path.display());
+    Ok(secret)
+}
+
 /// One key as `doui keys list` shows it (never the secret).
 pub struct KeyInfo {
     pub id: String,

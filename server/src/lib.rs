@@ -1,13 +1,16 @@
+#![recursion_limit = "256"]
 //! The Doui server: configuration, storage backends, HTTP and the command line. The rules live in
 //! the `app` crate; this crate gives them a database and a network.
 
 pub mod api_v1;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
 pub mod inbound;
 pub mod keys;
+pub mod mail;
 pub mod store;
 pub mod unsubscribe;
 
@@ -26,14 +29,29 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
             config.data_dir.display()
         )
     })?;
-    let store = store::open(&config.database_url).await?;
+    let store::Stores { store, identity } = store::open(&config.database_url).await?;
     store
         .migrate()
         .await
         .map_err(|e| anyhow::anyhow!("migrating the database: {e}"))?;
     let keyring = keys::load_or_create(&config.data_dir, config.token_secret.as_deref())?;
+    let mailer: Arc<dyn app::mail::Mailer> = match &config.smtp_url {
+        Some(url) => Arc::new(mail::SmtpMailer::new(url, &config.mail_from)?),
+        None => Arc::new(mail::FileMailer::new(
+            config.data_dir.join("outbox"),
+            &config.mail_from,
+        )?),
+    };
+    let csrf = app::auth::CsrfKey::new(keys::session_key(
+        &config.data_dir,
+        config.session_secret.as_deref(),
+    )?);
     let services = Services {
         store,
+        identity,
+        mailer,
+        limiter: Arc::new(app::rate::RateLimiter::default()),
+        csrf: Arc::new(csrf),
         keyring: Arc::new(keyring),
         settings: Arc::new(Settings {
             public_url: config.public_url.clone(),
@@ -45,6 +63,9 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
                 contact: config.sender_contact.clone(),
             },
             reply_domain: config.reply_domain.clone(),
+            cookie_secure: config.cookie_secure,
+            require_totp: config.require_totp,
+            limits: config.limits,
         }),
     };
     services

@@ -8,7 +8,7 @@ use app::{
     domain::{Actor, Lang, Origin, Provenance, Source},
     error::ApiError,
     i18n::{error_message, texts},
-    services::{Refusal, Services, now},
+    services::{Services, now},
 };
 use axum::{
     extract::{Path, Request, State},
@@ -100,7 +100,7 @@ pub async fn one_click(
                 // A person reads what stopped; a mail provider needs only the status.
                 match services.unsubscribe_targets(&claims.scope).await {
                     Ok(targets) => Ok(targets.iter().map(|t| t.describe(lang)).collect::<Vec<_>>()),
-                    Err(Refusal { code }) => Err(code),
+                    Err(r) => Err(r.code),
                 }
             } else {
                 Ok(Vec::new())

@@ -7,19 +7,26 @@ use time::{OffsetDateTime, format_description::FormatItem, macros::format_descri
 use uuid::Uuid;
 
 use crate::{
+    auth::CsrfKey,
     domain::{
         Change, Channel, ConsentState, Email, ExternalId, Lang, NewSubject, Outcome, Phone,
         Provenance, Purpose, PurposeKey, Subject, SubjectId, check_idempotency_key, effective,
     },
     i18n::source_name,
-    store::{Applied, Store, StoreError},
+    mail::Mailer,
+    rate::{Limits, RateLimiter},
+    store::{Applied, IdentityStore, Store, StoreError},
     token::{Claims, Keyring, Scope, TokenError},
     view::{Cell, HistoryRow, PreferenceView, PurposeRow},
 };
 
+mod admin;
 mod api_keys;
+mod identity;
 mod unsubscribe;
 
+pub use admin::{MAX_REASON_CHARS, summary};
+pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
 
 /// Settings the rules need (the server reads them from config).
@@ -37,6 +44,11 @@ pub struct Settings {
     /// The domain of `mailto:` unsubscribe addresses (`u-<code>@<domain>`), when replies by mail
     /// are received (its inbound mail is posted to `/inbound/email`).
     pub reply_domain: Option<String>,
+    /// Mark cookies `Secure` (served over TLS).
+    pub cookie_secure: bool,
+    /// Admins must sign in with a TOTP code.
+    pub require_totp: bool,
+    pub limits: Limits,
 }
 
 /// Who sends the messages, as shown in every message's footer.
@@ -60,6 +72,9 @@ impl Settings {
                 contact: "privacy@example.jp".into(),
             },
             reply_domain: None,
+            cookie_secure: public_url.starts_with("https://"),
+            require_totp: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -68,8 +83,12 @@ impl Settings {
 #[derive(Clone)]
 pub struct Services {
     pub store: Arc<dyn Store>,
+    pub identity: Arc<dyn IdentityStore>,
     pub keyring: Arc<Keyring>,
     pub settings: Arc<Settings>,
+    pub mailer: Arc<dyn Mailer>,
+    pub limiter: Arc<RateLimiter>,
+    pub csrf: Arc<CsrfKey>,
 }
 
 /// A rule refused the request; `code` is stable (see `i18n::error_message`).
@@ -77,11 +96,24 @@ pub struct Services {
 #[error("{code}")]
 pub struct Refusal {
     pub code: &'static str,
+    /// For `rate_limited`: seconds until a retry may succeed (`Retry-After`).
+    pub retry_after: Option<i64>,
 }
 
 impl Refusal {
     pub const fn new(code: &'static str) -> Self {
-        Self { code }
+        Self {
+            code,
+            retry_after: None,
+        }
+    }
+
+    /// Too many attempts; try again after `seconds`.
+    pub const fn rate_limited(seconds: i64) -> Self {
+        Self {
+            code: "rate_limited",
+            retry_after: Some(seconds),
+        }
     }
 }
 
@@ -125,7 +157,7 @@ pub fn now() -> OffsetDateTime {
 const WHEN: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
 
-fn format_when(t: OffsetDateTime) -> String {
+pub(crate) fn format_when(t: OffsetDateTime) -> String {
     t.format(WHEN).unwrap_or_default()
 }
 
@@ -265,6 +297,8 @@ impl Services {
             purposes: rows,
             history,
             render_id: Uuid::new_v4().simple().to_string(),
+            csrf: String::new(),
+            signed_in: token.is_empty(),
         })
     }
 

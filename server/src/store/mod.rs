@@ -3,6 +3,7 @@
 
 mod bulk;
 mod group;
+mod identity;
 mod postgres;
 mod rows;
 mod sql;
@@ -10,26 +11,38 @@ mod sqlite;
 
 use std::sync::Arc;
 
-use app::store::{Store, StoreError};
+use app::store::{IdentityStore, Store, StoreError};
 
 pub use group::GroupCommit;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+/// What a database URL opens: the consent store (behind group commit) and the identity store.
+pub struct Stores {
+    pub store: Arc<dyn Store>,
+    pub identity: Arc<dyn IdentityStore>,
+}
+
 /// Opens the store a database URL names: `sqlite:` (the embedded default) or `postgres://`,
 /// with group commit for changes.
-pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    let (backend, writers): (Arc<dyn Store>, usize) = if url.starts_with("sqlite:") {
-        (Arc::new(SqliteStore::open(url).await?), 1)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        (Arc::new(PgStore::open(url).await?), 4)
-    } else {
-        anyhow::bail!(
-            "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",
-            redact_url(url)
-        )
-    };
-    Ok(Arc::new(GroupCommit::new(backend, writers)))
+pub async fn open(url: &str) -> anyhow::Result<Stores> {
+    let (backend, identity, writers): (Arc<dyn Store>, Arc<dyn IdentityStore>, usize) =
+        if url.starts_with("sqlite:") {
+            let s = Arc::new(SqliteStore::open(url).await?);
+            (s.clone(), s, 1)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let s = Arc::new(PgStore::open(url).await?);
+            (s.clone(), s, 4)
+        } else {
+            anyhow::bail!(
+                "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",
+                redact_url(url)
+            )
+        };
+    Ok(Stores {
+        store: Arc::new(GroupCommit::new(backend, writers)),
+        identity,
+    })
 }
 
 /// A database URL without its password, for messages and logs.

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
-use super::sql::sql_store;
+use super::{identity::sql_identity, sql::sql_store};
 
 /// The scale-out backend: several Doui instances may share one database.
 pub struct PgStore {
@@ -65,3 +65,5 @@ sql_store! {
     lock_subject = Some("SELECT id FROM subjects WHERE id = $1 FOR UPDATE"),
     lock_suffix = " FOR UPDATE",
 }
+
+sql_identity!(PgStore, sqlx::Postgres);

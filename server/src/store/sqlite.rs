@@ -5,7 +5,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use super::sql::sql_store;
+use super::{identity::sql_identity, sql::sql_store};
 
 /// The embedded default: one file, WAL, `synchronous=FULL` (an answered change survives a crash).
 pub struct SqliteStore {
@@ -45,3 +45,5 @@ impl SqliteStore {
         &self.pool
     }
 }
+
+sql_identity!(SqliteStore, sqlx::Sqlite);

@@ -2,11 +2,12 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod smtp;
 
 use std::{path::PathBuf, sync::Arc};
 
 use ::server::store::{PgStore, SqliteStore};
-use app::store::Store;
+use app::store::{IdentityStore, Store};
 
 pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -27,6 +28,15 @@ enum Cleanup {
 impl TestDb {
     pub fn name(&self) -> &'static str {
         self.store.backend()
+    }
+
+    /// The same database's accounts and sessions.
+    pub fn identity(&self) -> Arc<dyn IdentityStore> {
+        match (&self.sqlite, &self.pg) {
+            (Some(s), _) => s.clone(),
+            (_, Some(p)) => p.clone(),
+            _ => unreachable!(),
+        }
     }
 
     /// Runs raw SQL, bypassing the store (to prove the database itself refuses it).

@@ -19,9 +19,101 @@ pub fn config(db_url: &str, data_dir: PathBuf) -> Config {
 pub struct TestServer {
     pub base: String,
     pub services: Services,
+    /// A browser that has opened a page (it holds the CSRF cookie).
     pub client: reqwest::Client,
+    pub csrf: String,
     pub db: TestDb,
     pub data_dir: PathBuf,
+}
+
+/// One browser: its own cookie jar and the CSRF token its first page gave it.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub csrf: String,
+}
+
+fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent("doui-tests/1.0")
+        .cookie_store(true)
+        // A hang fails the test instead of stalling the run.
+        .timeout(std::time::Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token in a response's `Set-Cookie`.
+pub fn csrf_from(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("doui_csrf="))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+}
+
+/// `form` plus the CSRF field, unless the caller gave one.
+fn with_csrf<'a>(form: &[(&'a str, &'a str)], csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut all = form.to_vec();
+    if !all.iter().any(|(k, _)| *k == "csrf") {
+        all.push(("csrf", csrf));
+    }
+    all
+}
+
+impl Browser {
+    /// Opens the home page (which sets the CSRF cookie).
+    pub async fn open(base: &str) -> Self {
+        let client = new_client();
+        let res = client.get(format!("{base}/")).send().await.unwrap();
+        let csrf = csrf_from(&res).expect("the first page sets a CSRF cookie");
+        Self {
+            base: base.to_owned(),
+            client,
+            csrf,
+        }
+    }
+
+    /// A form post from one of our pages (same origin, with the CSRF token).
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header(header::ACCEPT, "text/html")
+            .header("sec-fetch-site", "same-origin")
+            .form(&with_csrf(form, &self.csrf))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A server-function call as the hydrated page makes it.
+    pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{function}", self.base))
+            .header(header::ACCEPT, "application/json")
+            .form(&with_csrf(form, &self.csrf))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in as an admin with a password (and code); panics unless it succeeds.
+    pub async fn admin_sign_in(&self, email: &str, password: &str) {
+        let res = self
+            .post("/admin/signin", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    }
 }
 
 impl TestServer {
@@ -38,20 +130,31 @@ impl TestServer {
         let running = ::server::start(&config, services)
             .await
             .expect("server starts");
-        let client = reqwest::Client::builder()
-            .user_agent("doui-tests/1.0")
-            // A hang fails the test instead of stalling the run.
-            .timeout(std::time::Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let base = format!("http://{}", running.addr);
+        let browser = Browser::open(&base).await;
         Self {
-            base: format!("http://{}", running.addr),
+            base,
             services: running.services,
-            client,
+            client: browser.client,
+            csrf: browser.csrf,
             db,
             data_dir,
         }
+    }
+
+    /// Another browser with its own cookies.
+    pub async fn browser(&self) -> Browser {
+        Browser::open(&self.base).await
+    }
+
+    /// Creates an admin directly (as `doui admin create` does).
+    pub async fn admin(&self, email: &str, role: app::auth::Role) -> String {
+        let password = format!("pw-{}-long-enough", super::unique("x"));
+        self.services
+            .create_admin(email, role, &password)
+            .await
+            .unwrap();
+        password
     }
 
     pub async fn stop(self) {
@@ -84,7 +187,7 @@ impl TestServer {
         self.client
             .post(format!("{}/api/{function}", self.base))
             .header(header::ACCEPT, "application/json")
-            .form(form)
+            .form(&with_csrf(form, &self.csrf))
             .send()
             .await
             .unwrap()
@@ -113,7 +216,7 @@ impl TestServer {
             .header(header::ACCEPT, "text/html,application/xhtml+xml")
             .header(header::ACCEPT_LANGUAGE, accept_language)
             .header("sec-fetch-site", "same-origin")
-            .form(form)
+            .form(&with_csrf(form, &self.csrf))
             .send()
             .await
             .unwrap()

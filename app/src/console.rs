@@ -1,0 +1,478 @@
+//! The admin console's pages, rendered on the server; forms post to the admin server functions
+//! (or, for creating an API key, to `/admin/api-keys`) and work without JavaScript.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    admin::{admin_list_admins, admin_list_api_keys, admin_me, admin_search, admin_subject},
+    domain::{ConsentState, Lang},
+    i18n::{channel_name, texts},
+    pages::{ErrorPage, Frame, SignOutForms, page_csrf, visitor_lang},
+    view::{SignedInAdmin, SubjectSummary},
+};
+
+/// Role keys, lowest first (for the role form).
+const ROLES: [&str; 3] = ["viewer", "operator", "owner"];
+
+fn state_name(lang: Lang, s: Option<ConsentState>) -> &'static str {
+    let t = texts(lang);
+    match s {
+        None => t.not_chosen,
+        Some(ConsentState::Granted) => t.granted,
+        Some(ConsentState::Withdrawn) => t.withdrawn,
+    }
+}
+
+/// The console's frame: navigation by role, and signing out.
+#[component]
+fn ConsoleFrame(
+    lang: Lang,
+    me: SignedInAdmin,
+    title: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let t = texts(lang);
+    let owner = me.role == "owner";
+    let q = move |p: &str| format!("{p}?lang={}", lang.key());
+    let owner_links = owner.then(|| {
+        view! {
+            <a href=q("/admin/admins")>{t.admins}</a>
+            <a href=q("/admin/api-keys")>{t.api_keys}</a>
+        }
+    });
+    view! {
+        <Frame lang title=title>
+            <nav class="console-nav" aria-label=t.admin_title>
+                <a href=q("/admin")>{t.subjects}</a>
+                {owner_links}
+                <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>
+            </nav>
+            {children()}
+            <SignOutForms lang csrf=me.csrf.clone() action="/admin/signout" />
+        </Frame>
+    }
+}
+
+/// Email, password and (when enrolled) the authenticator code.
+#[component]
+pub fn AdminSignInPage() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    view! {
+        <Frame lang title=t.admin_signin_title>
+            <section class="card signin">
+                <h1>{t.admin_signin_title}</h1>
+                <form method="post" action="/admin/signin" class="stacked">
+                    <input type="hidden" name="csrf" value=page_csrf() />
+                    <input type="hidden" name="lang" value=lang.key() />
+                    <label for="email">{t.email_label}</label>
+                    <input id="email" name="email" type="email" autocomplete="username" required />
+                    <label for="password">{t.password_label}</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required />
+                    <label for="code">{t.code_label}</label>
+                    <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" />
+                    <button type="submit">{t.sign_in}</button>
+                </form>
+            </section>
+        </Frame>
+    }
+}
+
+fn subject_rows(lang: Lang, subjects: Vec<SubjectSummary>) -> impl IntoView {
+    let t = texts(lang);
+    if subjects.is_empty() {
+        return view! { <p class="empty">{t.no_results}</p> }.into_any();
+    }
+    let rows = subjects
+        .into_iter()
+        .map(|s| {
+            let href = format!("/admin/subjects/{}?lang={}", s.id, lang.key());
+            view! {
+                <tr>
+                    <td><a href=href>{s.external_id}</a></td>
+                    <td>{s.email.unwrap_or_default()}</td>
+                    <td>{s.phone.unwrap_or_default()}</td>
+                    <td>{s.lang.key()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="history">
+            <thead>
+                <tr>
+                    <th scope="col">{t.external_id}</th>
+                    <th scope="col">{t.email_label}</th>
+                    <th scope="col">{t.phone}</th>
+                    <th scope="col">{t.language}</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// Search subjects (viewer and up).
+#[component]
+pub fn AdminHome() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    let query = use_query_map()
+        .read_untracked()
+        .get("q")
+        .unwrap_or_default();
+    let data = Resource::new_blocking(|| (), {
+        let query = query.clone();
+        move |_| {
+            let query = query.clone();
+            async move {
+                Ok::<_, crate::error::ApiError>((admin_me().await?, admin_search(query).await?))
+            }
+        }
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let query = query.clone();
+                Suspend::new(async move {
+                    match data.await {
+                        Ok((me, subjects)) => view! {
+                            <ConsoleFrame lang me title=t.admin_title>
+                                <section class="card">
+                                    <h1>{t.subjects}</h1>
+                                    <form method="get" action="/admin" class="inline search">
+                                        <input type="hidden" name="lang" value=lang.key() />
+                                        <label for="q" class="sr-only">{t.search}</label>
+                                        <input id="q" name="q" type="search" value=query />
+                                        <button type="submit">{t.search}</button>
+                                    </form>
+                                    <p class="help">{t.search_help}</p>
+                                    {subject_rows(lang, subjects)}
+                                </section>
+                            </ConsoleFrame>
+                        }
+                        .into_any(),
+                        Err(e) => view! { <ConsoleError lang code=e.code /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// A refusal in the console; "sign in" when nobody is signed in.
+#[component]
+fn ConsoleError(lang: Lang, code: String) -> impl IntoView {
+    let t = texts(lang);
+    let signin = (code == "sign_in_required").then(|| {
+        let href = format!("/admin/signin?lang={}", lang.key());
+        view! { <p class="center"><a class="button" href=href>{t.sign_in}</a></p> }
+    });
+    view! {
+        {signin}
+        <ErrorPage lang code />
+    }
+}
+
+/// One subject: the matrix, the operator's form, and every event with its provenance.
+#[component]
+pub fn AdminSubjectPage() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    let id = use_params_map()
+        .read_untracked()
+        .get("id")
+        .unwrap_or_default();
+    let data = Resource::new_blocking(|| (), {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            async move { Ok::<_, crate::error::ApiError>((admin_me().await?, admin_subject(id).await?)) }
+        }
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((me, v)) => {
+                        let can_change = me.role != "viewer";
+                        let csrf = me.csrf.clone();
+                        let header = v
+                            .channels
+                            .iter()
+                            .map(|c| view! { <th scope="col">{channel_name(lang, *c)}</th> })
+                            .collect_view();
+                        let rows = v
+                            .purposes
+                            .iter()
+                            .map(|p| {
+                                let cells = p
+                                    .cells
+                                    .iter()
+                                    .map(|c| {
+                                        let text = if !c.applies {
+                                            "—".to_owned()
+                                        } else {
+                                            format!(
+                                                "{} ({})",
+                                                if c.on { t.on } else { t.off },
+                                                state_name(lang, c.choice)
+                                            )
+                                        };
+                                        view! { <td data-channel=c.channel.key()>{text}</td> }
+                                    })
+                                    .collect_view();
+                                view! { <tr><th scope="row">{p.name.clone()}</th>{cells}</tr> }
+                            })
+                            .collect_view();
+                        let change_form = can_change.then(|| {
+                            let purposes = v
+                                .purposes
+                                .iter()
+                                .map(|p| view! { <option value=p.key.clone()>{p.name.clone()}</option> })
+                                .collect_view();
+                            let channels = v
+                                .channels
+                                .iter()
+                                .map(|c| view! { <option value=c.key()>{channel_name(lang, *c)}</option> })
+                                .collect_view();
+                            let back = format!("/admin/subjects/{}?lang={}", v.subject.id, lang.key());
+                            view! {
+                                <section class="card">
+                                    <h2>{t.change_for_subject}</h2>
+                                    <form method="post" action="/api/admin/set_consent" class="stacked">
+                                        <input type="hidden" name="csrf" value=csrf.clone() />
+                                        <input type="hidden" name="lang" value=lang.key() />
+                                        <input type="hidden" name="return_to" value=back />
+                                        <input type="hidden" name="subject" value=v.subject.id.clone() />
+                                        <label for="purpose">{t.purpose}</label>
+                                        <select id="purpose" name="purpose">{purposes}</select>
+                                        <label for="channel">{t.via}</label>
+                                        <select id="channel" name="channel">{channels}</select>
+                                        <label for="state">{t.state_label}</label>
+                                        <select id="state" name="state">
+                                            <option value="withdrawn">{t.withdrawn}</option>
+                                            <option value="granted">{t.granted}</option>
+                                        </select>
+                                        <label for="reason">{t.reason}</label>
+                                        <input id="reason" name="reason" required minlength="3" maxlength="500" placeholder=t.reason_help />
+                                        <button type="submit">{t.apply}</button>
+                                    </form>
+                                </section>
+                            }
+                        });
+                        let events = v
+                            .events
+                            .iter()
+                            .map(|e| {
+                                view! {
+                                    <tr>
+                                        <td><time>{e.when.clone()}</time></td>
+                                        <td>{e.purpose.clone()}" · "{channel_name(lang, e.channel)}</td>
+                                        <td>{state_name(lang, e.from)}" → "<strong>{state_name(lang, Some(e.to))}</strong></td>
+                                        <td>{e.source.clone()}</td>
+                                        <td>{e.actor.clone()}</td>
+                                        <td>{e.notice_version.clone().unwrap_or_default()}</td>
+                                        <td>{e.origin_ip.clone().unwrap_or_default()}</td>
+                                        <td>{e.reason.clone().unwrap_or_default()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view();
+                        let label = v.subject.email.clone().unwrap_or_else(|| v.subject.external_id.clone());
+                        view! {
+                            <ConsoleFrame lang me title=t.subjects>
+                                <section class="card">
+                                    <h1>{label}</h1>
+                                    <p class="fine">{t.external_id}": "{v.subject.external_id.clone()}" · "{v.subject.id.clone()}</p>
+                                    <div class="matrix-wrap">
+                                        <table class="matrix admin-matrix">
+                                            <thead><tr><th scope="col">{t.purpose}</th>{header}</tr></thead>
+                                            <tbody>{rows}</tbody>
+                                        </table>
+                                    </div>
+                                </section>
+                                {change_form}
+                                <section class="card">
+                                    <h2>{t.events}</h2>
+                                    <table class="history events">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">{t.when}</th>
+                                                <th scope="col">{t.purpose}</th>
+                                                <th scope="col">{t.change}</th>
+                                                <th scope="col">{t.source}</th>
+                                                <th scope="col">{t.actor}</th>
+                                                <th scope="col">{t.notice_version}</th>
+                                                <th scope="col">{t.origin}</th>
+                                                <th scope="col">{t.reason}</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>{events}</tbody>
+                                    </table>
+                                </section>
+                            </ConsoleFrame>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <ConsoleError lang code=e.code /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Admin accounts and their roles (owner).
+#[component]
+pub fn AdminAdminsPage() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    let data = Resource::new_blocking(
+        || (),
+        |_| async move {
+            Ok::<_, crate::error::ApiError>((admin_me().await?, admin_list_admins().await?))
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((me, admins)) => {
+                        let csrf = me.csrf.clone();
+                        let back = format!("/admin/admins?lang={}", lang.key());
+                        let rows = admins
+                            .into_iter()
+                            .map(|a| {
+                                let options = ROLES
+                                    .iter()
+                                    .map(|r| view! { <option value=*r selected={*r == a.role}>{*r}</option> })
+                                    .collect_view();
+                                view! {
+                                    <tr>
+                                        <td>{a.email.clone()}</td>
+                                        <td>
+                                            <form method="post" action="/api/admin/set_role" class="inline">
+                                                <input type="hidden" name="csrf" value=csrf.clone() />
+                                                <input type="hidden" name="lang" value=lang.key() />
+                                                <input type="hidden" name="return_to" value=back.clone() />
+                                                <input type="hidden" name="email" value=a.email.clone() />
+                                                <select name="role" aria-label=t.role>{options}</select>
+                                                <label><input type="checkbox" name="disabled" value="true" checked=a.disabled />" "{t.disabled}</label>
+                                                <button type="submit">{t.save}</button>
+                                            </form>
+                                        </td>
+                                        <td>{if a.totp { t.yes } else { t.no }}</td>
+                                        <td>{a.created.clone()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <ConsoleFrame lang me title=t.admins>
+                                <section class="card">
+                                    <h1>{t.admins}</h1>
+                                    <table class="history">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">{t.email_label}</th>
+                                                <th scope="col">{t.role}</th>
+                                                <th scope="col">{t.two_factor}</th>
+                                                <th scope="col">{t.created}</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </section>
+                            </ConsoleFrame>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <ConsoleError lang code=e.code /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// API keys for senders' systems (owner).
+#[component]
+pub fn AdminApiKeysPage() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    let data = Resource::new_blocking(
+        || (),
+        |_| async move {
+            Ok::<_, crate::error::ApiError>((admin_me().await?, admin_list_api_keys().await?))
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((me, keys)) => {
+                        let csrf = me.csrf.clone();
+                        let back = format!("/admin/api-keys?lang={}", lang.key());
+                        let rows = keys
+                            .into_iter()
+                            .map(|k| {
+                                let revoke = (!k.revoked).then(|| view! {
+                                    <form method="post" action="/api/admin/revoke_api_key" class="inline">
+                                        <input type="hidden" name="csrf" value=csrf.clone() />
+                                        <input type="hidden" name="lang" value=lang.key() />
+                                        <input type="hidden" name="return_to" value=back.clone() />
+                                        <input type="hidden" name="id" value=k.id.clone() />
+                                        <button type="submit" class="danger">{t.revoke}</button>
+                                    </form>
+                                });
+                                view! {
+                                    <tr>
+                                        <td><code>{k.id.clone()}</code></td>
+                                        <td>{k.name.clone()}</td>
+                                        <td>{k.scopes.clone()}</td>
+                                        <td>{k.created.clone()}</td>
+                                        <td>{if k.revoked { t.revoked } else { t.active }}{revoke}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <ConsoleFrame lang me title=t.api_keys>
+                                <section class="card">
+                                    <h1>{t.api_keys}</h1>
+                                    <table class="history">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"ID"</th>
+                                                <th scope="col">{t.name}</th>
+                                                <th scope="col">{t.scopes}</th>
+                                                <th scope="col">{t.created}</th>
+                                                <th scope="col">{t.state_label}</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                    <form method="post" action="/admin/api-keys" class="stacked">
+                                        <input type="hidden" name="csrf" value=csrf.clone() />
+                                        <input type="hidden" name="lang" value=lang.key() />
+                                        <label for="name">{t.name}</label>
+                                        <input id="name" name="name" required maxlength="100" />
+                                        <fieldset>
+                                            <legend>{t.scopes}</legend>
+                                            <label><input type="checkbox" name="scopes" value="links" checked />" links"</label>
+                                            <label><input type="checkbox" name="scopes" value="suppressions" />" suppressions"</label>
+                                        </fieldset>
+                                        <button type="submit">{t.create_key}</button>
+                                    </form>
+                                </section>
+                            </ConsoleFrame>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <ConsoleError lang code=e.code /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,78 @@
+//! Messages Doui itself sends (sign-in links), and the trait the server's mail transports
+//! implement (SMTP with lettre, or `.eml` files when no SMTP server is configured).
+
+use async_trait::async_trait;
+
+use crate::{domain::Lang, services::Sender};
+
+/// One plain-text message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub lang: Lang,
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// Delivers the message to the transport (an SMTP server, or a file).
+    async fn send(&self, mail: &Mail) -> Result<(), String>;
+}
+
+/// The sign-in mail: the link, how long it works, and what to do if it was not asked for.
+pub fn sign_in_mail(lang: Lang, to: &str, link: &str, minutes: i64, sender: &Sender) -> Mail {
+    let signature = if sender.name.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n-- \n{}\n{}\n{}\n",
+            sender.name, sender.postal_address, sender.contact
+        )
+    };
+    let (subject, text) = match lang {
+        Lang::Ja => (
+            "配信設定へのログインリンク".to_owned(),
+            format!(
+                "配信設定ページへのログインが要求されました。\n\n\
+                 次のリンクを開き、「続ける」を押してください（{minutes} 分間、1 回だけ有効です）。\n\n\
+                 {link}\n\n\
+                 お心当たりがない場合は、このメールを破棄してください。何も変更されません。\n{signature}"
+            ),
+        ),
+        Lang::En => (
+            "Your sign-in link for your preferences".to_owned(),
+            format!(
+                "Someone asked to sign in to your preference center.\n\n\
+                 Open this link and press \"Continue\" (it works once, for {minutes} minutes):\n\n\
+                 {link}\n\n\
+                 If you did not ask for this, ignore this message; nothing changes.\n{signature}"
+            ),
+        ),
+    };
+    Mail {
+        to: to.to_owned(),
+        subject,
+        text,
+        lang,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_mails_carry_the_link_in_the_persons_language() {
+        let sender = Sender {
+            name: "Example K.K.".into(),
+            postal_address: "Tokyo".into(),
+            contact: "privacy@example.jp".into(),
+        };
+        let ja = sign_in_mail(Lang::Ja, "a@example.jp", "https://x/signin/T", 15, &sender);
+        assert!(ja.text.contains("https://x/signin/T") && ja.text.contains("15 分間"));
+        assert!(ja.text.contains("Example K.K."));
+        let en = sign_in_mail(Lang::En, "a@example.jp", "https://x/signin/T", 15, &sender);
+        assert!(en.subject.contains("sign-in") && en.text.contains("15 minutes"));
+    }
+}

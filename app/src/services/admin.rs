@@ -1,0 +1,202 @@
+//! What admins see and do in the console: search subjects, read a subject's whole record, change
+//! a consent on a person's behalf (with the reason on the event), manage admins and API keys.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::{Refusal, Services, format_when, now, scope_allows};
+use crate::{
+    auth::{Admin, Role},
+    domain::{
+        Actor, Change, Channel, ConsentState, Provenance, Source, Subject, SubjectId, effective,
+    },
+    store::Applied,
+    token::Scope,
+    view::{
+        AdminEventRow, AdminRow, AdminSubjectView, ApiKeyRow, Cell, PurposeRow, SubjectSummary,
+    },
+};
+
+/// The longest reason an operator may record.
+pub const MAX_REASON_CHARS: usize = 500;
+
+pub fn summary(s: &Subject) -> SubjectSummary {
+    SubjectSummary {
+        id: s.id.to_string(),
+        external_id: s.external_id.as_str().to_owned(),
+        email: s.email.as_ref().map(|e| e.as_str().to_owned()),
+        phone: s.phone.as_ref().map(|p| p.as_str().to_owned()),
+        lang: s.lang,
+    }
+}
+
+impl Services {
+    /// Subjects matching an exact external id or email; the newest page when `query` is empty.
+    pub async fn search_subjects(&self, query: &str) -> Result<Vec<SubjectSummary>, Refusal> {
+        let query = query.trim();
+        let found = if query.is_empty() {
+            self.store.subjects(50).await?
+        } else {
+            let lowered = crate::domain::Email::parse(query)
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_else(|_| query.to_owned());
+            self.store
+                .find_subjects(&[query.to_owned(), lowered])
+                .await?
+        };
+        Ok(found.iter().map(summary).collect())
+    }
+
+    pub async fn admin_subject_view(
+        &self,
+        id: &str,
+        lang: crate::domain::Lang,
+    ) -> Result<AdminSubjectView, Refusal> {
+        let id = Uuid::parse_str(id.trim()).map_err(|_| Refusal::new("unknown_subject_id"))?;
+        let subject = self
+            .store
+            .subject(SubjectId(id))
+            .await?
+            .ok_or(Refusal::new("unknown_subject_id"))?;
+        let purposes = self.store.purposes().await?;
+        let records = self.store.consents(subject.id).await?;
+        let by_key: HashMap<_, _> = records
+            .iter()
+            .map(|r| ((r.purpose.as_str(), r.channel), r))
+            .collect();
+        let channels: Vec<Channel> = Channel::ALL
+            .into_iter()
+            .filter(|c| purposes.iter().any(|p| p.applies_to(*c)))
+            .collect();
+        let rows = purposes
+            .iter()
+            .map(|p| PurposeRow {
+                key: p.key.to_string(),
+                name: p.name(lang).to_owned(),
+                description: p.description(lang).to_owned(),
+                mode: p.mode,
+                marketing: p.marketing,
+                cells: channels
+                    .iter()
+                    .map(|&channel| {
+                        let record = by_key.get(&(p.key.as_str(), channel));
+                        let choice = record.map(|r| r.state);
+                        Cell {
+                            channel,
+                            applies: p.applies_to(channel),
+                            on: effective(p.mode, choice),
+                            choice,
+                            updated_at: record.map(|r| format_when(r.updated_at)),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let events = self
+            .store
+            .events_for_subject(subject.id, 1000)
+            .await?
+            .into_iter()
+            .map(|e| AdminEventRow {
+                when: format_when(e.provenance.occurred_at),
+                purpose: e.purpose.to_string(),
+                channel: e.channel,
+                from: e.from,
+                to: e.to,
+                source: e.provenance.source.key().to_owned(),
+                actor: e.provenance.actor.to_string(),
+                notice_version: e.provenance.notice_version,
+                origin_ip: e.provenance.origin.ip,
+                reason: e.provenance.reason,
+                campaign: e.provenance.campaign,
+            })
+            .collect();
+        Ok(AdminSubjectView {
+            subject: summary(&subject),
+            channels,
+            purposes: rows,
+            events,
+        })
+    }
+
+    /// An operator changes a consent for a person (who asked by phone, say). The reason is
+    /// mandatory and recorded on the event with the admin as its actor.
+    pub async fn admin_set_consent(
+        &self,
+        admin: &Admin,
+        subject: &str,
+        purpose: &str,
+        channel: &str,
+        state: &str,
+        reason: &str,
+        mut provenance: Provenance,
+    ) -> Result<Applied, Refusal> {
+        if !admin.role.allows(Role::Operator) {
+            return Err(Refusal::new("forbidden_role"));
+        }
+        let reason = reason.trim();
+        if reason.chars().count() < 3 || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(Refusal::new("reason_required"));
+        }
+        let id = Uuid::parse_str(subject.trim()).map_err(|_| Refusal::new("unknown_subject_id"))?;
+        let subject = self
+            .store
+            .subject(SubjectId(id))
+            .await?
+            .ok_or(Refusal::new("unknown_subject_id"))?;
+        let to: ConsentState = state.parse()?;
+        let (purpose, channel) = self.purpose_on(purpose, channel).await?;
+        debug_assert!(scope_allows(&Scope::Everything, &purpose, channel));
+        provenance.occurred_at = now();
+        provenance.source = Source::Admin;
+        provenance.actor = Actor::Admin(admin.id.to_string());
+        provenance.reason = Some(reason.to_owned());
+        let change = Change {
+            subject: subject.id,
+            purpose: purpose.key,
+            channel,
+            to,
+            provenance,
+        };
+        let mut applied = self.store.apply(vec![change]).await?;
+        Ok(applied.pop().expect("one change gives one result"))
+    }
+
+    pub async fn admin_rows(&self) -> Result<Vec<AdminRow>, Refusal> {
+        Ok(self
+            .identity
+            .admins()
+            .await?
+            .into_iter()
+            .map(|a| AdminRow {
+                email: a.email,
+                role: a.role.key().to_owned(),
+                totp: a.totp_secret.is_some(),
+                disabled: a.disabled_at.is_some(),
+                created: format_when(a.created_at),
+            })
+            .collect())
+    }
+
+    pub async fn api_key_rows(&self) -> Result<Vec<ApiKeyRow>, Refusal> {
+        Ok(self
+            .store
+            .api_keys()
+            .await?
+            .into_iter()
+            .map(|k| ApiKeyRow {
+                id: k.id,
+                name: k.name,
+                scopes: k
+                    .scopes
+                    .iter()
+                    .map(|s| s.key())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                created: format_when(k.created_at),
+                revoked: k.revoked_at.is_some(),
+            })
+            .collect())
+    }
+}

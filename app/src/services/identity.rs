@@ -1,0 +1,514 @@
+//! Who is there: customers signing in by emailed link, admins by password (+ TOTP), their
+//! server-side sessions, and the rate limits on every way in.
+
+use std::{net::IpAddr, sync::OnceLock};
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
+    password_hash::SaltString,
+};
+use uuid::Uuid;
+
+use super::{Refusal, Services, Visitor, now};
+use crate::{
+    auth::{
+        Admin, AdminId, Principal, Role, SIGN_IN_LINK_MINUTES, SessionKind, SessionRecord,
+        SignInLink, admin_email, check_new_password, new_totp_secret, random_bytes, random_token,
+        token_hash, verify_totp,
+    },
+    domain::{Email, Lang},
+    mail::sign_in_mail,
+    rate::RetryAfter,
+    token::Scope,
+};
+
+/// argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane). They are written into each
+/// PHC string, so raising them later re-hashes each password at its next sign-in.
+pub const ARGON2_M_KIB: u32 = 19_456;
+pub const ARGON2_T: u32 = 2;
+pub const ARGON2_P: u32 = 1;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None).expect("valid parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_password_now(password: &str) -> Result<String, Refusal> {
+    let salt =
+        SaltString::encode_b64(&random_bytes::<16>()).map_err(|_| Refusal::new("internal"))?;
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| Refusal::new("internal"))
+}
+
+/// Hashes off the async threads (argon2 takes tens of milliseconds on purpose).
+pub async fn hash_password(password: String) -> Result<String, Refusal> {
+    tokio::task::spawn_blocking(move || hash_password_now(&password))
+        .await
+        .map_err(|_| Refusal::new("internal"))?
+}
+
+/// Whether `password` matches `phc`, and whether the hash should be redone with today's
+/// parameters.
+async fn verify_password(phc: String, password: String) -> (bool, bool) {
+    tokio::task::spawn_blocking(move || {
+        let Ok(hash) = PasswordHash::new(&phc) else {
+            return (false, false);
+        };
+        let ok = argon2().verify_password(password.as_bytes(), &hash).is_ok();
+        (ok, ok && is_outdated(&hash))
+    })
+    .await
+    .unwrap_or((false, false))
+}
+
+fn is_outdated(hash: &PasswordHash<'_>) -> bool {
+    let weaker = Params::try_from(hash).map_or(true, |p| {
+        p.m_cost() < ARGON2_M_KIB || p.t_cost() < ARGON2_T || p.p_cost() < ARGON2_P
+    });
+    hash.algorithm.as_str() != "argon2id" || weaker
+}
+
+/// A hash to verify against when the account does not exist, so both cost the same time.
+fn decoy_hash() -> String {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY
+        .get_or_init(|| {
+            hash_password_now(&random_token()).unwrap_or_else(|_| {
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGg"
+                    .into()
+            })
+        })
+        .clone()
+}
+
+fn limited(r: RetryAfter) -> Refusal {
+    Refusal::rate_limited(r.0)
+}
+
+fn ip_key(ip: Option<IpAddr>) -> String {
+    ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+/// A new session: the secret for the cookie (only its hash is stored).
+pub struct NewSession {
+    pub cookie: String,
+    pub principal: Principal,
+}
+
+impl Services {
+    fn unix_now() -> i64 {
+        now().unix_timestamp()
+    }
+
+    /// Refuses when this client has had too many refused tokens lately.
+    pub fn check_token_failures(&self, ip: Option<IpAddr>) -> Result<(), Refusal> {
+        let limit = self.settings.limits.token_failures_per_ip;
+        self.limiter
+            .check(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now())
+            .map_err(limited)
+    }
+
+    /// Counts a refused token against this client.
+    pub fn count_token_failure(&self, ip: Option<IpAddr>) {
+        let limit = self.settings.limits.token_failures_per_ip;
+        self.limiter
+            .count(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now());
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Customers
+
+    /// Mails a sign-in link if `email` belongs to a subject. Known and unknown addresses get the
+    /// same answer, and the mail is sent after answering, so timing tells nothing either.
+    pub async fn request_sign_in(
+        &self,
+        email: &str,
+        ip: Option<IpAddr>,
+        lang: Lang,
+    ) -> Result<(), Refusal> {
+        let email = Email::parse(email)?;
+        let t = Self::unix_now();
+        let limits = self.settings.limits;
+        self.limiter
+            .check(
+                &format!("signin-ip:{}", ip_key(ip)),
+                limits.sign_in_per_ip,
+                t,
+            )
+            .map_err(limited)?;
+        self.limiter
+            .hit(
+                &format!("signin-addr:{}", email.as_str().to_lowercase()),
+                limits.sign_in_per_address,
+                t,
+            )
+            .map_err(limited)?;
+        self.limiter.count(
+            &format!("signin-ip:{}", ip_key(ip)),
+            limits.sign_in_per_ip,
+            t,
+        );
+        let Some(subject) = self.store.find_subject(email.as_str()).await? else {
+            tracing::info!("sign-in asked for an address with no subject");
+            return Ok(());
+        };
+        if subject.email.as_ref() != Some(&email) {
+            return Ok(());
+        }
+        let token = random_token();
+        self.identity
+            .create_sign_in_link(&SignInLink::new(token_hash(&token), subject.id, now()))
+            .await?;
+        let link = format!("{}/signin/{token}", self.settings.public_url);
+        // The person's own language if they chose one, else the page's.
+        let lang = if subject.lang == lang {
+            lang
+        } else {
+            subject.lang
+        };
+        let mail = sign_in_mail(
+            lang,
+            email.as_str(),
+            &link,
+            SIGN_IN_LINK_MINUTES,
+            &self.settings.sender,
+        );
+        let mailer = self.mailer.clone();
+        tokio::spawn(async move {
+            match mailer.send(&mail).await {
+                Ok(()) => tracing::info!("sign-in link mailed"),
+                Err(e) => tracing::error!(error = %e, "sign-in mail could not be sent"),
+            }
+        });
+        Ok(())
+    }
+
+    /// Whether a sign-in link still works (read only: opening the link changes nothing).
+    pub async fn check_sign_in_link(&self, token: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
+        self.check_token_failures(ip)?;
+        match self.identity.sign_in_link(&token_hash(token)).await? {
+            Some(link) if link.is_usable(now()) => Ok(()),
+            _ => {
+                self.count_token_failure(ip);
+                Err(Refusal::new("sign_in_link_invalid"))
+            }
+        }
+    }
+
+    /// Uses a sign-in link (once) and starts a customer session.
+    pub async fn complete_sign_in(
+        &self,
+        token: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<NewSession, Refusal> {
+        self.check_token_failures(ip)?;
+        let hash = token_hash(token);
+        let at = now();
+        let link = match self.identity.sign_in_link(&hash).await? {
+            Some(l) if l.is_usable(at) => l,
+            _ => {
+                self.count_token_failure(ip);
+                return Err(Refusal::new("sign_in_link_invalid"));
+            }
+        };
+        if !self.identity.use_sign_in_link(&hash, at).await? {
+            return Err(Refusal::new("sign_in_link_invalid"));
+        }
+        self.start_session(Principal::Subject(link.subject)).await
+    }
+
+    /// A fresh session (a new secret every sign-in: no session fixation).
+    pub async fn start_session(&self, principal: Principal) -> Result<NewSession, Refusal> {
+        let cookie = random_token();
+        self.identity
+            .create_session(&SessionRecord::new(token_hash(&cookie), principal, now()))
+            .await?;
+        Ok(NewSession { cookie, principal })
+    }
+
+    /// The live session a cookie names, if any; records its use (at most once a minute).
+    pub async fn session(
+        &self,
+        kind: SessionKind,
+        cookie: &str,
+    ) -> Result<Option<SessionRecord>, Refusal> {
+        if cookie.is_empty() || cookie.len() > 128 {
+            return Ok(None);
+        }
+        let hash = token_hash(cookie);
+        let Some(session) = self.identity.session(&hash).await? else {
+            return Ok(None);
+        };
+        let at = now();
+        if session.principal.kind() != kind || !session.is_live(at) {
+            return Ok(None);
+        }
+        if session.needs_touch(at) {
+            self.identity.touch_session(&hash, at).await?;
+        }
+        Ok(Some(session))
+    }
+
+    /// Ends this session, or every session of its owner.
+    pub async fn sign_out(
+        &self,
+        kind: SessionKind,
+        cookie: &str,
+        everywhere: bool,
+    ) -> Result<u64, Refusal> {
+        let Some(session) = self.session(kind, cookie).await? else {
+            return Ok(0);
+        };
+        if everywhere {
+            Ok(self
+                .identity
+                .revoke_sessions(session.principal, now())
+                .await?)
+        } else {
+            self.identity
+                .revoke_session(&session.id_hash, now())
+                .await?;
+            Ok(1)
+        }
+    }
+
+    /// The signed-in customer: their whole preference center, nobody else's.
+    pub async fn customer(&self, cookie: &str) -> Result<Visitor, Refusal> {
+        let session = self
+            .session(SessionKind::Customer, cookie)
+            .await?
+            .ok_or(Refusal::new("sign_in_required"))?;
+        let Principal::Subject(id) = session.principal else {
+            return Err(Refusal::new("sign_in_required"));
+        };
+        let subject = self
+            .store
+            .subject(id)
+            .await?
+            .ok_or(Refusal::new("sign_in_required"))?;
+        Ok(Visitor {
+            subject,
+            scope: Scope::Everything,
+            campaign: None,
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Admins
+
+    pub async fn create_admin(
+        &self,
+        email: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<Admin, Refusal> {
+        let email = admin_email(email)?;
+        check_new_password(password, &email)?;
+        let admin = Admin {
+            id: AdminId(Uuid::now_v7()),
+            email,
+            role,
+            password_hash: hash_password(password.to_owned()).await?,
+            totp_secret: None,
+            totp_last_step: 0,
+            created_at: now(),
+            disabled_at: None,
+        };
+        self.identity.create_admin(&admin).await?;
+        Ok(admin)
+    }
+
+    pub async fn admin_named(&self, email: &str) -> Result<Admin, Refusal> {
+        let email = admin_email(email)?;
+        self.identity
+            .admin_by_email(&email)
+            .await?
+            .ok_or(Refusal::new("unknown_admin"))
+    }
+
+    /// Sets a new password (the policy applies) and signs the admin out everywhere.
+    pub async fn set_admin_password(&self, email: &str, password: &str) -> Result<(), Refusal> {
+        let mut admin = self.admin_named(email).await?;
+        check_new_password(password, &admin.email)?;
+        admin.password_hash = hash_password(password.to_owned()).await?;
+        self.identity.update_admin(&admin).await?;
+        self.identity
+            .revoke_sessions(Principal::Admin(admin.id), now())
+            .await?;
+        Ok(())
+    }
+
+    /// Enrolls a new TOTP secret (replacing any) and returns it, base32.
+    pub async fn enroll_totp(&self, email: &str) -> Result<String, Refusal> {
+        let mut admin = self.admin_named(email).await?;
+        let secret = new_totp_secret();
+        admin.totp_secret = Some(secret.clone());
+        self.identity.update_admin(&admin).await?;
+        Ok(secret)
+    }
+
+    /// Changes a role; the last owner cannot be demoted or disabled (someone must manage).
+    pub async fn set_admin_role(
+        &self,
+        email: &str,
+        role: Role,
+        disabled: bool,
+    ) -> Result<Admin, Refusal> {
+        let mut admin = self.admin_named(email).await?;
+        let losing_owner = admin.role == Role::Owner
+            && admin.disabled_at.is_none()
+            && (role != Role::Owner || disabled);
+        if losing_owner {
+            let owners = self
+                .identity
+                .admins()
+                .await?
+                .into_iter()
+                .filter(|a| a.role == Role::Owner && a.disabled_at.is_none())
+                .count();
+            if owners <= 1 {
+                return Err(Refusal::new("last_owner"));
+            }
+        }
+        admin.role = role;
+        admin.disabled_at = match (disabled, admin.disabled_at) {
+            (true, None) => Some(now()),
+            (true, at) => at,
+            (false, _) => None,
+        };
+        self.identity.update_admin(&admin).await?;
+        if disabled {
+            self.identity
+                .revoke_sessions(Principal::Admin(admin.id), now())
+                .await?;
+        }
+        Ok(admin)
+    }
+
+    /// Password (and TOTP code) sign-in. Every failure looks the same from outside; repeated
+    /// failures make the account wait longer and longer, and a client address that fails too
+    /// often is stopped for a while.
+    pub async fn admin_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        code: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<(NewSession, Admin), Refusal> {
+        let limits = self.settings.limits;
+        let t = Self::unix_now();
+        let email = admin_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
+        let ip_counter = format!("password-ip:{}", ip_key(ip));
+        let account = format!("password-account:{email}");
+        self.limiter
+            .check(&ip_counter, limits.password_failures_per_ip, t)
+            .map_err(limited)?;
+        self.limiter
+            .backoff_check(
+                &account,
+                limits.password_free_failures,
+                limits.password_max_delay_secs,
+                t,
+            )
+            .map_err(limited)?;
+        let fail = |code: &'static str| {
+            self.limiter
+                .count(&ip_counter, limits.password_failures_per_ip, t);
+            self.limiter.backoff_fail(&account, t);
+            Refusal::new(code)
+        };
+        if password.len() > crate::auth::MAX_PASSWORD_CHARS * 4 {
+            return Err(fail("sign_in_failed"));
+        }
+        let admin = self.identity.admin_by_email(&email).await?;
+        let phc = admin
+            .as_ref()
+            .map_or_else(decoy_hash, |a| a.password_hash.clone());
+        let (ok, outdated) = verify_password(phc, password.to_owned()).await;
+        let mut admin = match admin {
+            Some(a) if ok && a.disabled_at.is_none() => a,
+            _ => return Err(fail("sign_in_failed")),
+        };
+        match (
+            &admin.totp_secret,
+            code.map(str::trim).filter(|c| !c.is_empty()),
+        ) {
+            (Some(_), None) => return Err(Refusal::new("totp_required")),
+            (Some(secret), Some(code)) => {
+                let step = verify_totp(secret, code, t, admin.totp_last_step)
+                    .ok_or_else(|| fail("totp_invalid"))?;
+                if !self.identity.use_totp_step(admin.id, step).await? {
+                    return Err(fail("totp_invalid"));
+                }
+            }
+            (None, _) if self.settings.require_totp => {
+                return Err(Refusal::new("totp_enrollment_required"));
+            }
+            (None, _) => {}
+        }
+        self.limiter.backoff_reset(&account);
+        if outdated {
+            admin.password_hash = hash_password(password.to_owned()).await?;
+            self.identity.update_admin(&admin).await?;
+            tracing::info!(admin = %admin.id, "password re-hashed with current parameters");
+        }
+        let session = self.start_session(Principal::Admin(admin.id)).await?;
+        Ok((session, admin))
+    }
+
+    /// The signed-in admin, if their role allows `needed` (401 when not signed in, 403 when
+    /// the role is too low).
+    pub async fn admin(&self, cookie: &str, needed: Role) -> Result<Admin, Refusal> {
+        let session = self
+            .session(SessionKind::Admin, cookie)
+            .await?
+            .ok_or(Refusal::new("sign_in_required"))?;
+        let Principal::Admin(id) = session.principal else {
+            return Err(Refusal::new("sign_in_required"));
+        };
+        let admin = self
+            .identity
+            .admin(id)
+            .await?
+            .filter(|a| a.disabled_at.is_none())
+            .ok_or(Refusal::new("sign_in_required"))?;
+        if !admin.role.allows(needed) {
+            return Err(Refusal::new("forbidden_role"));
+        }
+        Ok(admin)
+    }
+
+    pub async fn has_admins(&self) -> Result<bool, Refusal> {
+        Ok(!self.identity.admins().await?.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_use_argon2id_with_owasp_parameters_and_weaker_ones_are_outdated() {
+        let phc = hash_password_now("kumo-no-ue-de-odoru").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        let hash = PasswordHash::new(&phc).unwrap();
+        assert!(!is_outdated(&hash));
+        assert!(
+            argon2()
+                .verify_password(b"kumo-no-ue-de-odoru", &hash)
+                .is_ok()
+        );
+        assert!(argon2().verify_password(b"wrong", &hash).is_err());
+
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::encode_b64(&[1; 16]).unwrap();
+        let old = weak.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(is_outdated(&PasswordHash::new(&old).unwrap()));
+    }
+}
