@@ -1,7 +1,47 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
+// A real SMTP listener (enough of RFC 5321 for lettre): each message it receives is written to
+// `dir/<n>.eml`, where the tests read it.
+function smtpListener(dir: string): Promise<{ server: Server; port: number }> {
+  mkdirSync(dir, { recursive: true });
+  let count = 0;
+  const server = createServer((socket) => {
+    let buffer = '';
+    let data: string[] | null = null;
+    socket.write('220 e2e ESMTP\r\n');
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let i: number;
+      while ((i = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        if (data) {
+          if (line === '.') {
+            writeFileSync(join(dir, `${++count}.eml`), data.join('\r\n'));
+            data = null;
+            socket.write('250 OK\r\n');
+          } else {
+            data.push(line.startsWith('.') ? line.slice(1) : line);
+          }
+          continue;
+        }
+        const cmd = line.toUpperCase();
+        if (cmd.startsWith('EHLO') || cmd.startsWith('HELO')) socket.write('250-e2e\r\n250 8BITMIME\r\n');
+        else if (cmd === 'DATA') {
+          data = [];
+          socket.write('354 go ahead\r\n');
+        } else if (cmd === 'QUIT') {
+          socket.end('221 bye\r\n');
+        } else socket.write('250 OK\r\n');
+      }
+    });
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, port: (server.address() as { port: number }).port })));
+}
 
 // Starts `doui serve` on a fresh data directory and a free port, reads the demo links it prints,
 // and hands them to the tests through the environment. Returns the teardown.
@@ -10,6 +50,8 @@ export default async function globalSetup() {
   const bin = process.env.DOUI_BIN ?? join(root, 'target', 'release', 'doui');
   const dataDir = mkdtempSync(join(tmpdir(), 'doui-e2e-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
+  const mailDir = join(dataDir, 'received-mail');
+  const smtp = await smtpListener(mailDir);
   const env = {
     ...process.env,
     DOUI_DATA_DIR: dataDir,
@@ -17,17 +59,21 @@ export default async function globalSetup() {
     DOUI_SITE_ROOT: join(root, 'target', 'site'),
     DOUI_DEMO: 'true',
     DOUI_LOG: 'warn',
+    DOUI_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+    DOUI_MAIL_FROM: 'Doui e2e <no-reply@e2e.test>',
   };
   delete env.DATABASE_URL;
   const server = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 
   const links: Record<string, string> = {};
+  const admin: Record<string, string> = {};
   await new Promise<void>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error('doui did not start within 30 s')), 30_000);
     let out = '';
     server.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       for (const m of out.matchAll(/^\s+(demo-\w+)\s+(http\S+)$/gm)) links[m[1]] = m[2];
+      for (const m of out.matchAll(/^\s+(email|password)\s+(\S+)$/gm)) admin[m[1]] = m[2];
       if (out.includes('Doui is listening')) {
         clearTimeout(timer);
         ok();
@@ -40,9 +86,12 @@ export default async function globalSetup() {
   process.env.DOUI_E2E_URL = `http://127.0.0.1:${port}`;
   process.env.DOUI_E2E_LINKS = JSON.stringify(links);
   process.env.DOUI_E2E_DATA = dataDir;
+  process.env.DOUI_E2E_MAIL = mailDir;
+  process.env.DOUI_E2E_ADMIN = JSON.stringify(admin);
 
   return async () => {
     server.kill('SIGTERM');
+    smtp.server.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

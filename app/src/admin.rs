@@ -65,7 +65,15 @@ pub async fn admin_set_consent(
     let provenance = crate::api::provenance(&services, None);
     let applied = services
         .admin_set_consent(
-            &admin, &subject, &purpose, &channel, &state, &reason, provenance,
+            &admin,
+            crate::services::BehalfChange {
+                subject: &subject,
+                purpose: &purpose,
+                channel: &channel,
+                state: &state,
+                reason: &reason,
+            },
+            provenance,
         )
         .await
         .map_err(|r| refuse(lang, r))?;

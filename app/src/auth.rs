@@ -177,7 +177,7 @@ pub fn check_new_password(password: &str, email: &str) -> Result<(), Invalid> {
     }
     let lower = password.to_lowercase();
     let local = email.split('@').next().unwrap_or("").to_lowercase();
-    let one_char = lower.chars().all(|c| Some(c) == lower.chars().next());
+    let one_char = lower.chars().all(|c| lower.starts_with(c));
     if one_char
         || COMMON_PASSWORDS.contains(&lower.as_str())
         || lower == email.to_lowercase()

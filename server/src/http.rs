@@ -67,21 +67,13 @@ pub fn router(state: AppState) -> Router {
             post(crate::unsubscribe::one_click).options(crate::unsubscribe::options),
         )
         .merge(crate::auth::routes())
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(services.clone());
-                // The nonce the CSP header names (set by `page_security`).
-                let nonce = leptos::prelude::use_context::<http::request::Parts>()
-                    .and_then(|p| p.extensions.get::<CspNonce>().cloned());
-                if let Some(n) = nonce {
-                    provide_context(leptos::nonce::Nonce::from_value(n.0));
-                }
-            },
-            move || shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, page_context(services.clone()), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_context(services), shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard_server_fns,
@@ -111,6 +103,19 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// What every page render gets: the services, and the nonce the CSP header names (set by
+/// `page_security`).
+fn page_context(services: Services) -> impl Fn() + Clone + Send + 'static {
+    move || {
+        provide_context(services.clone());
+        let nonce = leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<CspNonce>().cloned());
+        if let Some(n) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(n.0));
+        }
+    }
 }
 
 /// Paths carry tokens (`/p/<token>`, `/u/<token>`, `/signin/<token>`); logs get the shape,

@@ -34,6 +34,30 @@ impl Cli {
         cmd.output().unwrap()
     }
 
+    /// Runs with `input` on standard input (a password, say).
+    fn run_with_input(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_doui"));
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("DOUI_CONFIG")
+            .env("DOUI_DATA_DIR", self.dir.join("data"))
+            .env("DOUI_PUBLIC_URL", "https://prefs.example.jp")
+            .env("DOUI_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
@@ -186,4 +210,94 @@ fn mistakes_get_a_clear_message_and_a_failing_exit() {
     let bad_config = cli.run(&["migrate"]);
     assert_eq!(bad_config.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_config.stderr).contains("doui.toml"));
+}
+
+#[test]
+fn admins_are_created_with_a_password_from_standard_input_never_argv() {
+    let cli = Cli::new();
+    let out = cli.run_with_input(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "Owner@Example.JP",
+            "--role",
+            "owner",
+        ],
+        "correct horse battery 2026\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("admin owner@example.jp created (owner)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("battery"), "the password is never printed");
+
+    let short = cli.run_with_input(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "v@example.jp",
+            "--role",
+            "viewer",
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+    let common = cli.run_with_input(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "v@example.jp",
+            "--role",
+            "viewer",
+        ],
+        "password1234\n",
+    );
+    assert!(String::from_utf8_lossy(&common.stderr).contains("too easy to guess"));
+    let role = cli.run_with_input(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "v@example.jp",
+            "--role",
+            "root",
+        ],
+        "a-long-enough-passphrase\n",
+    );
+    assert!(String::from_utf8_lossy(&role.stderr).contains("viewer, operator or owner"));
+
+    let listed = cli.ok(&["admin", "list"]);
+    assert!(
+        listed.contains("owner@example.jp") && listed.contains("owner"),
+        "{listed}"
+    );
+    assert!(!listed.contains("argon2"), "hashes are never listed");
+
+    // The last owner stays an owner.
+    let demote = cli.run(&[
+        "admin",
+        "set-role",
+        "--email",
+        "owner@example.jp",
+        "--role",
+        "viewer",
+    ]);
+    assert!(String::from_utf8_lossy(&demote.stderr).contains("last owner"));
+
+    let totp = cli.ok(&["admin", "totp", "--email", "owner@example.jp"]);
+    assert!(
+        totp.contains("otpauth://totp/Doui:owner@example.jp?secret="),
+        "{totp}"
+    );
+    assert!(cli.ok(&["admin", "list"]).contains("totp"));
 }

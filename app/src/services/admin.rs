@@ -18,6 +18,17 @@ use crate::{
     },
 };
 
+/// A change an operator makes on a person's behalf, as the form sent it.
+#[derive(Debug, Clone, Copy)]
+pub struct BehalfChange<'a> {
+    pub subject: &'a str,
+    pub purpose: &'a str,
+    pub channel: &'a str,
+    pub state: &'a str,
+    /// Why (mandatory; recorded on the event).
+    pub reason: &'a str,
+}
+
 /// The longest reason an operator may record.
 pub const MAX_REASON_CHARS: usize = 500;
 
@@ -125,13 +136,16 @@ impl Services {
     pub async fn admin_set_consent(
         &self,
         admin: &Admin,
-        subject: &str,
-        purpose: &str,
-        channel: &str,
-        state: &str,
-        reason: &str,
+        change: BehalfChange<'_>,
         mut provenance: Provenance,
     ) -> Result<Applied, Refusal> {
+        let BehalfChange {
+            subject,
+            purpose,
+            channel,
+            state,
+            reason,
+        } = change;
         if !admin.role.allows(Role::Operator) {
             return Err(Refusal::new("forbidden_role"));
         }

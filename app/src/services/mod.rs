@@ -25,7 +25,7 @@ mod api_keys;
 mod identity;
 mod unsubscribe;
 
-pub use admin::{MAX_REASON_CHARS, summary};
+pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
 
