@@ -181,7 +181,7 @@ pub fn check_new_password(password: &str, email: &str) -> Result<(), Invalid> {
     if one_char
         || COMMON_PASSWORDS.contains(&lower.as_str())
         || lower == email.to_lowercase()
-        || (local.len() >= 4 && lower.starts_with(&local) && lower.len() - local.len() < 6)
+        || (local.len() >= 4 && lower.starts_with(&local) && lower.len() - local.len() <= 6)
     {
         return Err(Invalid::new("password", "password_common"));
     }
@@ -553,7 +553,7 @@ mod tests {
             "QWERTYUIOP12",
             "aaaaaaaaaaaaaaa",
             "hanako@example.jp",
-            "hanako2026!",
+            "hanako-2026!",
         ] {
             assert_eq!(
                 check_new_password(p, email).unwrap_err().problem,

@@ -98,6 +98,7 @@ pub struct Texts {
     pub no: &'static str,
     pub revoked: &'static str,
     pub active: &'static str,
+    pub stay_signed_in: &'static str,
 }
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -367,6 +368,7 @@ static JA: Texts = Texts {
     no: "いいえ",
     revoked: "失効",
     active: "有効",
+    stay_signed_in: "この端末でログインしたままにする",
 };
 
 static EN: Texts = Texts {
@@ -464,4 +466,5 @@ static EN: Texts = Texts {
     no: "No",
     revoked: "Revoked",
     active: "Active",
+    stay_signed_in: "Stay signed in on this device",
 };

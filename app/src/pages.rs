@@ -193,10 +193,23 @@ fn PreferencePage() -> impl IntoView {
                         let sign_out = view.signed_in.then(|| {
                             view! { <SignOutForms lang csrf=view.csrf.clone() action="/signout" /> }
                         });
+                        let stay = view.can_stay_signed_in.then(|| {
+                            view! {
+                                <section class="card sign-out">
+                                    <form method="post" action="/signin/link" class="inline">
+                                        <input type="hidden" name="csrf" value=view.csrf.clone() />
+                                        <input type="hidden" name="lang" value=lang.key() />
+                                        <input type="hidden" name="token" value=view.token.clone() />
+                                        <button type="submit" class="secondary">{t.stay_signed_in}</button>
+                                    </form>
+                                </section>
+                            }
+                        });
                         view! {
                             <Frame lang title=t.preferences_title>
                                 <PreferenceCenter view />
                                 {sign_out}
+                                {stay}
                             </Frame>
                         }
                             .into_any()

@@ -23,6 +23,8 @@ pub struct PreferenceView {
     pub csrf: String,
     /// Opened by a signed-in customer (no token): the page offers signing out.
     pub signed_in: bool,
+    /// Opened with a link to the whole preference center: the page offers staying signed in.
+    pub can_stay_signed_in: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

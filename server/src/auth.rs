@@ -22,6 +22,7 @@ use crate::http::{AppState, MAX_BODY, error_page, form_fields, is_cross_site};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/signin", post(request_link))
+        .route("/signin/link", post(stay_signed_in))
         .route("/signin/{token}", post(continue_with_link))
         .route("/signout", post(sign_out_customer))
         .route("/admin/signin", post(admin_sign_in))
@@ -183,6 +184,26 @@ async fn continue_with_link(
         Ok(session) => {
             rotate(services, &form.headers, SessionKind::Customer).await;
             tracing::info!(subject = %session.principal.id(), "customer signed in");
+            redirect_with(
+                &with_lang("/me", form.lang),
+                &[session_cookie(services, &session)],
+            )
+        }
+        Err(r) => page_error(form.lang, r, &back),
+    }
+}
+
+/// `POST /signin/link`: a link to the whole preference center starts a session for its subject.
+async fn stay_signed_in(State(state): State<AppState>, req: Request) -> Response {
+    let services = &state.services;
+    let form = match read_form(services, req, "/signin").await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let back = with_lang("/signin", form.lang);
+    match services.sign_in_with_link(form.get("token"), form.ip).await {
+        Ok(session) => {
+            rotate(services, &form.headers, SessionKind::Customer).await;
             redirect_with(
                 &with_lang("/me", form.lang),
                 &[session_cookie(services, &session)],

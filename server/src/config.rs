@@ -368,14 +368,33 @@ mod tests {
             "",
             &[
                 ("DOUI_TOKEN_SECRET", &"s".repeat(40)),
+                ("DOUI_SESSION_SECRET", &"q".repeat(40)),
                 ("DATABASE_URL", "postgres://u:pw@h/db"),
+                (
+                    "DOUI_SMTP_URL",
+                    "smtps://mailer:smtp-pass@smtp.example.jp:465",
+                ),
             ],
         )
         .unwrap();
         let shown = format!("{c:?}");
         assert!(
-            !shown.contains("ssss") && !shown.contains(":pw@"),
+            !shown.contains("ssss") && !shown.contains(":pw@") && !shown.contains("qqqq"),
             "{shown}"
+        );
+        assert!(
+            !shown.contains("smtp-pass") && shown.contains("smtp.example.jp"),
+            "{shown}"
+        );
+        let e = load("", &[("DOUI_SMTP_URL", "http://x")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("smtp_url"), "{e}");
+        assert!(load("", &[("DOUI_SESSION_SECRET", "short")]).is_err());
+        assert!(
+            load("public_url = \"https://prefs.example.jp\"", &[])
+                .unwrap()
+                .cookie_secure
         );
     }
 }

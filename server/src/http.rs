@@ -18,7 +18,7 @@ use axum::{
     Json, Router,
     body::{Body, Bytes, to_bytes},
     extract::{ConnectInfo, FromRef, FromRequest, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -143,6 +143,10 @@ pub fn content_security_policy(nonce: &str) -> String {
     )
 }
 
+/// The policy of answers that are not pages: no scripts at all.
+const NO_SCRIPT_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// Paths that never show a form (machine endpoints and static files): no CSRF cookie.
 fn is_machine_path(path: &str) -> bool {
     ["/api/v1/", "/inbound/", "/pkg/", "/healthz", "/readyz"]
@@ -153,21 +157,35 @@ fn is_machine_path(path: &str) -> bool {
 /// Gives each request a CSP nonce and a CSRF token (the cookie's, or a new one the response
 /// sets), and puts the Content-Security-Policy on the answer.
 async fn page_security(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let nonce = base64::Engine::encode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        app::auth::random_bytes::<16>(),
-    );
-    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    // Only a page (GET or HEAD) can hold scripts and forms; other answers get a policy that
+    // allows no script at all, and no new cookie (mail providers' one-click POSTs stay cheap).
+    let page =
+        matches!(*req.method(), Method::GET | Method::HEAD) && !is_machine_path(req.uri().path());
     let csrf = &state.services.csrf;
     let existing = cookie_value(req.headers(), CSRF_COOKIE)
         .filter(|c| csrf.is_valid(c))
         .map(str::to_owned);
-    let new_cookie = existing.is_none() && !is_machine_path(req.uri().path());
-    let token = existing.unwrap_or_else(|| csrf.issue());
+    let new_cookie = existing.is_none() && page;
+    let token = existing.unwrap_or_else(|| if page { csrf.issue() } else { String::new() });
     req.extensions_mut().insert(CsrfToken(token.clone()));
+    let policy = if page {
+        let nonce = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            app::auth::random_bytes::<16>(),
+        );
+        req.extensions_mut().insert(CspNonce(nonce.clone()));
+        HeaderValue::from_str(&content_security_policy(&nonce)).ok()
+    } else {
+        Some(HeaderValue::from_static(NO_SCRIPT_POLICY))
+    };
     let mut res = next.run(req).await;
-    if !res.headers().contains_key(header::CONTENT_SECURITY_POLICY)
-        && let Ok(v) = HeaderValue::from_str(&content_security_policy(&nonce))
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body was not read: the connection cannot carry another request.
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    if let Some(v) = policy
+        && !res.headers().contains_key(header::CONTENT_SECURITY_POLICY)
     {
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }

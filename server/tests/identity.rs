@@ -240,6 +240,45 @@ async fn sessions_rotate_and_signing_out_everywhere_ends_them_all() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_center_link_may_start_a_session_for_its_subject_only() {
+    for db in common::backends().await {
+        let s = TestServer::start(db).await;
+        let (who, token) = s.subject("linked@example.jp", Lang::En).await;
+        let b = s.browser().await;
+        let page = b.get(&format!("/p/{token}")).await.text().await.unwrap();
+        assert!(
+            page.contains("action=\"/signin/link\""),
+            "the page offers it"
+        );
+        let res = b.post("/signin/link", &[("token", &token)]).await;
+        assert_eq!(res.status(), 303);
+        assert!(set_cookie(&res, "doui_session").is_some());
+        let me = b.get("/me").await.text().await.unwrap();
+        assert!(me.contains("l•••@example.jp"), "{me}");
+
+        // A narrower link (one purpose, as in an unsubscribe footer) cannot.
+        let narrow = s.services.unsubscribe_token(
+            who,
+            app::token::Scope::Purpose(app::domain::PurposeKey::parse("newsletter").unwrap()),
+            None,
+        );
+        let res = s
+            .browser()
+            .await
+            .post("/signin/link", &[("token", &narrow)])
+            .await;
+        assert_eq!(res.status(), 403);
+        let forged = s
+            .browser()
+            .await
+            .post("/signin/link", &[("token", "1.k1.x.y")])
+            .await;
+        assert_eq!(forged.status(), 403);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_and_tokenless_posts_are_refused() {
     for db in common::backends().await {
         let s = TestServer::start(db).await;

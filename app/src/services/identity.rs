@@ -219,6 +219,24 @@ impl Services {
         self.start_session(Principal::Subject(link.subject)).await
     }
 
+    /// A link to the whole preference center may also start a session for its subject (only
+    /// that subject; narrower links cannot).
+    pub async fn sign_in_with_link(
+        &self,
+        token: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<NewSession, Refusal> {
+        self.check_token_failures(ip)?;
+        let visitor = self.visitor(token).await.inspect_err(|_| {
+            self.count_token_failure(ip);
+        })?;
+        if visitor.scope != Scope::Everything {
+            return Err(Refusal::new("forbidden_scope"));
+        }
+        self.start_session(Principal::Subject(visitor.subject.id))
+            .await
+    }
+
     /// A fresh session (a new secret every sign-in: no session fixation).
     pub async fn start_session(&self, principal: Principal) -> Result<NewSession, Refusal> {
         let cookie = random_token();

@@ -299,6 +299,7 @@ impl Services {
             render_id: Uuid::new_v4().simple().to_string(),
             csrf: String::new(),
             signed_in: token.is_empty(),
+            can_stay_signed_in: !token.is_empty() && visitor.scope == Scope::Everything,
         })
     }
 
