@@ -657,20 +657,17 @@ async fn rate_limits_trip_with_a_clear_429_and_recover() {
             "even a good one, for a while"
         );
 
-        // Admin passwords: after the free failures each try waits.
+        // Admin passwords: after the free failures each try waits 1 s, then 2 s…
         let password = s.admin("slow@admins.example.jp", Role::Viewer).await;
+        let wrong = [
+            ("email", "slow@admins.example.jp"),
+            ("password", "wrong-password"),
+        ];
         for _ in 0..2 {
-            let res = b
-                .post(
-                    "/admin/signin",
-                    &[
-                        ("email", "slow@admins.example.jp"),
-                        ("password", "wrong-password"),
-                    ],
-                )
-                .await;
-            assert_eq!(res.status(), 401);
+            assert_eq!(b.post("/admin/signin", &wrong).await.status(), 401);
         }
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(b.post("/admin/signin", &wrong).await.status(), 401);
         let res = b
             .post(
                 "/admin/signin",
