@@ -249,7 +249,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                                         <input type="hidden" name="subject" value=v.subject.id.clone() />
                                         <label for="purpose">{t.purpose}</label>
                                         <select id="purpose" name="purpose">{purposes}</select>
-                                        <label for="channel">{t.via}</label>
+                                        <label for="channel">{t.channel_label}</label>
                                         <select id="channel" name="channel">{channels}</select>
                                         <label for="state">{t.state_label}</label>
                                         <select id="state" name="state">

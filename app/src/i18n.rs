@@ -99,6 +99,7 @@ pub struct Texts {
     pub revoked: &'static str,
     pub active: &'static str,
     pub stay_signed_in: &'static str,
+    pub channel_label: &'static str,
 }
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -369,6 +370,7 @@ static JA: Texts = Texts {
     revoked: "失効",
     active: "有効",
     stay_signed_in: "この端末でログインしたままにする",
+    channel_label: "連絡手段",
 };
 
 static EN: Texts = Texts {
@@ -467,4 +469,5 @@ static EN: Texts = Texts {
     revoked: "Revoked",
     active: "Active",
     stay_signed_in: "Stay signed in on this device",
+    channel_label: "Channel",
 };

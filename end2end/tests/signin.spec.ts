@@ -15,13 +15,29 @@ function mails(): string[] {
   }
 }
 
+// The text of a message: its body decoded (lettre sends Japanese as base64 or quoted-printable).
+function decoded(raw: string): string {
+  const split = raw.indexOf('\r\n\r\n');
+  const head = raw.slice(0, split);
+  const body = raw.slice(split + 4);
+  if (/Content-Transfer-Encoding:\s*base64/i.test(head)) {
+    return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  }
+  if (/Content-Transfer-Encoding:\s*quoted-printable/i.test(head)) {
+    const bytes = body
+      .replace(/=\r\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
+}
+
 // The sign-in link in the newest message to `to` that arrived after `seen` messages.
 async function linkFor(to: string, seen: number): Promise<string> {
   for (let i = 0; i < 100; i++) {
     const found = mails().slice(seen).find((m) => m.includes(to));
     if (found) {
-      const unfolded = found.replace(/=\r\n/g, '');
-      const m = unfolded.match(/https?:\/\/\S+\/signin\/[A-Za-z0-9_-]+/);
+      const m = decoded(found).match(/https?:\/\/\S+\/signin\/[A-Za-z0-9_-]+/);
       if (m) return new URL(m[0]).pathname;
     }
     await new Promise((r) => setTimeout(r, 100));
