@@ -2,7 +2,10 @@
 //! a cross-site check, errors in the user's language and POST-redirect-GET for plain forms),
 //! request ids, client addresses and security headers.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use app::{
     App,
@@ -35,13 +38,29 @@ use tracing::Level;
 /// The largest body a server function accepts (forms are a few hundred bytes).
 pub const MAX_BODY: usize = 16 * 1024;
 
+/// What every handler reaches. Shared, not copied: each middleware and handler takes it.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub services: Services,
     pub leptos_options: LeptosOptions,
     pub trust_forwarded_for: bool,
     /// The secret inbound mail is posted with; `None` disables `/inbound/email`.
     pub inbound_secret: Option<String>,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

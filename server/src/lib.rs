@@ -95,12 +95,12 @@ pub struct Running {
 pub async fn start(config: &Config, services: Services) -> anyhow::Result<Running> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let state = http::AppState {
+    let state = http::AppState::new(http::Shared {
         services: services.clone(),
         leptos_options: leptos_options(config, addr),
         trust_forwarded_for: config.trust_forwarded_for,
         inbound_secret: config.inbound_secret.clone(),
-    };
+    });
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -3,7 +3,7 @@
 //! statements; single changes use the same writer of events.
 
 macro_rules! sql_bulk {
-    ($store:ty, $db:ty, $lock_suffix:literal) => {
+    ($store:ty, $db:ty, $lock_suffix:literal, $ph:path, read = $read:ident, write = $write:ident) => {
         impl $store {
             /// The rules of `Store::apply` for a whole group without idempotency keys, in a few
             /// statements: read the current choices of every subject involved, decide each change
@@ -12,19 +12,60 @@ macro_rules! sql_bulk {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 requests: &[Vec<app::domain::Change>],
             ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
-                use app::domain::{ConsentState, Decision, Outcome, decide};
+                use app::domain::{Decision, Outcome, decide};
                 use app::store::Applied;
-                use sqlx::Row;
-                use std::collections::HashMap;
-                use crate::store::{corrupt, db_error};
-
-                fn list(first: usize, n: usize) -> String {
-                    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-                }
 
                 let mut subjects: Vec<uuid::Uuid> = requests.iter().flatten().map(|c| c.subject.0).collect();
                 subjects.sort();
                 subjects.dedup();
+                let mut current = Self::$read(tx, &subjects).await?;
+
+                let mut events = Vec::new();
+                let mut results = Vec::with_capacity(requests.len());
+                for changes in requests {
+                    let mut applied = Vec::with_capacity(changes.len());
+                    for change in changes {
+                        let key = (change.subject.0, change.purpose.to_string(), change.channel.key().to_owned());
+                        let outcome = match decide(current.get(&key).copied(), change.clone(), uuid::Uuid::now_v7()) {
+                            Decision::Unchanged(state) => Outcome::Unchanged(state),
+                            Decision::Record(e) => {
+                                current.insert(key, e.to);
+                                events.push(e.clone());
+                                Outcome::Recorded(e)
+                            }
+                        };
+                        applied.push(Applied { outcome, replayed: false });
+                    }
+                    results.push(applied);
+                }
+
+                Self::write_events(tx, &events).await?;
+                Ok(results)
+            }
+
+            /// Appends events (in order) and brings the projection to the last of each consent.
+            async fn write_events(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                events: &[app::domain::ConsentEvent],
+            ) -> app::store::StoreResult<()> {
+                Self::$write(tx, events).await
+            }
+
+            /// Locks the subjects (where the backend locks rows) and reads their current choices:
+            /// statements with one parameter per value.
+            #[allow(dead_code)]
+            async fn read_current_lists(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                subjects: &[uuid::Uuid],
+            ) -> app::store::StoreResult<std::collections::HashMap<(uuid::Uuid, String, String), app::domain::ConsentState>> {
+                use sqlx::Row;
+                use std::collections::HashMap;
+                use app::domain::ConsentState;
+                use crate::store::{corrupt, db_error};
+
+                fn list(first: usize, n: usize) -> String {
+                    (first..first + n).map($ph).collect::<Vec<_>>().join(", ")
+                }
                 let mut current: HashMap<(uuid::Uuid, String, String), ConsentState> = HashMap::new();
                 for chunk in subjects.chunks(500) {
                     let suffix: &str = $lock_suffix;
@@ -54,30 +95,11 @@ macro_rules! sql_bulk {
                     }
                 }
 
-                let mut events = Vec::new();
-                let mut results = Vec::with_capacity(requests.len());
-                for changes in requests {
-                    let mut applied = Vec::with_capacity(changes.len());
-                    for change in changes {
-                        let key = (change.subject.0, change.purpose.to_string(), change.channel.key().to_owned());
-                        let outcome = match decide(current.get(&key).copied(), change.clone(), uuid::Uuid::now_v7()) {
-                            Decision::Unchanged(state) => Outcome::Unchanged(state),
-                            Decision::Record(e) => {
-                                current.insert(key, e.to);
-                                events.push(e.clone());
-                                Outcome::Recorded(e)
-                            }
-                        };
-                        applied.push(Applied { outcome, replayed: false });
-                    }
-                    results.push(applied);
-                }
-
-                Self::write_events(tx, &events).await?;
-                Ok(results)
+                Ok(current)
             }
-            /// Appends events (in order) and brings the projection to the last of each consent.
-            async fn write_events(
+            /// `write_events` with statements of one parameter per value (up to 400 rows each).
+            #[allow(dead_code)]
+            async fn write_events_lists(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[app::domain::ConsentEvent],
             ) -> app::store::StoreResult<()> {
@@ -85,7 +107,7 @@ macro_rules! sql_bulk {
                 use crate::store::db_error;
 
                 fn list(first: usize, n: usize) -> String {
-                    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                    (first..first + n).map($ph).collect::<Vec<_>>().join(", ")
                 }
 
                 for chunk in events.chunks(400) {
@@ -129,8 +151,9 @@ macro_rules! sql_bulk {
                         .map(|i| {
                             let b = i * 7;
                             format!(
-                                "(${}, ${}, ${}, ${}, ${}, ${}, (SELECT seq FROM consent_events WHERE id = ${}))",
-                                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7
+                                "({}, (SELECT seq FROM consent_events WHERE id = {}))",
+                                list(b + 1, 6),
+                                $ph(b + 7)
                             )
                         })
                         .collect();

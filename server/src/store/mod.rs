@@ -45,6 +45,18 @@ pub async fn open(url: &str) -> anyhow::Result<Stores> {
     })
 }
 
+/// The `i`-th parameter of a statement as PostgreSQL numbers it: `$i`.
+pub(crate) fn numbered(i: usize) -> String {
+    format!("${i}")
+}
+
+/// A parameter for SQLite in statements built at run time: an anonymous `?` (the parameters are
+/// bound in the order they appear). sqlx looks named parameters up one at a time, and SQLite
+/// scans its list of names for each: quadratic in a statement with thousands of them.
+pub(crate) fn anonymous(_: usize) -> String {
+    "?".to_owned()
+}
+
 /// A database URL without its password, for messages and logs.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

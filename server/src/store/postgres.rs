@@ -64,6 +64,116 @@ sql_store! {
     // Serialises changes to one subject across connections and instances.
     lock_subject = Some("SELECT id FROM subjects WHERE id = $1 FOR UPDATE"),
     lock_suffix = " FOR UPDATE",
+    placeholder = crate::store::numbered,
+    read = read_current_arrays,
+    write = write_events_arrays,
 }
 
 sql_identity!(PgStore, sqlx::Postgres);
+
+/// PostgreSQL writes a group with arrays: one statement text whatever the group's size (prepared
+/// once per connection), and one parameter per column instead of one per value.
+impl PgStore {
+    async fn read_current_arrays(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        subjects: &[uuid::Uuid],
+    ) -> app::store::StoreResult<
+        std::collections::HashMap<(uuid::Uuid, String, String), app::domain::ConsentState>,
+    > {
+        use crate::store::{corrupt, db_error};
+        use sqlx::Row;
+        // Locks the subjects (in id order: concurrent groups never deadlock) and reads their
+        // choices in one round trip.
+        let rows = sqlx::query(
+            "SELECT s.id AS subject_id, c.purpose, c.channel, c.state FROM subjects s \
+             LEFT JOIN consents c ON c.subject_id = s.id \
+             WHERE s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s",
+        )
+        .bind(subjects)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        let mut current = std::collections::HashMap::with_capacity(rows.len());
+        for row in rows {
+            let bad = |_| corrupt("consent");
+            let Some(state): Option<String> = row.try_get("state").map_err(bad)? else {
+                continue; // a subject with no choice yet
+            };
+            current.insert(
+                (
+                    row.try_get("subject_id").map_err(bad)?,
+                    row.try_get("purpose").map_err(bad)?,
+                    row.try_get("channel").map_err(bad)?,
+                ),
+                state.parse().map_err(|_| corrupt("state"))?,
+            );
+        }
+        Ok(current)
+    }
+
+    async fn write_events_arrays(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        events: &[app::domain::ConsentEvent],
+    ) -> app::store::StoreResult<()> {
+        use crate::store::db_error;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let col =
+            |f: &dyn Fn(&app::domain::ConsentEvent) -> Option<String>| -> Vec<Option<String>> {
+                events.iter().map(f).collect()
+            };
+        let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.id).collect();
+        let subjects: Vec<uuid::Uuid> = events.iter().map(|e| e.subject.0).collect();
+        let times: Vec<time::OffsetDateTime> =
+            events.iter().map(|e| e.provenance.occurred_at).collect();
+        // The last event of each consent brings the projection up to date, in the same statement.
+        let mut last: std::collections::HashMap<
+            (uuid::Uuid, &str, app::domain::Channel),
+            uuid::Uuid,
+        > = std::collections::HashMap::new();
+        for e in events {
+            last.insert((e.subject.0, e.purpose.as_str(), e.channel), e.id);
+        }
+        let last: Vec<uuid::Uuid> = last.into_values().collect();
+        sqlx::query(
+            "WITH written AS (INSERT INTO consent_events (id, subject_id, purpose, channel, \
+             from_state, to_state, occurred_at, source, actor, notice_version, origin_ip, \
+             user_agent, idempotency_key, reason, campaign) \
+             SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15 \
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
+             $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[], \
+             $12::text[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY \
+             AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, n) \
+             ORDER BY n \
+             RETURNING id, seq, subject_id, purpose, channel, to_state, occurred_at, source) \
+             INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
+             last_event_seq) \
+             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq \
+             FROM written WHERE id = ANY($16) \
+             ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
+             updated_at = excluded.updated_at, source = excluded.source, \
+             last_event_seq = excluded.last_event_seq",
+        )
+        .bind(&ids)
+        .bind(&subjects)
+        .bind(col(&|e| Some(e.purpose.to_string())))
+        .bind(col(&|e| Some(e.channel.key().to_owned())))
+        .bind(col(&|e| e.from.map(|s| s.key().to_owned())))
+        .bind(col(&|e| Some(e.to.key().to_owned())))
+        .bind(&times)
+        .bind(col(&|e| Some(e.provenance.source.key().to_owned())))
+        .bind(col(&|e| Some(e.provenance.actor.to_string())))
+        .bind(col(&|e| e.provenance.notice_version.clone()))
+        .bind(col(&|e| e.provenance.origin.ip.clone()))
+        .bind(col(&|e| e.provenance.origin.user_agent.clone()))
+        .bind(col(&|e| e.provenance.idempotency_key.clone()))
+        .bind(col(&|e| e.provenance.reason.clone()))
+        .bind(col(&|e| e.provenance.campaign.clone()))
+        .bind(&last)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+}

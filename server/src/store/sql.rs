@@ -10,7 +10,10 @@ macro_rules! sql_store {
         migrator = $migrator:expr,
         begin = $begin:literal,
         lock_subject = $lock_subject:expr,
-        lock_suffix = $lock_suffix:literal $(,)?
+        lock_suffix = $lock_suffix:literal,
+        placeholder = $ph:path,
+        read = $read:ident,
+        write = $write:ident $(,)?
     ) => {
         crate::store::rows::sql_rows!($db);
 
@@ -21,7 +24,7 @@ macro_rules! sql_store {
         const PURPOSE_COLUMNS: &str =
             "key, name_ja, name_en, description_ja, description_en, mode, channels, marketing";
 
-        crate::store::bulk::sql_bulk!($store, $db, $lock_suffix);
+        crate::store::bulk::sql_bulk!($store, $db, $lock_suffix, $ph, read = $read, write = $write);
 
         impl $store {
             /// The rules of `Store::apply` inside an open transaction.
@@ -223,8 +226,8 @@ macro_rules! sql_store {
                 for chunk in keys.chunks(1000) {
                     let emails: Vec<String> =
                         chunk.iter().filter_map(|k| app::domain::Email::parse(k).ok()).map(|e| e.as_str().to_owned()).collect();
-                    let ids = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-                    let mails = (chunk.len() + 1..=chunk.len() + emails.len().max(1)).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                    let ids = (1..=chunk.len()).map($ph).collect::<Vec<_>>().join(", ");
+                    let mails = (chunk.len() + 1..=chunk.len() + emails.len().max(1)).map($ph).collect::<Vec<_>>().join(", ");
                     let sql = format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE external_id IN ({ids}) OR email IN ({mails})");
                     let mut q = sqlx::query(&sql);
                     for k in chunk {

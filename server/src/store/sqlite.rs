@@ -38,6 +38,9 @@ sql_store! {
     // The write lock already serialises every change; the foreign key finds a missing subject.
     lock_subject = None,
     lock_suffix = "",
+    placeholder = crate::store::anonymous,
+    read = read_current_lists,
+    write = write_events_lists,
 }
 
 impl SqliteStore {
