@@ -149,3 +149,28 @@ pub trait IdentityStore: Send + Sync + 'static {
     /// Records a TOTP step as used; false when that step or a later one was used already.
     async fn use_totp_step(&self, id: AdminId, step: i64) -> StoreResult<bool>;
 }
+
+/// The hash chain of the events (tamper evidence).
+#[async_trait]
+pub trait SealStore: Send + Sync + 'static {
+    /// Seals events no seal covers yet, oldest first, at most `limit`, in one transaction that
+    /// only one sealer holds at a time (across instances). An event older than the chain's head
+    /// and older than `late_window_secs` is left unsealed: it was inserted after the fact.
+    /// Returns how many were sealed.
+    async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> StoreResult<u64>;
+    /// Links of the chain after `after_position`, in order, each with its event as it is now.
+    async fn chain_links(
+        &self,
+        after_position: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::domain::seal::ChainLink>>;
+    /// Events no seal covers whose seq is below `below_seq` and which occurred before `before`.
+    async fn unsealed_below(
+        &self,
+        below_seq: i64,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<i64>>;
+    /// The chain's length and its highest sealed seq.
+    async fn chain_extent(&self) -> StoreResult<(i64, i64)>;
+}

@@ -157,6 +157,18 @@ async fn run(name: &str, url: &str) {
             .body("List-Unsubscribe=One-Click")
     })
     .await;
+    // The ceiling again: on a shared 2-core machine it varies between runs, so the ratios use
+    // the better of the two (the harder target).
+    let (b, c) = (base.clone(), client.clone());
+    let health_after = load(&client, health_requests, concurrency, move |_| {
+        c.get(format!("{b}/healthz"))
+    })
+    .await;
+    let health = if health_after.rate() > health.rate() {
+        health_after
+    } else {
+        health
+    };
     let events = services.store.all_events().await.unwrap().len();
     assert_eq!(
         events, click_requests,

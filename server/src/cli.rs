@@ -80,6 +80,9 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Walk the whole hash chain of events and report the first broken link (exit 1), or that
+    /// every event is sealed and unchanged.
+    Verify,
     /// Manage admin accounts (passwords are read from a prompt or standard input, never argv).
     Admin {
         #[command(subcommand)]
@@ -402,6 +405,34 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin { command } => admin(command, config).await,
+        Command::Verify => {
+            let services = crate::services(&config).await?;
+            // Events that committed since the server last sealed are sealed first.
+            services
+                .seal_pending()
+                .await
+                .map_err(|r| anyhow::anyhow!(r.code))?;
+            let report = services
+                .verify_chain()
+                .await
+                .map_err(|r| anyhow::anyhow!(r.code))?;
+            match report.broken {
+                None => {
+                    println!(
+                        "chain verified: {} events sealed, head {}",
+                        report.length, report.head
+                    );
+                    Ok(())
+                }
+                Some(b) => {
+                    println!(
+                        "chain BROKEN after {} good events (head {}): {b}",
+                        report.length, report.head
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Subject {
             command:
                 SubjectCommand::Add {

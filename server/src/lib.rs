@@ -29,7 +29,11 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
             config.data_dir.display()
         )
     })?;
-    let store::Stores { store, identity } = store::open(&config.database_url).await?;
+    let store::Stores {
+        store,
+        identity,
+        seals,
+    } = store::open(&config.database_url).await?;
     store
         .migrate()
         .await
@@ -49,6 +53,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
     let services = Services {
         store,
         identity,
+        seals,
         mailer,
         limiter: Arc::new(app::rate::RateLimiter::default()),
         csrf: Arc::new(csrf),
@@ -102,6 +107,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         inbound_secret: config.inbound_secret.clone(),
     });
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(sealer(services.clone()));
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown())
@@ -112,6 +118,19 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         services,
         task,
     })
+}
+
+/// Seals new events into the hash chain just after they commit, in order (writes never wait for
+/// it). With several instances on one PostgreSQL, an advisory lock lets one seal at a time.
+async fn sealer(services: Services) {
+    loop {
+        match services.seal_pending().await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(r) => tracing::warn!(code = r.code, "sealing failed; retrying"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 async fn shutdown() {

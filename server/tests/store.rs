@@ -9,27 +9,15 @@ use app::{
         Actor, Change, Channel, ConsentState, Lang, Origin, Outcome, Provenance, PurposeKey,
         Source, SubjectId, fold,
     },
-    services::{Services, Settings},
+    services::Services,
     store::StoreError,
-    token::{Keyring, SigningKey},
 };
 use common::TestDb;
 use proptest::prelude::*;
 use time::OffsetDateTime;
 
 fn services(db: &TestDb) -> Services {
-    let outbox = std::env::temp_dir().join(common::unique("doui_outbox"));
-    Services {
-        store: db.store.clone(),
-        identity: db.identity(),
-        keyring: Arc::new(Keyring::new(vec![SigningKey::new("t1", vec![7; 32]).unwrap()]).unwrap()),
-        settings: Arc::new(Settings::for_url("http://doui.test")),
-        mailer: Arc::new(
-            server::mail::FileMailer::new(outbox, "Doui <no-reply@doui.test>").unwrap(),
-        ),
-        limiter: Arc::new(app::rate::RateLimiter::default()),
-        csrf: Arc::new(app::auth::CsrfKey::new(vec![9; 32])),
-    }
+    common::services(db)
 }
 
 async fn subject(s: &Services) -> SubjectId {

@@ -15,7 +15,7 @@ use crate::{
     i18n::source_name,
     mail::Mailer,
     rate::{Limits, RateLimiter},
-    store::{Applied, IdentityStore, Store, StoreError},
+    store::{Applied, IdentityStore, SealStore, Store, StoreError},
     token::{Claims, Keyring, Scope, TokenError},
     view::{Cell, HistoryRow, PreferenceView, PurposeRow},
 };
@@ -23,10 +23,12 @@ use crate::{
 mod admin;
 mod api_keys;
 mod identity;
+mod seals;
 mod unsubscribe;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
+pub use seals::{ChainReport, LATE_WINDOW_SECS};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
 
 /// Settings the rules need (the server reads them from config).
@@ -84,6 +86,7 @@ impl Settings {
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub identity: Arc<dyn IdentityStore>,
+    pub seals: Arc<dyn SealStore>,
     pub keyring: Arc<Keyring>,
     pub settings: Arc<Settings>,
     pub mailer: Arc<dyn Mailer>,

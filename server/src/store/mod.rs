@@ -6,12 +6,13 @@ mod group;
 mod identity;
 mod postgres;
 mod rows;
+mod seals;
 mod sql;
 mod sqlite;
 
 use std::sync::Arc;
 
-use app::store::{IdentityStore, Store, StoreError};
+use app::store::{IdentityStore, SealStore, Store, StoreError};
 
 pub use group::GroupCommit;
 pub use postgres::PgStore;
@@ -21,27 +22,34 @@ pub use sqlite::SqliteStore;
 pub struct Stores {
     pub store: Arc<dyn Store>,
     pub identity: Arc<dyn IdentityStore>,
+    pub seals: Arc<dyn SealStore>,
 }
 
 /// Opens the store a database URL names: `sqlite:` (the embedded default) or `postgres://`,
 /// with group commit for changes.
 pub async fn open(url: &str) -> anyhow::Result<Stores> {
-    let (backend, identity, writers): (Arc<dyn Store>, Arc<dyn IdentityStore>, usize) =
-        if url.starts_with("sqlite:") {
-            let s = Arc::new(SqliteStore::open(url).await?);
-            (s.clone(), s, 1)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let s = Arc::new(PgStore::open(url).await?);
-            (s.clone(), s, 4)
-        } else {
-            anyhow::bail!(
-                "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",
-                redact_url(url)
-            )
-        };
+    type Opened = (
+        Arc<dyn Store>,
+        Arc<dyn IdentityStore>,
+        Arc<dyn SealStore>,
+        usize,
+    );
+    let (backend, identity, seals, writers): Opened = if url.starts_with("sqlite:") {
+        let s = Arc::new(SqliteStore::open(url).await?);
+        (s.clone(), s.clone(), s, 1)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let s = Arc::new(PgStore::open(url).await?);
+        (s.clone(), s.clone(), s, 4)
+    } else {
+        anyhow::bail!(
+            "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",
+            redact_url(url)
+        )
+    };
     Ok(Stores {
         store: Arc::new(GroupCommit::new(backend, writers)),
         identity,
+        seals,
     })
 }
 

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
-use super::{identity::sql_identity, sql::sql_store};
+use super::{identity::sql_identity, seals::sql_seals, sql::sql_store};
 
 /// The scale-out backend: several Doui instances may share one database.
 pub struct PgStore {
@@ -70,6 +70,13 @@ sql_store! {
 }
 
 sql_identity!(PgStore, sqlx::Postgres);
+
+sql_seals!(
+    PgStore,
+    sqlx::Postgres,
+    begin = "BEGIN",
+    lock = Some("SELECT pg_advisory_xact_lock(73511)")
+);
 
 /// PostgreSQL writes a group with arrays: one statement text whatever the group's size (prepared
 /// once per connection), and one parameter per column instead of one per value.

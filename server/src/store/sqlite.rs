@@ -5,7 +5,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use super::{identity::sql_identity, sql::sql_store};
+use super::{identity::sql_identity, seals::sql_seals, sql::sql_store};
 
 /// The embedded default: one file, WAL, `synchronous=FULL` (an answered change survives a crash).
 pub struct SqliteStore {
@@ -50,3 +50,10 @@ impl SqliteStore {
 }
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
+
+sql_seals!(
+    SqliteStore,
+    sqlx::Sqlite,
+    begin = "BEGIN IMMEDIATE",
+    lock = None
+);

@@ -7,7 +7,7 @@ pub mod smtp;
 use std::{path::PathBuf, sync::Arc};
 
 use ::server::store::{PgStore, SqliteStore};
-use app::store::{IdentityStore, Store};
+use app::store::{IdentityStore, SealStore, Store};
 
 pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -30,11 +30,29 @@ impl TestDb {
         self.store.backend()
     }
 
+    /// The same database's hash chain.
+    pub fn seals(&self) -> Arc<dyn SealStore> {
+        match (&self.sqlite, &self.pg) {
+            (Some(s), _) => s.clone(),
+            (_, Some(p)) => p.clone(),
+            _ => unreachable!(),
+        }
+    }
+
     /// The same database's accounts and sessions.
     pub fn identity(&self) -> Arc<dyn IdentityStore> {
         match (&self.sqlite, &self.pg) {
             (Some(s), _) => s.clone(),
             (_, Some(p)) => p.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Runs several raw statements in one go, on one connection.
+    pub async fn raw_script(&self, sql: &str) -> Result<(), sqlx::Error> {
+        match (&self.sqlite, &self.pg) {
+            (Some(s), _) => sqlx::raw_sql(sql).execute(s.pool()).await.map(|_| ()),
+            (_, Some(p)) => sqlx::raw_sql(sql).execute(p.pool()).await.map(|_| ()),
             _ => unreachable!(),
         }
     }
@@ -125,4 +143,26 @@ pub async fn backends() -> Vec<TestDb> {
     let mut all = vec![sqlite().await];
     all.extend(postgres().await);
     all
+}
+
+/// The services over a test database (links signed with a fixed key, mail to an outbox).
+pub fn services(db: &TestDb) -> app::services::Services {
+    let outbox = std::env::temp_dir().join(unique("doui_outbox"));
+    app::services::Services {
+        store: db.store.clone(),
+        identity: db.identity(),
+        seals: db.seals(),
+        keyring: Arc::new(
+            app::token::Keyring::new(vec![
+                app::token::SigningKey::new("t1", vec![7; 32]).unwrap(),
+            ])
+            .unwrap(),
+        ),
+        settings: Arc::new(app::services::Settings::for_url("http://doui.test")),
+        mailer: Arc::new(
+            ::server::mail::FileMailer::new(outbox, "Doui <no-reply@doui.test>").unwrap(),
+        ),
+        limiter: Arc::new(app::rate::RateLimiter::default()),
+        csrf: Arc::new(app::auth::CsrfKey::new(vec![9; 32])),
+    }
 }

@@ -1,0 +1,147 @@
+//! `SealStore` for both backends, written once (expanded in sqlite.rs and postgres.rs, next to
+//! `sql_store!`, whose event reader it uses). Sealing runs in one transaction that a single sealer
+//! holds at a time: SQLite's write lock, or a PostgreSQL advisory lock shared by every instance.
+
+macro_rules! sql_seals {
+    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr) => {
+        #[async_trait::async_trait]
+        impl app::store::SealStore for $store {
+            async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> app::store::StoreResult<u64> {
+                use app::domain::seal::{GENESIS, from_hex, seal, to_hex};
+                use crate::store::{corrupt, db_error};
+                use sqlx::Row;
+
+                let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
+                let lock: Option<&str> = $lock;
+                if let Some(lock) = lock {
+                    sqlx::query(lock).execute(&mut *tx).await.map_err(db_error)?;
+                }
+                let head = sqlx::query("SELECT position, seal FROM event_seals ORDER BY position DESC LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                let (mut position, mut prev) = match head {
+                    Some(row) => {
+                        let p: i64 = row.try_get("position").map_err(|_| corrupt("seal"))?;
+                        let s: String = row.try_get("seal").map_err(|_| corrupt("seal"))?;
+                        (p, from_hex(&s).ok_or_else(|| corrupt("seal"))?)
+                    }
+                    None => (0, GENESIS),
+                };
+                let max_sealed: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(event_seq), 0) FROM event_seals")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                // Events commit slightly out of order with several writers: look a little below.
+                let sql = format!(
+                    "SELECT seq, {EVENT_COLUMNS} FROM consent_events e WHERE e.seq > $1 \
+                     AND NOT EXISTS (SELECT 1 FROM event_seals s WHERE s.event_seq = e.seq) \
+                     ORDER BY e.seq LIMIT $2"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind((max_sealed - 100_000).max(i64::MIN + 1))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                let now = time::OffsetDateTime::now_utc();
+                let late = time::Duration::seconds(late_window_secs);
+                let mut sealed = 0u64;
+                for row in &rows {
+                    let seq: i64 = row.try_get("seq").map_err(|_| corrupt("seq"))?;
+                    let event = rows::event(row)?;
+                    if seq < max_sealed && event.provenance.occurred_at < now - late {
+                        tracing::error!(seq, "an old event appeared below the chain's head: left unsealed (inserted?)");
+                        continue;
+                    }
+                    position += 1;
+                    prev = seal(&prev, seq, &event);
+                    sqlx::query("INSERT INTO event_seals (position, event_seq, seal, sealed_at) VALUES ($1, $2, $3, $4)")
+                        .bind(position)
+                        .bind(seq)
+                        .bind(to_hex(&prev))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                    sealed += 1;
+                }
+                tx.commit().await.map_err(db_error)?;
+                Ok(sealed)
+            }
+
+            async fn chain_links(
+                &self,
+                after_position: i64,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
+                use crate::store::{corrupt, db_error};
+                use sqlx::Row;
+                let columns: String = EVENT_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("e.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "SELECT s.position, s.event_seq, s.seal, e.seq AS present, {columns} FROM event_seals s \
+                     LEFT JOIN consent_events e ON e.seq = s.event_seq \
+                     WHERE s.position > $1 ORDER BY s.position LIMIT $2"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(after_position)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                rows.iter()
+                    .map(|row| {
+                        let present: Option<i64> = row.try_get("present").map_err(|_| corrupt("seal"))?;
+                        Ok(app::domain::seal::ChainLink {
+                            position: row.try_get("position").map_err(|_| corrupt("seal"))?,
+                            seq: row.try_get("event_seq").map_err(|_| corrupt("seal"))?,
+                            seal: row.try_get("seal").map_err(|_| corrupt("seal"))?,
+                            // An event that no longer reads as an event counts as altered.
+                            event: match present {
+                                Some(_) => rows::event(row).ok(),
+                                None => None,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn unsealed_below(
+                &self,
+                below_seq: i64,
+                before: time::OffsetDateTime,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<i64>> {
+                use crate::store::db_error;
+                let seqs: Vec<(i64, time::OffsetDateTime)> = sqlx::query_as(
+                    "SELECT e.seq, e.occurred_at FROM consent_events e WHERE e.seq < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM event_seals s WHERE s.event_seq = e.seq) \
+                     ORDER BY e.seq LIMIT $2",
+                )
+                .bind(below_seq)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(seqs.into_iter().filter(|(_, at)| *at < before).map(|(s, _)| s).collect())
+            }
+
+            async fn chain_extent(&self) -> app::store::StoreResult<(i64, i64)> {
+                use crate::store::db_error;
+                let extent: (i64, i64) = sqlx::query_as(
+                    "SELECT COALESCE(MAX(position), 0), COALESCE(MAX(event_seq), 0) FROM event_seals",
+                )
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(extent)
+            }
+        }
+    };
+}
+
+pub(crate) use sql_seals;

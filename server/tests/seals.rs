@@ -1,0 +1,288 @@
+//! The hash chain on SQLite and PostgreSQL: editing, deleting, inserting or reordering any event
+//! row directly in the database (with the append-only triggers out of the way) is found by
+//! `verify_chain`, at the right place.
+
+mod common;
+
+use app::{
+    domain::{
+        Actor, Change, Channel, ConsentState, Lang, Origin, Provenance, PurposeKey, Source,
+        seal::Break,
+    },
+    services::Services,
+};
+use common::TestDb;
+
+/// Five events for three subjects, sealed.
+async fn sealed(db: &TestDb) -> Services {
+    let s = common::services(db);
+    s.seed_purposes().await.unwrap();
+    let mut changes = Vec::new();
+    for i in 0..3 {
+        let email = format!("{}@example.jp", common::unique("chain"));
+        let who = s
+            .create_subject(None, Some(&email), None, Lang::Ja)
+            .await
+            .unwrap()
+            .id;
+        for (channel, to) in [
+            (Channel::Email, ConsentState::Granted),
+            (Channel::Sms, ConsentState::Granted),
+        ]
+        .into_iter()
+        .take(if i == 0 { 1 } else { 2 })
+        {
+            changes.push(Change {
+                subject: who,
+                purpose: PurposeKey::parse("newsletter").unwrap(),
+                channel,
+                to,
+                provenance: Provenance {
+                    occurred_at: app::services::now() - time::Duration::hours(2),
+                    source: Source::PreferenceCenter,
+                    actor: Actor::Subject,
+                    notice_version: Some("1.0".into()),
+                    origin: Origin::default(),
+                    idempotency_key: None,
+                    reason: None,
+                    campaign: None,
+                },
+            });
+        }
+    }
+    s.store.apply(changes).await.unwrap();
+    assert_eq!(s.seal_pending().await.unwrap(), 5);
+    assert_eq!(s.seal_pending().await.unwrap(), 0, "sealed once");
+    let report = s.verify_chain().await.unwrap();
+    assert_eq!((report.length, report.broken), (5, None), "{}", db.name());
+    s
+}
+
+/// Takes the append-only triggers away, as someone with direct database access could.
+async fn bypass_triggers(db: &TestDb) {
+    if db.sqlite.is_some() {
+        db.raw("DROP TRIGGER consent_events_no_update")
+            .await
+            .unwrap();
+        db.raw("DROP TRIGGER consent_events_no_delete")
+            .await
+            .unwrap();
+    } else {
+        db.raw("ALTER TABLE consent_events DISABLE TRIGGER ALL")
+            .await
+            .unwrap();
+    }
+}
+
+async fn seq_at(db: &TestDb, n: i64) -> i64 {
+    // The n-th event in sequence order (sequences need not start at 1).
+    let sql = format!(
+        "SELECT seq FROM consent_events ORDER BY seq LIMIT 1 OFFSET {}",
+        n - 1
+    );
+    match (&db.sqlite, &db.pg) {
+        (Some(s), _) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await.unwrap(),
+        (_, Some(p)) => sqlx::query_scalar(&sql).fetch_one(p.pool()).await.unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_event_is_found_at_its_position() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        bypass_triggers(&db).await;
+        let third = seq_at(&db, 3).await;
+        db.raw(&format!(
+            "UPDATE consent_events SET to_state = 'withdrawn' WHERE seq = {third}"
+        ))
+        .await
+        .unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(report.length, 2, "{}", db.name());
+        assert_eq!(
+            report.broken,
+            Some(Break::Altered {
+                position: 3,
+                seq: third
+            })
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_event_is_found() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        bypass_triggers(&db).await;
+        let second = seq_at(&db, 2).await;
+        // Foreign keys point at it: a forger switches them off too.
+        let off = if db.sqlite.is_some() {
+            "PRAGMA foreign_keys = OFF;"
+        } else {
+            ""
+        };
+        db.raw_script(&format!(
+            "{off} DELETE FROM consent_events WHERE seq = {second};"
+        ))
+        .await
+        .unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            report.broken,
+            Some(Break::Missing {
+                position: 2,
+                seq: second
+            }),
+            "{}",
+            db.name()
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reordered_events_are_found() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        bypass_triggers(&db).await;
+        let (a, b) = (seq_at(&db, 4).await, seq_at(&db, 5).await);
+        // Swap which event sits at the two places in the log.
+        let zero = if db.sqlite.is_some() {
+            "X'00000000000000000000000000000000'"
+        } else {
+            "'00000000-0000-0000-0000-000000000000'"
+        };
+        db.raw_script(&format!(
+            "CREATE TEMP TABLE swap_a AS SELECT id FROM consent_events WHERE seq = {a}; \
+             CREATE TEMP TABLE swap_b AS SELECT id FROM consent_events WHERE seq = {b}; \
+             UPDATE consent_events SET id = {zero} WHERE seq = {a}; \
+             UPDATE consent_events SET id = (SELECT id FROM swap_a) WHERE seq = {b}; \
+             UPDATE consent_events SET id = (SELECT id FROM swap_b) WHERE seq = {a}; \
+             DROP TABLE swap_a; DROP TABLE swap_b;"
+        ))
+        .await
+        .unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            report.broken,
+            Some(Break::Altered {
+                position: 4,
+                seq: a
+            }),
+            "{}",
+            db.name()
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_inserted_after_the_fact_is_found_and_never_sealed() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        bypass_triggers(&db).await;
+        let first = seq_at(&db, 1).await;
+        let subject: uuid::Uuid = match (&db.sqlite, &db.pg) {
+            (Some(x), _) => sqlx::query_scalar("SELECT subject_id FROM consent_events LIMIT 1")
+                .fetch_one(x.pool())
+                .await
+                .unwrap(),
+            (_, Some(p)) => sqlx::query_scalar("SELECT subject_id FROM consent_events LIMIT 1")
+                .fetch_one(p.pool())
+                .await
+                .unwrap(),
+            _ => unreachable!(),
+        };
+        // An old opt-in, slipped in before the first event.
+        let forged = first - 1;
+        let insert = "INSERT INTO consent_events (seq, id, subject_id, purpose, channel, from_state, to_state, \
+             occurred_at, source, actor) {overriding} VALUES ($1, $2, $3, 'newsletter', 'postal', NULL, 'granted', $4, \
+             'preference_center', 'subject')";
+        let at = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+        let id = uuid::Uuid::now_v7();
+        match (&db.sqlite, &db.pg) {
+            (Some(x), _) => {
+                sqlx::query(&insert.replace("{overriding}", ""))
+                    .bind(forged)
+                    .bind(id)
+                    .bind(subject)
+                    .bind(at)
+                    .execute(x.pool())
+                    .await
+                    .unwrap();
+            }
+            (_, Some(p)) => {
+                sqlx::query(&insert.replace("{overriding}", "OVERRIDING SYSTEM VALUE"))
+                    .bind(forged)
+                    .bind(id)
+                    .bind(subject)
+                    .bind(at)
+                    .execute(p.pool())
+                    .await
+                    .unwrap();
+            }
+            _ => unreachable!(),
+        }
+        assert_eq!(
+            s.seal_pending().await.unwrap(),
+            0,
+            "the sealer does not cover it"
+        );
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(report.length, 5);
+        assert_eq!(
+            report.broken,
+            Some(Break::Unsealed { seq: forged }),
+            "{}",
+            db.name()
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_server_seals_changes_and_the_cli_verifies() {
+    let db = common::sqlite().await;
+    let url = db.url.clone();
+    let s = common::server::TestServer::start(db).await;
+    let (who, token) = s.subject("sealed@example.jp", Lang::En).await;
+    let res = s
+        .call(
+            "set_consent",
+            &[
+                ("token", token.as_str()),
+                ("purpose", "newsletter"),
+                ("channel", "email"),
+                ("state", "granted"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(s.event_count(who).await, 1);
+    let mut length = 0;
+    for _ in 0..40 {
+        length = s.services.seals.chain_extent().await.unwrap().0;
+        if length == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(length, 1, "sealed just after commit");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doui"))
+        .arg("verify")
+        .env("DATABASE_URL", &url)
+        .env("DOUI_DATA_DIR", &s.data_dir)
+        .env("DOUI_LOG", "warn")
+        .env_remove("DOUI_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("chain verified: 1 events sealed"),
+        "{stdout}"
+    );
+    s.stop().await;
+}
