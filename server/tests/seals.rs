@@ -286,3 +286,52 @@ async fn the_running_server_seals_changes_and_the_cli_verifies() {
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_seal_one_chain() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let a = common::services(&db);
+    a.seed_purposes().await.unwrap();
+    // A second instance: its own connections to the same database.
+    let other: std::sync::Arc<dyn app::store::SealStore> =
+        std::sync::Arc::new(::server::store::PgStore::open(&db.url).await.unwrap());
+    let mut total = 0;
+    for round in 0..10 {
+        let mut changes = Vec::new();
+        for _ in 0..20 {
+            let email = format!("{}@example.jp", common::unique("two"));
+            let who = a
+                .create_subject(None, Some(&email), None, Lang::En)
+                .await
+                .unwrap()
+                .id;
+            changes.push(Change {
+                subject: who,
+                purpose: PurposeKey::parse("newsletter").unwrap(),
+                channel: Channel::Email,
+                to: ConsentState::Granted,
+                provenance: Provenance {
+                    occurred_at: app::services::now(),
+                    source: Source::Api,
+                    actor: Actor::System,
+                    notice_version: None,
+                    origin: Origin::default(),
+                    idempotency_key: None,
+                    reason: Some(format!("round {round}")),
+                    campaign: None,
+                },
+            });
+        }
+        a.store.apply(changes).await.unwrap();
+        total += 20;
+        let (x, y) = tokio::join!(a.seals.seal_pending(7, 60), other.seal_pending(7, 60));
+        x.unwrap();
+        y.unwrap();
+    }
+    while a.seal_pending().await.unwrap() > 0 {}
+    let report = a.verify_chain().await.unwrap();
+    assert_eq!((report.length, report.broken), (total, None));
+    db.cleanup().await;
+}

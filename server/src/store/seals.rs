@@ -2,13 +2,16 @@
 //! `sql_store!`, whose event reader it uses). Sealing runs in one transaction that a single sealer
 //! holds at a time: SQLite's write lock, or a PostgreSQL advisory lock shared by every instance.
 
+/// How far below the highest sealed seq the sealer looks for late commits.
+pub(crate) const LOOK_BELOW: i64 = 5_000;
+
 macro_rules! sql_seals {
     ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr) => {
         #[async_trait::async_trait]
         impl app::store::SealStore for $store {
             async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> app::store::StoreResult<u64> {
                 use app::domain::seal::{GENESIS, from_hex, seal, to_hex};
-                use crate::store::{corrupt, db_error};
+                use crate::store::{corrupt, db_error, seals::LOOK_BELOW};
                 use sqlx::Row;
 
                 let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
@@ -32,21 +35,22 @@ macro_rules! sql_seals {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_error)?;
-                // Events commit slightly out of order with several writers: look a little below.
+                // Events commit slightly out of order with several writers (a few groups at most):
+                // look a little below the highest sealed one.
                 let sql = format!(
                     "SELECT seq, {EVENT_COLUMNS} FROM consent_events e WHERE e.seq > $1 \
                      AND NOT EXISTS (SELECT 1 FROM event_seals s WHERE s.event_seq = e.seq) \
                      ORDER BY e.seq LIMIT $2"
                 );
                 let rows = sqlx::query(&sql)
-                    .bind((max_sealed - 100_000).max(i64::MIN + 1))
+                    .bind(max_sealed.saturating_sub(LOOK_BELOW))
                     .bind(i64::from(limit))
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(db_error)?;
                 let now = time::OffsetDateTime::now_utc();
                 let late = time::Duration::seconds(late_window_secs);
-                let mut sealed = 0u64;
+                let mut links: Vec<(i64, i64, String)> = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let seq: i64 = row.try_get("seq").map_err(|_| corrupt("seq"))?;
                     let event = rows::event(row)?;
@@ -56,16 +60,24 @@ macro_rules! sql_seals {
                     }
                     position += 1;
                     prev = seal(&prev, seq, &event);
-                    sqlx::query("INSERT INTO event_seals (position, event_seq, seal, sealed_at) VALUES ($1, $2, $3, $4)")
-                        .bind(position)
-                        .bind(seq)
-                        .bind(to_hex(&prev))
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_error)?;
-                    sealed += 1;
+                    links.push((position, seq, to_hex(&prev)));
                 }
+                // A hundred links per statement (few parameters: SQLite looks each one up).
+                for chunk in links.chunks(100) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO event_seals (position, event_seq, seal, sealed_at) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (position, seq, seal) in chunk {
+                        q = q.bind(*position).bind(*seq).bind(seal.as_str()).bind(now);
+                    }
+                    q.execute(&mut *tx).await.map_err(db_error)?;
+                }
+                let sealed = links.len() as u64;
                 tx.commit().await.map_err(db_error)?;
                 Ok(sealed)
             }
