@@ -22,7 +22,7 @@ pub struct ChainReport {
 impl Services {
     /// Seals committed events not yet in the chain; returns how many.
     pub async fn seal_pending(&self) -> Result<u64, Refusal> {
-        Ok(self.seals.seal_pending(5_000, LATE_WINDOW_SECS).await?)
+        Ok(self.seals.seal_pending(500, LATE_WINDOW_SECS).await?)
     }
 
     /// Walks the chain from the start: recomputes every seal from the events as they are now, and
