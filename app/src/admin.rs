@@ -6,7 +6,10 @@ use leptos::prelude::*;
 
 use crate::{
     error::ApiError,
-    view::{AdminRow, AdminSubjectView, ApiKeyRow, CreatedApiKey, SignedInAdmin, SubjectSummary},
+    view::{
+        AdminRow, AdminSubjectView, ApiKeyRow, ChainView, CreatedApiKey, SignedInAdmin,
+        SubjectSummary,
+    },
 };
 
 #[cfg(feature = "ssr")]
@@ -164,4 +167,16 @@ pub async fn admin_revoke_api_key(id: String, csrf: String) -> Result<Vec<ApiKey
     }
     tracing::info!(by = %owner.id, key = %id, "API key revoked");
     services.api_key_rows().await.map_err(|r| refuse(lang, r))
+}
+
+/// The hash chain: its length and head, and with `verify` the result of walking all of it
+/// (viewer; reads only).
+#[server(endpoint = "admin/chain")]
+pub async fn admin_chain(verify: bool) -> Result<ChainView, ApiError> {
+    let services = services()?;
+    let (_, lang) = admin(&services, Role::Viewer).await?;
+    services
+        .chain_view(verify)
+        .await
+        .map_err(|r| refuse(lang, r))
 }

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    admin::{admin_list_admins, admin_list_api_keys, admin_me, admin_search, admin_subject},
+    admin::{
+        admin_chain, admin_list_admins, admin_list_api_keys, admin_me, admin_search, admin_subject,
+    },
     domain::{ConsentState, Lang},
     i18n::{channel_name, texts},
     pages::{ErrorPage, Frame, SignOutForms, page_csrf, visitor_lang},
@@ -45,6 +47,7 @@ fn ConsoleFrame(
         <Frame lang title=title>
             <nav class="console-nav" aria-label=t.admin_title>
                 <a href=q("/admin")>{t.subjects}</a>
+                <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>
             </nav>
@@ -465,6 +468,52 @@ pub fn AdminApiKeysPage() -> impl IntoView {
                                         </fieldset>
                                         <button type="submit">{t.create_key}</button>
                                     </form>
+                                </section>
+                            </ConsoleFrame>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <ConsoleError lang code=e.code /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The hash chain's state, and a walk of all of it on request (viewer).
+#[component]
+pub fn AdminChainPage() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    let verify = use_query_map().read_untracked().get("verify").is_some();
+    let data = Resource::new_blocking(
+        || (),
+        move |_| async move {
+            Ok::<_, crate::error::ApiError>((admin_me().await?, admin_chain(verify).await?))
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((me, c)) => {
+                        let result = c.checked.then(|| match c.broken.clone() {
+                            None => view! { <p class="notice ok" role="status">{t.chain_ok}</p> }.into_any(),
+                            Some(b) => view! {
+                                <div class="card error" role="alert"><h2>{t.chain_broken}</h2><p>{b}</p></div>
+                            }
+                            .into_any(),
+                        });
+                        let href = format!("/admin/chain?verify=1&lang={}", lang.key());
+                        view! {
+                            <ConsoleFrame lang me title=t.chain_title>
+                                <section class="card">
+                                    <h1>{t.chain_title}</h1>
+                                    <p>{t.chain_intro}</p>
+                                    {result}
+                                    <p>{t.chain_length}": "<strong class="chain-length">{c.length}</strong></p>
+                                    <p class="fine">{t.chain_head}": "<code>{c.head.clone()}</code></p>
+                                    <p><a class="button" href=href>{t.chain_verify}</a></p>
                                 </section>
                             </ConsoleFrame>
                         }

@@ -100,6 +100,13 @@ pub struct Texts {
     pub active: &'static str,
     pub stay_signed_in: &'static str,
     pub channel_label: &'static str,
+    pub chain_title: &'static str,
+    pub chain_intro: &'static str,
+    pub chain_length: &'static str,
+    pub chain_head: &'static str,
+    pub chain_verify: &'static str,
+    pub chain_ok: &'static str,
+    pub chain_broken: &'static str,
 }
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -371,6 +378,13 @@ static JA: Texts = Texts {
     active: "有効",
     stay_signed_in: "この端末でログインしたままにする",
     channel_label: "連絡手段",
+    chain_title: "監査チェーン",
+    chain_intro: "すべてのイベントは記録直後にハッシュチェーンへ封印されます。編集・削除・挿入・並べ替えがあれば検証で見つかります。",
+    chain_length: "封印済みイベント",
+    chain_head: "先頭の封印",
+    chain_verify: "チェーン全体を今すぐ検証",
+    chain_ok: "検証済み：すべてのイベントが封印どおりです。",
+    chain_broken: "改ざんを検出しました",
 };
 
 static EN: Texts = Texts {
@@ -470,4 +484,11 @@ static EN: Texts = Texts {
     active: "Active",
     stay_signed_in: "Stay signed in on this device",
     channel_label: "Channel",
+    chain_title: "Audit chain",
+    chain_intro: "Every event is sealed into a hash chain just after it is recorded. Verifying finds any edit, deletion, insertion or reordering.",
+    chain_length: "Events sealed",
+    chain_head: "Head seal",
+    chain_verify: "Verify the whole chain now",
+    chain_ok: "Verified: every event is as it was sealed.",
+    chain_broken: "Tampering found",
 };

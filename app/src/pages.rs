@@ -10,7 +10,10 @@ use leptos_router::{
 
 use crate::{
     api::{check_sign_in_link, load_preferences, unsubscribe_preview},
-    console::{AdminAdminsPage, AdminApiKeysPage, AdminHome, AdminSignInPage, AdminSubjectPage},
+    console::{
+        AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminHome, AdminSignInPage,
+        AdminSubjectPage,
+    },
     domain::Lang,
     i18n::{error_message, texts},
     islands::PreferenceCenter,
@@ -53,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("subjects"), ParamSegment("id")) view=AdminSubjectPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("admins")) view=AdminAdminsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("api-keys")) view=AdminApiKeysPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("chain")) view=AdminChainPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -154,3 +154,16 @@ pub struct CreatedApiKey {
     pub key: String,
     pub keys: Vec<ApiKeyRow>,
 }
+
+/// The hash chain's state, for the console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainView {
+    /// Events sealed.
+    pub length: i64,
+    /// The last seal (hex), empty before the first event.
+    pub head: String,
+    /// Whether the whole chain was walked for this answer.
+    pub checked: bool,
+    /// What the walk found first wrong, in words.
+    pub broken: Option<String>,
+}

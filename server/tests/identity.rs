@@ -359,6 +359,7 @@ async fn each_role_can_do_only_what_it_may() {
         let calls: Vec<RoleCase> = vec![
             ("admin/me", vec![], Role::Viewer),
             ("admin/search", vec![("query", "")], Role::Viewer),
+            ("admin/chain", vec![("verify", "true")], Role::Viewer),
             ("admin/subject", vec![("id", id.as_str())], Role::Viewer),
             (
                 "admin/set_consent",

@@ -20,6 +20,33 @@ pub struct ChainReport {
 }
 
 impl Services {
+    /// The chain for the console: length and head; with `verify`, a walk of all of it.
+    pub async fn chain_view(&self, verify: bool) -> Result<crate::view::ChainView, Refusal> {
+        if verify {
+            let report = self.verify_chain().await?;
+            return Ok(crate::view::ChainView {
+                length: report.length,
+                head: report.head,
+                checked: true,
+                broken: report.broken.map(|b| b.to_string()),
+            });
+        }
+        let (length, _) = self.seals.chain_extent().await?;
+        let head = self
+            .seals
+            .chain_links((length - 1).max(0), 1)
+            .await?
+            .pop()
+            .map(|l| l.seal)
+            .unwrap_or_default();
+        Ok(crate::view::ChainView {
+            length,
+            head,
+            checked: false,
+            broken: None,
+        })
+    }
+
     /// Seals committed events not yet in the chain; returns how many.
     pub async fn seal_pending(&self) -> Result<u64, Refusal> {
         Ok(self.seals.seal_pending(500, LATE_WINDOW_SECS).await?)
