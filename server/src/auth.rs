@@ -159,10 +159,7 @@ async fn request_link(State(state): State<AppState>, req: Request) -> Response {
         Err(res) => return res,
     };
     let back = with_lang("/signin", form.lang);
-    match services
-        .request_sign_in(form.get("email"), form.ip, form.lang)
-        .await
-    {
+    match services.request_sign_in(form.get("email"), form.ip).await {
         Ok(()) => Redirect::to(&with_lang("/signin?sent=1", form.lang)).into_response(),
         Err(r) => page_error(form.lang, r, &back),
     }

@@ -19,7 +19,7 @@ impl Cli {
         }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_doui"));
         cmd.args(args)
             .current_dir(&self.dir)
@@ -31,21 +31,18 @@ impl Cli {
         if let Some(url) = &self.database_url {
             cmd.env("DATABASE_URL", url);
         }
-        cmd.output().unwrap()
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
     }
 
     /// Runs with `input` on standard input (a password, say).
     fn run_with_input(&self, args: &[&str], input: &str) -> Output {
         use std::io::Write;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_doui"));
-        cmd.args(args)
-            .current_dir(&self.dir)
-            .env_remove("DATABASE_URL")
-            .env_remove("DOUI_CONFIG")
-            .env("DOUI_DATA_DIR", self.dir.join("data"))
-            .env("DOUI_PUBLIC_URL", "https://prefs.example.jp")
-            .env("DOUI_LOG", "warn")
-            .stdin(std::process::Stdio::piped())
+        let mut cmd = self.command(args);
+        cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().unwrap();

@@ -1,21 +1,15 @@
 //! What admins see and do in the console: search subjects, read a subject's whole record, change
 //! a consent on a person's behalf (with the reason on the event), manage admins and API keys.
 
-use std::collections::HashMap;
-
 use uuid::Uuid;
 
-use super::{Refusal, Services, format_when, now, scope_allows};
+use super::{Refusal, Services, format_when, matrix, now};
 use crate::{
     auth::{Admin, Role},
-    domain::{
-        Actor, Change, Channel, ConsentState, Provenance, Source, Subject, SubjectId, effective,
-    },
+    domain::{Actor, Change, ConsentState, Provenance, Source, Subject, SubjectId},
     store::Applied,
     token::Scope,
-    view::{
-        AdminEventRow, AdminRow, AdminSubjectView, ApiKeyRow, Cell, PurposeRow, SubjectSummary,
-    },
+    view::{AdminEventRow, AdminRow, AdminSubjectView, ApiKeyRow, SubjectSummary},
 };
 
 /// A change an operator makes on a person's behalf, as the form sent it.
@@ -72,38 +66,7 @@ impl Services {
             .ok_or(Refusal::new("unknown_subject_id"))?;
         let purposes = self.store.purposes().await?;
         let records = self.store.consents(subject.id).await?;
-        let by_key: HashMap<_, _> = records
-            .iter()
-            .map(|r| ((r.purpose.as_str(), r.channel), r))
-            .collect();
-        let channels: Vec<Channel> = Channel::ALL
-            .into_iter()
-            .filter(|c| purposes.iter().any(|p| p.applies_to(*c)))
-            .collect();
-        let rows = purposes
-            .iter()
-            .map(|p| PurposeRow {
-                key: p.key.to_string(),
-                name: p.name(lang).to_owned(),
-                description: p.description(lang).to_owned(),
-                mode: p.mode,
-                marketing: p.marketing,
-                cells: channels
-                    .iter()
-                    .map(|&channel| {
-                        let record = by_key.get(&(p.key.as_str(), channel));
-                        let choice = record.map(|r| r.state);
-                        Cell {
-                            channel,
-                            applies: p.applies_to(channel),
-                            on: effective(p.mode, choice),
-                            choice,
-                            updated_at: record.map(|r| format_when(r.updated_at)),
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
+        let (channels, rows) = matrix(&purposes, &records, &Scope::Everything, lang);
         let events = self
             .store
             .events_for_subject(subject.id, 1000)
@@ -161,7 +124,6 @@ impl Services {
             .ok_or(Refusal::new("unknown_subject_id"))?;
         let to: ConsentState = state.parse()?;
         let (purpose, channel) = self.purpose_on(purpose, channel).await?;
-        debug_assert!(scope_allows(&Scope::Everything, &purpose, channel));
         provenance.occurred_at = now();
         provenance.source = Source::Admin;
         provenance.actor = Actor::Admin(admin.id.to_string());

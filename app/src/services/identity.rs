@@ -16,7 +16,7 @@ use crate::{
         SignInLink, admin_email, check_new_password, new_totp_secret, random_bytes, random_token,
         token_hash, verify_totp,
     },
-    domain::{Email, Lang},
+    domain::Email,
     mail::sign_in_mail,
     rate::RetryAfter,
     token::Scope,
@@ -122,12 +122,7 @@ impl Services {
 
     /// Mails a sign-in link if `email` belongs to a subject. Known and unknown addresses get the
     /// same answer, and the mail is sent after answering, so timing tells nothing either.
-    pub async fn request_sign_in(
-        &self,
-        email: &str,
-        ip: Option<IpAddr>,
-        lang: Lang,
-    ) -> Result<(), Refusal> {
+    pub async fn request_sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
         let email = Email::parse(email)?;
         let t = Self::unix_now();
         let limits = self.settings.limits;
@@ -162,14 +157,9 @@ impl Services {
             .create_sign_in_link(&SignInLink::new(token_hash(&token), subject.id, now()))
             .await?;
         let link = format!("{}/signin/{token}", self.settings.public_url);
-        // The person's own language if they chose one, else the page's.
-        let lang = if subject.lang == lang {
-            lang
-        } else {
-            subject.lang
-        };
+        // In the person's own language.
         let mail = sign_in_mail(
-            lang,
+            subject.lang,
             email.as_str(),
             &link,
             SIGN_IN_LINK_MINUTES,

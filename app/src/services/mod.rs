@@ -15,7 +15,7 @@ use crate::{
     i18n::source_name,
     mail::Mailer,
     rate::{Limits, RateLimiter},
-    store::{Applied, IdentityStore, SealStore, Store, StoreError},
+    store::{Applied, ConsentRecord, IdentityStore, SealStore, Store, StoreError},
     token::{Claims, Keyring, Scope, TokenError},
     view::{Cell, HistoryRow, PreferenceView, PurposeRow},
 };
@@ -234,39 +234,7 @@ impl Services {
     ) -> Result<PreferenceView, Refusal> {
         let purposes = self.visible_purposes(visitor).await?;
         let records = self.store.consents(visitor.subject.id).await?;
-        let by_key: HashMap<_, _> = records
-            .iter()
-            .map(|r| ((r.purpose.as_str(), r.channel), r))
-            .collect();
-        let channels: Vec<Channel> = Channel::ALL
-            .into_iter()
-            .filter(|c| purposes.iter().any(|p| p.applies_to(*c)))
-            .collect();
-        let rows = purposes
-            .iter()
-            .map(|p| PurposeRow {
-                key: p.key.to_string(),
-                name: p.name(lang).to_owned(),
-                description: p.description(lang).to_owned(),
-                mode: p.mode,
-                marketing: p.marketing,
-                cells: channels
-                    .iter()
-                    .map(|&channel| {
-                        let record = by_key.get(&(p.key.as_str(), channel));
-                        let choice = record.map(|r| r.state);
-                        Cell {
-                            channel,
-                            applies: p.applies_to(channel)
-                                && scope_allows(&visitor.scope, p, channel),
-                            on: effective(p.mode, choice),
-                            choice,
-                            updated_at: record.map(|r| format_when(r.updated_at)),
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
+        let (channels, rows) = matrix(&purposes, &records, &visitor.scope, lang);
         let names: HashMap<_, _> = purposes
             .iter()
             .map(|p| (p.key.as_str(), p.name(lang)))
@@ -437,6 +405,49 @@ impl Services {
         };
         Ok(self.store.create_subject(id, &new).await?)
     }
+}
+
+/// The matrix a page shows: the channels any purpose uses, and for each purpose its row of cells
+/// (the effective value, the person's own choice if any, and whether `scope` lets it change).
+pub(crate) fn matrix(
+    purposes: &[Purpose],
+    records: &[ConsentRecord],
+    scope: &Scope,
+    lang: Lang,
+) -> (Vec<Channel>, Vec<PurposeRow>) {
+    let by_key: HashMap<_, _> = records
+        .iter()
+        .map(|r| ((r.purpose.as_str(), r.channel), r))
+        .collect();
+    let channels: Vec<Channel> = Channel::ALL
+        .into_iter()
+        .filter(|c| purposes.iter().any(|p| p.applies_to(*c)))
+        .collect();
+    let rows = purposes
+        .iter()
+        .map(|p| PurposeRow {
+            key: p.key.to_string(),
+            name: p.name(lang).to_owned(),
+            description: p.description(lang).to_owned(),
+            mode: p.mode,
+            marketing: p.marketing,
+            cells: channels
+                .iter()
+                .map(|&channel| {
+                    let record = by_key.get(&(p.key.as_str(), channel));
+                    let choice = record.map(|r| r.state);
+                    Cell {
+                        channel,
+                        applies: p.applies_to(channel) && scope_allows(scope, p, channel),
+                        on: effective(p.mode, choice),
+                        choice,
+                        updated_at: record.map(|r| format_when(r.updated_at)),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    (channels, rows)
 }
 
 /// Whether a token's scope covers a purpose on a channel.

@@ -182,15 +182,18 @@ impl TestServer {
             .len()
     }
 
+    /// The browser that opened the server's first page (its cookies and CSRF token).
+    fn first_browser(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            client: self.client.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+
     /// A server-function call as the hydrated page makes it.
     pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(format!("{}/api/{function}", self.base))
-            .header(header::ACCEPT, "application/json")
-            .form(&with_csrf(form, &self.csrf))
-            .send()
-            .await
-            .unwrap()
+        self.first_browser().call(function, form).await
     }
 
     /// A mail provider's RFC 8058 one-click POST: no cookie, no CSRF token, no Origin.
@@ -238,4 +241,37 @@ pub async fn servers() -> Vec<TestServer> {
         all.push(TestServer::start(db).await);
     }
     all
+}
+
+/// The `Set-Cookie` header of `name` in a response.
+pub fn set_cookie<'a>(res: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+/// The sign-in link in a received message (the body may be quoted-printable or base64).
+pub fn link_in_mail(data: &str) -> String {
+    let mail = mailparse::parse_mail(data.as_bytes()).unwrap();
+    let body = mail.get_body().unwrap();
+    body.split_whitespace()
+        .find(|w| w.contains("/signin/"))
+        .expect("a sign-in link in the mail")
+        .to_owned()
+}
+
+/// The path of a link made for `http://doui.test`.
+pub fn path_of(link: &str) -> String {
+    link.split_once("doui.test")
+        .expect("public url")
+        .1
+        .to_owned()
+}
+
+/// A test server that sends its mail to `smtp`.
+pub async fn server_with_smtp(db: super::TestDb, smtp: &super::smtp::SmtpListener) -> TestServer {
+    let url = smtp.url();
+    TestServer::start_with(db, move |c| c.smtp_url = Some(url)).await
 }
