@@ -75,7 +75,7 @@ sql_seals!(
     PgStore,
     sqlx::Postgres,
     begin = "BEGIN",
-    lock = Some("SELECT pg_advisory_xact_lock(73511)")
+    lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))")
 );
 
 /// PostgreSQL writes a group with arrays: one statement text whatever the group's size (prepared

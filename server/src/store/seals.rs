@@ -15,9 +15,13 @@ macro_rules! sql_seals {
                 use sqlx::Row;
 
                 let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
+                // Another instance is sealing: leave this round to it (no connection waits).
                 let lock: Option<&str> = $lock;
                 if let Some(lock) = lock {
-                    sqlx::query(lock).execute(&mut *tx).await.map_err(db_error)?;
+                    let got: bool = sqlx::query_scalar(lock).fetch_one(&mut *tx).await.map_err(db_error)?;
+                    if !got {
+                        return Ok(0);
+                    }
                 }
                 let head = sqlx::query("SELECT position, seal FROM event_seals ORDER BY position DESC LIMIT 1")
                     .fetch_optional(&mut *tx)
