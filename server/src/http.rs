@@ -69,8 +69,18 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The Leptos route list, generated once per process. Generating it renders the app with resource
+/// loading suppressed by a process-wide flag, so a page whose resource is first polled meanwhile
+/// would wait forever (leptos#4773); doing it once, before any router exists, rules that out even
+/// when several servers share a process (the tests do).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::LazyLock::new(|| generate_route_list(App));
+    ROUTES.clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let services = state.services.clone();
     let options = state.leptos_options.clone();
     Router::new()

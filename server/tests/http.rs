@@ -9,7 +9,7 @@ use app::{
     domain::{ConsentState, Lang, Source, SubjectId},
     token::{Claims, Keyring, Scope, SigningKey},
 };
-use common::server::servers;
+use common::server::{TestServer, servers};
 use reqwest::{StatusCode, header};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -461,4 +461,44 @@ async fn a_link_made_by_the_cli_keyring_opens_the_page() {
         );
         s.stop().await;
     }
+}
+
+/// Leptos renders the whole app once to list its routes, with resource loading switched off for
+/// the whole process meanwhile; a page rendered at that moment used to wait forever (leptos#4773).
+/// The route list is made once per process, so pages answer while other servers start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_answer_while_other_servers_start_in_the_same_process() {
+    let s = TestServer::start(common::sqlite().await).await;
+    let (_, token) = s.subject("render@example.jp", Lang::En).await;
+    let config = common::server::config(&s.db.url, s.data_dir.clone());
+    let services = s.services.clone();
+    let starting = tokio::spawn(async move {
+        for _ in 0..100 {
+            let other = ::server::start(&config, services.clone()).await.unwrap();
+            other.task.abort();
+        }
+    });
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut requests = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let (client, url) = (client.clone(), format!("{}/p/{token}", s.base));
+        requests.spawn(async move {
+            for i in 0..40 {
+                let res = client
+                    .get(&url)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("request {worker}/{i} did not finish: {e}"));
+                assert_eq!(res.status(), StatusCode::OK);
+            }
+        });
+    }
+    while let Some(done) = requests.join_next().await {
+        done.unwrap();
+    }
+    starting.await.unwrap();
+    s.stop().await;
 }
