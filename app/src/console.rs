@@ -498,7 +498,12 @@ pub fn AdminChainPage() -> impl IntoView {
                 match data.await {
                     Ok((me, c)) => {
                         let result = c.checked.then(|| match c.broken.clone() {
-                            None => view! { <p class="notice ok" role="status">{t.chain_ok}</p> }.into_any(),
+                            None => view! {
+                                <p class="notice ok" role="status">
+                                    {t.chain_ok}" "{c.checkpoints_checked}" "{t.chain_checkpoints_ok}
+                                </p>
+                            }
+                            .into_any(),
                             Some(b) => view! {
                                 <div class="card error" role="alert"><h2>{t.chain_broken}</h2><p>{b}</p></div>
                             }
@@ -514,6 +519,21 @@ pub fn AdminChainPage() -> impl IntoView {
                                     <p>{t.chain_length}": "<strong class="chain-length">{c.length}</strong></p>
                                     <p class="fine">{t.chain_head}": "<code>{c.head.clone()}</code></p>
                                     <p><a class="button" href=href>{t.chain_verify}</a></p>
+                                </section>
+                                <section class="card">
+                                    <h2>{t.chain_checkpoint}</h2>
+                                    {match c.latest_checkpoint.clone() {
+                                        Some((length, at)) => view! {
+                                            <p class="latest-checkpoint">
+                                                <strong>{length}</strong>" · "<time datetime=at.clone()>{at.clone()}</time>
+                                            </p>
+                                        }
+                                        .into_any(),
+                                        None => view! { <p>{t.chain_no_checkpoint}</p> }.into_any(),
+                                    }}
+                                    <p class="fine">{t.chain_public_key}" ("{c.key_id.clone()}"): "<code class="public-key">{c.public_key.clone()}</code></p>
+                                    <p class="fine">{t.chain_keep}</p>
+                                    <p><a class="button secondary" href="/admin/chain/checkpoints.jsonl" download="checkpoints.jsonl">{t.chain_download}</a></p>
                                 </section>
                             </ConsoleFrame>
                         }

@@ -107,6 +107,12 @@ pub struct Texts {
     pub chain_verify: &'static str,
     pub chain_ok: &'static str,
     pub chain_broken: &'static str,
+    pub chain_checkpoint: &'static str,
+    pub chain_no_checkpoint: &'static str,
+    pub chain_public_key: &'static str,
+    pub chain_checkpoints_ok: &'static str,
+    pub chain_download: &'static str,
+    pub chain_keep: &'static str,
 }
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -385,6 +391,12 @@ static JA: Texts = Texts {
     chain_verify: "チェーン全体を今すぐ検証",
     chain_ok: "検証済み：すべてのイベントが封印どおりです。",
     chain_broken: "改ざんを検出しました",
+    chain_checkpoint: "最新の署名付きチェックポイント",
+    chain_no_checkpoint: "署名付きチェックポイントはまだありません（チェーンが伸びると1分以内に作成されます）。",
+    chain_public_key: "検証用の公開鍵（Ed25519）",
+    chain_checkpoints_ok: "件の署名付きチェックポイントとも一致しました。",
+    chain_download: "チェックポイントをダウンロード（JSON Lines）",
+    chain_keep: "チェックポイントを外部（監査人・別の保管先）に保存しておけば、後からチェーン全体が書き換えられても検出できます：doui verify --checkpoints ファイル --public-key 公開鍵",
 };
 
 static EN: Texts = Texts {
@@ -491,4 +503,10 @@ static EN: Texts = Texts {
     chain_verify: "Verify the whole chain now",
     chain_ok: "Verified: every event is as it was sealed.",
     chain_broken: "Tampering found",
+    chain_checkpoint: "Latest signed checkpoint",
+    chain_no_checkpoint: "No signed checkpoint yet (one is made within a minute of the chain growing).",
+    chain_public_key: "Public key to verify with (Ed25519)",
+    chain_checkpoints_ok: "signed checkpoints match it too.",
+    chain_download: "Download the checkpoints (JSON Lines)",
+    chain_keep: "Keep checkpoints outside (an auditor, another store): if the whole chain is ever rewritten, doui verify --checkpoints FILE --public-key KEY finds it.",
 };

@@ -173,4 +173,15 @@ pub trait SealStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<i64>>;
     /// The chain's length and its highest sealed seq.
     async fn chain_extent(&self) -> StoreResult<(i64, i64)>;
+    /// Stores a signed checkpoint, unless another instance is sealing right now or one with that
+    /// length exists; returns whether it was stored.
+    async fn add_checkpoint(&self, checkpoint: &crate::signing::Checkpoint) -> StoreResult<bool>;
+    /// Checkpoints longer than `after_length`, shortest first.
+    async fn checkpoints(
+        &self,
+        after_length: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::signing::Checkpoint>>;
+    /// The longest checkpoint.
+    async fn latest_checkpoint(&self) -> StoreResult<Option<crate::signing::Checkpoint>>;
 }

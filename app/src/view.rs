@@ -166,4 +166,11 @@ pub struct ChainView {
     pub checked: bool,
     /// What the walk found first wrong, in words.
     pub broken: Option<String>,
+    /// Signed checkpoints the walk found true.
+    pub checkpoints_checked: i64,
+    /// The longest signed checkpoint: its length and when it was signed (RFC 3339).
+    pub latest_checkpoint: Option<(i64, String)>,
+    /// The public key checkpoints and receipts verify with (base64url) and its id.
+    pub public_key: String,
+    pub key_id: String,
 }

@@ -95,7 +95,7 @@ async fn read_form(services: &Services, req: Request, back: &str) -> Result<Form
 
 /// A refusal as a page: the status of its code, its message, a way back, and `Retry-After`
 /// when rate limited.
-fn page_error(lang: Lang, refusal: Refusal, back: &str) -> Response {
+pub(crate) fn page_error(lang: Lang, refusal: Refusal, back: &str) -> Response {
     let error = ApiError::new(lang, refusal.code);
     let status =
         StatusCode::from_u16(ApiError::status(refusal.code)).unwrap_or(StatusCode::BAD_REQUEST);

@@ -80,9 +80,24 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Walk the whole hash chain of events and report the first broken link (exit 1), or that
-    /// every event is sealed and unchanged.
-    Verify,
+    /// Walk the whole hash chain of events, hold it against every signed checkpoint, and report
+    /// the first broken link (exit 1), or that every event is sealed and unchanged.
+    Verify {
+        /// Checkpoints kept outside (JSON Lines from `doui checkpoints` or the console), checked
+        /// instead of the stored ones: finds a chain rewritten even with every seal recomputed.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The public key the kept checkpoints were signed with (`doui keys public`); default:
+        /// this instance's.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Print the signed checkpoints of the chain as JSON Lines (to keep outside).
+    Checkpoints {
+        /// Only checkpoints longer than this.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
     /// Manage admin accounts (passwords are read from a prompt or standard input, never argv).
     Admin {
         #[command(subcommand)]
@@ -169,6 +184,8 @@ enum KeysCommand {
     Rotate,
     /// Remove a key: links signed with it stop working.
     Retire { id: String },
+    /// Print the public key (Ed25519, base64url) that checkpoints and receipts verify with.
+    Public,
 }
 
 #[derive(Subcommand)]
@@ -373,6 +390,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keys {
+            command: KeysCommand::Public,
+        } => {
+            let signer = crate::keys::signer(&config.data_dir, config.signing_key.as_deref())?;
+            println!("{}", signer.verifier().to_text());
+            eprintln!("key id {}", signer.id());
+            Ok(())
+        }
+        Command::Checkpoints { after } => {
+            let services = crate::services(&config).await?;
+            let mut after = after;
+            loop {
+                let page = services
+                    .checkpoints(after, 1_000)
+                    .await
+                    .map_err(|r| anyhow::anyhow!(r.code))?;
+                let Some(last) = page.last() else { break };
+                after = last.length;
+                print!("{}", crate::exports::checkpoint_lines(&page));
+            }
+            Ok(())
+        }
         Command::Keys { command } => {
             anyhow::ensure!(
                 config.token_secret.is_none(),
@@ -401,26 +440,46 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         "{id} retired: links signed with it no longer work. Restart doui to apply."
                     );
                 }
+                KeysCommand::Public => unreachable!("answered above"),
             }
             Ok(())
         }
         Command::Admin { command } => admin(command, config).await,
-        Command::Verify => {
+        Command::Verify {
+            checkpoints,
+            public_key,
+        } => {
+            let kept = match &checkpoints {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+                    let kept = crate::exports::parse_checkpoint_lines(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    anyhow::ensure!(!kept.is_empty(), "{} holds no checkpoint", path.display());
+                    Some(kept)
+                }
+                None => None,
+            };
             let services = crate::services(&config).await?;
+            let verifier = match &public_key {
+                Some(k) => app::signing::Verifier::from_text(k)
+                    .map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
+                None => services.signer.verifier(),
+            };
             // Events that committed since the server last sealed are sealed first.
             services
                 .seal_pending()
                 .await
                 .map_err(|r| anyhow::anyhow!(r.code))?;
             let report = services
-                .verify_chain()
+                .verify_chain_against(kept.as_deref(), &verifier)
                 .await
                 .map_err(|r| anyhow::anyhow!(r.code))?;
             match report.broken {
                 None => {
                     println!(
-                        "chain verified: {} events sealed, head {}",
-                        report.length, report.head
+                        "chain verified: {} events sealed, head {}, {} signed checkpoints match",
+                        report.length, report.head, report.checkpoints
                     );
                     Ok(())
                 }

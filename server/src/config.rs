@@ -42,6 +42,8 @@ struct FileConfig {
     session_secret: Option<String>,
     cookie_secure: Option<bool>,
     require_totp: Option<bool>,
+    signing_key: Option<String>,
+    checkpoint_interval_secs: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -92,6 +94,12 @@ pub struct Config {
     pub require_totp: bool,
     /// Rate limits (set in code; tests shorten them).
     pub limits: app::rate::Limits,
+    /// Ed25519 seed (base64url, 32 bytes) that signs checkpoints and receipts, instead of
+    /// `<data_dir>/signing-key`; instances sharing a database must share it. `DOUI_SIGNING_KEY`.
+    pub signing_key: Option<String>,
+    /// How often a signed checkpoint of the chain is written (when it grew).
+    /// `DOUI_CHECKPOINT_INTERVAL_SECS`, default 60.
+    pub checkpoint_interval_secs: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -125,6 +133,8 @@ impl std::fmt::Debug for Config {
             )
             .field("cookie_secure", &self.cookie_secure)
             .field("require_totp", &self.require_totp)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
+            .field("checkpoint_interval_secs", &self.checkpoint_interval_secs)
             .finish()
     }
 }
@@ -171,6 +181,8 @@ impl Config {
             cookie_secure: false,
             require_totp: false,
             limits: app::rate::Limits::default(),
+            signing_key: None,
+            checkpoint_interval_secs: 60,
         }
     }
 
@@ -277,7 +289,24 @@ impl Config {
             Some(v) => parse_bool("DOUI_REQUIRE_TOTP", v)?,
             None => file.require_totp.unwrap_or(false),
         };
+        let signing_key = env("DOUI_SIGNING_KEY").or(file.signing_key);
+        if let Some(k) = &signing_key {
+            app::signing::Signer::from_text(k)
+                .map_err(|e| anyhow::anyhow!("signing_key: {e} (32 random bytes in base64url)"))?;
+        }
+        let checkpoint_interval_secs = match env("DOUI_CHECKPOINT_INTERVAL_SECS") {
+            Some(v) => v.parse().map_err(|_| {
+                anyhow::anyhow!("DOUI_CHECKPOINT_INTERVAL_SECS must be a number of seconds")
+            })?,
+            None => file.checkpoint_interval_secs.unwrap_or(60),
+        };
+        anyhow::ensure!(
+            checkpoint_interval_secs >= 1,
+            "checkpoint_interval_secs must be at least 1"
+        );
         Ok(Self {
+            signing_key,
+            checkpoint_interval_secs,
             smtp_url,
             mail_from: env("DOUI_MAIL_FROM")
                 .or(file.mail_from)

@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router {
             post(crate::unsubscribe::one_click).options(crate::unsubscribe::options),
         )
         .merge(crate::auth::routes())
+        .merge(crate::exports::routes())
         .leptos_routes_with_context(&state, routes, page_context(services.clone()), move || {
             shell(options.clone())
         })

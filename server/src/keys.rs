@@ -57,6 +57,7 @@ pub fn load_or_create(data_dir: &Path, configured_secret: Option<&str>) -> anyho
 }
 
 const SESSION_KEY_FILE: &str = "session-key";
+const SIGNING_KEY_FILE: &str = "signing-key";
 
 /// The secret CSRF tokens are signed with: `session_secret` from config, else `session-key` in
 /// the data directory (created on first run, mode 0600). Instances that share one database must
@@ -65,21 +66,48 @@ pub fn session_key(data_dir: &Path, configured_secret: Option<&str>) -> anyhow::
     if let Some(secret) = configured_secret {
         return Ok(secret.as_bytes().to_vec());
     }
-    let path = data_dir.join(SESSION_KEY_FILE);
-    if !path.exists() {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
-        let key = new_key("session")?;
-        write_private(&path, &format!("{}\n", key.secret))?;
-        tracing::info!(path = %path.display(), "created a session key");
-    }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let (path, text) = secret_file(data_dir, SESSION_KEY_FILE, "a session key")?;
     let secret = B64
         .decode(text.trim())
         .with_context(|| format!("{} is not base64url", path.display()))?;
     anyhow::ensure!(secret.len() >= 32, "{} is too short", path.display());
     Ok(secret)
+}
+
+/// The Ed25519 key that signs checkpoints and receipts: `signing_key` from config, else
+/// `signing-key` in the data directory (created on first run, mode 0600). Instances that share one
+/// database must share it; its public half (`doui keys public`) is what outsiders verify with.
+pub fn signer(data_dir: &Path, configured: Option<&str>) -> anyhow::Result<app::signing::Signer> {
+    if let Some(seed) = configured {
+        return app::signing::Signer::from_text(seed)
+            .map_err(|e| anyhow::anyhow!("signing_key: {e}"));
+    }
+    let (path, text) = secret_file(
+        data_dir,
+        SIGNING_KEY_FILE,
+        "the checkpoint and receipt signing key",
+    )?;
+    app::signing::Signer::from_text(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// A 32-byte random secret kept in `name` under the data directory: created (mode 0600) when
+/// missing, then read.
+fn secret_file(
+    data_dir: &Path,
+    name: &str,
+    what: &str,
+) -> anyhow::Result<(std::path::PathBuf, String)> {
+    let path = data_dir.join(name);
+    if !path.exists() {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
+        let key = new_key(name)?;
+        write_private(&path, &format!("{}\n", key.secret))?;
+        tracing::info!(path = %path.display(), "created {what}");
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok((path, text))
 }
 
 /// One key as `doui keys list` shows it (never the secret).

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod exports;
 pub mod http;
 pub mod inbound;
 pub mod keys;
@@ -58,6 +59,10 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         limiter: Arc::new(app::rate::RateLimiter::default()),
         csrf: Arc::new(csrf),
         keyring: Arc::new(keyring),
+        signer: Arc::new(keys::signer(
+            &config.data_dir,
+            config.signing_key.as_deref(),
+        )?),
         settings: Arc::new(Settings {
             public_url: config.public_url.clone(),
             notice_version: config.notice_version.clone(),
@@ -71,6 +76,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
             cookie_secure: config.cookie_secure,
             require_totp: config.require_totp,
             limits: config.limits,
+            checkpoint_interval_secs: i64::from(config.checkpoint_interval_secs),
         }),
     };
     services
@@ -122,12 +128,22 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
 
 /// Seals new events into the hash chain just after they commit, in order (writes never wait for
 /// it). With several instances on one PostgreSQL, an advisory lock lets one seal at a time.
+/// Every second or so it also signs a checkpoint when one is due.
 async fn sealer(services: Services) {
+    let mut next_checkpoint = tokio::time::Instant::now();
     loop {
         match services.seal_pending().await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(r) => tracing::warn!(code = r.code, "sealing failed; retrying"),
+        }
+        if tokio::time::Instant::now() >= next_checkpoint {
+            next_checkpoint = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+            match services.checkpoint_if_due().await {
+                Ok(Some(c)) => tracing::info!(length = c.length, "signed a checkpoint"),
+                Ok(None) => {}
+                Err(r) => tracing::warn!(code = r.code, "checkpointing failed; retrying"),
+            }
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }

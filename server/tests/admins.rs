@@ -12,6 +12,9 @@ use reqwest::header;
 
 type RoleCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, Role);
 
+/// What a viewer may download.
+const DOWNLOADS: &[&str] = &["/admin/chain/checkpoints.jsonl"];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_can_do_only_what_it_may() {
     for db in common::backends().await {
@@ -88,6 +91,12 @@ async fn each_role_can_do_only_what_it_may() {
                 None => assert_eq!((home, admins), (401, 401), "{name}"),
                 Some(Role::Owner) => assert_eq!((home, admins), (200, 200), "{name}"),
                 Some(_) => assert_eq!((home, admins), (200, 403), "{name}"),
+            }
+            // Downloads need a console session of any role.
+            for path in DOWNLOADS {
+                let status = browser.get(path).await.status().as_u16();
+                let expected = if role.is_some() { 200 } else { 401 };
+                assert_eq!(status, expected, "{path} as {name}");
             }
         }
         // A customer's session is not an admin's.

@@ -284,6 +284,52 @@ async fn the_running_server_seals_changes_and_the_cli_verifies() {
         stdout.contains("chain verified: 1 events sealed"),
         "{stdout}"
     );
+    // The server signs a checkpoint soon after; the CLI exports it and verifies against it.
+    let mut latest = None;
+    for _ in 0..50 {
+        latest = s.services.seals.latest_checkpoint().await.unwrap();
+        if latest.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(latest.map(|c| c.length), Some(1), "checkpoint signed");
+    let doui = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_doui"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("DOUI_DATA_DIR", &s.data_dir)
+            .env("DOUI_LOG", "warn")
+            .env_remove("DOUI_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let exported = doui(&["checkpoints"]);
+    let lines = String::from_utf8(exported.stdout).unwrap();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    let file = s.data_dir.join("kept-checkpoints.jsonl");
+    std::fs::write(&file, &lines).unwrap();
+    let public = doui(&["keys", "public"]);
+    let public = String::from_utf8(public.stdout).unwrap();
+    assert_eq!(public.trim(), s.services.signer.verifier().to_text());
+    let file_arg = file.to_str().unwrap();
+    let out = doui(&[
+        "verify",
+        "--checkpoints",
+        file_arg,
+        "--public-key",
+        public.trim(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("1 signed checkpoints match"), "{stdout}");
+    let other = app::signing::Signer::from_seed([3; 32])
+        .verifier()
+        .to_text();
+    let out = doui(&["verify", "--checkpoints", file_arg, "--public-key", &other]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("not signed by this key"), "{stdout}");
     s.stop().await;
 }
 
@@ -334,4 +380,116 @@ async fn two_instances_on_one_postgres_seal_one_chain() {
     let report = a.verify_chain().await.unwrap();
     assert_eq!((report.length, report.broken), (total, None));
     db.cleanup().await;
+}
+
+/// Takes the append-only triggers off the seals and checkpoints too: a forger who rewrites
+/// history recomputes every seal.
+async fn bypass_chain_triggers(db: &TestDb) {
+    bypass_triggers(db).await;
+    if db.sqlite.is_some() {
+        db.raw_script(
+            "DROP TRIGGER event_seals_no_delete; DROP TRIGGER chain_checkpoints_no_delete;",
+        )
+        .await
+        .unwrap();
+    } else {
+        db.raw_script(
+            "ALTER TABLE event_seals DISABLE TRIGGER ALL; \
+             ALTER TABLE chain_checkpoints DISABLE TRIGGER ALL;",
+        )
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_rewritten_with_recomputed_seals_is_found_by_signed_checkpoints() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        let cp = s
+            .checkpoint_if_due()
+            .await
+            .unwrap()
+            .expect("first checkpoint");
+        assert_eq!(cp.length, 5, "{}", db.name());
+        assert!(cp.is_signed_by(&s.signer.verifier()));
+        assert_eq!(s.checkpoint_if_due().await.unwrap(), None, "not due again");
+        let kept = s.checkpoints(0, 100).await.unwrap();
+        assert_eq!(kept, vec![cp.clone()], "stored as signed");
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!((report.broken, report.checkpoints), (None, 1));
+
+        // The forger edits an event and recomputes the whole chain: every link verifies again.
+        bypass_chain_triggers(&db).await;
+        let third = seq_at(&db, 3).await;
+        db.raw(&format!(
+            "UPDATE consent_events SET to_state = 'withdrawn' WHERE seq = {third}"
+        ))
+        .await
+        .unwrap();
+        db.raw("DELETE FROM event_seals").await.unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 5, "re-sealed from scratch");
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            report.broken,
+            Some(Break::Rewritten { length: 5 }),
+            "{}",
+            db.name()
+        );
+        // They delete the stored checkpoints as well: the one kept outside still tells.
+        db.raw("DELETE FROM chain_checkpoints").await.unwrap();
+        assert_eq!(s.verify_chain().await.unwrap().broken, None);
+        let report = s
+            .verify_chain_against(Some(&kept), &s.signer.verifier())
+            .await
+            .unwrap();
+        assert_eq!(report.broken, Some(Break::Rewritten { length: 5 }));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shortened_chain_or_a_forged_checkpoint_is_found() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        let kept = s.checkpoint_if_due().await.unwrap().unwrap();
+        bypass_chain_triggers(&db).await;
+        // The last event and its seal disappear together.
+        let fifth = seq_at(&db, 5).await;
+        let off = if db.sqlite.is_some() {
+            "PRAGMA foreign_keys = OFF;"
+        } else {
+            ""
+        };
+        db.raw_script(&format!(
+            "{off} DELETE FROM event_seals WHERE event_seq = {fifth}; \
+             DELETE FROM consent_events WHERE seq = {fifth};"
+        ))
+        .await
+        .unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            (report.broken, report.length),
+            (Some(Break::Truncated { length: 5 }), 4),
+            "{}",
+            db.name()
+        );
+        // A checkpoint signed by another key is not one of ours.
+        db.raw("DELETE FROM chain_checkpoints").await.unwrap();
+        let forged = app::signing::Checkpoint::sign(
+            &app::signing::Signer::from_seed([1; 32]),
+            &kept.origin,
+            4,
+            &s.chain_view(false).await.unwrap().head,
+            kept.at,
+        );
+        s.seals.add_checkpoint(&forged).await.unwrap();
+        assert_eq!(
+            s.verify_chain().await.unwrap().broken,
+            Some(Break::CheckpointSignature { length: 4 }),
+            "{}",
+            db.name()
+        );
+        db.cleanup().await;
+    }
 }

@@ -88,6 +88,13 @@ pub enum Break {
     Gap { position: i64 },
     /// An event older than the chain's head that no seal covers (inserted after the fact).
     Unsealed { seq: i64 },
+    /// A checkpoint whose signature is not the signing key's (forged, altered, or another key).
+    CheckpointSignature { length: i64 },
+    /// The chain has another seal at a signed checkpoint's length: history below it was rewritten
+    /// (even if every seal was recomputed).
+    Rewritten { length: i64 },
+    /// The chain is shorter than a signed checkpoint: links were removed.
+    Truncated { length: i64 },
 }
 
 impl std::fmt::Display for Break {
@@ -109,6 +116,18 @@ impl std::fmt::Display for Break {
                 )
             }
             Break::Gap { position } => write!(f, "chain position {position} is missing"),
+            Break::CheckpointSignature { length } => write!(
+                f,
+                "the checkpoint at length {length} is not signed by this key"
+            ),
+            Break::Rewritten { length } => write!(
+                f,
+                "the chain was rewritten: its seal at length {length} differs from the signed checkpoint"
+            ),
+            Break::Truncated { length } => write!(
+                f,
+                "the chain is shorter than the signed checkpoint at length {length}: links were removed"
+            ),
             Break::Unsealed { seq } => {
                 write!(
                     f,

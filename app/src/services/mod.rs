@@ -51,6 +51,8 @@ pub struct Settings {
     /// Admins must sign in with a TOTP code.
     pub require_totp: bool,
     pub limits: Limits,
+    /// How often a signed checkpoint of the chain is written, when the chain grew.
+    pub checkpoint_interval_secs: i64,
 }
 
 /// Who sends the messages, as shown in every message's footer.
@@ -77,6 +79,7 @@ impl Settings {
             cookie_secure: public_url.starts_with("https://"),
             require_totp: false,
             limits: Limits::default(),
+            checkpoint_interval_secs: 60,
         }
     }
 }
@@ -88,6 +91,8 @@ pub struct Services {
     pub identity: Arc<dyn IdentityStore>,
     pub seals: Arc<dyn SealStore>,
     pub keyring: Arc<Keyring>,
+    /// Signs checkpoints and receipts (Ed25519).
+    pub signer: Arc<crate::signing::Signer>,
     pub settings: Arc<Settings>,
     pub mailer: Arc<dyn Mailer>,
     pub limiter: Arc<RateLimiter>,

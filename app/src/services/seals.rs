@@ -1,8 +1,11 @@
 //! The hash chain's rules: seal what committed, and walk the whole chain to prove nothing
 //! changed.
 
+use std::collections::VecDeque;
+
 use super::{Refusal, Services, now};
-use crate::domain::seal::{Break, GENESIS, to_hex, verify_links};
+use crate::domain::seal::{Break, GENESIS, from_hex, to_hex, verify_links};
+use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 
 /// A late commit (several writers) may come this long after events sealed before it; an older
 /// event found below the chain's head was inserted after the fact.
@@ -17,33 +20,82 @@ pub struct ChainReport {
     pub head: String,
     /// The first break, if any.
     pub broken: Option<Break>,
+    /// Signed checkpoints found true (each one's seal is still the chain's at its length).
+    pub checkpoints: i64,
+}
+
+/// Checkpoints to hold the chain against while walking it: the stored ones, read page by page, or
+/// ones an outsider kept.
+struct Witnesses<'a> {
+    services: &'a Services,
+    stored: bool,
+    after: i64,
+    buffer: VecDeque<Checkpoint>,
+}
+
+impl<'a> Witnesses<'a> {
+    fn new(services: &'a Services, external: Option<&[Checkpoint]>) -> Self {
+        let mut buffer: Vec<Checkpoint> = external.map(<[_]>::to_vec).unwrap_or_default();
+        buffer.sort_by_key(|c| c.length);
+        Self {
+            services,
+            stored: external.is_none(),
+            after: 0,
+            buffer: buffer.into(),
+        }
+    }
+
+    /// The next checkpoint no longer than `upto` (all of them with `i64::MAX`).
+    async fn next_upto(&mut self, upto: i64) -> Result<Option<Checkpoint>, Refusal> {
+        if self.buffer.is_empty() && self.stored {
+            let page = self.services.seals.checkpoints(self.after, 1_000).await?;
+            if let Some(last) = page.last() {
+                self.after = last.length;
+            }
+            self.buffer.extend(page);
+        }
+        Ok(match self.buffer.front() {
+            Some(c) if c.length <= upto => self.buffer.pop_front(),
+            _ => None,
+        })
+    }
 }
 
 impl Services {
-    /// The chain for the console: length and head; with `verify`, a walk of all of it.
+    /// The chain for the console: length, head and the latest checkpoint; with `verify`, a walk
+    /// of all of it.
     pub async fn chain_view(&self, verify: bool) -> Result<crate::view::ChainView, Refusal> {
-        if verify {
-            let report = self.verify_chain().await?;
-            return Ok(crate::view::ChainView {
-                length: report.length,
-                head: report.head,
-                checked: true,
-                broken: report.broken.map(|b| b.to_string()),
-            });
-        }
-        let (length, _) = self.seals.chain_extent().await?;
-        let head = self
-            .seals
-            .chain_links((length - 1).max(0), 1)
-            .await?
-            .pop()
-            .map(|l| l.seal)
-            .unwrap_or_default();
+        let (length, head, checked, broken, checkpoints_checked) = if verify {
+            let r = self.verify_chain().await?;
+            let broken = r.broken.map(|b| b.to_string());
+            (r.length, r.head, true, broken, r.checkpoints)
+        } else {
+            let (length, _) = self.seals.chain_extent().await?;
+            let head = self
+                .seals
+                .chain_links((length - 1).max(0), 1)
+                .await?
+                .pop()
+                .map(|l| l.seal)
+                .unwrap_or_default();
+            (length, head, false, None, 0)
+        };
+        let latest = self.seals.latest_checkpoint().await?;
+        let verifier = self.signer.verifier();
         Ok(crate::view::ChainView {
             length,
             head,
-            checked: false,
-            broken: None,
+            checked,
+            broken,
+            checkpoints_checked,
+            latest_checkpoint: latest.map(|c| {
+                let at =
+                    c.at.format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default();
+                (c.length, at)
+            }),
+            public_key: verifier.to_text(),
+            key_id: verifier.id().to_owned(),
         })
     }
 
@@ -52,25 +104,54 @@ impl Services {
         Ok(self.seals.seal_pending(500, LATE_WINDOW_SECS).await?)
     }
 
-    /// Walks the chain from the start: recomputes every seal from the events as they are now, and
-    /// looks for old events that no seal covers.
+    /// Walks the chain from the start: recomputes every seal from the events as they are now,
+    /// holds it against every stored signed checkpoint, and looks for old events that no seal
+    /// covers.
     pub async fn verify_chain(&self) -> Result<ChainReport, Refusal> {
-        let (mut prev, mut next) = (GENESIS, 1i64);
+        self.verify_chain_against(None, &self.signer.verifier())
+            .await
+    }
+
+    /// Like `verify_chain`, but against `external` checkpoints (kept outside, signed by
+    /// `verifier`'s key) when given, instead of the stored ones.
+    pub async fn verify_chain_against(
+        &self,
+        external: Option<&[Checkpoint]>,
+        verifier: &Verifier,
+    ) -> Result<ChainReport, Refusal> {
+        let mut witnesses = Witnesses::new(self, external);
+        let (mut prev, mut next, mut good_checkpoints) = (GENESIS, 1i64, 0i64);
+        let broken = |length: i64, head: [u8; 32], at: Break, checkpoints: i64| ChainReport {
+            length,
+            head: to_hex(&head),
+            broken: Some(at),
+            checkpoints,
+        };
         loop {
             let links = self.seals.chain_links(next - 1, 10_000).await?;
             if links.is_empty() {
                 break;
             }
+            let first = next;
             match verify_links(prev, next, &links) {
                 Ok((p, n)) => (prev, next) = (p, n),
-                Err(b) => {
-                    return Ok(ChainReport {
-                        length: b.good_links,
-                        head: to_hex(&b.last_good),
-                        broken: Some(b.at),
-                    });
-                }
+                Err(b) => return Ok(broken(b.good_links, b.last_good, b.at, good_checkpoints)),
             }
+            while let Some(cp) = witnesses.next_upto(next - 1).await? {
+                let seal = usize::try_from(cp.length - first)
+                    .ok()
+                    .and_then(|i| links.get(i))
+                    .map(|l| l.seal.as_str());
+                if let Err(at) = check_checkpoint(&cp, seal, verifier) {
+                    return Ok(broken(next - 1, prev, at, good_checkpoints));
+                }
+                good_checkpoints += 1;
+            }
+        }
+        // Checkpoints longer than the chain: links were removed from its end.
+        if let Some(cp) = witnesses.next_upto(i64::MAX).await? {
+            let at = check_checkpoint(&cp, None, verifier).unwrap_err();
+            return Ok(broken(next - 1, prev, at, good_checkpoints));
         }
         let (_, max_seq) = self.seals.chain_extent().await?;
         let before = now() - time::Duration::seconds(LATE_WINDOW_SECS);
@@ -79,6 +160,64 @@ impl Services {
             length: next - 1,
             head: to_hex(&prev),
             broken: unsealed.first().map(|&seq| Break::Unsealed { seq }),
+            checkpoints: good_checkpoints,
         })
+    }
+
+    /// Signs and stores a checkpoint of the chain when the last one is older than the configured
+    /// interval and the chain grew since. The links added since the last checkpoint are verified
+    /// first, so a checkpoint never vouches for a chain already broken.
+    pub async fn checkpoint_if_due(&self) -> Result<Option<Checkpoint>, Refusal> {
+        let at = now();
+        let latest = self.seals.latest_checkpoint().await?;
+        let interval = time::Duration::seconds(self.settings.checkpoint_interval_secs);
+        if latest.as_ref().is_some_and(|l| at - l.at < interval) {
+            return Ok(None);
+        }
+        let (length, _) = self.seals.chain_extent().await?;
+        let (mut prev, mut next) = match &latest {
+            Some(l) if l.length >= length => return Ok(None),
+            Some(l) => (
+                from_hex(&l.head).ok_or(Refusal::new("internal"))?,
+                l.length + 1,
+            ),
+            None if length == 0 => return Ok(None),
+            None => (GENESIS, 1),
+        };
+        while next <= length {
+            let links = self.seals.chain_links(next - 1, 10_000).await?;
+            let links = &links[..links.len().min((length - next + 1) as usize)];
+            if links.is_empty() {
+                break;
+            }
+            match verify_links(prev, next, links) {
+                Ok((p, n)) => (prev, next) = (p, n),
+                Err(b) => {
+                    tracing::error!(problem = %b.at, "the chain is broken: no checkpoint signed");
+                    return Ok(None);
+                }
+            }
+        }
+        let checkpoint = Checkpoint::sign(
+            &self.signer,
+            &self.settings.public_url,
+            next - 1,
+            &to_hex(&prev),
+            at,
+        );
+        Ok(self
+            .seals
+            .add_checkpoint(&checkpoint)
+            .await?
+            .then_some(checkpoint))
+    }
+
+    /// Stored checkpoints longer than `after_length`, shortest first (for export).
+    pub async fn checkpoints(
+        &self,
+        after_length: i64,
+        limit: u32,
+    ) -> Result<Vec<Checkpoint>, Refusal> {
+        Ok(self.seals.checkpoints(after_length, limit).await?)
     }
 }

@@ -146,6 +146,67 @@ macro_rules! sql_seals {
                 Ok(seqs.into_iter().filter(|(_, at)| *at < before).map(|(s, _)| s).collect())
             }
 
+            async fn add_checkpoint(
+                &self,
+                checkpoint: &app::signing::Checkpoint,
+            ) -> app::store::StoreResult<bool> {
+                use crate::store::db_error;
+                let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
+                let lock: Option<&str> = $lock;
+                if let Some(lock) = lock {
+                    let got: bool = sqlx::query_scalar(lock).fetch_one(&mut *tx).await.map_err(db_error)?;
+                    if !got {
+                        return Ok(false);
+                    }
+                }
+                let stored = sqlx::query(
+                    "INSERT INTO chain_checkpoints (length, head, origin, signed_at, key_id, signature) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (length) DO NOTHING",
+                )
+                .bind(checkpoint.length)
+                .bind(&checkpoint.head)
+                .bind(&checkpoint.origin)
+                .bind(checkpoint.at)
+                .bind(&checkpoint.key_id)
+                .bind(&checkpoint.signature)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+                tx.commit().await.map_err(db_error)?;
+                Ok(stored == 1)
+            }
+
+            async fn checkpoints(
+                &self,
+                after_length: i64,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::signing::Checkpoint>> {
+                use crate::store::db_error;
+                let rows: Vec<crate::store::seals::CheckpointRow> = sqlx::query_as(
+                    "SELECT length, head, origin, signed_at, key_id, signature FROM chain_checkpoints \
+                     WHERE length > $1 ORDER BY length LIMIT $2",
+                )
+                .bind(after_length)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(rows.into_iter().map(crate::store::seals::checkpoint).collect())
+            }
+
+            async fn latest_checkpoint(&self) -> app::store::StoreResult<Option<app::signing::Checkpoint>> {
+                use crate::store::db_error;
+                let row: Option<crate::store::seals::CheckpointRow> = sqlx::query_as(
+                    "SELECT length, head, origin, signed_at, key_id, signature FROM chain_checkpoints \
+                     ORDER BY length DESC LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(row.map(crate::store::seals::checkpoint))
+            }
+
             async fn chain_extent(&self) -> app::store::StoreResult<(i64, i64)> {
                 use crate::store::db_error;
                 let extent: (i64, i64) = sqlx::query_as(
@@ -161,3 +222,18 @@ macro_rules! sql_seals {
 }
 
 pub(crate) use sql_seals;
+
+/// A checkpoint row: length, head, origin, signed_at, key_id, signature.
+pub(crate) type CheckpointRow = (i64, String, String, time::OffsetDateTime, String, String);
+
+pub(crate) fn checkpoint(row: CheckpointRow) -> app::signing::Checkpoint {
+    let (length, head, origin, at, key_id, signature) = row;
+    app::signing::Checkpoint {
+        origin,
+        length,
+        head,
+        at,
+        key_id,
+        signature,
+    }
+}

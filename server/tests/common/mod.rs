@@ -158,6 +158,7 @@ pub fn services(db: &TestDb) -> app::services::Services {
             ])
             .unwrap(),
         ),
+        signer: Arc::new(app::signing::Signer::from_seed([5; 32])),
         settings: Arc::new(app::services::Settings::for_url("http://doui.test")),
         mailer: Arc::new(
             ::server::mail::FileMailer::new(outbox, "Doui <no-reply@doui.test>").unwrap(),

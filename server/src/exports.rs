@@ -1,0 +1,143 @@
+//! Downloads: streamed page by page from the database, so memory stays flat however long the
+//! answer. The admin ones need a console session; the role is checked before the first byte.
+
+use std::future::Future;
+
+use axum::{
+    Router,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use app::{
+    auth::{Role, SessionKind, cookie_value},
+    domain::Lang,
+    services::{Refusal, Services},
+};
+
+use crate::http::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/admin/chain/checkpoints.jsonl", get(checkpoints))
+}
+
+/// Lines sent to the client, or an I/O error that ends the body.
+type Chunk = Result<axum::body::Bytes, std::io::Error>;
+
+/// A download whose body is produced page by page: `next_page(cursor)` returns the next text and
+/// cursor, or `None` at the end. A failure midway ends the body with an error (the client sees a
+/// broken download, never a silently short one).
+pub(crate) fn streamed<F, Fut>(content_type: &str, filename: &str, mut next_page: F) -> Response
+where
+    F: FnMut(i64) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Option<(String, i64)>, Refusal>> + Send,
+{
+    let (out, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
+    tokio::spawn(async move {
+        let mut cursor = 0;
+        loop {
+            match next_page(cursor).await {
+                Ok(Some((text, next))) => {
+                    cursor = next;
+                    if out.send(Ok(text.into())).await.is_err() {
+                        return; // the client went away
+                    }
+                }
+                Ok(None) => return,
+                Err(r) => {
+                    tracing::error!(code = r.code, "export failed midway");
+                    let _ = out.send(Err(std::io::Error::other(r.code))).await;
+                    return;
+                }
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut res = axum::body::Body::from_stream(stream).into_response();
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The language of a download's error answer: `?lang=`, else Accept-Language.
+pub(crate) fn request_lang(req: &Request) -> Lang {
+    let explicit = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("lang=")));
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Services::page_lang(explicit, None, accept)
+}
+
+/// The signed-in admin allowed `needed`, or the refusal as a page.
+pub(crate) async fn admin_or_refuse(
+    services: &Services,
+    headers: &HeaderMap,
+    lang: Lang,
+    needed: Role,
+) -> Result<app::auth::Admin, Response> {
+    let cookie = cookie_value(headers, SessionKind::Admin.cookie()).unwrap_or_default();
+    services.admin(cookie, needed).await.map_err(|r| {
+        crate::auth::page_error(lang, r, &format!("/admin/signin?lang={}", lang.key()))
+    })
+}
+
+/// Every stored checkpoint as JSON Lines, shortest first: what an auditor keeps and later hands
+/// to `doui verify --checkpoints`.
+async fn checkpoints(State(state): State<AppState>, req: Request) -> Response {
+    let lang = request_lang(&req);
+    if let Err(res) = admin_or_refuse(&state.services, req.headers(), lang, Role::Viewer).await {
+        return res;
+    }
+    let services = state.services.clone();
+    streamed(
+        "application/jsonl; charset=utf-8",
+        "doui-checkpoints.jsonl",
+        move |after| {
+            let services = services.clone();
+            async move {
+                let page = services.checkpoints(after, 1_000).await?;
+                let Some(last) = page.last().map(|c| c.length) else {
+                    return Ok(None);
+                };
+                Ok(Some((checkpoint_lines(&page), last)))
+            }
+        },
+    )
+}
+
+/// Checkpoints as JSON Lines.
+pub fn checkpoint_lines(checkpoints: &[app::signing::Checkpoint]) -> String {
+    let mut text = String::new();
+    for c in checkpoints {
+        if let Ok(line) = serde_json::to_string(c) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// Reads checkpoints kept as JSON Lines (blank lines skipped); the error names the bad line.
+pub fn parse_checkpoint_lines(text: &str) -> Result<Vec<app::signing::Checkpoint>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| format!("line {}: not a checkpoint ({e})", i + 1))
+        })
+        .collect()
+}
