@@ -108,17 +108,7 @@ mod ssr {
             let session = cookie(crate::auth::SessionKind::Customer.cookie()).unwrap_or_default();
             services.customer(&session).await
         } else {
-            match services.check_token_failures(ip) {
-                Err(r) => Err(r),
-                Ok(()) => services.visitor(token).await.inspect_err(|r| {
-                    if matches!(
-                        r.code,
-                        "invalid_token" | "expired_token" | "unknown_subject"
-                    ) {
-                        services.count_token_failure(ip);
-                    }
-                }),
-            }
+            services.visitor_from_token(token, ip).await
         }
         .map_err(|r| refuse(fallback, r))?;
         let parts = parts();

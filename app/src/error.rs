@@ -41,6 +41,7 @@ impl ApiError {
             | "unknown_subject"
             | "cross_site"
             | "forbidden_scope"
+            | "narrow_link"
             | "forbidden_role"
             | "csrf"
             | "sign_in_link_invalid" => 403,

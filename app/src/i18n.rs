@@ -113,6 +113,9 @@ pub struct Texts {
     pub chain_checkpoints_ok: &'static str,
     pub chain_download: &'static str,
     pub chain_keep: &'static str,
+    pub record_title: &'static str,
+    pub record_intro: &'static str,
+    pub record_download: &'static str,
 }
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -212,6 +215,12 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         }
         (Lang::Ja, "unauthorized") => "有効な API キーが必要です（Authorization: Bearer …）。",
         (Lang::En, "unauthorized") => "A valid API key is required (Authorization: Bearer …).",
+        (Lang::Ja, "narrow_link") => {
+            "このリンクでは配信停止のみできます。記録のダウンロードは、設定ページの全体リンクかサインインから行ってください。"
+        }
+        (Lang::En, "narrow_link") => {
+            "This link only unsubscribes. To download your record, open your whole preference center or sign in."
+        }
         (Lang::Ja, "forbidden_scope") => "この API キーにはこの操作の権限がありません。",
         (Lang::En, "forbidden_scope") => "This API key is not allowed to do this.",
         (Lang::Ja, "unknown_scope") => "権限は links または suppressions で指定してください。",
@@ -397,6 +406,9 @@ static JA: Texts = Texts {
     chain_checkpoints_ok: "件の署名付きチェックポイントとも一致しました。",
     chain_download: "チェックポイントをダウンロード（JSON Lines）",
     chain_keep: "チェックポイントを外部（監査人・別の保管先）に保存しておけば、後からチェーン全体が書き換えられても検出できます：doui verify --checkpoints ファイル --public-key 公開鍵",
+    record_title: "あなたの同意記録",
+    record_intro: "現在の選択とすべての変更履歴を、署名付きの同意レシート（ISO/IEC TS 27560、Kantara CR v1.1）とともに JSON でダウンロードできます。",
+    record_download: "同意記録をダウンロード（JSON）",
 };
 
 static EN: Texts = Texts {
@@ -509,4 +521,7 @@ static EN: Texts = Texts {
     chain_checkpoints_ok: "signed checkpoints match it too.",
     chain_download: "Download the checkpoints (JSON Lines)",
     chain_keep: "Keep checkpoints outside (an auditor, another store): if the whole chain is ever rewritten, doui verify --checkpoints FILE --public-key KEY finds it.",
+    record_title: "Your consent record",
+    record_intro: "Download your current choices and every change, with a signed consent receipt (ISO/IEC TS 27560, Kantara CR v1.1), as JSON.",
+    record_download: "Download my consent record (JSON)",
 };

@@ -209,9 +209,24 @@ fn PreferencePage() -> impl IntoView {
                                 </section>
                             }
                         });
+                        let record = (view.signed_in || view.can_stay_signed_in).then(|| {
+                            let href = if view.signed_in {
+                                "/me/record.json".to_owned()
+                            } else {
+                                format!("/p/{}/record.json", view.token)
+                            };
+                            view! {
+                                <section class="card record">
+                                    <h2>{t.record_title}</h2>
+                                    <p>{t.record_intro}</p>
+                                    <p><a class="button secondary" href=href download="consent-record.json">{t.record_download}</a></p>
+                                </section>
+                            }
+                        });
                         view! {
                             <Frame lang title=t.preferences_title>
                                 <PreferenceCenter view />
+                                {record}
                                 {sign_out}
                                 {stay}
                             </Frame>

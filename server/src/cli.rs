@@ -92,6 +92,11 @@ enum Command {
         #[arg(long)]
         public_key: Option<String>,
     },
+    /// Consent receipts.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
     /// Print the signed checkpoints of the chain as JSON Lines (to keep outside).
     Checkpoints {
         /// Only checkpoints longer than this.
@@ -174,6 +179,19 @@ enum ApiKeyCommand {
     List,
     /// Revoke a key: it stops working at once.
     Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Check a receipt's signature: a consent record downloaded from the preference center
+    /// (JSON) or the bare receipt (compact JWS). Exit 1 when it does not verify.
+    Verify {
+        file: PathBuf,
+        /// The public key it should be signed with (`doui keys public` of the instance that
+        /// issued it); default: this instance's.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -397,6 +415,34 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", signer.verifier().to_text());
             eprintln!("key id {}", signer.id());
             Ok(())
+        }
+        Command::Receipt {
+            command: ReceiptCommand::Verify { file, public_key },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let verifier = match &public_key {
+                Some(k) => app::signing::Verifier::from_text(k)
+                    .map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
+                None => {
+                    crate::keys::signer(&config.data_dir, config.signing_key.as_deref())?.verifier()
+                }
+            };
+            match app::services::verify_receipt(&text, &verifier) {
+                Ok(r) => {
+                    let issued = time::OffsetDateTime::from_unix_timestamp(r.issued_at)?
+                        .format(&time::format_description::well_known::Rfc3339)?;
+                    println!(
+                        "receipt {} verified: signed by key {}, issued {issued} for {}, {} purposes, {} events",
+                        r.receipt_id, r.key_id, r.principal, r.purposes, r.events
+                    );
+                    Ok(())
+                }
+                Err(e) => {
+                    println!("receipt NOT verified: {e}");
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Checkpoints { after } => {
             let services = crate::services(&config).await?;

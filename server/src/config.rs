@@ -35,6 +35,7 @@ struct FileConfig {
     sender_name: Option<String>,
     sender_address: Option<String>,
     sender_contact: Option<String>,
+    sender_jurisdiction: Option<String>,
     reply_domain: Option<String>,
     inbound_secret: Option<String>,
     smtp_url: Option<String>,
@@ -75,6 +76,9 @@ pub struct Config {
     pub sender_name: String,
     pub sender_address: String,
     pub sender_contact: String,
+    /// ISO 3166 code of the sender's jurisdiction (receipts name it). `DOUI_SENDER_JURISDICTION`,
+    /// default `JP`.
+    pub sender_jurisdiction: String,
     /// Domain of `mailto:` unsubscribe addresses; unset: no mailto. `DOUI_REPLY_DOMAIN`.
     pub reply_domain: Option<String>,
     /// Secret the mail provider presents when posting inbound mail to `/inbound/email`
@@ -173,6 +177,7 @@ impl Config {
             sender_name: "Example K.K.".into(),
             sender_address: "1-1 Chiyoda, Tokyo".into(),
             sender_contact: "privacy@example.jp".into(),
+            sender_jurisdiction: "JP".into(),
             reply_domain: None,
             inbound_secret: None,
             smtp_url: None,
@@ -289,6 +294,16 @@ impl Config {
             Some(v) => parse_bool("DOUI_REQUIRE_TOTP", v)?,
             None => file.require_totp.unwrap_or(false),
         };
+        let sender_jurisdiction = env("DOUI_SENDER_JURISDICTION")
+            .or(file.sender_jurisdiction)
+            .unwrap_or_else(|| "JP".into());
+        anyhow::ensure!(
+            (2..=6).contains(&sender_jurisdiction.len())
+                && sender_jurisdiction
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'-'),
+            "sender_jurisdiction must be an ISO 3166 code such as JP, DE or US-CA"
+        );
         let signing_key = env("DOUI_SIGNING_KEY").or(file.signing_key);
         if let Some(k) = &signing_key {
             app::signing::Signer::from_text(k)
@@ -327,6 +342,7 @@ impl Config {
             sender_contact: env("DOUI_SENDER_CONTACT")
                 .or(file.sender_contact)
                 .unwrap_or_default(),
+            sender_jurisdiction,
             data_dir,
             database_url,
             listen,

@@ -8,6 +8,8 @@ mod event;
 mod lang;
 mod purpose;
 #[cfg(feature = "ssr")]
+pub mod receipt;
+#[cfg(feature = "ssr")]
 pub mod seal;
 #[cfg(feature = "ssr")]
 mod subject;

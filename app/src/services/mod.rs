@@ -23,11 +23,13 @@ use crate::{
 mod admin;
 mod api_keys;
 mod identity;
+mod receipts;
 mod seals;
 mod unsubscribe;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
+pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use seals::{ChainReport, LATE_WINDOW_SECS};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
 
@@ -61,6 +63,8 @@ pub struct Sender {
     pub name: String,
     pub postal_address: String,
     pub contact: String,
+    /// ISO 3166 code of the sender's (the controller's) jurisdiction, e.g. `JP`.
+    pub jurisdiction: String,
 }
 
 impl Settings {
@@ -74,6 +78,7 @@ impl Settings {
                 name: "Example K.K.".into(),
                 postal_address: "1-1 Chiyoda, Chiyoda-ku, Tokyo".into(),
                 contact: "privacy@example.jp".into(),
+                jurisdiction: "JP".into(),
             },
             reply_domain: None,
             cookie_secure: public_url.starts_with("https://"),

@@ -1,0 +1,379 @@
+//! The consent record a person can take away: the current choices and every event, shaped as an
+//! ISO/IEC TS 27560 consent record with a Kantara Consent Receipt v1.1 view of the same facts.
+//! Pure: the caller passes the clock, ids and settings; signing happens outside.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use super::{Channel, ConsentEvent, ConsentState, Mode, Purpose, Subject, effective};
+
+/// The 27560 schema this record follows.
+pub const SCHEMA_VERSION: &str = "ISO/IEC TS 27560:2023";
+/// The Kantara view's version.
+pub const KANTARA_VERSION: &str = "KI-CR-v1.1.0";
+
+/// Who keeps the record (the controller) and where the person acts on it.
+#[derive(Debug, Clone)]
+pub struct Controller {
+    pub name: String,
+    pub postal_address: String,
+    pub contact: String,
+    /// The instance's public URL.
+    pub url: String,
+    /// ISO 3166 code of the controller's jurisdiction (e.g. `JP`).
+    pub jurisdiction: String,
+}
+
+/// Everything a receipt says, gathered by the caller.
+pub struct ReceiptInput<'a> {
+    pub receipt_id: Uuid,
+    pub issued_at: OffsetDateTime,
+    pub subject: &'a Subject,
+    pub purposes: &'a [Purpose],
+    /// The subject's events, oldest first.
+    pub events: &'a [ConsentEvent],
+    pub controller: &'a Controller,
+    /// The privacy notice version now shown.
+    pub notice_version: &'a str,
+    /// Where the person changes or withdraws (their preference center).
+    pub withdrawal_url: &'a str,
+    /// The public key (base64url Ed25519) the receipt is signed with.
+    pub public_key: &'a str,
+}
+
+/// The 27560 lifecycle word of a change (R25): a first yes is `given`, a first no `refused`, a
+/// yes after a no `given` again, a no after a yes `withdrawn`.
+pub const fn lifecycle(from: Option<ConsentState>, to: ConsentState) -> &'static str {
+    match (from, to) {
+        (_, ConsentState::Granted) => "given",
+        (None, ConsentState::Withdrawn) => "refused",
+        (Some(_), ConsentState::Withdrawn) => "withdrawn",
+    }
+}
+
+/// The personal data a channel uses.
+pub const fn pii_type(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "email address",
+        Channel::Sms | Channel::Phone => "phone number",
+        Channel::Push => "device push token",
+        Channel::Postal => "postal address",
+        Channel::Web => "online identifier",
+    }
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The receipt's claims (the JWS payload).
+pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
+    let c = input.controller;
+    let party = json!({
+        "id": c.url, "name": c.name, "address": c.postal_address, "contact": c.contact,
+        "type": "controller",
+    });
+    // The latest event of each purpose and channel is its current choice.
+    let mut latest: BTreeMap<(String, Channel), &ConsentEvent> = BTreeMap::new();
+    for e in input.events {
+        latest.insert((e.purpose.to_string(), e.channel), e);
+    }
+    let mut purposes = Vec::new();
+    let mut kantara_purposes = Vec::new();
+    // The state this receipt shows dates from the person's latest change.
+    let consent_timestamp = input
+        .events
+        .iter()
+        .map(|e| e.provenance.occurred_at)
+        .max()
+        .unwrap_or(input.issued_at);
+    for p in input.purposes {
+        let mut channels = Vec::new();
+        for &channel in &p.channels {
+            let last = latest.get(&(p.key.to_string(), channel)).copied();
+            let on = effective(p.mode, last.map(|e| e.to));
+            channels.push(match last {
+                Some(e) => json!({
+                    "channel": channel.key(),
+                    "state": if on { "active" } else { "inactive" },
+                    "status": lifecycle(e.from, e.to),
+                    "since": rfc3339(e.provenance.occurred_at),
+                    "collection_method": e.provenance.source.key(),
+                    "notice_version": e.provenance.notice_version,
+                    "event_id": e.id,
+                }),
+                // No choice yet: the purpose's mode decides (an opt-out purpose applies).
+                None => json!({
+                    "channel": channel.key(),
+                    "state": if on { "active" } else { "inactive" },
+                    "status": if on { "not_objected" } else { "not_given" },
+                }),
+            });
+        }
+        let pii: Vec<&str> = {
+            let mut v: Vec<&str> = p.channels.iter().map(|&ch| pii_type(ch)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let third_party = p.key.as_str() == "third_party_sharing";
+        let lawful_basis = match p.mode {
+            Mode::OptIn => "consent",
+            Mode::OptOut => "opt-out (objection honoured)",
+        };
+        purposes.push(json!({
+            "purpose": p.key.as_str(),
+            "name": {"ja": p.name_ja, "en": p.name_en},
+            "description": {"ja": p.description_ja, "en": p.description_en},
+            "purpose_type": if p.marketing { "marketing" } else { "service" },
+            "mode": p.mode.key(),
+            "lawful_basis": lawful_basis,
+            "pii_types": pii,
+            "processing": ["use", "contact"],
+            "sensitive": false,
+            "third_party_disclosure": third_party,
+            "channels": channels,
+        }));
+        kantara_purposes.push(json!({
+            "purpose": p.name_en,
+            "purposeCategory": [if p.marketing { "Marketing" } else { "Service" }],
+            "consentType": match p.mode { Mode::OptIn => "EXPLICIT", Mode::OptOut => "OPT-OUT" },
+            "piiCategory": pii,
+            "primaryPurpose": false,
+            "termination": format!("Withdraw at any time: {}", input.withdrawal_url),
+            "thirdPartyDisclosure": third_party,
+            "thirdPartyName": if third_party { "The recipients named in the privacy notice" } else { "" },
+        }));
+    }
+    let events: Vec<Value> = input
+        .events
+        .iter()
+        .map(|e| {
+            let pv = &e.provenance;
+            json!({
+                "event_id": e.id,
+                "time": rfc3339(pv.occurred_at),
+                "purpose": e.purpose.as_str(),
+                "channel": e.channel.key(),
+                "type": lifecycle(e.from, e.to),
+                "state": if e.to == ConsentState::Granted { "active" } else { "inactive" },
+                "entity": pv.actor.to_string(),
+                "collection_method": pv.source.key(),
+                "notice_version": pv.notice_version,
+                "reason": pv.reason,
+            })
+        })
+        .collect();
+    let s = input.subject;
+    let principal = s.external_id.as_str();
+    json!({
+        "iss": c.url,
+        "iat": input.issued_at.unix_timestamp(),
+        "jti": input.receipt_id,
+        "receipt_id": input.receipt_id,
+        "schema_version": SCHEMA_VERSION,
+        "record": {
+            "schema_version": SCHEMA_VERSION,
+            "record_id": s.id.0,
+            "pii_principal_id": principal,
+            "language": s.lang.key(),
+            "jurisdiction": c.jurisdiction,
+            "notice": {"version": input.notice_version, "url": format!("{}/privacy", c.url)},
+            "controllers": [party.clone()],
+            "parties": [party],
+            "storage_locations": [c.url],
+            "retention": "Consent evidence is kept as long as the law requires after the last message (at least 1 month under 特定電子メール法, 3 years for records under 個人情報保護法 and 特定商取引法).",
+            "recipients": [],
+            "withdrawal_method": input.withdrawal_url,
+            "purposes": purposes,
+            "events": events,
+            "issued_at": rfc3339(input.issued_at),
+        },
+        "kantara": {
+            "version": KANTARA_VERSION,
+            "jurisdiction": c.jurisdiction,
+            "consentTimestamp": consent_timestamp.unix_timestamp(),
+            "collectionMethod": "Doui preference center, signed links and one-click unsubscribe",
+            "consentReceiptID": input.receipt_id,
+            "publicKey": input.public_key,
+            "language": s.lang.key(),
+            "piiPrincipalId": principal,
+            "piiControllers": [{
+                "piiController": c.name,
+                "contact": c.contact,
+                "address": c.postal_address,
+                "email": c.contact,
+                "piiControllerUrl": c.url,
+                "onBehalf": false,
+            }],
+            "policyUrl": format!("{}/privacy", c.url),
+            "services": [{"service": c.name, "purposes": kantara_purposes}],
+            "sensitive": false,
+            "spiCat": [],
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        Actor, Change, Decision, Lang, Origin, Provenance, PurposeKey, Source, SubjectId, decide,
+    };
+    use time::macros::datetime;
+
+    fn subject() -> Subject {
+        Subject {
+            id: SubjectId(Uuid::from_u128(7)),
+            external_id: crate::domain::ExternalId::parse("cust-7").unwrap(),
+            email: None,
+            phone: None,
+            lang: Lang::Ja,
+        }
+    }
+
+    fn event(from: Option<ConsentState>, to: ConsentState, at: OffsetDateTime) -> ConsentEvent {
+        let change = Change {
+            subject: SubjectId(Uuid::from_u128(7)),
+            purpose: PurposeKey::parse("newsletter").unwrap(),
+            channel: Channel::Email,
+            to,
+            provenance: Provenance {
+                occurred_at: at,
+                source: Source::PreferenceCenter,
+                actor: Actor::Subject,
+                notice_version: Some("2.0".into()),
+                origin: Origin::default(),
+                idempotency_key: None,
+                reason: None,
+                campaign: None,
+            },
+        };
+        match decide(from, change, Uuid::from_u128(at.unix_timestamp() as u128)) {
+            Decision::Record(e) => e,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn lifecycle_words_follow_27560() {
+        use ConsentState::*;
+        assert_eq!(lifecycle(None, Granted), "given");
+        assert_eq!(lifecycle(None, Withdrawn), "refused");
+        assert_eq!(lifecycle(Some(Granted), Withdrawn), "withdrawn");
+        assert_eq!(lifecycle(Some(Withdrawn), Granted), "given");
+    }
+
+    #[test]
+    fn the_record_carries_the_mandatory_fields_and_the_kantara_view() {
+        let purposes = Purpose::seeds();
+        let events = vec![
+            event(None, ConsentState::Granted, datetime!(2026-01-01 0:00 UTC)),
+            event(
+                Some(ConsentState::Granted),
+                ConsentState::Withdrawn,
+                datetime!(2026-02-01 0:00 UTC),
+            ),
+        ];
+        let controller = Controller {
+            name: "Example K.K.".into(),
+            postal_address: "Tokyo".into(),
+            contact: "privacy@example.jp".into(),
+            url: "https://p.example.jp".into(),
+            jurisdiction: "JP".into(),
+        };
+        let subject = subject();
+        let v = receipt_payload(&ReceiptInput {
+            receipt_id: Uuid::from_u128(99),
+            issued_at: datetime!(2026-03-01 0:00 UTC),
+            subject: &subject,
+            purposes: &purposes,
+            events: &events,
+            controller: &controller,
+            notice_version: "2.0",
+            withdrawal_url: "https://p.example.jp/me",
+            public_key: "PK",
+        });
+        let r = &v["record"];
+        // R23, R26: the mandatory fields.
+        for field in [
+            "schema_version",
+            "record_id",
+            "pii_principal_id",
+            "notice",
+            "language",
+            "purposes",
+            "controllers",
+            "storage_locations",
+            "retention",
+            "jurisdiction",
+            "recipients",
+            "withdrawal_method",
+            "parties",
+            "events",
+        ] {
+            assert!(!r[field].is_null(), "record.{field}");
+        }
+        assert_eq!(v["receipt_id"], json!(Uuid::from_u128(99)));
+        assert_eq!(r["pii_principal_id"], "cust-7");
+        // R25: the newsletter's history and its current, withdrawn state.
+        let kinds: Vec<&str> = r["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["given", "withdrawn"]);
+        let newsletter = &r["purposes"][0];
+        assert_eq!(newsletter["purpose"], "newsletter");
+        assert_eq!(newsletter["lawful_basis"], "consent");
+        let email = &newsletter["channels"][0];
+        assert_eq!(
+            (&email["state"], &email["status"]),
+            (&json!("inactive"), &json!("withdrawn"))
+        );
+        // An opt-out purpose with no choice applies until the person objects.
+        let sharing = r["purposes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["purpose"] == "third_party_sharing")
+            .unwrap();
+        assert_eq!(sharing["third_party_disclosure"], true);
+        // R27: the Kantara view.
+        let k = &v["kantara"];
+        assert_eq!(k["version"], "KI-CR-v1.1.0");
+        assert_eq!(
+            k["consentTimestamp"],
+            datetime!(2026-02-01 0:00 UTC).unix_timestamp()
+        );
+        for field in [
+            "jurisdiction",
+            "collectionMethod",
+            "consentReceiptID",
+            "piiPrincipalId",
+            "piiControllers",
+            "policyUrl",
+            "services",
+            "sensitive",
+            "spiCat",
+        ] {
+            assert!(!k[field].is_null(), "kantara.{field}");
+        }
+        let kp = &k["services"][0]["purposes"][0];
+        for field in [
+            "purposeCategory",
+            "consentType",
+            "piiCategory",
+            "primaryPurpose",
+            "termination",
+            "thirdPartyDisclosure",
+        ] {
+            assert!(!kp[field].is_null(), "kantara purpose {field}");
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The person's own consent record (GDPR Art. 20, R36) and a signed receipt of it (R23–R27).
+
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use super::{Refusal, Services, Visitor, now};
+use crate::domain::{
+    effective,
+    receipt::{Controller, ReceiptInput, receipt_payload},
+};
+use crate::token::Scope;
+
+/// More events than one person ever makes; the record holds all of them.
+const MAX_EVENTS: u32 = 1_000_000;
+
+impl Services {
+    /// The current choices, every event with its provenance, and a receipt signed (JWS, EdDSA)
+    /// with the instance's key. Only for the whole preference center (a session or a full link),
+    /// never for a link that only unsubscribes.
+    pub async fn consent_record(&self, visitor: &Visitor) -> Result<Value, Refusal> {
+        if visitor.scope != Scope::Everything {
+            return Err(Refusal::new("narrow_link"));
+        }
+        let subject = &visitor.subject;
+        let purposes = self.store.purposes().await?;
+        let mut events = self
+            .store
+            .events_for_subject(subject.id, MAX_EVENTS)
+            .await?;
+        events.reverse();
+        let consents = self.store.consents(subject.id).await?;
+        let settings = &self.settings;
+        let sender = &settings.sender;
+        let controller = Controller {
+            name: sender.name.clone(),
+            postal_address: sender.postal_address.clone(),
+            contact: sender.contact.clone(),
+            url: settings.public_url.clone(),
+            jurisdiction: sender.jurisdiction.clone(),
+        };
+        let issued_at = now();
+        let verifier = self.signer.verifier();
+        let public_key = verifier.to_text();
+        let withdrawal_url = format!("{}/signin", settings.public_url);
+        let payload = receipt_payload(&ReceiptInput {
+            receipt_id: Uuid::now_v7(),
+            issued_at,
+            subject,
+            purposes: &purposes,
+            events: &events,
+            controller: &controller,
+            notice_version: &settings.notice_version,
+            withdrawal_url: &withdrawal_url,
+            public_key: &public_key,
+        });
+        let receipt = crate::signing::jws(&self.signer, &payload);
+        let time = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+        let current: Vec<Value> = purposes
+            .iter()
+            .flat_map(|p| p.channels.iter().map(move |&ch| (p, ch)))
+            .map(|(p, channel)| {
+                let choice = consents
+                    .iter()
+                    .find(|c| c.purpose == p.key && c.channel == channel);
+                json!({
+                    "purpose": p.key.as_str(),
+                    "channel": channel.key(),
+                    "mode": p.mode.key(),
+                    "choice": choice.map(|c| c.state.key()),
+                    "in_effect": effective(p.mode, choice.map(|c| c.state)),
+                    "since": choice.map(|c| time(c.updated_at)),
+                    "source": choice.map(|c| c.source.key()),
+                })
+            })
+            .collect();
+        let history: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                let p = &e.provenance;
+                json!({
+                    "event_id": e.id,
+                    "occurred_at": time(p.occurred_at),
+                    "purpose": e.purpose.as_str(),
+                    "channel": e.channel.key(),
+                    "from": e.from.map(|s| s.key()),
+                    "to": e.to.key(),
+                    "source": p.source.key(),
+                    "actor": p.actor.to_string(),
+                    "notice_version": p.notice_version,
+                    "origin_ip": p.origin.ip,
+                    "user_agent": p.origin.user_agent,
+                    "campaign": p.campaign,
+                    "reason": p.reason,
+                })
+            })
+            .collect();
+        Ok(json!({
+            "format": "doui-consent-record/1",
+            "generated_at": time(issued_at),
+            "subject": {
+                "id": subject.id.0,
+                "external_id": subject.external_id.as_str(),
+                "email": subject.email.as_ref().map(|e| e.as_str()),
+                "phone": subject.phone.as_ref().map(|p| p.as_str()),
+                "lang": subject.lang.key(),
+            },
+            "current": current,
+            "history": history,
+            "receipt": receipt,
+            "receipt_content": payload,
+            "public_key": public_key,
+            "key_id": verifier.id(),
+            "how_to_verify": "`doui receipt verify FILE`, or any JOSE library: `receipt` is a compact JWS (alg EdDSA) checked with `public_key` (Ed25519, base64url).",
+        }))
+    }
+
+    /// A visitor from a link token, counting refused tokens per address (too many are refused
+    /// before any verification).
+    pub async fn visitor_from_token(
+        &self,
+        token: &str,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<Visitor, Refusal> {
+        self.check_token_failures(ip)?;
+        self.visitor(token).await.inspect_err(|r| {
+            if matches!(
+                r.code,
+                "invalid_token" | "expired_token" | "unknown_subject"
+            ) {
+                self.count_token_failure(ip);
+            }
+        })
+    }
+}
+
+/// What `doui receipt verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedReceipt {
+    pub receipt_id: String,
+    pub key_id: String,
+    pub principal: String,
+    pub issued_at: i64,
+    pub purposes: usize,
+    pub events: usize,
+}
+
+/// Checks a receipt: a bare compact JWS, or a consent record (JSON) holding one in `receipt`, in
+/// which case its readable `receipt_content` must be exactly what was signed.
+pub fn verify_receipt(
+    text: &str,
+    verifier: &crate::signing::Verifier,
+) -> Result<VerifiedReceipt, String> {
+    let text = text.trim();
+    let (token, readable) = if text.starts_with('{') {
+        let record: Value =
+            serde_json::from_str(text).map_err(|e| format!("not a consent record: {e}"))?;
+        let token = record["receipt"]
+            .as_str()
+            .ok_or("the record holds no `receipt`")?
+            .to_owned();
+        (token, Some(record["receipt_content"].clone()))
+    } else {
+        (text.to_owned(), None)
+    };
+    let payload = crate::signing::verify_jws(&token, verifier).map_err(|e| e.to_string())?;
+    if let Some(readable) = readable
+        && !readable.is_null()
+        && readable != payload
+    {
+        return Err("the readable `receipt_content` differs from the signed receipt".into());
+    }
+    let record = &payload["record"];
+    Ok(VerifiedReceipt {
+        receipt_id: payload["receipt_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        key_id: verifier.id().to_owned(),
+        principal: record["pii_principal_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        issued_at: payload["iat"].as_i64().unwrap_or_default(),
+        purposes: record["purposes"].as_array().map_or(0, Vec::len),
+        events: record["events"].as_array().map_or(0, Vec::len),
+    })
+}
