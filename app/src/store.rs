@@ -64,8 +64,8 @@ pub trait Store: Send + Sync + 'static {
     /// Succeeds when the database answers a query.
     async fn ping(&self) -> StoreResult<()>;
 
-    /// Inserts a purpose, or updates its texts, mode, channels and marketing flag.
-    async fn put_purpose(&self, purpose: &Purpose) -> StoreResult<()>;
+    /// Purposes were saved (through `ConsoleStore::save_purpose`): forget any cached copy.
+    fn purposes_changed(&self) {}
     /// All purposes, in the order they were created.
     async fn purposes(&self) -> StoreResult<Vec<Purpose>>;
 
@@ -184,4 +184,85 @@ pub trait SealStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<crate::signing::Checkpoint>>;
     /// The longest checkpoint.
     async fn latest_checkpoint(&self) -> StoreResult<Option<crate::signing::Checkpoint>>;
+}
+
+/// Which events a console view or an export shows. Every part is optional; all that are set
+/// must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub subject: Option<SubjectId>,
+    pub purpose: Option<PurposeKey>,
+    pub channel: Option<Channel>,
+    pub source: Option<Source>,
+    /// Occurred at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Occurred before.
+    pub until: Option<OffsetDateTime>,
+}
+
+/// Where a page of events starts: newest first below a seq (console), or oldest first above one
+/// (exports, which must not miss or repeat an event while new ones arrive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventCursor {
+    NewestBelow(i64),
+    OldestAbove(i64),
+}
+
+/// How many events of a kind happened on a day (UTC), for the charts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventCount {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub purpose: String,
+    pub channel: String,
+    pub to: ConsentState,
+    pub source: String,
+    pub count: i64,
+}
+
+/// A subject field the console searches by prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectField {
+    ExternalId,
+    Email,
+    Phone,
+}
+
+/// One saved version of a purpose's settings: who changed what, when. Append-only; a mode change
+/// applies from its time on and never rewrites the events before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurposeVersion {
+    pub purpose: Purpose,
+    pub version: i64,
+    pub changed_at: OffsetDateTime,
+    /// `admin:<id>`, `system` (built-in seeds) or `cli`.
+    pub changed_by: String,
+}
+
+/// What the console reads beyond a single subject: prefix search, event streams, counts, and the
+/// audited history of purpose settings.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync + 'static {
+    /// Subjects whose `field` starts with `prefix`, in that field's order, at most `limit`.
+    async fn subjects_by_prefix(
+        &self,
+        field: SubjectField,
+        prefix: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Subject>>;
+    /// A page of events matching `filter`, each with its seq.
+    async fn events(
+        &self,
+        filter: &EventFilter,
+        cursor: EventCursor,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, ConsentEvent)>>;
+    /// How many events match (for an export's progress).
+    async fn count_events(&self, filter: &EventFilter) -> StoreResult<i64>;
+    /// Events per day, purpose, channel, new state and source.
+    async fn event_counts(&self, filter: &EventFilter) -> StoreResult<Vec<EventCount>>;
+    /// Saves a purpose and appends the version that records the change, in one transaction.
+    async fn save_purpose(&self, purpose: &Purpose, changed_by: &str) -> StoreResult<i64>;
+    /// Every saved version of a purpose, newest first.
+    async fn purpose_versions(&self, key: &PurposeKey) -> StoreResult<Vec<PurposeVersion>>;
 }

@@ -34,6 +34,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         store,
         identity,
         seals,
+        console,
     } = store::open(&config.database_url).await?;
     store
         .migrate()
@@ -55,6 +56,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         store,
         identity,
         seals,
+        console,
         mailer,
         limiter: Arc::new(app::rate::RateLimiter::default()),
         csrf: Arc::new(csrf),

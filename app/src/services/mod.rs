@@ -95,6 +95,7 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     pub identity: Arc<dyn IdentityStore>,
     pub seals: Arc<dyn SealStore>,
+    pub console: Arc<dyn crate::store::ConsoleStore>,
     pub keyring: Arc<Keyring>,
     /// Signs checkpoints and receipts (Ed25519).
     pub signer: Arc<crate::signing::Signer>,
@@ -386,7 +387,8 @@ impl Services {
         let existing = self.store.purposes().await?;
         for seed in Purpose::seeds() {
             if !existing.iter().any(|p| p.key == seed.key) {
-                self.store.put_purpose(&seed).await?;
+                self.console.save_purpose(&seed, "system").await?;
+                self.store.purposes_changed();
             }
         }
         Ok(())

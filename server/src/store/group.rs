@@ -89,10 +89,8 @@ impl Store for GroupCommit {
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
     }
-    async fn put_purpose(&self, purpose: &Purpose) -> StoreResult<()> {
-        let result = self.inner.put_purpose(purpose).await;
+    fn purposes_changed(&self) {
         *self.purposes.write().unwrap_or_else(|e| e.into_inner()) = None;
-        result
     }
     async fn purposes(&self) -> StoreResult<Vec<Purpose>> {
         if let Some((at, purposes)) = self

@@ -2,6 +2,7 @@
 //! `sql_store!`); they differ in connection setup, migrations and how a subject is locked.
 
 mod bulk;
+pub(crate) mod console;
 mod group;
 mod identity;
 mod postgres;
@@ -12,7 +13,7 @@ mod sqlite;
 
 use std::sync::Arc;
 
-use app::store::{IdentityStore, SealStore, Store, StoreError};
+use app::store::{ConsoleStore, IdentityStore, SealStore, Store, StoreError};
 
 pub use group::GroupCommit;
 pub use postgres::PgStore;
@@ -23,6 +24,7 @@ pub struct Stores {
     pub store: Arc<dyn Store>,
     pub identity: Arc<dyn IdentityStore>,
     pub seals: Arc<dyn SealStore>,
+    pub console: Arc<dyn ConsoleStore>,
 }
 
 /// Opens the store a database URL names: `sqlite:` (the embedded default) or `postgres://`,
@@ -32,14 +34,15 @@ pub async fn open(url: &str) -> anyhow::Result<Stores> {
         Arc<dyn Store>,
         Arc<dyn IdentityStore>,
         Arc<dyn SealStore>,
+        Arc<dyn ConsoleStore>,
         usize,
     );
-    let (backend, identity, seals, writers): Opened = if url.starts_with("sqlite:") {
+    let (backend, identity, seals, console, writers): Opened = if url.starts_with("sqlite:") {
         let s = Arc::new(SqliteStore::open(url).await?);
-        (s.clone(), s.clone(), s, 1)
+        (s.clone(), s.clone(), s.clone(), s, 1)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let s = Arc::new(PgStore::open(url).await?);
-        (s.clone(), s.clone(), s, 4)
+        (s.clone(), s.clone(), s.clone(), s, 4)
     } else {
         anyhow::bail!(
             "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",
@@ -50,6 +53,7 @@ pub async fn open(url: &str) -> anyhow::Result<Stores> {
         store: Arc::new(GroupCommit::new(backend, writers)),
         identity,
         seals,
+        console,
     })
 }
 

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
-use super::{identity::sql_identity, seals::sql_seals, sql::sql_store};
+use super::{console::sql_console, identity::sql_identity, seals::sql_seals, sql::sql_store};
 
 /// The scale-out backend: several Doui instances may share one database.
 pub struct PgStore {
@@ -70,6 +70,15 @@ sql_store! {
 }
 
 sql_identity!(PgStore, sqlx::Postgres);
+
+sql_console!(
+    PgStore,
+    sqlx::Postgres,
+    placeholder = crate::store::numbered,
+    text_times = false,
+    collate = " COLLATE \"C\"",
+    day = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+);
 
 sql_seals!(
     PgStore,

@@ -137,29 +137,6 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn put_purpose(&self, p: &app::domain::Purpose) -> app::store::StoreResult<()> {
-                let channels: Vec<&str> = p.channels.iter().map(|c| c.key()).collect();
-                sqlx::query(
-                    "INSERT INTO purposes (key, position, name_ja, name_en, description_ja, description_en, mode, channels, marketing) \
-                     VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM purposes), $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (key) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en, \
-                     description_ja = excluded.description_ja, description_en = excluded.description_en, \
-                     mode = excluded.mode, channels = excluded.channels, marketing = excluded.marketing",
-                )
-                .bind(p.key.as_str())
-                .bind(&p.name_ja)
-                .bind(&p.name_en)
-                .bind(&p.description_ja)
-                .bind(&p.description_en)
-                .bind(p.mode.key())
-                .bind(channels.join(","))
-                .bind(p.marketing)
-                .execute(&self.pool)
-                .await
-                .map_err(crate::store::db_error)?;
-                Ok(())
-            }
-
             async fn purposes(&self) -> app::store::StoreResult<Vec<app::domain::Purpose>> {
                 let sql = format!("SELECT {PURPOSE_COLUMNS} FROM purposes ORDER BY position");
                 let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(crate::store::db_error)?;

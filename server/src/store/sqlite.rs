@@ -5,7 +5,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use super::{identity::sql_identity, seals::sql_seals, sql::sql_store};
+use super::{console::sql_console, identity::sql_identity, seals::sql_seals, sql::sql_store};
 
 /// The embedded default: one file, WAL, `synchronous=FULL` (an answered change survives a crash).
 pub struct SqliteStore {
@@ -50,6 +50,15 @@ impl SqliteStore {
 }
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
+
+sql_console!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous,
+    text_times = true,
+    collate = "",
+    day = "substr(occurred_at, 1, 10)"
+);
 
 sql_seals!(
     SqliteStore,

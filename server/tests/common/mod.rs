@@ -39,6 +39,15 @@ impl TestDb {
         }
     }
 
+    /// The same database's console queries.
+    pub fn console(&self) -> Arc<dyn app::store::ConsoleStore> {
+        match (&self.sqlite, &self.pg) {
+            (Some(s), _) => s.clone(),
+            (_, Some(p)) => p.clone(),
+            _ => unreachable!(),
+        }
+    }
+
     /// The same database's accounts and sessions.
     pub fn identity(&self) -> Arc<dyn IdentityStore> {
         match (&self.sqlite, &self.pg) {
@@ -152,6 +161,7 @@ pub fn services(db: &TestDb) -> app::services::Services {
         store: db.store.clone(),
         identity: db.identity(),
         seals: db.seals(),
+        console: db.console(),
         keyring: Arc::new(
             app::token::Keyring::new(vec![
                 app::token::SigningKey::new("t1", vec![7; 32]).unwrap(),

@@ -1,0 +1,326 @@
+//! `ConsoleStore` for both backends, written once (expanded in sqlite.rs and postgres.rs next to
+//! `sql_store!`, whose row readers and column lists it uses): prefix search, filtered event pages,
+//! daily counts, and the purpose settings with their append-only versions.
+
+use app::store::{EventCursor, EventFilter};
+use time::OffsetDateTime;
+
+/// A value bound to a statement built at run time.
+pub(crate) enum Bind {
+    Id(uuid::Uuid),
+    Text(String),
+    Time(OffsetDateTime),
+    Int(i64),
+}
+
+/// The WHERE clause (with its leading ` WHERE `, or empty) and ORDER/LIMIT of an event page.
+/// SQLite keeps times as RFC 3339 text: bounds bind as text without an offset, which orders
+/// correctly against every stored value (`…T00:00:00` < `…T00:00:00Z` < `…T00:00:00.5Z`).
+pub(crate) fn event_query(
+    filter: &EventFilter,
+    cursor: Option<EventCursor>,
+    limit: Option<u32>,
+    ph: fn(usize) -> String,
+    text_times: bool,
+) -> (String, Vec<Bind>) {
+    let mut binds = Vec::new();
+    let mut conditions: Vec<String> = Vec::new();
+    let mut add = |sql: &str, b: Bind| {
+        binds.push(b);
+        conditions.push(sql.replace('?', &ph(binds.len())));
+    };
+    let time = |t: OffsetDateTime| {
+        if text_times {
+            Bind::Text(
+                t.to_offset(time::UtcOffset::UTC)
+                    .format(time::macros::format_description!(
+                        "[year]-[month]-[day]T[hour]:[minute]:[second]"
+                    ))
+                    .unwrap_or_default(),
+            )
+        } else {
+            Bind::Time(t)
+        }
+    };
+    if let Some(s) = filter.subject {
+        add("subject_id = ?", Bind::Id(s.0));
+    }
+    if let Some(p) = &filter.purpose {
+        add("purpose = ?", Bind::Text(p.to_string()));
+    }
+    if let Some(c) = filter.channel {
+        add("channel = ?", Bind::Text(c.key().to_owned()));
+    }
+    if let Some(s) = filter.source {
+        add("source = ?", Bind::Text(s.key().to_owned()));
+    }
+    if let Some(t) = filter.from {
+        add("occurred_at >= ?", time(t));
+    }
+    if let Some(t) = filter.until {
+        add("occurred_at < ?", time(t));
+    }
+    let order = match cursor {
+        Some(EventCursor::NewestBelow(seq)) => {
+            add("seq < ?", Bind::Int(seq));
+            " ORDER BY seq DESC"
+        }
+        Some(EventCursor::OldestAbove(seq)) => {
+            add("seq > ?", Bind::Int(seq));
+            " ORDER BY seq"
+        }
+        None => "",
+    };
+    let mut sql = String::new();
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(order);
+    if let Some(limit) = limit {
+        binds.push(Bind::Int(i64::from(limit)));
+        sql.push_str(&format!(" LIMIT {}", ph(binds.len())));
+    }
+    (sql, binds)
+}
+
+/// The first value above every string that starts with `prefix` (byte order).
+pub(crate) fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+macro_rules! sql_console {
+    ($store:ty, $db:ty, placeholder = $ph:path, text_times = $text_times:literal,
+     collate = $collate:literal, day = $day:literal) => {
+        /// Binds run-time parameters in order.
+        fn bind_all<'q>(
+            mut q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+            binds: Vec<crate::store::console::Bind>,
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            use crate::store::console::Bind;
+            for b in binds {
+                q = match b {
+                    Bind::Id(u) => q.bind(u),
+                    Bind::Text(t) => q.bind(t),
+                    Bind::Time(t) => q.bind(t),
+                    Bind::Int(i) => q.bind(i),
+                };
+            }
+            q
+        }
+
+        #[async_trait::async_trait]
+        impl app::store::ConsoleStore for $store {
+            async fn subjects_by_prefix(
+                &self,
+                field: app::store::SubjectField,
+                prefix: &str,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::domain::Subject>> {
+                use app::store::SubjectField;
+                let column = match field {
+                    SubjectField::ExternalId => "external_id",
+                    SubjectField::Email => "email",
+                    SubjectField::Phone => "phone",
+                };
+                let sql = format!(
+                    "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE {column}{c} >= {} AND {column}{c} < {} \
+                     ORDER BY {column}{c} LIMIT {}",
+                    $ph(1), $ph(2), $ph(3), c = $collate
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(prefix)
+                    .bind(crate::store::console::prefix_end(prefix))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::store::db_error)?;
+                rows.iter().map(rows::subject).collect()
+            }
+
+            async fn events(
+                &self,
+                filter: &app::store::EventFilter,
+                cursor: app::store::EventCursor,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
+                use sqlx::Row;
+                let (tail, binds) = crate::store::console::event_query(
+                    filter, Some(cursor), Some(limit), $ph, $text_times,
+                );
+                let sql = format!("SELECT seq, {EVENT_COLUMNS} FROM consent_events{tail}");
+                let rows = bind_all(sqlx::query(&sql), binds)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::store::db_error)?;
+                rows.iter()
+                    .map(|row| {
+                        let seq: i64 = row.try_get("seq").map_err(|_| crate::store::corrupt("seq"))?;
+                        Ok((seq, rows::event(row)?))
+                    })
+                    .collect()
+            }
+
+            async fn count_events(&self, filter: &app::store::EventFilter) -> app::store::StoreResult<i64> {
+                let (tail, binds) =
+                    crate::store::console::event_query(filter, None, None, $ph, $text_times);
+                let sql = format!("SELECT COUNT(*) FROM consent_events{tail}");
+                let q = bind_all(sqlx::query(&sql), binds);
+                let row = q.fetch_one(&self.pool).await.map_err(crate::store::db_error)?;
+                sqlx::Row::try_get::<i64, _>(&row, 0).map_err(|_| crate::store::corrupt("count"))
+            }
+
+            async fn event_counts(
+                &self,
+                filter: &app::store::EventFilter,
+            ) -> app::store::StoreResult<Vec<app::store::EventCount>> {
+                use sqlx::Row;
+                let (tail, binds) =
+                    crate::store::console::event_query(filter, None, None, $ph, $text_times);
+                let sql = format!(
+                    "SELECT {day} AS day, purpose, channel, to_state, source, COUNT(*) AS n \
+                     FROM consent_events{tail} GROUP BY 1, 2, 3, 4, 5 ORDER BY 1",
+                    day = $day
+                );
+                let rows = bind_all(sqlx::query(&sql), binds)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::store::db_error)?;
+                let bad = |_| crate::store::corrupt("count");
+                rows.iter()
+                    .map(|row| {
+                        let to: String = row.try_get("to_state").map_err(bad)?;
+                        Ok(app::store::EventCount {
+                            day: row.try_get("day").map_err(bad)?,
+                            purpose: row.try_get("purpose").map_err(bad)?,
+                            channel: row.try_get("channel").map_err(bad)?,
+                            to: to.parse().map_err(|_| crate::store::corrupt("state"))?,
+                            source: row.try_get("source").map_err(bad)?,
+                            count: row.try_get("n").map_err(bad)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn save_purpose(
+                &self,
+                p: &app::domain::Purpose,
+                changed_by: &str,
+            ) -> app::store::StoreResult<i64> {
+                use crate::store::db_error;
+                let channels: Vec<&str> = p.channels.iter().map(|c| c.key()).collect();
+                let channels = channels.join(",");
+                let mut tx = self.pool.begin().await.map_err(db_error)?;
+                sqlx::query(
+                    "INSERT INTO purposes (key, position, name_ja, name_en, description_ja, description_en, mode, channels, marketing) \
+                     VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM purposes), $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (key) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en, \
+                     description_ja = excluded.description_ja, description_en = excluded.description_en, \
+                     mode = excluded.mode, channels = excluded.channels, marketing = excluded.marketing",
+                )
+                .bind(p.key.as_str())
+                .bind(&p.name_ja)
+                .bind(&p.name_en)
+                .bind(&p.description_ja)
+                .bind(&p.description_en)
+                .bind(p.mode.key())
+                .bind(&channels)
+                .bind(p.marketing)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                let version: i64 = sqlx::query_scalar(
+                    "INSERT INTO purpose_versions (purpose, version, changed_at, changed_by, name_ja, name_en, \
+                     description_ja, description_en, mode, channels, marketing) \
+                     VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM purpose_versions WHERE purpose = $1), \
+                     $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING version",
+                )
+                .bind(p.key.as_str())
+                .bind(app::services::now())
+                .bind(changed_by)
+                .bind(&p.name_ja)
+                .bind(&p.name_en)
+                .bind(&p.description_ja)
+                .bind(&p.description_en)
+                .bind(p.mode.key())
+                .bind(&channels)
+                .bind(p.marketing)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(version)
+            }
+
+            async fn purpose_versions(
+                &self,
+                key: &app::domain::PurposeKey,
+            ) -> app::store::StoreResult<Vec<app::store::PurposeVersion>> {
+                use sqlx::Row;
+                let sql = format!(
+                    "SELECT purpose AS key, version, changed_at, changed_by, name_ja, name_en, description_ja, \
+                     description_en, mode, channels, marketing FROM purpose_versions WHERE purpose = {} \
+                     ORDER BY version DESC",
+                    $ph(1)
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(key.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::store::db_error)?;
+                let bad = |_| crate::store::corrupt("purpose version");
+                rows.iter()
+                    .map(|row| {
+                        Ok(app::store::PurposeVersion {
+                            purpose: rows::purpose(row)?,
+                            version: row.try_get("version").map_err(bad)?,
+                            changed_at: row.try_get("changed_at").map_err(bad)?,
+                            changed_by: row.try_get("changed_by").map_err(bad)?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use sql_console;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::{Channel, PurposeKey};
+
+    #[test]
+    fn filters_become_numbered_conditions_in_order() {
+        let filter = EventFilter {
+            purpose: Some(PurposeKey::parse("newsletter").unwrap()),
+            channel: Some(Channel::Email),
+            from: Some(time::macros::datetime!(2026-11-01 0:00 UTC)),
+            ..EventFilter::default()
+        };
+        let (sql, binds) = event_query(
+            &filter,
+            Some(EventCursor::NewestBelow(99)),
+            Some(50),
+            crate::store::numbered,
+            true,
+        );
+        assert_eq!(
+            sql,
+            " WHERE purpose = $1 AND channel = $2 AND occurred_at >= $3 AND seq < $4 ORDER BY seq DESC LIMIT $5"
+        );
+        assert_eq!(binds.len(), 5);
+        assert!(matches!(&binds[2], Bind::Text(t) if t == "2026-11-01T00:00:00"));
+        let (none, _) = event_query(
+            &EventFilter::default(),
+            None,
+            None,
+            crate::store::numbered,
+            false,
+        );
+        assert_eq!(none, "");
+        assert!(prefix_end("ab") > "abzzz".to_owned());
+        assert!(prefix_end("ab") < "ac".to_owned());
+    }
+}
