@@ -2,16 +2,21 @@
 //! nobody is signed in, 403 when the role is too low. State-changing ones also check the form's
 //! CSRF token.
 
+// A server function's arguments are its form's fields (so forms work without JavaScript).
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::{
     error::ApiError,
     view::{
-        AdminRow, AdminSubjectView, ApiKeyRow, ChainView, CreatedApiKey, SignedInAdmin,
-        SubjectSummary,
+        AdminRow, AdminSubjectView, ApiKeyRow, ChainView, ChartView, CreatedApiKey, EventPageView,
+        PurposeAdminRow, SignedInAdmin, SubjectSearchView,
     },
 };
 
+#[cfg(feature = "ssr")]
+use crate::view::{EventFilterForm, PurposeForm};
 #[cfg(feature = "ssr")]
 use crate::{
     api::{admin, csrf_token, refuse, require_csrf, services},
@@ -30,26 +35,149 @@ pub async fn admin_me() -> Result<SignedInAdmin, ApiError> {
     })
 }
 
-/// Subjects by exact external id or email (viewer).
+/// Subjects whose external id, email or phone is `query` or starts with it, paged (viewer).
 #[server(endpoint = "admin/search")]
-pub async fn admin_search(query: String) -> Result<Vec<SubjectSummary>, ApiError> {
+pub async fn admin_search(query: String, page: Option<u32>) -> Result<SubjectSearchView, ApiError> {
     let services = services()?;
     let (_, lang) = admin(&services, Role::Viewer).await?;
     services
-        .search_subjects(&query)
+        .search_subjects(&query, page.unwrap_or(0))
         .await
         .map_err(|r| refuse(lang, r))
 }
 
-/// One subject's matrix and every event with its provenance (viewer).
+/// The event filters every console view takes (all optional; dates `YYYY-MM-DD`).
+#[cfg(feature = "ssr")]
+fn filter_form(
+    purpose: Option<String>,
+    channel: Option<String>,
+    source: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+) -> EventFilterForm {
+    EventFilterForm {
+        purpose,
+        channel,
+        source,
+        from,
+        until,
+    }
+}
+
+/// One subject's matrix and its timeline, filtered and paged (viewer).
 #[server(endpoint = "admin/subject")]
-pub async fn admin_subject(id: String) -> Result<AdminSubjectView, ApiError> {
+pub async fn admin_subject(
+    id: String,
+    purpose: Option<String>,
+    channel: Option<String>,
+    source: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+) -> Result<AdminSubjectView, ApiError> {
     let services = services()?;
     let (_, lang) = admin(&services, Role::Viewer).await?;
+    let filter = filter_form(purpose, channel, source, from, until);
     services
-        .admin_subject_view(&id, lang)
+        .admin_subject_view(&id, lang, filter, before)
         .await
         .map_err(|r| refuse(lang, r))
+}
+
+/// Every subject's events, newest first, filtered and paged (viewer).
+#[server(endpoint = "admin/events")]
+pub async fn admin_events(
+    purpose: Option<String>,
+    channel: Option<String>,
+    source: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+) -> Result<EventPageView, ApiError> {
+    let services = services()?;
+    let (_, lang) = admin(&services, Role::Viewer).await?;
+    let filter = filter_form(purpose, channel, source, from, until);
+    services
+        .event_page(filter, None, before)
+        .await
+        .map_err(|r| refuse(lang, r))
+}
+
+/// Opt-ins and opt-outs per day for the charts, with the same filters (viewer).
+#[server(endpoint = "admin/chart")]
+pub async fn admin_chart(
+    purpose: Option<String>,
+    channel: Option<String>,
+    source: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+) -> Result<ChartView, ApiError> {
+    let services = services()?;
+    let (_, lang) = admin(&services, Role::Viewer).await?;
+    let filter = filter_form(purpose, channel, source, from, until);
+    services
+        .event_chart(&filter, None)
+        .await
+        .map_err(|r| refuse(lang, r))
+}
+
+/// Every purpose with its settings and versions (viewer).
+#[server(endpoint = "admin/purposes")]
+pub async fn admin_purposes() -> Result<Vec<PurposeAdminRow>, ApiError> {
+    let services = services()?;
+    let (_, lang) = admin(&services, Role::Viewer).await?;
+    services.purpose_rows().await.map_err(|r| refuse(lang, r))
+}
+
+/// Adds or changes a purpose; each save is a new, attributed version (owner). Channels come as
+/// one checkbox each, so the form works without JavaScript.
+#[server(endpoint = "admin/save_purpose")]
+pub async fn admin_save_purpose(
+    key: String,
+    name_ja: String,
+    name_en: String,
+    description_ja: String,
+    description_en: String,
+    mode: String,
+    marketing: Option<String>,
+    channel_email: Option<String>,
+    channel_sms: Option<String>,
+    channel_push: Option<String>,
+    channel_postal: Option<String>,
+    channel_phone: Option<String>,
+    channel_web: Option<String>,
+    csrf: String,
+) -> Result<Vec<PurposeAdminRow>, ApiError> {
+    let services = services()?;
+    let (owner, lang) = admin(&services, Role::Owner).await?;
+    require_csrf(&services, &csrf, lang)?;
+    let channels = [
+        ("email", channel_email),
+        ("sms", channel_sms),
+        ("push", channel_push),
+        ("postal", channel_postal),
+        ("phone", channel_phone),
+        ("web", channel_web),
+    ]
+    .into_iter()
+    .filter(|(_, on)| on.is_some())
+    .map(|(c, _)| c.to_owned())
+    .collect();
+    let form = PurposeForm {
+        key,
+        name_ja,
+        name_en,
+        description_ja,
+        description_en,
+        mode,
+        channels,
+        marketing: marketing.is_some(),
+    };
+    services
+        .save_purpose(&owner, &form)
+        .await
+        .map_err(|r| refuse(lang, r))?;
+    services.purpose_rows().await.map_err(|r| refuse(lang, r))
 }
 
 /// Changes a consent on the person's behalf, with a mandatory reason (operator).
@@ -83,7 +211,7 @@ pub async fn admin_set_consent(
     tracing::info!(admin = %admin.id, %subject, %purpose, %channel, %state,
         outcome = crate::services::outcome_word(&applied), "consent set by admin");
     services
-        .admin_subject_view(&subject, lang)
+        .admin_subject_view(&subject, lang, EventFilterForm::default(), None)
         .await
         .map_err(|r| refuse(lang, r))
 }

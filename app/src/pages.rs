@@ -11,8 +11,8 @@ use leptos_router::{
 use crate::{
     api::{check_sign_in_link, load_preferences, unsubscribe_preview},
     console::{
-        AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminHome, AdminSignInPage,
-        AdminSubjectPage,
+        AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminEventsPage, AdminHome,
+        AdminPurposesPage, AdminSignInPage, AdminSubjectPage,
     },
     domain::Lang,
     i18n::{error_message, texts},
@@ -57,6 +57,8 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("admins")) view=AdminAdminsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("api-keys")) view=AdminApiKeysPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("chain")) view=AdminChainPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("events")) view=AdminEventsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("purposes")) view=AdminPurposesPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

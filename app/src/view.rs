@@ -100,6 +100,10 @@ pub struct SubjectSummary {
 /// One event with all its provenance, for admins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminEventRow {
+    /// The event's place in the log (pages continue below it).
+    pub seq: i64,
+    /// The subject's id.
+    pub subject: String,
     pub when: String,
     pub purpose: String,
     pub channel: Channel,
@@ -119,7 +123,8 @@ pub struct AdminSubjectView {
     pub subject: SubjectSummary,
     pub channels: Vec<Channel>,
     pub purposes: Vec<PurposeRow>,
-    pub events: Vec<AdminEventRow>,
+    /// The timeline: a page of events, newest first, with its filter.
+    pub events: EventPageView,
 }
 
 /// The signed-in admin, for the console's header.
@@ -173,4 +178,96 @@ pub struct ChainView {
     /// The public key checkpoints and receipts verify with (base64url) and its id.
     pub public_key: String,
     pub key_id: String,
+}
+
+/// A page of subject search results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubjectSearchView {
+    pub query: String,
+    pub subjects: Vec<SubjectSummary>,
+    /// 0-based.
+    pub page: u32,
+    pub has_more: bool,
+}
+
+/// The event filters as a form sends them (every field optional; dates `YYYY-MM-DD`, UTC).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventFilterForm {
+    pub purpose: Option<String>,
+    pub channel: Option<String>,
+    pub source: Option<String>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+}
+
+/// A page of events, newest first, with the filter that chose them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPageView {
+    pub filter: EventFilterForm,
+    /// The filter as query parameters (for the next page and the exports).
+    pub query: String,
+    pub rows: Vec<AdminEventRow>,
+    /// Pass as `before` for the next (older) page.
+    pub next_before: Option<i64>,
+}
+
+/// One line of a chart: a count per day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartSeries {
+    pub label: String,
+    /// Opt-ins (else opt-outs).
+    pub granted: bool,
+    pub values: Vec<i64>,
+}
+
+/// What the charts draw: days, then opt-ins and opt-outs per purpose and channel, and all
+/// changes per source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartView {
+    pub days: Vec<String>,
+    pub series: Vec<ChartSeries>,
+    pub sources: Vec<ChartSeries>,
+}
+
+/// A purpose's settings as the owner's form edits them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurposeForm {
+    pub key: String,
+    pub name_ja: String,
+    pub name_en: String,
+    pub description_ja: String,
+    pub description_en: String,
+    /// `opt_in` or `opt_out`.
+    pub mode: String,
+    pub channels: Vec<String>,
+    pub marketing: bool,
+}
+
+/// One saved version of a purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurposeVersionRow {
+    pub version: i64,
+    pub changed_at: String,
+    pub changed_by: String,
+    pub mode: String,
+    pub channels: Vec<String>,
+}
+
+/// A purpose on the owner's page: its settings and every version, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurposeAdminRow {
+    pub form: PurposeForm,
+    pub versions: Vec<PurposeVersionRow>,
+}
+
+/// Percent-encodes a query value (unreserved characters pass).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -687,6 +687,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+/// Free text for a CSV cell: quoted as needed, and never read as a spreadsheet formula (a leading
+/// `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front).
+pub(crate) fn csv_text(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        csv_field(&format!("'{value}"))
+    } else {
+        csv_field(value)
+    }
+}
+
 pub(crate) fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))

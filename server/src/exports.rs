@@ -24,6 +24,8 @@ use crate::http::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/chain/checkpoints.jsonl", get(checkpoints))
+        .route("/admin/events.csv", get(events_csv))
+        .route("/admin/events.jsonl", get(events_jsonl))
         .route("/me/record.json", get(own_record))
         .route("/p/{token}/record.json", get(record_by_link))
 }
@@ -143,6 +145,167 @@ async fn record(
         }
         Err(r) => crate::auth::page_error(lang, r, back),
     }
+}
+
+/// Events per database query while exporting.
+const EXPORT_PAGE: u32 = 5_000;
+
+/// The columns of an event export in CSV.
+pub const EVENTS_CSV_HEADER: &str = "seq,event_id,occurred_at,subject_id,purpose,channel,from,to,source,actor,notice_version,origin_ip,user_agent,campaign,reason\n";
+
+/// The filter of an export, from its query (the console's filters plus `subject`).
+fn export_filter(query: &str) -> Result<app::store::EventFilter, Refusal> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| Refusal::new("bad_request"))?;
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, v)| n == k && !v.trim().is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    let subject = match get("subject") {
+        Some(id) => Some(app::domain::SubjectId(
+            uuid::Uuid::parse_str(id.trim()).map_err(|_| Refusal::new("unknown_subject_id"))?,
+        )),
+        None => None,
+    };
+    app::view::EventFilterForm {
+        purpose: get("purpose"),
+        channel: get("channel"),
+        source: get("source"),
+        from: get("from"),
+        until: get("until"),
+    }
+    .to_filter(subject)
+}
+
+#[derive(Clone, Copy)]
+enum EventFormat {
+    Csv,
+    JsonLines,
+}
+
+async fn events_csv(State(state): State<AppState>, req: Request) -> Response {
+    export_events(state, req, EventFormat::Csv).await
+}
+
+async fn events_jsonl(State(state): State<AppState>, req: Request) -> Response {
+    export_events(state, req, EventFormat::JsonLines).await
+}
+
+/// Every event the console's filters select, oldest first, streamed page by page with constant
+/// memory. `X-Doui-Event-Count` tells how many (for a progress bar); events that arrive while
+/// the export runs are included up to where it has got.
+async fn export_events(state: AppState, req: Request, format: EventFormat) -> Response {
+    let lang = request_lang(&req);
+    let services = state.services.clone();
+    let admin = match admin_or_refuse(&services, req.headers(), lang, Role::Viewer).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let back = format!("/admin/events?lang={}", lang.key());
+    let filter = match export_filter(req.uri().query().unwrap_or("")) {
+        Ok(f) => f,
+        Err(r) => return crate::auth::page_error(lang, r, &back),
+    };
+    let total = match services.console.count_events(&filter).await {
+        Ok(n) => n,
+        Err(e) => return crate::auth::page_error(lang, e.into(), &back),
+    };
+    tracing::info!(admin = %admin.id, total, "events exported");
+    let (content_type, filename) = match format {
+        EventFormat::Csv => ("text/csv; charset=utf-8", "doui-events.csv"),
+        EventFormat::JsonLines => ("application/jsonl; charset=utf-8", "doui-events.jsonl"),
+    };
+    let mut header_sent = false;
+    let mut res = streamed(content_type, filename, move |after| {
+        let (services, filter) = (services.clone(), filter.clone());
+        let header = !std::mem::replace(&mut header_sent, true);
+        async move {
+            let page = services
+                .console
+                .events(
+                    &filter,
+                    app::store::EventCursor::OldestAbove(after),
+                    EXPORT_PAGE,
+                )
+                .await?;
+            let csv_header = header && matches!(format, EventFormat::Csv);
+            let Some(&(last, _)) = page.last() else {
+                // An empty CSV export still has its header line.
+                return Ok(csv_header.then(|| (EVENTS_CSV_HEADER.to_owned(), after)));
+            };
+            let mut text = String::with_capacity(page.len() * 256);
+            if csv_header {
+                text.push_str(EVENTS_CSV_HEADER);
+            }
+            for (seq, e) in &page {
+                match format {
+                    EventFormat::Csv => event_csv_line(&mut text, *seq, e),
+                    EventFormat::JsonLines => event_json_line(&mut text, *seq, e),
+                }
+            }
+            Ok(Some((text, last)))
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
+        res.headers_mut().insert("x-doui-event-count", v);
+    }
+    res
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// One event as a CSV line (free text can't start a spreadsheet formula).
+fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
+    use crate::cli::{csv_field, csv_text};
+    let p = &e.provenance;
+    let fields = [
+        seq.to_string(),
+        e.id.to_string(),
+        rfc3339(p.occurred_at),
+        e.subject.to_string(),
+        e.purpose.to_string(),
+        e.channel.key().to_owned(),
+        e.from.map(|s| s.key()).unwrap_or_default().to_owned(),
+        e.to.key().to_owned(),
+        p.source.key().to_owned(),
+        csv_field(&p.actor.to_string()),
+        csv_text(p.notice_version.as_deref().unwrap_or_default()),
+        p.origin.ip.clone().unwrap_or_default(),
+        csv_text(p.origin.user_agent.as_deref().unwrap_or_default()),
+        csv_text(p.campaign.as_deref().unwrap_or_default()),
+        csv_text(p.reason.as_deref().unwrap_or_default()),
+    ];
+    out.push_str(&fields.join(","));
+    out.push('\n');
+}
+
+/// One event as a JSON line.
+fn event_json_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
+    let p = &e.provenance;
+    let line = serde_json::json!({
+        "seq": seq,
+        "event_id": e.id,
+        "occurred_at": rfc3339(p.occurred_at),
+        "subject_id": e.subject.0,
+        "purpose": e.purpose.as_str(),
+        "channel": e.channel.key(),
+        "from": e.from.map(|s| s.key()),
+        "to": e.to.key(),
+        "source": p.source.key(),
+        "actor": p.actor.to_string(),
+        "notice_version": p.notice_version,
+        "origin_ip": p.origin.ip,
+        "user_agent": p.origin.user_agent,
+        "campaign": p.campaign,
+        "reason": p.reason,
+    });
+    out.push_str(&line.to_string());
+    out.push('\n');
 }
 
 /// Every stored checkpoint as JSON Lines, shortest first: what an auditor keeps and later hands

@@ -13,7 +13,11 @@ use reqwest::header;
 type RoleCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, Role);
 
 /// What a viewer may download.
-const DOWNLOADS: &[&str] = &["/admin/chain/checkpoints.jsonl"];
+const DOWNLOADS: &[&str] = &[
+    "/admin/chain/checkpoints.jsonl",
+    "/admin/events.csv",
+    "/admin/events.jsonl",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_can_do_only_what_it_may() {
@@ -35,6 +39,22 @@ async fn each_role_can_do_only_what_it_may() {
             ("admin/me", vec![], Role::Viewer),
             ("admin/search", vec![("query", "")], Role::Viewer),
             ("admin/chain", vec![("verify", "true")], Role::Viewer),
+            ("admin/events", vec![], Role::Viewer),
+            ("admin/chart", vec![], Role::Viewer),
+            ("admin/purposes", vec![], Role::Viewer),
+            (
+                "admin/save_purpose",
+                vec![
+                    ("key", "newsletter"),
+                    ("name_ja", "ニュースレター"),
+                    ("name_en", "Newsletter"),
+                    ("description_ja", "お知らせ"),
+                    ("description_en", "News"),
+                    ("mode", "opt_in"),
+                    ("channel_email", "on"),
+                ],
+                Role::Owner,
+            ),
             ("admin/subject", vec![("id", id.as_str())], Role::Viewer),
             (
                 "admin/set_consent",

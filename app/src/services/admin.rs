@@ -9,7 +9,7 @@ use crate::{
     domain::{Actor, Change, ConsentState, Provenance, Source, Subject, SubjectId},
     store::Applied,
     token::Scope,
-    view::{AdminEventRow, AdminRow, AdminSubjectView, ApiKeyRow, SubjectSummary},
+    view::{AdminRow, AdminSubjectView, ApiKeyRow, SubjectSummary},
 };
 
 /// A change an operator makes on a person's behalf, as the form sent it.
@@ -37,26 +37,13 @@ pub fn summary(s: &Subject) -> SubjectSummary {
 }
 
 impl Services {
-    /// Subjects matching an exact external id or email; the newest page when `query` is empty.
-    pub async fn search_subjects(&self, query: &str) -> Result<Vec<SubjectSummary>, Refusal> {
-        let query = query.trim();
-        let found = if query.is_empty() {
-            self.store.subjects(50).await?
-        } else {
-            let lowered = crate::domain::Email::parse(query)
-                .map(|e| e.as_str().to_owned())
-                .unwrap_or_else(|_| query.to_owned());
-            self.store
-                .find_subjects(&[query.to_owned(), lowered])
-                .await?
-        };
-        Ok(found.iter().map(summary).collect())
-    }
-
+    /// A subject's page: who, the current matrix, and its timeline (filtered, paged).
     pub async fn admin_subject_view(
         &self,
         id: &str,
         lang: crate::domain::Lang,
+        filter: crate::view::EventFilterForm,
+        before: Option<i64>,
     ) -> Result<AdminSubjectView, Refusal> {
         let id = Uuid::parse_str(id.trim()).map_err(|_| Refusal::new("unknown_subject_id"))?;
         let subject = self
@@ -67,25 +54,7 @@ impl Services {
         let purposes = self.store.purposes().await?;
         let records = self.store.consents(subject.id).await?;
         let (channels, rows) = matrix(&purposes, &records, &Scope::Everything, lang);
-        let events = self
-            .store
-            .events_for_subject(subject.id, 1000)
-            .await?
-            .into_iter()
-            .map(|e| AdminEventRow {
-                when: format_when(e.provenance.occurred_at),
-                purpose: e.purpose.to_string(),
-                channel: e.channel,
-                from: e.from,
-                to: e.to,
-                source: e.provenance.source.key().to_owned(),
-                actor: e.provenance.actor.to_string(),
-                notice_version: e.provenance.notice_version,
-                origin_ip: e.provenance.origin.ip,
-                reason: e.provenance.reason,
-                campaign: e.provenance.campaign,
-            })
-            .collect();
+        let events = self.event_page(filter, Some(subject.id), before).await?;
         Ok(AdminSubjectView {
             subject: summary(&subject),
             channels,

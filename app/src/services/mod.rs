@@ -22,12 +22,14 @@ use crate::{
 
 mod admin;
 mod api_keys;
+mod console;
 mod identity;
 mod receipts;
 mod seals;
 mod unsubscribe;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
+pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_form};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use seals::{ChainReport, LATE_WINDOW_SECS};
@@ -484,6 +486,76 @@ pub fn outcome_word(applied: &Applied) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_menus_list_every_source() {
+        let keys: Vec<&str> = crate::domain::Source::ALL.iter().map(|s| s.key()).collect();
+        assert_eq!(keys, crate::i18n::SOURCE_KEYS);
+    }
+
+    #[test]
+    fn filter_forms_become_filters_with_whole_days() {
+        let form = crate::view::EventFilterForm {
+            purpose: Some("newsletter".into()),
+            channel: Some(" ".into()),
+            source: Some("one_click".into()),
+            from: Some("2026-11-01".into()),
+            until: Some("2026-11-01".into()),
+        };
+        let f = form.to_filter(None).unwrap();
+        assert_eq!(f.channel, None, "blank means any");
+        assert_eq!(f.source, Some(crate::domain::Source::OneClick));
+        assert_eq!(
+            f.until.unwrap() - f.from.unwrap(),
+            time::Duration::days(1),
+            "until includes its day"
+        );
+        assert_eq!(
+            form.query(),
+            "purpose=newsletter&source=one_click&from=2026-11-01&until=2026-11-01"
+        );
+        let backwards = crate::view::EventFilterForm {
+            from: Some("2026-11-02".into()),
+            until: Some("2026-11-01".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            backwards.to_filter(None).unwrap_err().code,
+            "bad_date_range"
+        );
+        let bad = crate::view::EventFilterForm {
+            from: Some("yesterday".into()),
+            ..Default::default()
+        };
+        assert_eq!(bad.to_filter(None).unwrap_err().code, "bad_date");
+    }
+
+    #[test]
+    fn a_purpose_form_is_checked() {
+        let mut form = crate::view::PurposeForm {
+            key: "surveys".into(),
+            name_ja: "アンケート".into(),
+            name_en: "Surveys".into(),
+            description_ja: "ご意見をうかがいます。".into(),
+            description_en: "We ask for your opinion.".into(),
+            mode: "opt_in".into(),
+            channels: vec!["sms".into(), "email".into(), "email".into()],
+            marketing: false,
+        };
+        let p = purpose_from_form(&form).unwrap();
+        assert_eq!(p.channels, [Channel::Email, Channel::Sms]);
+        form.channels.clear();
+        assert_eq!(
+            purpose_from_form(&form).unwrap_err().code,
+            "purpose_channels"
+        );
+        form.channels = vec!["email".into()];
+        form.name_en = " ".into();
+        assert_eq!(purpose_from_form(&form).unwrap_err().code, "purpose_text");
+        form.name_en = "Surveys".into();
+        form.key = "Bad Key".into();
+        assert!(purpose_from_form(&form).is_err());
+    }
 
     #[test]
     fn emails_are_masked() {

@@ -320,7 +320,7 @@ mod tests {
             false,
         );
         assert_eq!(none, "");
-        assert!(prefix_end("ab") > "abzzz".to_owned());
-        assert!(prefix_end("ab") < "ac".to_owned());
+        assert!(prefix_end("ab").as_str() > "abzzz");
+        assert!(prefix_end("ab").as_str() < "ac");
     }
 }

@@ -147,6 +147,15 @@ impl TestServer {
         Browser::open(&self.base).await
     }
 
+    /// A browser signed in as a new admin with `role`.
+    pub async fn signed_in(&self, role: app::auth::Role) -> Browser {
+        let email = format!("{}@admins.example.jp", super::unique(role.key()));
+        let password = self.admin(&email, role).await;
+        let b = self.browser().await;
+        b.admin_sign_in(&email, &password).await;
+        b
+    }
+
     /// Creates an admin directly (as `doui admin create` does).
     pub async fn admin(&self, email: &str, role: app::auth::Role) -> String {
         let password = format!("pw-{}-long-enough", super::unique("x"));

@@ -1,0 +1,353 @@
+//! The console's reading rules: subject search (exact, then prefix, paged), event streams with
+//! filters, the charts' counts, and purpose management with its audited versions.
+
+use std::collections::{BTreeMap, HashSet};
+
+use time::{Date, macros::format_description};
+
+use super::{Refusal, Services, admin::summary, format_when, now};
+use crate::{
+    auth::{Admin, Role},
+    domain::{
+        Channel, ConsentEvent, ConsentState, Mode, Purpose, PurposeKey, Source, Subject, SubjectId,
+    },
+    store::{EventCursor, EventFilter, SubjectField},
+    view::{
+        AdminEventRow, ChartSeries, ChartView, EventFilterForm, EventPageView, PurposeAdminRow,
+        PurposeForm, PurposeVersionRow, SubjectSearchView,
+    },
+};
+
+/// Subjects per search page.
+pub const SEARCH_PAGE: usize = 50;
+/// Events per console page.
+pub const EVENT_PAGE: u32 = 100;
+/// Days before today a chart covers when the filter names no start.
+pub const CHART_DAYS: i64 = 30;
+
+/// An event as the console lists it.
+pub fn event_row(seq: i64, e: ConsentEvent) -> AdminEventRow {
+    let p = e.provenance;
+    AdminEventRow {
+        seq,
+        subject: e.subject.to_string(),
+        when: format_when(p.occurred_at),
+        purpose: e.purpose.to_string(),
+        channel: e.channel,
+        from: e.from,
+        to: e.to,
+        source: p.source.key().to_owned(),
+        actor: p.actor.to_string(),
+        notice_version: p.notice_version,
+        origin_ip: p.origin.ip,
+        reason: p.reason,
+        campaign: p.campaign,
+    }
+}
+
+fn parse_day(text: &str) -> Result<Date, Refusal> {
+    Date::parse(text.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| Refusal::new("bad_date"))
+}
+
+impl EventFilterForm {
+    /// The filter the form describes (dates are whole UTC days, `until` included).
+    pub fn to_filter(&self, subject: Option<SubjectId>) -> Result<EventFilter, Refusal> {
+        fn some(s: &Option<String>) -> Option<&str> {
+            s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        let from = some(&self.from)
+            .map(parse_day)
+            .transpose()?
+            .map(|d| d.midnight().assume_utc());
+        let until = some(&self.until)
+            .map(parse_day)
+            .transpose()?
+            .map(|d| (d.midnight().assume_utc()) + time::Duration::days(1));
+        if let (Some(f), Some(u)) = (from, until)
+            && u <= f
+        {
+            return Err(Refusal::new("bad_date_range"));
+        }
+        Ok(EventFilter {
+            subject,
+            purpose: some(&self.purpose).map(PurposeKey::parse).transpose()?,
+            channel: some(&self.channel).map(str::parse::<Channel>).transpose()?,
+            source: some(&self.source).map(str::parse::<Source>).transpose()?,
+            from,
+            until,
+        })
+    }
+
+    /// The form as query parameters (for links to the next page and to exports).
+    pub fn query(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("purpose", &self.purpose),
+            ("channel", &self.channel),
+            ("source", &self.source),
+            ("from", &self.from),
+            ("until", &self.until),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
+                parts.push(format!("{k}={}", crate::view::url_encode(v.trim())));
+            }
+        }
+        parts.join("&")
+    }
+}
+
+/// The purpose form, checked: a key, both languages' texts, a mode and at least one channel.
+pub fn purpose_from_form(form: &PurposeForm) -> Result<Purpose, Refusal> {
+    let key = PurposeKey::parse(form.key.trim())?;
+    let text = |s: &str, max: usize| -> Result<String, Refusal> {
+        let s = s.trim();
+        if s.is_empty() || s.chars().count() > max {
+            return Err(Refusal::new("purpose_text"));
+        }
+        Ok(s.to_owned())
+    };
+    let mode: Mode = form.mode.parse()?;
+    let mut channels = Vec::new();
+    for c in &form.channels {
+        let c: Channel = c.parse()?;
+        if !channels.contains(&c) {
+            channels.push(c);
+        }
+    }
+    if channels.is_empty() {
+        return Err(Refusal::new("purpose_channels"));
+    }
+    channels.sort_by_key(|c| Channel::ALL.iter().position(|x| x == c));
+    Ok(Purpose {
+        key,
+        name_ja: text(&form.name_ja, 100)?,
+        name_en: text(&form.name_en, 100)?,
+        description_ja: text(&form.description_ja, 1000)?,
+        description_en: text(&form.description_en, 1000)?,
+        mode,
+        channels,
+        marketing: form.marketing,
+    })
+}
+
+impl Services {
+    /// Subjects whose external id, email or phone is `query` (first) or starts with it, in the
+    /// order of the matched value, `SEARCH_PAGE` per page. An empty query lists by external id.
+    pub async fn search_subjects(
+        &self,
+        query: &str,
+        page: u32,
+    ) -> Result<SubjectSearchView, Refusal> {
+        let query = query.trim();
+        let page = page.min(1_000);
+        let want = (page as usize + 1) * SEARCH_PAGE + 1;
+        let mut found: Vec<(String, Subject)> = Vec::new();
+        if !query.is_empty() {
+            let lowered = crate::domain::Email::parse(query)
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_else(|_| query.to_owned());
+            for s in self
+                .store
+                .find_subjects(&[query.to_owned(), lowered])
+                .await?
+            {
+                found.push((String::new(), s));
+            }
+        }
+        let phone: String = query
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+            .collect();
+        let mut prefixed: Vec<(String, Subject)> = Vec::new();
+        let mut fields = vec![(SubjectField::ExternalId, query.to_owned())];
+        if !query.is_empty() {
+            fields.push((SubjectField::Email, query.to_owned()));
+            if query.to_lowercase() != query {
+                fields.push((SubjectField::Email, query.to_lowercase()));
+            }
+            if !phone.is_empty() && phone.chars().all(|c| c == '+' || c.is_ascii_digit()) {
+                fields.push((SubjectField::Phone, phone));
+            }
+        }
+        for (field, prefix) in fields {
+            for s in self
+                .console
+                .subjects_by_prefix(field, &prefix, want as u32)
+                .await?
+            {
+                let value = match field {
+                    SubjectField::ExternalId => s.external_id.as_str().to_owned(),
+                    SubjectField::Email => s.email.as_ref().map_or("", |e| e.as_str()).to_owned(),
+                    SubjectField::Phone => s.phone.as_ref().map_or("", |p| p.as_str()).to_owned(),
+                };
+                prefixed.push((value, s));
+            }
+        }
+        prefixed.sort_by(|a, b| a.0.cmp(&b.0));
+        // Exact matches first, then the prefix ones; each subject once.
+        found.extend(prefixed);
+        let mut seen = HashSet::new();
+        found.retain(|(_, s)| seen.insert(s.id));
+        let start = page as usize * SEARCH_PAGE;
+        let has_more = found.len() > start + SEARCH_PAGE;
+        let subjects = found
+            .into_iter()
+            .skip(start)
+            .take(SEARCH_PAGE)
+            .map(|(_, s)| summary(&s))
+            .collect();
+        Ok(SubjectSearchView {
+            query: query.to_owned(),
+            subjects,
+            page,
+            has_more,
+        })
+    }
+
+    /// A page of events, newest first, below `before` (a seq; the first page when `None`).
+    pub async fn event_page(
+        &self,
+        form: EventFilterForm,
+        subject: Option<SubjectId>,
+        before: Option<i64>,
+    ) -> Result<EventPageView, Refusal> {
+        let filter = form.to_filter(subject)?;
+        let cursor = EventCursor::NewestBelow(before.unwrap_or(i64::MAX));
+        let events = self.console.events(&filter, cursor, EVENT_PAGE + 1).await?;
+        let more = events.len() > EVENT_PAGE as usize;
+        let rows: Vec<AdminEventRow> = events
+            .into_iter()
+            .take(EVENT_PAGE as usize)
+            .map(|(seq, e)| event_row(seq, e))
+            .collect();
+        let next_before = if more {
+            rows.last().map(|r| r.seq)
+        } else {
+            None
+        };
+        Ok(EventPageView {
+            query: form.query(),
+            filter: form,
+            rows,
+            next_before,
+        })
+    }
+
+    /// Opt-ins and opt-outs per day, per purpose and channel, and per source (the SVG charts).
+    pub async fn event_chart(
+        &self,
+        form: &EventFilterForm,
+        subject: Option<SubjectId>,
+    ) -> Result<ChartView, Refusal> {
+        let mut filter = form.to_filter(subject)?;
+        let today = now().date();
+        let until = filter
+            .until
+            .unwrap_or_else(|| (today + time::Duration::days(1)).midnight().assume_utc());
+        let from = filter
+            .from
+            .unwrap_or(until - time::Duration::days(CHART_DAYS + 1));
+        // At most a year of days on one chart.
+        let from = from.max(until - time::Duration::days(366));
+        filter.from = Some(from);
+        filter.until = Some(until);
+        let counts = self.console.event_counts(&filter).await?;
+        let mut days = Vec::new();
+        let mut d = from.date();
+        while d < until.date() {
+            days.push(d.to_string());
+            d = d.next_day().unwrap_or(d);
+        }
+        let index: BTreeMap<&str, usize> = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.as_str(), i))
+            .collect();
+        let mut by_kind: BTreeMap<(String, ConsentState), Vec<i64>> = BTreeMap::new();
+        let mut by_source: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for c in &counts {
+            let Some(&i) = index.get(c.day.as_str()) else {
+                continue;
+            };
+            let label = format!("{} · {}", c.purpose, c.channel);
+            by_kind
+                .entry((label, c.to))
+                .or_insert_with(|| vec![0; days.len()])[i] += c.count;
+            by_source
+                .entry(c.source.clone())
+                .or_insert_with(|| vec![0; days.len()])[i] += c.count;
+        }
+        Ok(ChartView {
+            days,
+            series: by_kind
+                .into_iter()
+                .map(|((label, to), values)| ChartSeries {
+                    label,
+                    granted: to == ConsentState::Granted,
+                    values,
+                })
+                .collect(),
+            sources: by_source
+                .into_iter()
+                .map(|(label, values)| ChartSeries {
+                    label,
+                    granted: false,
+                    values,
+                })
+                .collect(),
+        })
+    }
+
+    /// Every purpose with its latest version (who changed it, when).
+    pub async fn purpose_rows(&self) -> Result<Vec<PurposeAdminRow>, Refusal> {
+        let mut rows = Vec::new();
+        for p in self.store.purposes().await? {
+            let versions = self.console.purpose_versions(&p.key).await?;
+            rows.push(PurposeAdminRow {
+                form: PurposeForm {
+                    key: p.key.to_string(),
+                    name_ja: p.name_ja.clone(),
+                    name_en: p.name_en.clone(),
+                    description_ja: p.description_ja.clone(),
+                    description_en: p.description_en.clone(),
+                    mode: p.mode.key().to_owned(),
+                    channels: p.channels.iter().map(|c| c.key().to_owned()).collect(),
+                    marketing: p.marketing,
+                },
+                versions: versions
+                    .into_iter()
+                    .map(|v| PurposeVersionRow {
+                        version: v.version,
+                        changed_at: format_when(v.changed_at),
+                        changed_by: v.changed_by,
+                        mode: v.purpose.mode.key().to_owned(),
+                        channels: v
+                            .purpose
+                            .channels
+                            .iter()
+                            .map(|c| c.key().to_owned())
+                            .collect(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(rows)
+    }
+
+    /// An owner adds a purpose or changes one. The change is a new version (who, when); a mode
+    /// change applies from now on: events already recorded are never rewritten.
+    pub async fn save_purpose(&self, admin: &Admin, form: &PurposeForm) -> Result<i64, Refusal> {
+        if !admin.role.allows(Role::Owner) {
+            return Err(Refusal::new("forbidden_role"));
+        }
+        let purpose = purpose_from_form(form)?;
+        let version = self
+            .console
+            .save_purpose(&purpose, &format!("admin:{}", admin.id))
+            .await?;
+        self.store.purposes_changed();
+        tracing::info!(purpose = %purpose.key, version, mode = purpose.mode.key(), admin = %admin.id, "purpose saved");
+        Ok(version)
+    }
+}
