@@ -4,12 +4,62 @@
 use std::collections::VecDeque;
 
 use super::{Refusal, Services, now};
-use crate::domain::seal::{Break, GENESIS, from_hex, to_hex, verify_links};
+use crate::domain::seal::{
+    Break, Broken, ChainLink, GENESIS, Seal, from_hex, to_hex, verify_links,
+};
 use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 
 /// A late commit (several writers) may come this long after events sealed before it; an older
 /// event found below the chain's head was inserted after the fact.
 pub const LATE_WINDOW_SECS: i64 = 60;
+
+/// Links read per page while walking the chain.
+const WALK_PAGE: u32 = 20_000;
+
+/// `verify_links` across the machine's cores: each link's seal depends only on the event and the
+/// seal stored before it, so parts of a page are checked at once; the first break still wins.
+fn verify_split(prev: Seal, first: i64, links: &[ChainLink]) -> Result<(Seal, i64), Broken> {
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if parts < 2 || links.len() < 4_096 {
+        return verify_links(prev, first, links);
+    }
+    let size = links.len().div_ceil(parts);
+    let results: Vec<Result<(Seal, i64), Broken>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = links
+            .chunks(size)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let offset = i * size;
+                let start = first + offset as i64;
+                // The seal stored before this part (the part before checks that it is right).
+                let before = if i == 0 {
+                    Some(prev)
+                } else {
+                    from_hex(&links[offset - 1].seal)
+                };
+                scope.spawn(move || match before {
+                    Some(p) => verify_links(p, start, chunk),
+                    None => Err(Broken {
+                        at: Break::SealMismatch {
+                            position: start - 1,
+                        },
+                        last_good: GENESIS,
+                        good_links: start - 2,
+                    }),
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut last = Ok((prev, first));
+    for r in results {
+        last = Ok(r?);
+    }
+    last
+}
 
 /// What `verify_chain` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,13 +177,24 @@ impl Services {
             broken: Some(at),
             checkpoints,
         };
+        // The next page is read while this one is checked, on every core.
+        let fetch = |after: i64| {
+            let seals = self.seals.clone();
+            tokio::spawn(async move { seals.chain_links(after, WALK_PAGE).await })
+        };
+        let mut pending = fetch(0);
         loop {
-            let links = self.seals.chain_links(next - 1, 10_000).await?;
-            if links.is_empty() {
+            let links = pending.await.map_err(|_| Refusal::new("internal"))??;
+            let Some(last) = links.last().map(|l| l.position) else {
                 break;
-            }
+            };
+            pending = fetch(last);
             let first = next;
-            match verify_links(prev, next, &links) {
+            let (checked, links) =
+                tokio::task::spawn_blocking(move || (verify_split(prev, first, &links), links))
+                    .await
+                    .map_err(|_| Refusal::new("internal"))?;
+            match checked {
                 Ok((p, n)) => (prev, next) = (p, n),
                 Err(b) => return Ok(broken(b.good_links, b.last_good, b.at, good_checkpoints)),
             }

@@ -91,7 +91,7 @@ pub(crate) fn prefix_end(prefix: &str) -> String {
 
 macro_rules! sql_console {
     ($store:ty, $db:ty, placeholder = $ph:path, text_times = $text_times:literal,
-     collate = $collate:literal, day = $day:literal) => {
+     collate = $collate:literal, day = $day:literal, dialect = $dialect:path) => {
         /// Binds run-time parameters in order.
         fn bind_all<'q>(
             mut q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
@@ -144,21 +144,36 @@ macro_rules! sql_console {
                 cursor: app::store::EventCursor,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
-                use sqlx::Row;
+                use crate::store::packed::{self, Fields, Kind};
                 let (tail, binds) = crate::store::console::event_query(
                     filter, Some(cursor), Some(limit), $ph, $text_times,
                 );
-                let sql = format!("SELECT seq, {EVENT_COLUMNS} FROM consent_events{tail}");
-                let rows = bind_all(sqlx::query(&sql), binds)
-                    .fetch_all(&self.pool)
+                // One packed text per page (see packed.rs): exports read millions of events.
+                let d = &$dialect;
+                let inner = format!(
+                    "SELECT seq AS ord, {} AS packed FROM consent_events e{tail}",
+                    d.packed_row(&[("e.seq", Kind::Int)])
+                );
+                let row = bind_all(sqlx::query(&d.aggregate(&inner)), binds)
+                    .fetch_one(&self.pool)
                     .await
                     .map_err(crate::store::db_error)?;
-                rows.iter()
-                    .map(|row| {
-                        let seq: i64 = row.try_get("seq").map_err(|_| crate::store::corrupt("seq"))?;
-                        Ok((seq, rows::event(row)?))
-                    })
-                    .collect()
+                let text: Option<String> =
+                    sqlx::Row::try_get(&row, 0).map_err(|_| crate::store::corrupt("events"))?;
+                let text = text.unwrap_or_default();
+                let mut fields = Fields::new(&text);
+                let mut events = Vec::with_capacity(limit as usize);
+                while !fields.is_empty() {
+                    let seq = fields.int("seq")?;
+                    let event = packed::event(fields.event_fields()?)?
+                        .ok_or_else(|| crate::store::corrupt("event"))?;
+                    events.push((seq, event));
+                }
+                match cursor {
+                    app::store::EventCursor::NewestBelow(_) => events.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq)),
+                    app::store::EventCursor::OldestAbove(_) => events.sort_by_key(|(seq, _)| *seq),
+                }
+                Ok(events)
             }
 
             async fn count_events(&self, filter: &app::store::EventFilter) -> app::store::StoreResult<i64> {

@@ -5,6 +5,7 @@ mod bulk;
 pub(crate) mod console;
 mod group;
 mod identity;
+mod packed;
 mod postgres;
 mod rows;
 mod seals;

@@ -77,14 +77,16 @@ sql_console!(
     placeholder = crate::store::numbered,
     text_times = false,
     collate = " COLLATE \"C\"",
-    day = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    day = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    dialect = crate::store::packed::POSTGRES
 );
 
 sql_seals!(
     PgStore,
     sqlx::Postgres,
     begin = "BEGIN",
-    lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))")
+    lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))"),
+    dialect = crate::store::packed::POSTGRES
 );
 
 /// PostgreSQL writes a group with arrays: one statement text whatever the group's size (prepared

@@ -6,7 +6,7 @@
 pub(crate) const LOOK_BELOW: i64 = 5_000;
 
 macro_rules! sql_seals {
-    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr) => {
+    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr, dialect = $dialect:path) => {
         #[async_trait::async_trait]
         impl app::store::SealStore for $store {
             async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> app::store::StoreResult<u64> {
@@ -91,39 +91,35 @@ macro_rules! sql_seals {
                 after_position: i64,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
-                use crate::store::{corrupt, db_error};
-                use sqlx::Row;
-                let columns: String = EVENT_COLUMNS
-                    .split(", ")
-                    .map(|c| format!("e.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let sql = format!(
-                    "SELECT s.position, s.event_seq, s.seal, e.seq AS present, {columns} FROM event_seals s \
+                use crate::store::{db_error, packed::{self, Fields, Kind}};
+                // One packed text per page (see packed.rs): a walk of millions of links reads
+                // them a page at a time.
+                let d = &$dialect;
+                let inner = format!(
+                    "SELECT s.position AS ord, {} AS packed FROM event_seals s \
                      LEFT JOIN consent_events e ON e.seq = s.event_seq \
-                     WHERE s.position > $1 ORDER BY s.position LIMIT $2"
+                     WHERE s.position > $1 ORDER BY s.position LIMIT $2",
+                    d.packed_row(&[("s.position", Kind::Int), ("s.event_seq", Kind::Int), ("s.seal", Kind::Text)])
                 );
-                let rows = sqlx::query(&sql)
+                let text: Option<String> = sqlx::query_scalar(&d.aggregate(&inner))
                     .bind(after_position)
                     .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
+                    .fetch_one(&self.pool)
                     .await
                     .map_err(db_error)?;
-                rows.iter()
-                    .map(|row| {
-                        let present: Option<i64> = row.try_get("present").map_err(|_| corrupt("seal"))?;
-                        Ok(app::domain::seal::ChainLink {
-                            position: row.try_get("position").map_err(|_| corrupt("seal"))?,
-                            seq: row.try_get("event_seq").map_err(|_| corrupt("seal"))?,
-                            seal: row.try_get("seal").map_err(|_| corrupt("seal"))?,
-                            // An event that no longer reads as an event counts as altered.
-                            event: match present {
-                                Some(_) => rows::event(row).ok(),
-                                None => None,
-                            },
-                        })
-                    })
-                    .collect()
+                let text = text.unwrap_or_default();
+                let mut fields = Fields::new(&text);
+                let mut links = Vec::with_capacity(limit as usize);
+                while !fields.is_empty() {
+                    let position = fields.int("position")?;
+                    let seq = fields.int("seq")?;
+                    let seal = fields.required("seal")?.to_owned();
+                    // An event that no longer reads as an event counts as gone.
+                    let event = packed::event(fields.event_fields()?).unwrap_or(None);
+                    links.push(app::domain::seal::ChainLink { position, seq, seal, event });
+                }
+                links.sort_by_key(|l| l.position);
+                Ok(links)
             }
 
             async fn unsealed_below(

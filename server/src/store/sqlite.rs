@@ -57,12 +57,14 @@ sql_console!(
     placeholder = crate::store::anonymous,
     text_times = true,
     collate = "",
-    day = "substr(occurred_at, 1, 10)"
+    day = "substr(occurred_at, 1, 10)",
+    dialect = crate::store::packed::SQLITE
 );
 
 sql_seals!(
     SqliteStore,
     sqlx::Sqlite,
     begin = "BEGIN IMMEDIATE",
-    lock = None
+    lock = None,
+    dialect = crate::store::packed::SQLITE
 );

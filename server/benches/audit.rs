@@ -1,0 +1,355 @@
+//! Audit benchmark: `cargo bench -p server --bench audit`.
+//!
+//! Seeds a database with BENCH_EVENTS events (default 10 million) for BENCH_SUBJECTS subjects
+//! (default 1 million), on SQLite and on PostgreSQL (when one answers at DATABASE_URL_PG or
+//! 127.0.0.1:5432), seals them with the real sealer, starts the real server and measures, in the
+//! same run: one subject's history page in the console (p50/p99, target p99 < 10 ms), subject
+//! search by prefix (p99 < 20 ms), a walk of the whole chain (≥ 1 M events/s) and the streamed
+//! JSON Lines export of every event (≥ 500 k events/s, with the server's memory sampled while it
+//! streams). Seeding 10 M events takes a few minutes per backend and ~6 GB of disk each.
+
+use std::time::{Duration, Instant};
+
+use app::{auth::Role, services::Services};
+use server::config::Config;
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// This process's resident memory, in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A tiny xorshift: random subjects without another dependency.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Subjects, then events interleaved across them (round after round), in bulk SQL.
+async fn seed(url: &str, subjects: usize, events: usize) {
+    let rounds = events.div_ceil(subjects);
+    if url.starts_with("sqlite:") {
+        let store = server::store::SqliteStore::open(url).await.unwrap();
+        let pool = store.pool();
+        sqlx::query(
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ?1) \
+             INSERT INTO subjects (id, external_id, email, phone, lang, created_at) \
+             SELECT randomblob(16), printf('cust-%08d', n), printf('user%08d@bench.example.jp', n), \
+             printf('+8190%08d', n), CASE n % 2 WHEN 0 THEN 'ja' ELSE 'en' END, '2025-01-01T00:00:00Z' FROM c",
+        )
+        .bind(subjects as i64)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < ?1 - 1) \
+             INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
+             occurred_at, source, actor, notice_version, origin_ip, user_agent) \
+             SELECT randomblob(16), s.id, \
+             CASE (s.rowid + k.i) % 3 WHEN 0 THEN 'newsletter' WHEN 1 THEN 'ad_targeting' ELSE 'third_party_sharing' END, \
+             CASE (s.rowid + k.i) % 3 WHEN 0 THEN 'email' WHEN 1 THEN 'web' ELSE 'postal' END, \
+             CASE WHEN k.i < 3 THEN NULL WHEN k.i % 2 = 0 THEN 'withdrawn' ELSE 'granted' END, \
+             CASE k.i % 2 WHEN 0 THEN 'granted' ELSE 'withdrawn' END, \
+             strftime('%Y-%m-%dT%H:%M:%SZ', 1735689600 + (k.i * ?2 + s.rowid) * 3, 'unixepoch'), \
+             CASE k.i % 4 WHEN 0 THEN 'preference_center' WHEN 1 THEN 'one_click' WHEN 2 THEN 'api' ELSE 'link' END, \
+             'subject', '1.0', '192.0.2.0', 'Mozilla/5.0 (bench)' \
+             FROM k CROSS JOIN subjects s WHERE k.i * ?2 + s.rowid <= ?3",
+        )
+        .bind(rounds as i64)
+        .bind(subjects as i64)
+        .bind(events as i64)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE").execute(pool).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await
+            .unwrap();
+    } else {
+        let store = server::store::PgStore::open(url).await.unwrap();
+        let pool = store.pool();
+        sqlx::query(
+            "INSERT INTO subjects (id, external_id, email, phone, lang, created_at) \
+             SELECT gen_random_uuid(), 'cust-' || lpad(n::text, 8, '0'), \
+             'user' || lpad(n::text, 8, '0') || '@bench.example.jp', '+8190' || lpad(n::text, 8, '0'), \
+             CASE WHEN n % 2 = 0 THEN 'ja' ELSE 'en' END, timestamptz '2025-01-01' \
+             FROM generate_series(1, $1::bigint) n",
+        )
+        .bind(subjects as i64)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "WITH s AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY external_id) AS r FROM subjects) \
+             INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
+             occurred_at, source, actor, notice_version, origin_ip, user_agent) \
+             SELECT gen_random_uuid(), s.id, \
+             CASE (s.r + k) % 3 WHEN 0 THEN 'newsletter' WHEN 1 THEN 'ad_targeting' ELSE 'third_party_sharing' END, \
+             CASE (s.r + k) % 3 WHEN 0 THEN 'email' WHEN 1 THEN 'web' ELSE 'postal' END, \
+             CASE WHEN k < 3 THEN NULL WHEN k % 2 = 0 THEN 'withdrawn' ELSE 'granted' END, \
+             CASE k % 2 WHEN 0 THEN 'granted' ELSE 'withdrawn' END, \
+             to_timestamp(1735689600 + (k * $2 + s.r) * 3), \
+             CASE k % 4 WHEN 0 THEN 'preference_center' WHEN 1 THEN 'one_click' WHEN 2 THEN 'api' ELSE 'link' END, \
+             'subject', '1.0', '192.0.2.0', 'Mozilla/5.0 (bench)' \
+             FROM generate_series(0, $1::bigint - 1) k CROSS JOIN s WHERE k * $2 + s.r <= $3 \
+             ORDER BY k, s.r",
+        )
+        .bind(rounds as i64)
+        .bind(subjects as i64)
+        .bind(events as i64)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    }
+}
+
+/// A client signed in to the console as an owner.
+async fn console_client(base: &str, services: &Services) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let password = "bench-password-long-enough";
+    services
+        .create_admin("bench@example.jp", Role::Owner, password)
+        .await
+        .unwrap();
+    let res = client.get(format!("{base}/")).send().await.unwrap();
+    let csrf = res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("doui_csrf="))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+        .unwrap();
+    let res = client
+        .post(format!("{base}/admin/signin"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("email", "bench@example.jp"),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed in");
+    client
+}
+
+/// Latencies of `n` sequential GETs of `path(i)`, each answered 200.
+async fn timed<F: Fn(usize) -> String>(
+    client: &reqwest::Client,
+    n: usize,
+    path: F,
+) -> Vec<Duration> {
+    let mut all = Vec::with_capacity(n);
+    for i in 0..n {
+        let url = path(i);
+        let t = Instant::now();
+        let res = client.get(&url).send().await.unwrap();
+        let status = res.status();
+        let body = res.bytes().await.unwrap();
+        assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
+        all.push(t.elapsed());
+    }
+    all.sort();
+    all
+}
+
+async fn run(name: &str, url: &str) {
+    let subjects = env_num("BENCH_SUBJECTS", 1_000_000);
+    let events = env_num("BENCH_EVENTS", 10_000_000);
+    let samples = env_num("BENCH_SAMPLES", 500);
+    let data_dir = std::env::temp_dir().join(format!(
+        "doui-bench-audit-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let config = Config {
+        public_url: "https://prefs.example.jp".into(),
+        ..Config::ephemeral(url, data_dir.clone())
+    };
+    let services = server::services(&config).await.unwrap();
+    println!("\n{name}: seeding {subjects} subjects and {events} events…");
+    let t = Instant::now();
+    seed(url, subjects, events).await;
+    let seeded = t.elapsed();
+    let t = Instant::now();
+    let mut sealed = 0u64;
+    loop {
+        let n = services.seals.seal_pending(50_000, 60).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        sealed += n;
+    }
+    let sealing = t.elapsed();
+    assert_eq!(sealed as usize, events, "every event sealed");
+    println!(
+        "  seeded in {:.0} s; sealed in {:.0} s ({:.0} events/s)",
+        seeded.as_secs_f64(),
+        sealing.as_secs_f64(),
+        events as f64 / sealing.as_secs_f64()
+    );
+
+    let running = server::start(&config, services.clone()).await.unwrap();
+    let base = format!("http://{}", running.addr);
+    let client = console_client(&base, &services).await;
+    let mut random = Random(0x9E37_79B9_7F4A_7C15);
+
+    // One subject's history page (the console, rendered on the server).
+    let mut ids = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let n = random.below(subjects) + 1;
+        let s = services
+            .store
+            .find_subject(&format!("cust-{n:08}"))
+            .await
+            .unwrap()
+            .unwrap();
+        ids.push(s.id);
+    }
+    let history = timed(&client, samples, |i| {
+        format!("{base}/admin/subjects/{}?lang=en", ids[i])
+    })
+    .await;
+    // Search by prefix: 'user' and five of the eight digits match a thousand subjects.
+    let prefixes: Vec<String> = (0..samples)
+        .map(|_| format!("user{:05}", random.below(subjects.div_ceil(1000).max(1))))
+        .collect();
+    let search = timed(&client, samples, |i| {
+        format!("{base}/admin?q={}&lang=en", prefixes[i])
+    })
+    .await;
+
+    // The whole chain.
+    let t = Instant::now();
+    let report = services.verify_chain().await.unwrap();
+    let verify = t.elapsed();
+    assert_eq!(report.broken, None);
+    assert_eq!(report.length as usize, events);
+
+    // The streamed export of every event, with the process's memory sampled meanwhile.
+    let before = rss_mib();
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        tokio::spawn(async move {
+            let mut peak: f64 = 0.0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rss_mib());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            peak
+        })
+    };
+    let t = Instant::now();
+    let mut res = client
+        .get(format!("{base}/admin/events.jsonl"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (mut lines, mut bytes) = (0usize, 0usize);
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|&&b| b == b'\n').count();
+    }
+    let export = t.elapsed();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.await.unwrap();
+    assert_eq!(lines, events, "every event exported");
+
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("  {:<34} {:>9} {:>9}   target", "", "p50 ms", "p99 ms");
+    println!(
+        "  {:<34} {:>9.2} {:>9.2}   p99 < 10 ms",
+        "history page (GET /admin/subjects)",
+        ms(percentile(&history, 0.5)),
+        ms(percentile(&history, 0.99))
+    );
+    println!(
+        "  {:<34} {:>9.2} {:>9.2}   p99 < 20 ms",
+        "subject search by prefix (GET /admin)",
+        ms(percentile(&search, 0.5)),
+        ms(percentile(&search, 0.99))
+    );
+    println!(
+        "  full-chain verify: {events} events in {:.1} s = {:.0} events/s (target ≥ 1,000,000)",
+        verify.as_secs_f64(),
+        events as f64 / verify.as_secs_f64()
+    );
+    println!(
+        "  streamed export (JSON Lines): {events} events, {:.0} MB in {:.1} s = {:.0} events/s \
+         (target ≥ 500,000); process memory {before:.0} MiB before, {peak:.0} MiB at most while streaming",
+        bytes as f64 / 1e6,
+        export.as_secs_f64(),
+        events as f64 / export.as_secs_f64()
+    );
+    running.task.abort();
+    std::fs::remove_dir_all(data_dir).ok();
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let only = std::env::var("BENCH_BACKEND").unwrap_or_default();
+        if only.is_empty() || only == "sqlite" {
+            let dir = std::env::temp_dir().join(format!(
+                "doui-bench-audit-db-{}",
+                uuid::Uuid::new_v4().simple()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            run(
+                "SQLite",
+                &format!("sqlite:{}", dir.join("audit.db").display()),
+            )
+            .await;
+            std::fs::remove_dir_all(dir).ok();
+        }
+        if only.is_empty() || only == "postgres" {
+            let pg = std::env::var("DATABASE_URL_PG")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let schema = format!("doui_bench_{}", uuid::Uuid::new_v4().simple());
+            match server::store::PgStore::open_in_schema(&pg, &schema).await {
+                Ok(_) => {
+                    let scoped = format!(
+                        "{pg}{}options=-csearch_path%3D{schema}",
+                        if pg.contains('?') { "&" } else { "?" }
+                    );
+                    run("PostgreSQL", &scoped).await;
+                    server::store::PgStore::drop_schema(&pg, &schema).await.ok();
+                }
+                Err(e) => println!("\nPostgreSQL skipped: {e}"),
+            }
+        }
+    });
+}
