@@ -577,7 +577,7 @@ fn join_query(a: &str, b: &str) -> String {
 
 /// A `<select>` whose first option is "any".
 fn select(
-    id: &'static str,
+    name: &'static str,
     any: &'static str,
     options: Vec<(String, String)>,
     chosen: Option<String>,
@@ -590,7 +590,7 @@ fn select(
         })
         .collect_view();
     view! {
-        <select id=id name=id>
+        <select id=format!("filter-{name}") name=name>
             <option value="">{any}</option>
             {options}
         </select>
@@ -775,9 +775,16 @@ fn Chart(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let style = format!("background:{}", COLORS[i]);
             let kind = if s.granted { "" } else { " ↓" };
-            view! { <li><span class="swatch" style=style></span>{s.label.clone()}{kind}" ("{s.values.iter().sum::<i64>()}")"</li> }
+            let dash = (!s.granted).then_some("4 2");
+            view! {
+                <li>
+                    <svg class="swatch" viewBox="0 0 16 8" width="16" height="8" aria-hidden="true">
+                        <line x1="0" y1="4" x2="16" y2="4" stroke=COLORS[i] stroke-width="3" stroke-dasharray=dash />
+                    </svg>
+                    {s.label.clone()}{kind}" ("{s.values.iter().sum::<i64>()}")"
+                </li>
+            }
         })
         .collect_view();
     let first = days.first().cloned().unwrap_or_default();

@@ -117,11 +117,12 @@ test('the demo owner signs in to the console, finds a subject and changes a cons
   await page.getByRole('link', { name: 'demo-hanako' }).click();
   await expect(page.getByRole('heading', { name: 'hanako@example.jp' })).toBeVisible();
 
-  await page.getByLabel('Purpose').selectOption('third_party_sharing');
-  await page.getByLabel('Channel').selectOption('postal');
-  await page.getByLabel('State').selectOption('withdrawn');
-  await page.getByLabel('Reason').fill('Asked by phone (e2e)');
-  await page.getByRole('button', { name: 'Apply' }).click();
+  const change = page.locator('form[action="/api/admin/set_consent"]');
+  await change.getByLabel('Purpose').selectOption('third_party_sharing');
+  await change.getByLabel('Channel').selectOption('postal');
+  await change.getByLabel('State').selectOption('withdrawn');
+  await change.getByLabel('Reason').fill('Asked by phone (e2e)');
+  await change.getByRole('button', { name: 'Apply' }).click();
   const latest = page.locator('table.events tbody tr').first();
   await expect(latest).toContainText('Asked by phone (e2e)');
   await expect(latest).toContainText('admin:');
