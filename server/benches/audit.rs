@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use app::{auth::Role, services::Services};
 use server::config::Config;
 
+mod common;
+
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -320,36 +322,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        let only = std::env::var("BENCH_BACKEND").unwrap_or_default();
-        if only.is_empty() || only == "sqlite" {
-            let dir = std::env::temp_dir().join(format!(
-                "doui-bench-audit-db-{}",
-                uuid::Uuid::new_v4().simple()
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
-            run(
-                "SQLite",
-                &format!("sqlite:{}", dir.join("audit.db").display()),
-            )
-            .await;
-            std::fs::remove_dir_all(dir).ok();
-        }
-        if only.is_empty() || only == "postgres" {
-            let pg = std::env::var("DATABASE_URL_PG")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let schema = format!("doui_bench_{}", uuid::Uuid::new_v4().simple());
-            match server::store::PgStore::open_in_schema(&pg, &schema).await {
-                Ok(_) => {
-                    let scoped = format!(
-                        "{pg}{}options=-csearch_path%3D{schema}",
-                        if pg.contains('?') { "&" } else { "?" }
-                    );
-                    run("PostgreSQL", &scoped).await;
-                    server::store::PgStore::drop_schema(&pg, &schema).await.ok();
-                }
-                Err(e) => println!("\nPostgreSQL skipped: {e}"),
-            }
-        }
-    });
+    rt.block_on(common::on_each_backend(|name, url| async move {
+        run(name, &url).await
+    }));
 }

@@ -14,8 +14,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::{domain::Lang, services::Services, store::Store, token::Scope};
+use app::{domain::Lang, services::Services, token::Scope};
 use server::config::Config;
+
+mod common;
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -238,31 +240,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        let dir =
-            std::env::temp_dir().join(format!("doui-bench-db-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        run(
-            "SQLite",
-            &format!("sqlite:{}", dir.join("bench.db").display()),
-        )
-        .await;
-        std::fs::remove_dir_all(dir).ok();
-
-        let pg = std::env::var("DATABASE_URL_PG")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let schema = format!("doui_bench_{}", uuid::Uuid::new_v4().simple());
-        match server::store::PgStore::open_in_schema(&pg, &schema).await {
-            Ok(store) => {
-                store.migrate().await.unwrap();
-                let scoped = format!(
-                    "{pg}{}options=-csearch_path%3D{schema}",
-                    if pg.contains('?') { "&" } else { "?" }
-                );
-                run("PostgreSQL", &scoped).await;
-                server::store::PgStore::drop_schema(&pg, &schema).await.ok();
-            }
-            Err(e) => println!("\nPostgreSQL skipped: {e}"),
-        }
-    });
+    rt.block_on(common::on_each_backend(|name, url| async move {
+        run(name, &url).await
+    }));
 }

@@ -349,13 +349,20 @@ async fn owners_add_and_change_purposes_and_every_save_is_a_version() {
                 ("channel_sms", "on"),
             ]
         };
-        let rows = json(owner.call("admin/save_purpose", &form("opt_in")).await).await;
-        let surveys = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["form"]["key"] == "surveys")
-            .unwrap();
+        // Saves the form and returns the purpose as the answer lists it.
+        let save = |mode: &'static str| {
+            let (owner, form) = (&owner, form(mode));
+            async move {
+                let rows = json(owner.call("admin/save_purpose", &form).await).await;
+                rows.as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["form"]["key"] == "surveys")
+                    .cloned()
+                    .unwrap()
+            }
+        };
+        let surveys = save("opt_in").await;
         assert_eq!(
             surveys["form"]["channels"],
             serde_json::json!(["email", "sms"])
@@ -383,13 +390,7 @@ async fn owners_add_and_change_purposes_and_every_save_is_a_version() {
         assert_eq!(granted.status(), 200);
         let events_before = s.event_count(who).await;
         // A mode change is a new version, attributed, and rewrites no event.
-        let rows = json(owner.call("admin/save_purpose", &form("opt_out")).await).await;
-        let surveys = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["form"]["key"] == "surveys")
-            .unwrap();
+        let surveys = save("opt_out").await;
         let versions = surveys["versions"].as_array().unwrap();
         assert_eq!(versions.len(), 2);
         assert_eq!(versions[0]["mode"], "opt_out");

@@ -244,22 +244,17 @@ macro_rules! sql_console {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
+                // The version copies the row as saved.
                 let version: i64 = sqlx::query_scalar(
                     "INSERT INTO purpose_versions (purpose, version, changed_at, changed_by, name_ja, name_en, \
                      description_ja, description_en, mode, channels, marketing) \
-                     VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM purpose_versions WHERE purpose = $1), \
-                     $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING version",
+                     SELECT key, (SELECT COALESCE(MAX(version), 0) + 1 FROM purpose_versions WHERE purpose = $1), \
+                     $2, $3, name_ja, name_en, description_ja, description_en, mode, channels, marketing \
+                     FROM purposes WHERE key = $1 RETURNING version",
                 )
                 .bind(p.key.as_str())
                 .bind(app::services::now())
                 .bind(changed_by)
-                .bind(&p.name_ja)
-                .bind(&p.name_en)
-                .bind(&p.description_ja)
-                .bind(&p.description_en)
-                .bind(p.mode.key())
-                .bind(&channels)
-                .bind(p.marketing)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_error)?;

@@ -1,0 +1,41 @@
+//! What the benchmarks share: the backends they run on.
+
+use std::future::Future;
+
+/// Runs `run(name, url)` on a fresh SQLite file, then on a fresh schema of the PostgreSQL at
+/// `DATABASE_URL_PG` (default `127.0.0.1:5432/test`) when one answers. `BENCH_BACKEND=sqlite` or
+/// `postgres` runs only one.
+pub async fn on_each_backend<F, Fut>(run: F)
+where
+    F: Fn(&'static str, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let only = std::env::var("BENCH_BACKEND").unwrap_or_default();
+    if only.is_empty() || only == "sqlite" {
+        let dir =
+            std::env::temp_dir().join(format!("doui-bench-db-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        run(
+            "SQLite",
+            format!("sqlite:{}", dir.join("bench.db").display()),
+        )
+        .await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+    if only.is_empty() || only == "postgres" {
+        let pg = std::env::var("DATABASE_URL_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("doui_bench_{}", uuid::Uuid::new_v4().simple());
+        match server::store::PgStore::open_in_schema(&pg, &schema).await {
+            Ok(_) => {
+                let scoped = format!(
+                    "{pg}{}options=-csearch_path%3D{schema}",
+                    if pg.contains('?') { "&" } else { "?" }
+                );
+                run("PostgreSQL", scoped).await;
+                server::store::PgStore::drop_schema(&pg, &schema).await.ok();
+            }
+            Err(e) => println!("\nPostgreSQL skipped: {e}"),
+        }
+    }
+}
