@@ -2,6 +2,19 @@
 
 use std::future::Future;
 
+/// Runs the benchmark `run` on each backend, on a multi-threaded runtime.
+pub fn main<F, Fut>(run: F)
+where
+    F: Fn(&'static str, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(on_each_backend(run));
+}
+
 /// Runs `run(name, url)` on a fresh SQLite file, then on a fresh schema of the PostgreSQL at
 /// `DATABASE_URL_PG` (default `127.0.0.1:5432/test`) when one answers. `BENCH_BACKEND=sqlite` or
 /// `postgres` runs only one.

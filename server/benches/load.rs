@@ -236,11 +236,5 @@ async fn run(name: &str, url: &str) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(common::on_each_backend(|name, url| async move {
-        run(name, &url).await
-    }));
+    common::main(|name, url| async move { run(name, &url).await });
 }

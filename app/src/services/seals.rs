@@ -102,6 +102,8 @@ impl<'a> Witnesses<'a> {
             if let Some(last) = page.last() {
                 self.after = last.length;
             }
+            // A short page is the last one: no more queries for the rest of the walk.
+            self.stored = page.len() == 1_000;
             self.buffer.extend(page);
         }
         Ok(match self.buffer.front() {

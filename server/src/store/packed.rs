@@ -157,37 +157,34 @@ impl<'a> Fields<'a> {
 
 /// The event the fields hold (`None` when every field is NULL: no event).
 pub(crate) fn event(f: [Option<&str>; 15]) -> StoreResult<Option<ConsentEvent>> {
-    {
-        if f.iter().all(Option::is_none) {
-            return Ok(None);
-        }
-        let parse =
-            |i: usize, what: &str| -> StoreResult<&str> { f[i].ok_or_else(|| corrupt(what)) };
-        let id = |s: &str| uuid::Uuid::parse_str(s).map_err(|_| corrupt("id"));
-        let owned = |i: usize| f[i].map(str::to_owned);
-        let bad = |what: &'static str| move |_| corrupt(what);
-        Ok(Some(ConsentEvent {
-            id: id(parse(0, "id")?)?,
-            subject: SubjectId(id(parse(1, "subject_id")?)?),
-            purpose: parse(2, "purpose")?.parse().map_err(bad("purpose"))?,
-            channel: parse(3, "channel")?.parse().map_err(bad("channel"))?,
-            from: f[4].map(str::parse).transpose().map_err(bad("state"))?,
-            to: parse(5, "to_state")?.parse().map_err(bad("state"))?,
-            provenance: Provenance {
-                occurred_at: time_of(parse(6, "occurred_at")?)?,
-                source: parse(7, "source")?.parse().map_err(bad("source"))?,
-                actor: parse(8, "actor")?.parse().map_err(bad("actor"))?,
-                notice_version: owned(9),
-                origin: Origin {
-                    ip: owned(10),
-                    user_agent: owned(11),
-                },
-                idempotency_key: owned(12),
-                reason: owned(13),
-                campaign: owned(14),
-            },
-        }))
+    if f.iter().all(Option::is_none) {
+        return Ok(None);
     }
+    let parse = |i: usize, what: &str| -> StoreResult<&str> { f[i].ok_or_else(|| corrupt(what)) };
+    let id = |s: &str| uuid::Uuid::parse_str(s).map_err(|_| corrupt("id"));
+    let owned = |i: usize| f[i].map(str::to_owned);
+    let bad = |what: &'static str| move |_| corrupt(what);
+    Ok(Some(ConsentEvent {
+        id: id(parse(0, "id")?)?,
+        subject: SubjectId(id(parse(1, "subject_id")?)?),
+        purpose: parse(2, "purpose")?.parse().map_err(bad("purpose"))?,
+        channel: parse(3, "channel")?.parse().map_err(bad("channel"))?,
+        from: f[4].map(str::parse).transpose().map_err(bad("state"))?,
+        to: parse(5, "to_state")?.parse().map_err(bad("state"))?,
+        provenance: Provenance {
+            occurred_at: time_of(parse(6, "occurred_at")?)?,
+            source: parse(7, "source")?.parse().map_err(bad("source"))?,
+            actor: parse(8, "actor")?.parse().map_err(bad("actor"))?,
+            notice_version: owned(9),
+            origin: Origin {
+                ip: owned(10),
+                user_agent: owned(11),
+            },
+            idempotency_key: owned(12),
+            reason: owned(13),
+            campaign: owned(14),
+        },
+    }))
 }
 
 /// A stored time: microseconds since the epoch (PostgreSQL) or RFC 3339 text (SQLite).

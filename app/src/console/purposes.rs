@@ -1,0 +1,146 @@
+//! Purposes and their channels: owners add and change them; every save is a version.
+
+use leptos::prelude::*;
+
+use super::{ConsoleError, ConsoleFrame};
+use crate::{
+    admin::{admin_me, admin_purposes},
+    domain::{Channel, Lang},
+    i18n::{channel_name, texts},
+    pages::visitor_lang,
+    view::PurposeForm,
+};
+
+/// The fields of a purpose (add or change); read-only below the owner role.
+#[component]
+fn PurposeFields(lang: Lang, form: PurposeForm, editable: bool, new: bool) -> impl IntoView {
+    let t = texts(lang);
+    let ro = !editable;
+    let channels = Channel::ALL
+        .iter()
+        .map(|c| {
+            let checked = form.channels.iter().any(|k| k == c.key());
+            let name = format!("channel_{}", c.key());
+            view! {
+                <label class="check"><input type="checkbox" name=name checked=checked disabled=ro />" "{channel_name(lang, *c)}</label>
+            }
+        })
+        .collect_view();
+    let key_field = if new {
+        view! {
+            <label>{t.purpose_key}<input name="key" required pattern="[a-z][a-z0-9_]{1,47}" value=form.key.clone() /></label>
+        }
+        .into_any()
+    } else {
+        view! { <input type="hidden" name="key" value=form.key.clone() /> }.into_any()
+    };
+    view! {
+        {key_field}
+        <label>{t.name_ja_label}<input name="name_ja" required maxlength="100" value=form.name_ja.clone() readonly=ro /></label>
+        <label>{t.name_en_label}<input name="name_en" required maxlength="100" value=form.name_en.clone() readonly=ro /></label>
+        <label>{t.description_ja_label}<textarea name="description_ja" required maxlength="1000" readonly=ro>{form.description_ja.clone()}</textarea></label>
+        <label>{t.description_en_label}<textarea name="description_en" required maxlength="1000" readonly=ro>{form.description_en.clone()}</textarea></label>
+        <fieldset>
+            <legend>{t.mode_label}</legend>
+            <label class="check"><input type="radio" name="mode" value="opt_in" checked=form.mode == "opt_in" disabled=ro />" "{t.mode_opt_in_long}</label>
+            <label class="check"><input type="radio" name="mode" value="opt_out" checked=form.mode == "opt_out" disabled=ro />" "{t.mode_opt_out_long}</label>
+        </fieldset>
+        <fieldset>
+            <legend>{t.channels_label}</legend>
+            {channels}
+        </fieldset>
+        <label class="check"><input type="checkbox" name="marketing" checked=form.marketing disabled=ro />" "{t.marketing_label}</label>
+    }
+}
+
+/// Purposes and their channels: the owner adds and changes them; every save is a version.
+#[component]
+pub fn AdminPurposesPage() -> impl IntoView {
+    let lang = visitor_lang();
+    let t = texts(lang);
+    let data = Resource::new_blocking(
+        || (),
+        |_| async move { Ok::<_, crate::error::ApiError>((admin_me().await?, admin_purposes().await?)) },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((me, purposes)) => {
+                        let owner = me.role == "owner";
+                        let back = format!("/admin/purposes?lang={}", lang.key());
+                        let csrf = me.csrf.clone();
+                        let form_for = move |form: PurposeForm, new: bool| {
+                            let submit = owner.then(|| view! { <button type="submit">{t.save}</button> });
+                            view! {
+                                <form method="post" action="/api/admin/save_purpose" class="stacked purpose-form">
+                                    <input type="hidden" name="csrf" value=csrf.clone() />
+                                    <input type="hidden" name="lang" value=lang.key() />
+                                    <input type="hidden" name="return_to" value=back.clone() />
+                                    <PurposeFields lang form editable=owner new />
+                                    {submit}
+                                </form>
+                            }
+                        };
+                        let rows = purposes
+                            .into_iter()
+                            .map(|p| {
+                                let versions = p
+                                    .versions
+                                    .iter()
+                                    .map(|v| view! {
+                                        <tr>
+                                            <td>{v.version}</td>
+                                            <td><time>{v.changed_at.clone()}</time></td>
+                                            <td>{v.changed_by.clone()}</td>
+                                            <td>{v.mode.clone()}</td>
+                                            <td>{v.channels.join(", ")}</td>
+                                        </tr>
+                                    })
+                                    .collect_view();
+                                let title = format!("{} — {} ({})", p.form.key, p.form.name_ja, p.form.name_en);
+                                view! {
+                                    <section class="card purpose" data-purpose=p.form.key.clone()>
+                                        <h2>{title}</h2>
+                                        {form_for(p.form.clone(), false)}
+                                        <details>
+                                            <summary>{t.versions}" ("{p.versions.len()}")"</summary>
+                                            <table class="history">
+                                                <thead><tr>
+                                                    <th scope="col">{t.version_label}</th>
+                                                    <th scope="col">{t.when}</th>
+                                                    <th scope="col">{t.changed_by}</th>
+                                                    <th scope="col">{t.mode_label}</th>
+                                                    <th scope="col">{t.channels_label}</th>
+                                                </tr></thead>
+                                                <tbody>{versions}</tbody>
+                                            </table>
+                                        </details>
+                                    </section>
+                                }
+                            })
+                            .collect_view();
+                        let add = owner.then(|| view! {
+                            <section class="card">
+                                <h2>{t.add_purpose}</h2>
+                                {form_for(PurposeForm { mode: "opt_in".into(), channels: vec!["email".into()], ..PurposeForm::default() }, true)}
+                            </section>
+                        });
+                        view! {
+                            <ConsoleFrame lang me title=t.purposes_title>
+                                <section class="card">
+                                    <h1>{t.purposes_title}</h1>
+                                    <p>{t.purposes_intro}</p>
+                                </section>
+                                {rows}
+                                {add}
+                            </ConsoleFrame>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <ConsoleError lang code=e.code /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
