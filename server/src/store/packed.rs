@@ -1,7 +1,10 @@
-//! Bulk reads of events (chain walks, exports): the database packs a page of events into one text
-//! value, each field length-prefixed (`<bytes>:<value>`, `~` for NULL), so the client decodes one
-//! row per page instead of one per event. sqlx hands each SQLite row across threads; a page of
-//! thousands of rows that way costs more than reading them.
+//! Bulk reads of events (chain walks, exports): the database packs each row into one JSON array
+//! of texts (one C function per row, `json_array` or `json_build_array`) and a page of rows into
+//! one text, a row per line, so the client decodes one value per page instead of one row per
+//! event. sqlx hands each SQLite row across threads; a page of thousands of rows that way costs
+//! more than reading them, and building the row with `||` copies it once per field.
+
+use std::borrow::Cow;
 
 use app::domain::{ConsentEvent, Origin, Provenance, SubjectId};
 use app::store::StoreResult;
@@ -10,32 +13,32 @@ use super::corrupt;
 
 /// How a backend spells the few things packing needs.
 pub(crate) struct Dialect {
-    /// Bytes of a text value: `{}` is the expression.
-    pub text_len: &'static str,
+    /// One row as a JSON array: `{}` is the list of fields.
+    pub row: &'static str,
     /// An id (UUID) as text.
     pub id: &'static str,
-    /// A time as text (RFC 3339, or microseconds since the epoch).
+    /// A time as text (RFC 3339).
     pub time: &'static str,
     /// An integer as text.
     pub int: &'static str,
-    /// Concatenates the packed rows of a subquery, in `order`.
+    /// Concatenates the packed rows of a subquery, one per line, in `order`.
     pub agg: &'static str,
 }
 
 pub(crate) const SQLITE: Dialect = Dialect {
-    text_len: "length(CAST({} AS BLOB))",
+    row: "json_array({})",
     id: "hex({})",
     time: "{}",
     int: "CAST({} AS TEXT)",
-    agg: "group_concat(packed, '')",
+    agg: "group_concat(packed, char(10))",
 };
 
 pub(crate) const POSTGRES: Dialect = Dialect {
-    text_len: "octet_length({})",
+    row: "json_build_array({})::text",
     id: "{}::text",
-    time: "((extract(epoch from {}) * 1000000)::bigint)::text",
+    time: "{}",
     int: "{}::text",
-    agg: "string_agg(packed, '' ORDER BY ord)",
+    agg: "string_agg(packed, E'\\n' ORDER BY ord)",
 };
 
 /// The event columns, in the order `event` reads them, and how each becomes text.
@@ -66,24 +69,20 @@ pub(crate) enum Kind {
 }
 
 impl Dialect {
-    /// One field, length-prefixed: `CASE WHEN x IS NULL THEN '~' ELSE len || ':' || x END`.
+    /// One field as text (NULL stays NULL: JSON `null`).
     pub fn field(&self, column: &str, kind: Kind) -> String {
-        let text = match kind {
+        match kind {
             Kind::Id => self.id.replace("{}", column),
             Kind::Text => column.to_owned(),
             Kind::Time => self.time.replace("{}", column),
             Kind::Int => self.int.replace("{}", column),
-        };
-        let len = self.text_len.replace("{}", &text);
-        format!(
-            "CASE WHEN {column} IS NULL THEN '~' ELSE {} || ':' || {text} END",
-            self.int.replace("{}", &len)
-        )
+        }
     }
 
-    /// `lead` fields, then every event column of table alias `e`, as one packed text.
+    /// `lead` fields, then every event column of table alias `e`, as one packed row.
     pub fn packed_row(&self, lead: &[(&str, Kind)]) -> String {
-        lead.iter()
+        let fields = lead
+            .iter()
             .copied()
             .chain(EVENT_FIELDS.iter().map(|(c, k)| (*c, *k)))
             .map(|(c, k)| {
@@ -95,7 +94,8 @@ impl Dialect {
                 self.field(&column, k)
             })
             .collect::<Vec<_>>()
-            .join(" || ")
+            .join(", ");
+        self.row.replace("{}", &fields)
     }
 
     /// A query returning one text: the packed rows of `inner` (which selects `packed` and `ord`).
@@ -104,40 +104,58 @@ impl Dialect {
     }
 }
 
-/// Reads packed fields one after another.
-pub(crate) struct Fields<'a> {
-    rest: &'a str,
+/// A JSON string, borrowed from the page when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
 }
 
-impl<'a> Fields<'a> {
-    pub fn new(text: &'a str) -> Self {
-        Self { rest: text }
-    }
+/// One packed row: its fields, read one after another.
+pub(crate) struct Row<'a> {
+    values: Vec<Option<Text<'a>>>,
+    at: usize,
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
+/// The rows of a page.
+pub(crate) fn rows(page: &str) -> impl Iterator<Item = StoreResult<Row<'_>>> {
+    page.split('\n').filter(|l| !l.is_empty()).map(|line| {
+        let values: Vec<Option<Text<'_>>> =
+            serde_json::from_str(line).map_err(|_| corrupt("packed row"))?;
+        Ok(Row { values, at: 0 })
+    })
+}
 
+impl Row<'_> {
     /// The next field (`None` for NULL).
-    pub fn next(&mut self) -> StoreResult<Option<&'a str>> {
-        if let Some(rest) = self.rest.strip_prefix('~') {
-            self.rest = rest;
-            return Ok(None);
-        }
-        let colon = self.rest.find(':').ok_or_else(|| corrupt("packed row"))?;
-        let len: usize = self.rest[..colon]
-            .parse()
-            .map_err(|_| corrupt("packed row"))?;
-        let start = colon + 1;
+    pub fn next(&mut self) -> StoreResult<Option<&str>> {
         let value = self
-            .rest
-            .get(start..start + len)
+            .values
+            .get(self.at)
             .ok_or_else(|| corrupt("packed row"))?;
-        self.rest = &self.rest[start + len..];
-        Ok(Some(value))
+        self.at += 1;
+        Ok(value.as_ref().map(|t| t.0.as_ref()))
     }
 
-    pub fn required(&mut self, what: &str) -> StoreResult<&'a str> {
+    pub fn required(&mut self, what: &str) -> StoreResult<&str> {
         self.next()?.ok_or_else(|| corrupt(what))
     }
 
@@ -145,11 +163,15 @@ impl<'a> Fields<'a> {
         self.required(what)?.parse().map_err(|_| corrupt(what))
     }
 
-    /// The fifteen event fields as stored (all `None` when a LEFT JOIN found no event).
-    pub fn event_fields(&mut self) -> StoreResult<[Option<&'a str>; 15]> {
+    /// The fifteen event fields that come next (all `None` when a LEFT JOIN found no event).
+    pub fn event_fields(&self) -> StoreResult<[Option<&str>; 15]> {
+        let rest = self
+            .values
+            .get(self.at..self.at + 15)
+            .ok_or_else(|| corrupt("packed row"))?;
         let mut f = [None; 15];
-        for slot in &mut f {
-            *slot = self.next()?;
+        for (slot, v) in f.iter_mut().zip(rest) {
+            *slot = v.as_ref().map(|t| t.0.as_ref());
         }
         Ok(f)
     }
@@ -202,15 +224,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_are_read_back_whatever_they_hold() {
-        let text = "3:a:b~5:x\n~\u{1f}y0:";
-        let mut f = Fields::new(text);
-        assert_eq!(f.next().unwrap(), Some("a:b"));
-        assert_eq!(f.next().unwrap(), None);
-        assert_eq!(f.next().unwrap(), Some("x\n~\u{1f}y"));
-        assert_eq!(f.next().unwrap(), Some(""));
-        assert!(f.is_empty());
-        assert!(Fields::new("9:short").next().is_err());
+    fn rows_are_read_back_whatever_they_hold() {
+        let page = "[\"3\",null,\"a\\\"b\\n~\",\"\"]\n[\"4\"]";
+        let mut rows = rows(page);
+        let mut row = rows.next().unwrap().unwrap();
+        assert_eq!(row.int("n").unwrap(), 3);
+        assert_eq!(row.next().unwrap(), None);
+        assert_eq!(row.next().unwrap(), Some("a\"b\n~"));
+        assert_eq!(row.next().unwrap(), Some(""));
+        assert!(row.next().is_err());
+        assert_eq!(rows.next().unwrap().unwrap().int("n").unwrap(), 4);
+        assert!(rows.next().is_none());
+        assert!(super::rows("[1, 2]").next().unwrap().is_err());
         assert_eq!(
             time_of("1735689600000001").unwrap(),
             time::macros::datetime!(2025-01-01 0:00:00.000001 UTC)

@@ -91,7 +91,7 @@ macro_rules! sql_seals {
                 after_position: i64,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
-                use crate::store::{db_error, packed::{self, Fields, Kind}};
+                use crate::store::{db_error, packed::{self, Kind}};
                 // One packed text per page (see packed.rs): a walk of millions of links reads
                 // them a page at a time.
                 let d = &$dialect;
@@ -108,14 +108,14 @@ macro_rules! sql_seals {
                     .await
                     .map_err(db_error)?;
                 let text = text.unwrap_or_default();
-                let mut fields = Fields::new(&text);
                 let mut links = Vec::with_capacity(limit as usize);
-                while !fields.is_empty() {
-                    let position = fields.int("position")?;
-                    let seq = fields.int("seq")?;
-                    let seal = fields.required("seal")?.to_owned();
+                for row in packed::rows(&text) {
+                    let mut row = row?;
+                    let position = row.int("position")?;
+                    let seq = row.int("seq")?;
+                    let seal = row.required("seal")?.to_owned();
                     // An event that no longer reads as an event counts as gone.
-                    let event = packed::event(fields.event_fields()?).unwrap_or(None);
+                    let event = packed::event(row.event_fields()?).unwrap_or(None);
                     links.push(app::domain::seal::ChainLink { position, seq, seal, event });
                 }
                 links.sort_by_key(|l| l.position);
