@@ -146,6 +146,19 @@ pub async fn admin_save_purpose(
     channel_postal: Option<String>,
     channel_phone: Option<String>,
     channel_web: Option<String>,
+    kind: Option<String>,
+    mode_jp: Option<String>,
+    mode_eu: Option<String>,
+    mode_us_ca: Option<String>,
+    soft_opt_in: Option<String>,
+    ppc_filed_on: Option<String>,
+    ppc_number: Option<String>,
+    sensitive: Option<String>,
+    improperly_acquired: Option<String>,
+    received_by_opt_out: Option<String>,
+    data_items: Option<String>,
+    acquired_by: Option<String>,
+    provided_by: Option<String>,
     csrf: String,
 ) -> Result<Vec<PurposeAdminRow>, ApiError> {
     let services = services()?;
@@ -170,8 +183,22 @@ pub async fn admin_save_purpose(
         description_ja,
         description_en,
         mode,
+        jurisdiction_modes: [("jp", mode_jp), ("eu", mode_eu), ("us_ca", mode_us_ca)]
+            .into_iter()
+            .map(|(j, m)| (j.to_owned(), m.unwrap_or_default()))
+            .collect(),
         channels,
         marketing: marketing.is_some(),
+        kind: kind.unwrap_or_default(),
+        soft_opt_in: soft_opt_in.unwrap_or_default(),
+        ppc_filed_on: ppc_filed_on.unwrap_or_default(),
+        ppc_number: ppc_number.unwrap_or_default(),
+        sensitive: sensitive.is_some(),
+        improperly_acquired: improperly_acquired.is_some(),
+        received_by_opt_out: received_by_opt_out.is_some(),
+        data_items: data_items.unwrap_or_default(),
+        acquired_by: acquired_by.unwrap_or_default(),
+        provided_by: provided_by.unwrap_or_default(),
     };
     services
         .save_purpose(&owner, &form)

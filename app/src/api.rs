@@ -119,6 +119,24 @@ mod ssr {
         Ok((visitor, lang))
     }
 
+    /// Honours a Global Privacy Control signal (`Sec-GPC: 1`) for the visitor; true when the
+    /// request carried it.
+    pub async fn honour_gpc(
+        services: &Services,
+        visitor: &Visitor,
+        lang: Lang,
+    ) -> Result<bool, ApiError> {
+        let signal =
+            parts().is_some_and(|p| crate::services::gpc_signal(header(&p.headers, "sec-gpc")));
+        if signal {
+            services
+                .honour_gpc(visitor, provenance(services, None))
+                .await
+                .map_err(|r| refuse(lang, r))?;
+        }
+        Ok(signal)
+    }
+
     /// The signed-in admin whose role allows `needed` (401 / 403 otherwise).
     pub async fn admin(services: &Services, needed: Role) -> Result<(Admin, Lang), ApiError> {
         let lang = request_lang(None);
@@ -166,11 +184,13 @@ pub async fn load_preferences(
 ) -> Result<PreferenceView, ApiError> {
     let services = ssr::services()?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
+    let gpc = ssr::honour_gpc(&services, &visitor, lang).await?;
     let mut view = services
         .preference_view(&visitor, &token, lang)
         .await
         .map_err(|r| ssr::refuse(lang, r))?;
     view.csrf = ssr::csrf_token();
+    view.gpc = gpc;
     Ok(view)
 }
 
@@ -188,6 +208,7 @@ pub async fn set_consent(
     let services = ssr::services()?;
     ssr::require_csrf(&services, &csrf, ssr::request_lang(lang.as_deref()))?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
+    let gpc = ssr::honour_gpc(&services, &visitor, lang).await?;
     let provenance = ssr::provenance(&services, idempotency_key);
     let applied = services
         .set_consent(&visitor, &purpose, &channel, &state, provenance)
@@ -200,6 +221,7 @@ pub async fn set_consent(
         .await
         .map_err(|r| ssr::refuse(lang, r))?;
     view.csrf = ssr::csrf_token();
+    view.gpc = gpc;
     Ok(view)
 }
 
@@ -214,6 +236,7 @@ pub async fn stop_all_marketing(
     let services = ssr::services()?;
     ssr::require_csrf(&services, &csrf, ssr::request_lang(lang.as_deref()))?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
+    let gpc = ssr::honour_gpc(&services, &visitor, lang).await?;
     let provenance = ssr::provenance(&services, idempotency_key);
     let applied = services
         .stop_all_marketing(&visitor, provenance)
@@ -225,6 +248,7 @@ pub async fn stop_all_marketing(
         .await
         .map_err(|r| ssr::refuse(lang, r))?;
     view.csrf = ssr::csrf_token();
+    view.gpc = gpc;
     Ok(view)
 }
 

@@ -151,6 +151,30 @@ pub struct Texts {
     pub versions: &'static str,
     pub version_label: &'static str,
     pub changed_by: &'static str,
+    pub kind_label: &'static str,
+    pub kind_advertising: &'static str,
+    pub kind_ad_targeting: &'static str,
+    pub kind_third_party_sharing: &'static str,
+    pub kind_other: &'static str,
+    pub jurisdiction_modes_label: &'static str,
+    pub same_as_default: &'static str,
+    pub jurisdiction_jp: &'static str,
+    pub jurisdiction_eu: &'static str,
+    pub jurisdiction_us_ca: &'static str,
+    pub jurisdiction_default: &'static str,
+    pub legal_label: &'static str,
+    pub soft_opt_in_label: &'static str,
+    pub ppc_filed_on_label: &'static str,
+    pub ppc_number_label: &'static str,
+    pub sensitive_label: &'static str,
+    pub improperly_acquired_label: &'static str,
+    pub received_by_opt_out_label: &'static str,
+    pub data_items_label: &'static str,
+    pub acquired_by_label: &'static str,
+    pub provided_by_label: &'static str,
+    pub jurisdiction_label: &'static str,
+    pub gpc_honoured: &'static str,
+    pub gpc_browser: &'static str,
 }
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -302,6 +326,52 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         }
         (Lang::Ja, "purpose_channels") => "チャネルを 1 つ以上選んでください。",
         (Lang::En, "purpose_channels") => "Choose at least one channel.",
+        (Lang::Ja, "purpose_ppc_filing") => {
+            "個人情報保護委員会への届出は、届出日（YYYY-MM-DD）と届出番号の両方を入力してください。"
+        }
+        (Lang::En, "purpose_ppc_filing") => {
+            "A PPC filing needs both its date (YYYY-MM-DD) and its number."
+        }
+        (Lang::Ja, "unknown_kind") => "利用目的の種類が正しくありません。",
+        (Lang::En, "unknown_kind") => "Unknown kind of purpose.",
+        (Lang::Ja, "unknown_jurisdiction") => "法域は jp、eu、us_ca、default のいずれかです。",
+        (Lang::En, "unknown_jurisdiction") => "The jurisdiction must be jp, eu, us_ca or default.",
+        (Lang::Ja, "rule_jp_advertising_mail_opt_in") => {
+            "特定電子メール法 第3条：日本では広告宣伝メール・SMS はオプトイン（事前の同意）でなければ送れません。日本の方式をオプトインにしてください。"
+        }
+        (Lang::En, "rule_jp_advertising_mail_opt_in") => {
+            "Japan's Act on Specified Electronic Mail, Art. 3: advertising email and SMS in Japan need prior consent (opt-in). Set Japan's mode to opt-in."
+        }
+        (Lang::Ja, "rule_eu_advertising_mail_opt_in") => {
+            "ePrivacy 指令 第13条：EU では広告メール・SMS はオプトインです。自社の類似商品についてのソフトオプトインの根拠を記録した場合のみオプトアウトにできます。"
+        }
+        (Lang::En, "rule_eu_advertising_mail_opt_in") => {
+            "ePrivacy Directive Art. 13: advertising email and SMS in the EU need prior consent, unless a soft opt-in basis (the sender's own similar products) is recorded."
+        }
+        (Lang::Ja, "rule_jp_third_party_needs_filing") => {
+            "個人情報保護法 第27条第2項：第三者提供をオプトアウトで行うには、個人情報保護委員会への届出（届出日と番号）の記録が必要です。"
+        }
+        (Lang::En, "rule_jp_third_party_needs_filing") => {
+            "APPI Art. 27(2): opt-out provision to third parties in Japan needs a recorded filing with the Personal Information Protection Commission (date and number)."
+        }
+        (Lang::Ja, "rule_jp_third_party_needs_notice") => {
+            "個人情報保護法 第27条第2項：オプトアウトによる第三者提供の前に、提供する項目・取得方法・提供方法と、事業者の名称・住所・代表者を公表してください（プライバシーポリシーに掲載されます）。"
+        }
+        (Lang::En, "rule_jp_third_party_needs_notice") => {
+            "APPI Art. 27(2): before opt-out provision, publish the data items, how they are acquired and provided, and the sender's name, address and representative (the privacy policy shows them)."
+        }
+        (Lang::Ja, "rule_jp_third_party_forbidden") => {
+            "個人情報保護法 第27条第2項ただし書：要配慮個人情報、不正に取得したデータ、オプトアウトで提供を受けたデータは、オプトアウトで第三者提供できません。"
+        }
+        (Lang::En, "rule_jp_third_party_forbidden") => {
+            "APPI Art. 27(2) proviso: special care-required data, improperly acquired data and data itself received by opt-out can never be provided to third parties by opt-out."
+        }
+        (Lang::Ja, "rule_eu_consent_required") => {
+            "GDPR 第6条・第7条：EU では第三者提供とターゲティング広告には同意（オプトイン）が必要です。"
+        }
+        (Lang::En, "rule_eu_consent_required") => {
+            "GDPR Arts. 6–7: in the EU, sharing with third parties and targeted advertising need consent (opt-in)."
+        }
         (Lang::Ja, "bad_request") => "リクエストの形式が正しくありません。",
         (Lang::En, "bad_request") => "The request is malformed.",
         (Lang::Ja, "cross_site") => "他のサイトからの送信は受け付けていません。",
@@ -513,6 +583,30 @@ static JA: Texts = Texts {
     versions: "変更履歴",
     version_label: "版",
     changed_by: "変更者",
+    kind_label: "種類（法律上の扱い）",
+    kind_advertising: "広告宣伝メッセージ",
+    kind_ad_targeting: "ターゲティング広告",
+    kind_third_party_sharing: "第三者提供",
+    kind_other: "その他",
+    jurisdiction_modes_label: "法域ごとの方式",
+    same_as_default: "既定と同じ",
+    jurisdiction_jp: "日本",
+    jurisdiction_eu: "EU",
+    jurisdiction_us_ca: "米国カリフォルニア州",
+    jurisdiction_default: "その他の地域",
+    legal_label: "法的根拠",
+    soft_opt_in_label: "EU ソフトオプトインの根拠（自社の類似商品）",
+    ppc_filed_on_label: "個人情報保護委員会への届出日",
+    ppc_number_label: "届出番号",
+    sensitive_label: "要配慮個人情報を含む",
+    improperly_acquired_label: "不正に取得したデータ",
+    received_by_opt_out_label: "オプトアウトで提供を受けたデータ",
+    data_items_label: "提供する個人データの項目",
+    acquired_by_label: "取得の方法",
+    provided_by_label: "提供の方法",
+    jurisdiction_label: "法域",
+    gpc_honoured: "オプトアウト要求を受け付けました：ブラウザのグローバル・プライバシー・コントロール（GPC）に従い、ターゲティング広告と第三者提供を停止しています。",
+    gpc_browser: "お使いのブラウザはグローバル・プライバシー・コントロール（GPC）を有効にしています。Doui はこの信号に従います。",
 };
 
 static EN: Texts = Texts {
@@ -663,4 +757,28 @@ static EN: Texts = Texts {
     versions: "Versions",
     version_label: "Version",
     changed_by: "Changed by",
+    kind_label: "Kind (how the law treats it)",
+    kind_advertising: "Advertising messages",
+    kind_ad_targeting: "Targeted advertising",
+    kind_third_party_sharing: "Sharing with third parties",
+    kind_other: "Other",
+    jurisdiction_modes_label: "Mode by jurisdiction",
+    same_as_default: "Same as default",
+    jurisdiction_jp: "Japan",
+    jurisdiction_eu: "EU",
+    jurisdiction_us_ca: "US – California",
+    jurisdiction_default: "Elsewhere",
+    legal_label: "Legal basis",
+    soft_opt_in_label: "EU soft opt-in basis (own similar products)",
+    ppc_filed_on_label: "PPC filing date",
+    ppc_number_label: "PPC filing number",
+    sensitive_label: "Includes special care-required data (要配慮個人情報)",
+    improperly_acquired_label: "Improperly acquired data",
+    received_by_opt_out_label: "Data itself received by opt-out",
+    data_items_label: "Personal data items provided",
+    acquired_by_label: "How the data is acquired",
+    provided_by_label: "How the data is provided",
+    jurisdiction_label: "Jurisdiction",
+    gpc_honoured: "Opt-Out Request Honored: following your browser's Global Privacy Control signal, your data is not used for targeted advertising or shared with third parties.",
+    gpc_browser: "Your browser has Global Privacy Control turned on. Doui honours it.",
 };

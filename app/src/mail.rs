@@ -68,6 +68,7 @@ mod tests {
             name: "Example K.K.".into(),
             postal_address: "Tokyo".into(),
             contact: "privacy@example.jp".into(),
+            representative: "Hanako Yamada".into(),
             jurisdiction: "JP".into(),
         };
         let ja = sign_in_mail(Lang::Ja, "a@example.jp", "https://x/signin/T", 15, &sender);

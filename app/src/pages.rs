@@ -1,6 +1,6 @@
 //! Pages rendered on the server. Only `islands` run in the browser.
 
-use leptos::prelude::*;
+use leptos::{nonce::use_nonce, prelude::*};
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
@@ -225,8 +225,19 @@ fn PreferencePage() -> impl IntoView {
                                 </section>
                             }
                         });
+                        // R20: the signal honoured, said plainly, with no pop-up (R17).
+                        let gpc = if view.gpc {
+                            view! { <p class="notice ok gpc" role="status" data-gpc="honoured">{t.gpc_honoured}</p> }.into_any()
+                        } else {
+                            view! {
+                                <p class="notice gpc" data-gpc-browser hidden>{t.gpc_browser}</p>
+                                <script src="/gpc.js" defer nonce=use_nonce()></script>
+                            }
+                            .into_any()
+                        };
                         view! {
                             <Frame lang title=t.preferences_title>
+                                {gpc}
                                 <PreferenceCenter view />
                                 {record}
                                 {sign_out}

@@ -25,6 +25,8 @@ pub struct PreferenceView {
     pub signed_in: bool,
     /// Opened with a link to the whole preference center: the page offers staying signed in.
     pub can_stay_signed_in: bool,
+    /// The browser sent a Global Privacy Control signal, and it was honoured (R20).
+    pub gpc: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +97,8 @@ pub struct SubjectSummary {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub lang: Lang,
+    /// `jp`, `eu`, `us_ca` or `default`.
+    pub jurisdiction: String,
 }
 
 /// One event with all its provenance, for admins.
@@ -237,10 +241,25 @@ pub struct PurposeForm {
     pub name_en: String,
     pub description_ja: String,
     pub description_en: String,
-    /// `opt_in` or `opt_out`.
+    /// `opt_in` or `opt_out`: the default mode.
     pub mode: String,
+    /// Each jurisdiction's own mode (`jp`, `eu`, `us_ca`): `opt_in`, `opt_out`, or empty for the
+    /// default.
+    pub jurisdiction_modes: Vec<(String, String)>,
     pub channels: Vec<String>,
     pub marketing: bool,
+    /// `advertising`, `ad_targeting`, `third_party_sharing` or `other`.
+    pub kind: String,
+    /// The legal basis the rules look at (see `domain::LegalBasis`).
+    pub soft_opt_in: String,
+    pub ppc_filed_on: String,
+    pub ppc_number: String,
+    pub sensitive: bool,
+    pub improperly_acquired: bool,
+    pub received_by_opt_out: bool,
+    pub data_items: String,
+    pub acquired_by: String,
+    pub provided_by: String,
 }
 
 /// One saved version of a purpose.

@@ -221,6 +221,9 @@ enum SubjectCommand {
         /// Your own id for the subject (default: Doui's id).
         #[arg(long)]
         external_id: Option<String>,
+        /// Whose rules govern the subject's consents: jp, eu, us_ca or default.
+        #[arg(long, default_value = "default")]
+        jurisdiction: String,
     },
 }
 
@@ -545,22 +548,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     phone,
                     lang,
                     external_id,
+                    jurisdiction,
                 },
         } => {
             let lang: Lang = lang
                 .parse()
                 .map_err(|_| anyhow::anyhow!("--lang must be ja or en"))?;
+            let jurisdiction: app::domain::Jurisdiction = jurisdiction
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--jurisdiction must be jp, eu, us_ca or default"))?;
             anyhow::ensure!(
                 email.is_some() || phone.is_some(),
                 "give --email or --phone (or both)"
             );
             let services = crate::services(&config).await?;
             let subject = services
-                .create_subject(
+                .create_subject_in(
                     external_id.as_deref(),
                     email.as_deref(),
                     phone.as_deref(),
                     lang,
+                    jurisdiction,
                 )
                 .await
                 .map_err(|r| anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code)))?;

@@ -35,6 +35,7 @@ struct FileConfig {
     sender_name: Option<String>,
     sender_address: Option<String>,
     sender_contact: Option<String>,
+    sender_representative: Option<String>,
     sender_jurisdiction: Option<String>,
     reply_domain: Option<String>,
     inbound_secret: Option<String>,
@@ -76,6 +77,9 @@ pub struct Config {
     pub sender_name: String,
     pub sender_address: String,
     pub sender_contact: String,
+    /// The sender's representative (代表者), published with the APPI 27(2) items; opt-out
+    /// provision to third parties in Japan needs it. `DOUI_SENDER_REPRESENTATIVE`.
+    pub sender_representative: String,
     /// ISO 3166 code of the sender's jurisdiction (receipts name it). `DOUI_SENDER_JURISDICTION`,
     /// default `JP`.
     pub sender_jurisdiction: String,
@@ -177,6 +181,7 @@ impl Config {
             sender_name: "Example K.K.".into(),
             sender_address: "1-1 Chiyoda, Tokyo".into(),
             sender_contact: "privacy@example.jp".into(),
+            sender_representative: "Hanako Yamada".into(),
             sender_jurisdiction: "JP".into(),
             reply_domain: None,
             inbound_secret: None,
@@ -341,6 +346,9 @@ impl Config {
                 .unwrap_or_default(),
             sender_contact: env("DOUI_SENDER_CONTACT")
                 .or(file.sender_contact)
+                .unwrap_or_default(),
+            sender_representative: env("DOUI_SENDER_REPRESENTATIVE")
+                .or(file.sender_representative)
                 .unwrap_or_default(),
             sender_jurisdiction,
             data_dir,

@@ -1,7 +1,10 @@
 //! Demo data for a first run: a few subjects in both languages, with links to their pages.
 
 use app::{
-    domain::{Actor, Change, Channel, ConsentState, Lang, Origin, Provenance, PurposeKey, Source},
+    domain::{
+        Actor, Change, Channel, ConsentState, Jurisdiction, Lang, Origin, Provenance, PurposeKey,
+        Source,
+    },
     services::{Services, now},
 };
 
@@ -10,6 +13,7 @@ struct DemoSubject {
     email: &'static str,
     phone: Option<&'static str>,
     lang: Lang,
+    jurisdiction: Jurisdiction,
 }
 
 const SUBJECTS: [DemoSubject; 3] = [
@@ -18,18 +22,21 @@ const SUBJECTS: [DemoSubject; 3] = [
         email: "hanako@example.jp",
         phone: Some("+81 90 1234 5678"),
         lang: Lang::Ja,
+        jurisdiction: Jurisdiction::Jp,
     },
     DemoSubject {
         external_id: "demo-alex",
         email: "alex@example.com",
         phone: None,
         lang: Lang::En,
+        jurisdiction: Jurisdiction::Eu,
     },
     DemoSubject {
         external_id: "demo-taro",
         email: "taro@example.jp",
         phone: Some("+81 80 9876 5432"),
         lang: Lang::Ja,
+        jurisdiction: Jurisdiction::Jp,
     },
 ];
 
@@ -41,7 +48,13 @@ pub async fn seed_if_empty(services: &Services) -> anyhow::Result<Vec<(String, S
     let mut links = Vec::new();
     for s in SUBJECTS {
         let subject = services
-            .create_subject(Some(s.external_id), Some(s.email), s.phone, s.lang)
+            .create_subject_in(
+                Some(s.external_id),
+                Some(s.email),
+                s.phone,
+                s.lang,
+                s.jurisdiction,
+            )
             .await
             .map_err(|r| anyhow::anyhow!("creating demo subject {}: {}", s.external_id, r.code))?;
         // As if imported from the sign-up form: each agreed to the newsletter by email.

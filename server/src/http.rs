@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api_v1::routes())
         .route("/inbound/email", post(crate::inbound::email))
         .route("/healthz", get(healthz))
+        .route("/.well-known/gpc.json", get(gpc_json))
         .route("/readyz", get(readyz))
         // Leptos adds a route for each server function; this one answers the unknown ones.
         .route("/api/{*fn_name}", post(unknown_server_fn))
@@ -235,6 +236,19 @@ async fn page_security(State(state): State<AppState>, mut req: Request, next: Ne
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// The site's Global Privacy Control support resource (R15).
+async fn gpc_json() -> Response {
+    let body = serde_json::json!({"gpc": true, "lastUpdate": app::services::GPC_LAST_UPDATE});
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

@@ -73,6 +73,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
                 name: config.sender_name.clone(),
                 postal_address: config.sender_address.clone(),
                 contact: config.sender_contact.clone(),
+                representative: config.sender_representative.clone(),
                 jurisdiction: config.sender_jurisdiction.clone(),
             },
             reply_domain: config.reply_domain.clone(),

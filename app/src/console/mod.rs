@@ -92,6 +92,17 @@ pub fn AdminSignInPage() -> impl IntoView {
     }
 }
 
+/// A jurisdiction's name (its key when unknown).
+pub(crate) fn jurisdiction_name(lang: Lang, key: &str) -> &'static str {
+    let t = texts(lang);
+    match key {
+        "jp" => t.jurisdiction_jp,
+        "eu" => t.jurisdiction_eu,
+        "us_ca" => t.jurisdiction_us_ca,
+        _ => t.jurisdiction_default,
+    }
+}
+
 fn subject_rows(lang: Lang, subjects: Vec<SubjectSummary>) -> impl IntoView {
     let t = texts(lang);
     if subjects.is_empty() {
@@ -107,6 +118,7 @@ fn subject_rows(lang: Lang, subjects: Vec<SubjectSummary>) -> impl IntoView {
                     <td>{s.email.unwrap_or_default()}</td>
                     <td>{s.phone.unwrap_or_default()}</td>
                     <td>{s.lang.key()}</td>
+                    <td>{jurisdiction_name(lang, &s.jurisdiction)}</td>
                 </tr>
             }
         })
@@ -119,6 +131,7 @@ fn subject_rows(lang: Lang, subjects: Vec<SubjectSummary>) -> impl IntoView {
                     <th scope="col">{t.email_label}</th>
                     <th scope="col">{t.phone}</th>
                     <th scope="col">{t.language}</th>
+                    <th scope="col">{t.jurisdiction_label}</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
@@ -309,7 +322,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                             <ConsoleFrame lang me title=t.subjects>
                                 <section class="card">
                                     <h1>{label}</h1>
-                                    <p class="fine">{t.external_id}": "{v.subject.external_id.clone()}" · "{v.subject.id.clone()}</p>
+                                    <p class="fine">{t.external_id}": "{v.subject.external_id.clone()}" · "{v.subject.id.clone()}" · "{t.jurisdiction_label}": "{jurisdiction_name(lang, &v.subject.jurisdiction)}</p>
                                     <div class="matrix-wrap">
                                         <table class="matrix admin-matrix">
                                             <thead><tr><th scope="col">{t.purpose}</th>{header}</tr></thead>

@@ -26,6 +26,44 @@ fn PurposeFields(lang: Lang, form: PurposeForm, editable: bool, new: bool) -> im
             }
         })
         .collect_view();
+    let kinds = [
+        ("advertising", t.kind_advertising),
+        ("ad_targeting", t.kind_ad_targeting),
+        ("third_party_sharing", t.kind_third_party_sharing),
+        ("other", t.kind_other),
+    ]
+    .into_iter()
+    .map(|(k, label)| {
+        let selected = form.kind == k || (form.kind.is_empty() && k == "other");
+        view! { <option value=k selected=selected>{label}</option> }
+    })
+    .collect_view();
+    let jurisdictions = [
+        ("jp", t.jurisdiction_jp),
+        ("eu", t.jurisdiction_eu),
+        ("us_ca", t.jurisdiction_us_ca),
+    ]
+    .into_iter()
+    .map(|(j, label)| {
+        let current = form
+            .jurisdiction_modes
+            .iter()
+            .find(|(k, _)| k == j)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default();
+        let options = [
+            ("", t.same_as_default),
+            ("opt_in", t.mode_opt_in_long),
+            ("opt_out", t.mode_opt_out_long),
+        ]
+        .into_iter()
+        .map(|(m, text)| view! { <option value=m selected=current == m>{text}</option> })
+        .collect_view();
+        view! {
+            <label>{label}<select name=format!("mode_{j}") disabled=ro>{options}</select></label>
+        }
+    })
+    .collect_view();
     let key_field = if new {
         view! {
             <label>{t.purpose_key}<input name="key" required pattern="[a-z][a-z0-9_]{1,47}" value=form.key.clone() /></label>
@@ -50,6 +88,25 @@ fn PurposeFields(lang: Lang, form: PurposeForm, editable: bool, new: bool) -> im
             {channels}
         </fieldset>
         <label class="check"><input type="checkbox" name="marketing" checked=form.marketing disabled=ro />" "{t.marketing_label}</label>
+        <label>{t.kind_label}
+            <select name="kind" disabled=ro>{kinds}</select>
+        </label>
+        <fieldset>
+            <legend>{t.jurisdiction_modes_label}</legend>
+            {jurisdictions}
+        </fieldset>
+        <fieldset>
+            <legend>{t.legal_label}</legend>
+            <label>{t.soft_opt_in_label}<input name="soft_opt_in" maxlength="300" value=form.soft_opt_in.clone() readonly=ro /></label>
+            <label>{t.ppc_filed_on_label}<input type="date" name="ppc_filed_on" value=form.ppc_filed_on.clone() readonly=ro /></label>
+            <label>{t.ppc_number_label}<input name="ppc_number" maxlength="100" value=form.ppc_number.clone() readonly=ro /></label>
+            <label class="check"><input type="checkbox" name="sensitive" checked=form.sensitive disabled=ro />" "{t.sensitive_label}</label>
+            <label class="check"><input type="checkbox" name="improperly_acquired" checked=form.improperly_acquired disabled=ro />" "{t.improperly_acquired_label}</label>
+            <label class="check"><input type="checkbox" name="received_by_opt_out" checked=form.received_by_opt_out disabled=ro />" "{t.received_by_opt_out_label}</label>
+            <label>{t.data_items_label}<input name="data_items" maxlength="500" value=form.data_items.clone() readonly=ro /></label>
+            <label>{t.acquired_by_label}<input name="acquired_by" maxlength="500" value=form.acquired_by.clone() readonly=ro /></label>
+            <label>{t.provided_by_label}<input name="provided_by" maxlength="500" value=form.provided_by.clone() readonly=ro /></label>
+        </fieldset>
     }
 }
 

@@ -6,6 +6,7 @@ mod consent;
 #[cfg(feature = "ssr")]
 mod event;
 mod lang;
+mod law;
 mod purpose;
 #[cfg(feature = "ssr")]
 pub mod receipt;
@@ -22,6 +23,10 @@ pub use event::{
     check_idempotency_key, decide, fold, to_micros, truncate_ip,
 };
 pub use lang::Lang;
+pub use law::{
+    Configured, Jurisdiction, JurisdictionModes, LegalBasis, PpcFiling, PurposeKind, Rule,
+    check_purpose,
+};
 pub use purpose::{Purpose, PurposeKey};
 #[cfg(feature = "ssr")]
 pub use subject::{Email, ExternalId, NewSubject, Phone, Subject, SubjectId};

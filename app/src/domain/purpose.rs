@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
-use super::{Channel, Invalid, Lang, Mode};
+use super::{
+    Channel, Invalid, Jurisdiction, JurisdictionModes, Lang, LegalBasis, Mode, PurposeKind,
+};
 
 /// A purpose's stable key: lower-case ASCII letters, digits and `_`, starting with a letter,
 /// at most 48 characters (`newsletter`, `ad_targeting`, ...).
@@ -53,8 +55,9 @@ impl fmt::Display for PurposeKey {
     }
 }
 
-/// Why data or contact is used, with its texts in both languages, its mode and the channels it
-/// applies to. `marketing` purposes are the ones "stop all marketing" withdraws.
+/// Why data or contact is used, with its texts in both languages, its mode (a default, and where
+/// a jurisdiction differs, its own) and the channels it applies to. `marketing` purposes are the
+/// ones "stop all marketing" withdraws; `kind` and `legal` are what the law's rules look at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purpose {
     pub key: PurposeKey,
@@ -62,9 +65,16 @@ pub struct Purpose {
     pub name_en: String,
     pub description_ja: String,
     pub description_en: String,
+    /// The mode where no jurisdiction's own applies.
     pub mode: Mode,
+    #[serde(default)]
+    pub modes: JurisdictionModes,
     pub channels: Vec<Channel>,
     pub marketing: bool,
+    #[serde(default)]
+    pub kind: PurposeKind,
+    #[serde(default)]
+    pub legal: LegalBasis,
 }
 
 impl Purpose {
@@ -82,6 +92,11 @@ impl Purpose {
         }
     }
 
+    /// The mode for a subject of `jurisdiction`.
+    pub fn mode_for(&self, jurisdiction: Jurisdiction) -> Mode {
+        self.modes.get(jurisdiction, self.mode)
+    }
+
     pub fn applies_to(&self, channel: Channel) -> bool {
         self.channels.contains(&channel)
     }
@@ -97,15 +112,19 @@ impl Purpose {
                  d_ja: &str,
                  d_en: &str,
                  ch: &[Channel],
-                 mk| Purpose {
+                 mk,
+                 kind| Purpose {
             key: PurposeKey::parse(key).expect("seed keys are valid"),
             name_ja: name_ja.into(),
             name_en: name_en.into(),
             description_ja: d_ja.into(),
             description_en: d_en.into(),
             mode: Mode::OptIn,
+            modes: JurisdictionModes::default(),
             channels: ch.to_vec(),
             marketing: mk,
+            kind,
+            legal: LegalBasis::default(),
         };
         vec![
             p(
@@ -116,6 +135,7 @@ impl Purpose {
                 "News, offers and event announcements, including advertising.",
                 &[Email, Sms, Push, Postal, Phone],
                 true,
+                PurposeKind::Advertising,
             ),
             p(
                 "ad_targeting",
@@ -125,6 +145,7 @@ impl Purpose {
                 "Ads tailored to you, based on what you browse and buy.",
                 &[Web, Email, Sms],
                 true,
+                PurposeKind::AdTargeting,
             ),
             p(
                 "third_party_sharing",
@@ -134,6 +155,7 @@ impl Purpose {
                 "Your personal data is provided to partner companies (third parties), listed in our notice.",
                 &[Email, Phone, Postal],
                 false,
+                PurposeKind::ThirdPartySharing,
             ),
         ]
     }

@@ -92,10 +92,11 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
         .max()
         .unwrap_or(input.issued_at);
     for p in input.purposes {
+        let mode = p.mode_for(input.subject.jurisdiction);
         let mut channels = Vec::new();
         for &channel in &p.channels {
             let last = latest.get(&(p.key.to_string(), channel)).copied();
-            let on = effective(p.mode, last.map(|e| e.to));
+            let on = effective(mode, last.map(|e| e.to));
             channels.push(match last {
                 Some(e) => json!({
                     "channel": channel.key(),
@@ -120,8 +121,8 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             v.dedup();
             v
         };
-        let third_party = p.key.as_str() == "third_party_sharing";
-        let lawful_basis = match p.mode {
+        let third_party = p.kind == crate::domain::PurposeKind::ThirdPartySharing;
+        let lawful_basis = match mode {
             Mode::OptIn => "consent",
             Mode::OptOut => "opt-out (objection honoured)",
         };
@@ -130,18 +131,18 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             "name": {"ja": p.name_ja, "en": p.name_en},
             "description": {"ja": p.description_ja, "en": p.description_en},
             "purpose_type": if p.marketing { "marketing" } else { "service" },
-            "mode": p.mode.key(),
+            "mode": mode.key(),
             "lawful_basis": lawful_basis,
             "pii_types": pii,
             "processing": ["use", "contact"],
-            "sensitive": false,
+            "sensitive": p.legal.sensitive,
             "third_party_disclosure": third_party,
             "channels": channels,
         }));
         kantara_purposes.push(json!({
             "purpose": p.name_en,
             "purposeCategory": [if p.marketing { "Marketing" } else { "Service" }],
-            "consentType": match p.mode { Mode::OptIn => "EXPLICIT", Mode::OptOut => "OPT-OUT" },
+            "consentType": match mode { Mode::OptIn => "EXPLICIT", Mode::OptOut => "OPT-OUT" },
             "piiCategory": pii,
             "primaryPurpose": false,
             "termination": format!("Withdraw at any time: {}", input.withdrawal_url),
@@ -233,6 +234,7 @@ mod tests {
             email: None,
             phone: None,
             lang: Lang::Ja,
+            jurisdiction: crate::domain::Jurisdiction::Jp,
         }
     }
 

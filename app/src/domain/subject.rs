@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
 
-use super::{Invalid, Lang};
+use super::{Invalid, Jurisdiction, Lang};
 
 /// Doui's own id for a subject (UUIDv7: time-ordered, never reused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -97,6 +97,8 @@ pub struct Subject {
     pub email: Option<Email>,
     pub phone: Option<Phone>,
     pub lang: Lang,
+    /// Whose rules apply to their consents (the purpose's mode for it).
+    pub jurisdiction: Jurisdiction,
 }
 
 /// A subject about to be created (the store gives it its id).
@@ -106,6 +108,7 @@ pub struct NewSubject {
     pub email: Option<Email>,
     pub phone: Option<Phone>,
     pub lang: Lang,
+    pub jurisdiction: Jurisdiction,
 }
 
 #[cfg(test)]

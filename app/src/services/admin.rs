@@ -33,6 +33,7 @@ pub fn summary(s: &Subject) -> SubjectSummary {
         email: s.email.as_ref().map(|e| e.as_str().to_owned()),
         phone: s.phone.as_ref().map(|p| p.as_str().to_owned()),
         lang: s.lang,
+        jurisdiction: s.jurisdiction.key().to_owned(),
     }
 }
 
@@ -53,7 +54,13 @@ impl Services {
             .ok_or(Refusal::new("unknown_subject_id"))?;
         let purposes = self.store.purposes().await?;
         let records = self.store.consents(subject.id).await?;
-        let (channels, rows) = matrix(&purposes, &records, &Scope::Everything, lang);
+        let (channels, rows) = matrix(
+            &purposes,
+            &records,
+            &Scope::Everything,
+            subject.jurisdiction,
+            lang,
+        );
         let events = self.event_page(filter, Some(subject.id), before).await?;
         Ok(AdminSubjectView {
             subject: summary(&subject),

@@ -9,7 +9,9 @@ use super::{Refusal, Services, admin::summary, format_when, now};
 use crate::{
     auth::{Admin, Role},
     domain::{
-        Channel, ConsentEvent, ConsentState, Mode, Purpose, PurposeKey, Source, Subject, SubjectId,
+        Channel, Configured, ConsentEvent, ConsentState, Jurisdiction, JurisdictionModes,
+        LegalBasis, Mode, PpcFiling, Purpose, PurposeKey, PurposeKind, Source, Subject, SubjectId,
+        check_purpose,
     },
     store::{EventCursor, EventFilter, SubjectField},
     view::{
@@ -119,6 +121,29 @@ pub fn purpose_from_form(form: &PurposeForm) -> Result<Purpose, Refusal> {
         return Err(Refusal::new("purpose_channels"));
     }
     channels.sort_by_key(|c| Channel::ALL.iter().position(|x| x == c));
+    let mut modes = JurisdictionModes::default();
+    for (j, m) in &form.jurisdiction_modes {
+        let j: Jurisdiction = j.parse()?;
+        if !m.trim().is_empty() && j != Jurisdiction::Default {
+            modes.0.insert(j, m.trim().parse()?);
+        }
+    }
+    let optional = |s: &str, max: usize| -> Result<String, Refusal> {
+        let s = s.trim();
+        if s.chars().count() > max {
+            return Err(Refusal::new("purpose_text"));
+        }
+        Ok(s.to_owned())
+    };
+    let ppc_filing = match (form.ppc_filed_on.trim(), form.ppc_number.trim()) {
+        ("", "") => None,
+        (date, number) if !number.is_empty() && is_date(date) => Some(PpcFiling {
+            filed_on: date.to_owned(),
+            number: optional(number, 100)?,
+        }),
+        _ => return Err(Refusal::new("purpose_ppc_filing")),
+    };
+    let soft = optional(&form.soft_opt_in, 300)?;
     Ok(Purpose {
         key,
         name_ja: text(&form.name_ja, 100)?,
@@ -126,9 +151,63 @@ pub fn purpose_from_form(form: &PurposeForm) -> Result<Purpose, Refusal> {
         description_ja: text(&form.description_ja, 1000)?,
         description_en: text(&form.description_en, 1000)?,
         mode,
+        modes,
         channels,
         marketing: form.marketing,
+        kind: if form.kind.trim().is_empty() {
+            PurposeKind::Other
+        } else {
+            form.kind.trim().parse()?
+        },
+        legal: LegalBasis {
+            soft_opt_in: (!soft.is_empty()).then_some(soft),
+            ppc_filing,
+            sensitive: form.sensitive,
+            improperly_acquired: form.improperly_acquired,
+            received_by_opt_out: form.received_by_opt_out,
+            data_items: optional(&form.data_items, 500)?,
+            acquired_by: optional(&form.acquired_by, 500)?,
+            provided_by: optional(&form.provided_by, 500)?,
+        },
     })
+}
+
+/// `YYYY-MM-DD`, a real date.
+fn is_date(s: &str) -> bool {
+    Date::parse(s, format_description!("[year]-[month]-[day]")).is_ok()
+}
+
+/// The form a purpose fills in (for the owner's page).
+pub fn purpose_form(p: &Purpose) -> PurposeForm {
+    let filing = p.legal.ppc_filing.as_ref();
+    PurposeForm {
+        key: p.key.to_string(),
+        name_ja: p.name_ja.clone(),
+        name_en: p.name_en.clone(),
+        description_ja: p.description_ja.clone(),
+        description_en: p.description_en.clone(),
+        mode: p.mode.key().to_owned(),
+        jurisdiction_modes: Jurisdiction::ALL
+            .into_iter()
+            .filter(|j| *j != Jurisdiction::Default)
+            .map(|j| {
+                let m = p.modes.0.get(&j).map(|m| m.key()).unwrap_or_default();
+                (j.key().to_owned(), m.to_owned())
+            })
+            .collect(),
+        channels: p.channels.iter().map(|c| c.key().to_owned()).collect(),
+        marketing: p.marketing,
+        kind: p.kind.key().to_owned(),
+        soft_opt_in: p.legal.soft_opt_in.clone().unwrap_or_default(),
+        ppc_filed_on: filing.map(|f| f.filed_on.clone()).unwrap_or_default(),
+        ppc_number: filing.map(|f| f.number.clone()).unwrap_or_default(),
+        sensitive: p.legal.sensitive,
+        improperly_acquired: p.legal.improperly_acquired,
+        received_by_opt_out: p.legal.received_by_opt_out,
+        data_items: p.legal.data_items.clone(),
+        acquired_by: p.legal.acquired_by.clone(),
+        provided_by: p.legal.provided_by.clone(),
+    }
 }
 
 impl Services {
@@ -305,23 +384,17 @@ impl Services {
         for p in self.store.purposes().await? {
             let versions = self.console.purpose_versions(&p.key).await?;
             rows.push(PurposeAdminRow {
-                form: PurposeForm {
-                    key: p.key.to_string(),
-                    name_ja: p.name_ja.clone(),
-                    name_en: p.name_en.clone(),
-                    description_ja: p.description_ja.clone(),
-                    description_en: p.description_en.clone(),
-                    mode: p.mode.key().to_owned(),
-                    channels: p.channels.iter().map(|c| c.key().to_owned()).collect(),
-                    marketing: p.marketing,
-                },
+                form: purpose_form(&p),
                 versions: versions
                     .into_iter()
                     .map(|v| PurposeVersionRow {
                         version: v.version,
                         changed_at: format_when(v.changed_at),
                         changed_by: v.changed_by,
-                        mode: v.purpose.mode.key().to_owned(),
+                        mode: match v.purpose.modes.to_text() {
+                            m if m.is_empty() => v.purpose.mode.key().to_owned(),
+                            m => format!("{}; {m}", v.purpose.mode.key()),
+                        },
                         channels: v
                             .purpose
                             .channels
@@ -342,6 +415,7 @@ impl Services {
             return Err(Refusal::new("forbidden_role"));
         }
         let purpose = purpose_from_form(form)?;
+        self.check_purpose(&purpose)?;
         let version = self
             .console
             .save_purpose(&purpose, &format!("admin:{}", admin.id))
@@ -349,5 +423,22 @@ impl Services {
         self.store.purposes_changed();
         tracing::info!(purpose = %purpose.key, version, mode = purpose.mode.key(), admin = %admin.id, "purpose saved");
         Ok(version)
+    }
+
+    /// Refuses a purpose configured against the law, naming the rule (its code).
+    pub fn check_purpose(&self, p: &Purpose) -> Result<(), Refusal> {
+        let sender = &self.settings.sender;
+        let sender_items_published = [&sender.name, &sender.postal_address, &sender.representative]
+            .iter()
+            .all(|s| !s.trim().is_empty());
+        check_purpose(&Configured {
+            kind: p.kind,
+            default_mode: p.mode,
+            modes: &p.modes,
+            channels: &p.channels,
+            legal: &p.legal,
+            sender_items_published,
+        })
+        .map_err(|rule| Refusal::new(rule.code()))
     }
 }

@@ -9,8 +9,9 @@ use uuid::Uuid;
 use crate::{
     auth::CsrfKey,
     domain::{
-        Change, Channel, ConsentState, Email, ExternalId, Lang, NewSubject, Outcome, Phone,
-        Provenance, Purpose, PurposeKey, Subject, SubjectId, check_idempotency_key, effective,
+        Change, Channel, ConsentState, Email, ExternalId, Jurisdiction, Lang, NewSubject, Outcome,
+        Phone, Provenance, Purpose, PurposeKey, Subject, SubjectId, check_idempotency_key,
+        effective,
     },
     i18n::source_name,
     mail::Mailer,
@@ -23,6 +24,7 @@ use crate::{
 mod admin;
 mod api_keys;
 mod console;
+mod gpc;
 mod identity;
 mod receipts;
 mod seals;
@@ -30,6 +32,7 @@ mod unsubscribe;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_form};
+pub use gpc::{GPC_LAST_UPDATE, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use seals::{ChainReport, LATE_WINDOW_SECS};
@@ -65,6 +68,8 @@ pub struct Sender {
     pub name: String,
     pub postal_address: String,
     pub contact: String,
+    /// The representative (代表者), one of the APPI 27(2) items.
+    pub representative: String,
     /// ISO 3166 code of the sender's (the controller's) jurisdiction, e.g. `JP`.
     pub jurisdiction: String,
 }
@@ -80,6 +85,7 @@ impl Settings {
                 name: "Example K.K.".into(),
                 postal_address: "1-1 Chiyoda, Chiyoda-ku, Tokyo".into(),
                 contact: "privacy@example.jp".into(),
+                representative: "Hanako Yamada".into(),
                 jurisdiction: "JP".into(),
             },
             reply_domain: None,
@@ -247,7 +253,13 @@ impl Services {
     ) -> Result<PreferenceView, Refusal> {
         let purposes = self.visible_purposes(visitor).await?;
         let records = self.store.consents(visitor.subject.id).await?;
-        let (channels, rows) = matrix(&purposes, &records, &visitor.scope, lang);
+        let (channels, rows) = matrix(
+            &purposes,
+            &records,
+            &visitor.scope,
+            visitor.subject.jurisdiction,
+            lang,
+        );
         let names: HashMap<_, _> = purposes
             .iter()
             .map(|p| (p.key.as_str(), p.name(lang)))
@@ -284,6 +296,7 @@ impl Services {
             csrf: String::new(),
             signed_in: token.is_empty(),
             can_stay_signed_in: !token.is_empty() && visitor.scope == Scope::Everything,
+            gpc: false,
         })
     }
 
@@ -396,13 +409,26 @@ impl Services {
         Ok(())
     }
 
-    /// Creates a subject from raw input, validating each field.
+    /// Creates a subject from raw input, validating each field, under the default jurisdiction.
     pub async fn create_subject(
         &self,
         external_id: Option<&str>,
         email: Option<&str>,
         phone: Option<&str>,
         lang: Lang,
+    ) -> Result<Subject, Refusal> {
+        self.create_subject_in(external_id, email, phone, lang, Jurisdiction::Default)
+            .await
+    }
+
+    /// `create_subject` for a subject whose consents `jurisdiction`'s rules govern.
+    pub async fn create_subject_in(
+        &self,
+        external_id: Option<&str>,
+        email: Option<&str>,
+        phone: Option<&str>,
+        lang: Lang,
+        jurisdiction: Jurisdiction,
     ) -> Result<Subject, Refusal> {
         let id = SubjectId(Uuid::now_v7());
         let email = email.map(Email::parse).transpose()?;
@@ -416,6 +442,7 @@ impl Services {
             email,
             phone,
             lang,
+            jurisdiction,
         };
         Ok(self.store.create_subject(id, &new).await?)
     }
@@ -427,6 +454,7 @@ pub(crate) fn matrix(
     purposes: &[Purpose],
     records: &[ConsentRecord],
     scope: &Scope,
+    jurisdiction: Jurisdiction,
     lang: Lang,
 ) -> (Vec<Channel>, Vec<PurposeRow>) {
     let by_key: HashMap<_, _> = records
@@ -443,7 +471,7 @@ pub(crate) fn matrix(
             key: p.key.to_string(),
             name: p.name(lang).to_owned(),
             description: p.description(lang).to_owned(),
-            mode: p.mode,
+            mode: p.mode_for(jurisdiction),
             marketing: p.marketing,
             cells: channels
                 .iter()
@@ -453,7 +481,7 @@ pub(crate) fn matrix(
                     Cell {
                         channel,
                         applies: p.applies_to(channel) && scope_allows(scope, p, channel),
-                        on: effective(p.mode, choice),
+                        on: effective(p.mode_for(jurisdiction), choice),
                         choice,
                         updated_at: record.map(|r| format_when(r.updated_at)),
                     }
@@ -540,10 +568,31 @@ mod tests {
             description_en: "We ask for your opinion.".into(),
             mode: "opt_in".into(),
             channels: vec!["sms".into(), "email".into(), "email".into()],
-            marketing: false,
+            jurisdiction_modes: vec![("jp".into(), "opt_in".into()), ("eu".into(), "".into())],
+            ..Default::default()
         };
         let p = purpose_from_form(&form).unwrap();
         assert_eq!(p.channels, [Channel::Email, Channel::Sms]);
+        assert_eq!(p.modes.to_text(), "jp=opt_in");
+        assert_eq!(p.kind, crate::domain::PurposeKind::Other);
+        form.ppc_filed_on = "2026-02-30".into();
+        form.ppc_number = "PPC-1".into();
+        assert_eq!(
+            purpose_from_form(&form).unwrap_err().code,
+            "purpose_ppc_filing"
+        );
+        form.ppc_filed_on = "2026-02-27".into();
+        let p = purpose_from_form(&form).unwrap();
+        assert_eq!(p.legal.ppc_filing.unwrap().number, "PPC-1");
+        let mut wrong = form.clone();
+        wrong.kind = "lottery".into();
+        assert_eq!(purpose_from_form(&wrong).unwrap_err().code, "unknown_kind");
+        wrong.kind = String::new();
+        wrong.jurisdiction_modes = vec![("mars".into(), "opt_in".into())];
+        assert_eq!(
+            purpose_from_form(&wrong).unwrap_err().code,
+            "unknown_jurisdiction"
+        );
         form.channels.clear();
         assert_eq!(
             purpose_from_form(&form).unwrap_err().code,
@@ -571,6 +620,7 @@ mod tests {
             email: None,
             phone: None,
             lang: Lang::Ja,
+            jurisdiction: crate::domain::Jurisdiction::Jp,
         };
         assert_eq!(
             Services::page_lang(Some("en"), Some(&subject), Some("ja")),

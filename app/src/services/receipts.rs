@@ -66,9 +66,9 @@ impl Services {
                 json!({
                     "purpose": p.key.as_str(),
                     "channel": channel.key(),
-                    "mode": p.mode.key(),
+                    "mode": p.mode_for(subject.jurisdiction).key(),
                     "choice": choice.map(|c| c.state.key()),
-                    "in_effect": effective(p.mode, choice.map(|c| c.state)),
+                    "in_effect": effective(p.mode_for(subject.jurisdiction), choice.map(|c| c.state)),
                     "since": choice.map(|c| time(c.updated_at)),
                     "source": choice.map(|c| c.source.key()),
                 })

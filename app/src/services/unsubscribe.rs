@@ -181,7 +181,7 @@ impl Services {
                     .iter()
                     .find(|r| r.purpose == t.purpose.key && r.channel == *c)
                     .map(|r| r.state);
-                !crate::domain::effective(t.purpose.mode, choice)
+                !crate::domain::effective(t.purpose.mode_for(visitor.subject.jurisdiction), choice)
             })
         }))
     }

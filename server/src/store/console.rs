@@ -144,7 +144,7 @@ macro_rules! sql_console {
                 cursor: app::store::EventCursor,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
-                use crate::store::packed::{self, Fields, Kind};
+                use crate::store::packed::{self, Kind};
                 let (tail, binds) = crate::store::console::event_query(
                     filter, Some(cursor), Some(limit), $ph, $text_times,
                 );
@@ -161,11 +161,11 @@ macro_rules! sql_console {
                 let text: Option<String> =
                     sqlx::Row::try_get(&row, 0).map_err(|_| crate::store::corrupt("events"))?;
                 let text = text.unwrap_or_default();
-                let mut fields = Fields::new(&text);
                 let mut events = Vec::with_capacity(limit as usize);
-                while !fields.is_empty() {
-                    let seq = fields.int("seq")?;
-                    let event = packed::event(fields.event_fields()?)?
+                for row in packed::rows(&text) {
+                    let mut row = row?;
+                    let seq = row.int("seq")?;
+                    let event = packed::event(row.event_fields()?)?
                         .ok_or_else(|| crate::store::corrupt("event"))?;
                     events.push((seq, event));
                 }
@@ -227,11 +227,13 @@ macro_rules! sql_console {
                 let channels = channels.join(",");
                 let mut tx = self.pool.begin().await.map_err(db_error)?;
                 sqlx::query(
-                    "INSERT INTO purposes (key, position, name_ja, name_en, description_ja, description_en, mode, channels, marketing) \
-                     VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM purposes), $2, $3, $4, $5, $6, $7, $8) \
+                    "INSERT INTO purposes (key, position, name_ja, name_en, description_ja, description_en, mode, channels, \
+                     marketing, kind, modes, legal) \
+                     VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM purposes), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                      ON CONFLICT (key) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en, \
                      description_ja = excluded.description_ja, description_en = excluded.description_en, \
-                     mode = excluded.mode, channels = excluded.channels, marketing = excluded.marketing",
+                     mode = excluded.mode, channels = excluded.channels, marketing = excluded.marketing, \
+                     kind = excluded.kind, modes = excluded.modes, legal = excluded.legal",
                 )
                 .bind(p.key.as_str())
                 .bind(&p.name_ja)
@@ -241,15 +243,18 @@ macro_rules! sql_console {
                 .bind(p.mode.key())
                 .bind(&channels)
                 .bind(p.marketing)
+                .bind(p.kind.key())
+                .bind(p.modes.to_text())
+                .bind(serde_json::to_string(&p.legal).map_err(|_| crate::store::corrupt("legal"))?)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
                 // The version copies the row as saved.
                 let version: i64 = sqlx::query_scalar(
                     "INSERT INTO purpose_versions (purpose, version, changed_at, changed_by, name_ja, name_en, \
-                     description_ja, description_en, mode, channels, marketing) \
+                     description_ja, description_en, mode, channels, marketing, kind, modes, legal) \
                      SELECT key, (SELECT COALESCE(MAX(version), 0) + 1 FROM purpose_versions WHERE purpose = $1), \
-                     $2, $3, name_ja, name_en, description_ja, description_en, mode, channels, marketing \
+                     $2, $3, name_ja, name_en, description_ja, description_en, mode, channels, marketing, kind, modes, legal \
                      FROM purposes WHERE key = $1 RETURNING version",
                 )
                 .bind(p.key.as_str())
@@ -269,7 +274,7 @@ macro_rules! sql_console {
                 use sqlx::Row;
                 let sql = format!(
                     "SELECT purpose AS key, version, changed_at, changed_by, name_ja, name_en, description_ja, \
-                     description_en, mode, channels, marketing FROM purpose_versions WHERE purpose = {} \
+                     description_en, mode, channels, marketing, kind, modes, legal FROM purpose_versions WHERE purpose = {} \
                      ORDER BY version DESC",
                     $ph(1)
                 );

@@ -43,6 +43,7 @@ macro_rules! sql_rows {
                         .transpose()
                         .map_err(|_| corrupt("phone"))?,
                     lang: parse::<Lang>(&get::<String>(row, "lang")?, "lang")?,
+                    jurisdiction: parse(&get::<String>(row, "jurisdiction")?, "jurisdiction")?,
                 })
             }
 
@@ -61,6 +62,11 @@ macro_rules! sql_rows {
                         .map(|c| parse::<Channel>(c, "channel"))
                         .collect::<StoreResult<_>>()?,
                     marketing: get(row, "marketing")?,
+                    kind: parse(&get::<String>(row, "kind")?, "kind")?,
+                    modes: app::domain::JurisdictionModes::parse(&get::<String>(row, "modes")?)
+                        .map_err(|_| corrupt("modes"))?,
+                    legal: serde_json::from_str(&get::<String>(row, "legal")?)
+                        .map_err(|_| corrupt("legal"))?,
                 })
             }
 

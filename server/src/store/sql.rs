@@ -19,10 +19,10 @@ macro_rules! sql_store {
 
         const EVENT_COLUMNS: &str = "id, subject_id, purpose, channel, from_state, to_state, occurred_at, source, \
              actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign";
-        const SUBJECT_COLUMNS: &str = "id, external_id, email, phone, lang";
+        const SUBJECT_COLUMNS: &str = "id, external_id, email, phone, lang, jurisdiction";
         const API_KEY_COLUMNS: &str = "id, name, scopes, secret_sha256, created_at, revoked_at";
         const PURPOSE_COLUMNS: &str =
-            "key, name_ja, name_en, description_ja, description_en, mode, channels, marketing";
+            "key, name_ja, name_en, description_ja, description_en, mode, channels, marketing, kind, modes, legal";
 
         crate::store::bulk::sql_bulk!($store, $db, $lock_suffix, $ph, read = $read, write = $write);
 
@@ -149,7 +149,7 @@ macro_rules! sql_store {
                 s: &app::domain::NewSubject,
             ) -> app::store::StoreResult<app::domain::Subject> {
                 sqlx::query(
-                    "INSERT INTO subjects (id, external_id, email, phone, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO subjects (id, external_id, email, phone, lang, created_at, jurisdiction) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(id.0)
                 .bind(s.external_id.as_str())
@@ -157,6 +157,7 @@ macro_rules! sql_store {
                 .bind(s.phone.as_ref().map(|p| p.as_str()))
                 .bind(s.lang.key())
                 .bind(time::OffsetDateTime::now_utc())
+                .bind(s.jurisdiction.key())
                 .execute(&self.pool)
                 .await
                 .map_err(crate::store::db_error)?;
@@ -166,6 +167,7 @@ macro_rules! sql_store {
                     email: s.email.clone(),
                     phone: s.phone.clone(),
                     lang: s.lang,
+                    jurisdiction: s.jurisdiction,
                 })
             }
 
@@ -341,7 +343,7 @@ macro_rules! sql_store {
             ) -> app::store::StoreResult<Vec<app::store::Suppression>> {
                 use sqlx::Row;
                 let rows = sqlx::query(
-                    "SELECT c.last_event_seq, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang \
+                    "SELECT c.last_event_seq, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang, s.jurisdiction \
                      FROM consents c JOIN subjects s ON s.id = c.subject_id \
                      WHERE c.purpose = $1 AND c.channel = $2 AND c.state = 'withdrawn' AND c.last_event_seq > $3 \
                      ORDER BY c.last_event_seq LIMIT $4",
