@@ -252,6 +252,17 @@ pub async fn stop_all_marketing(
     Ok(view)
 }
 
+/// The public privacy policy (no sign-in).
+#[server(endpoint = "privacy")]
+pub async fn privacy_policy(lang: Option<String>) -> Result<crate::view::PrivacyView, ApiError> {
+    let services = ssr::services()?;
+    let lang = ssr::request_lang(lang.as_deref());
+    services
+        .privacy_view(lang)
+        .await
+        .map_err(|r| ssr::refuse(lang, r))
+}
+
 /// What an unsubscribe link would do; changes nothing (mail scanners open links with GET).
 #[server(endpoint = "unsubscribe_preview")]
 pub async fn unsubscribe_preview(

@@ -18,6 +18,7 @@ pub mod islands;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod pages;
+pub mod privacy;
 #[cfg(feature = "ssr")]
 pub mod rate;
 #[cfg(feature = "ssr")]

@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("u"), ParamSegment("token")) view=UnsubscribePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("me") view=PreferencePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("signin") view=SignInPage />
+                <Route path=StaticSegment("privacy") view=crate::privacy::PrivacyPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("signin"), ParamSegment("token")) view=SignInContinuePage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("signin")) view=AdminSignInPage />
                 <Route path=StaticSegment("admin") view=AdminHome ssr=SsrMode::Async />

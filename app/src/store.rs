@@ -184,6 +184,30 @@ pub trait SealStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<crate::signing::Checkpoint>>;
     /// The longest checkpoint.
     async fn latest_checkpoint(&self) -> StoreResult<Option<crate::signing::Checkpoint>>;
+    /// Sealed events with seq above `after_seq` that occurred before `before`, oldest first, each
+    /// with when a later event of the same consent superseded it (`None`: still in force). What
+    /// retention looks at.
+    async fn purge_candidates(
+        &self,
+        after_seq: i64,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<PurgeCandidate>>;
+    /// Stores each tombstone, then deletes its event, in one transaction; returns how many.
+    async fn purge(&self, tombstones: &[(i64, crate::domain::seal::Tombstone)])
+    -> StoreResult<u64>;
+}
+
+/// An event retention may purge, with what the rules need to decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeCandidate {
+    pub seq: i64,
+    pub position: i64,
+    pub seal: String,
+    pub jurisdiction: crate::domain::Jurisdiction,
+    pub purpose: PurposeKey,
+    pub channel: Channel,
+    pub superseded_at: Option<OffsetDateTime>,
 }
 
 /// Which events a console view or an export shows. Every part is optional; all that are set

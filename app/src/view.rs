@@ -89,6 +89,47 @@ pub struct UnsubscribeView {
     pub already: bool,
 }
 
+/// The public privacy policy, generated from the configuration and the purposes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrivacyView {
+    pub lang: Lang,
+    /// Sender display items (特定電子メール法 第4条) and the APPI 27(2) business items.
+    pub sender_name: String,
+    pub sender_address: String,
+    pub sender_representative: String,
+    pub sender_contact: String,
+    pub notice_version: String,
+    pub purposes: Vec<PrivacyPurpose>,
+    /// The operator's own minimum retention, in days.
+    pub retention_days: i64,
+}
+
+/// One purpose as the privacy policy states it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrivacyPurpose {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub channels: Vec<Channel>,
+    /// `opt_in` or `opt_out`, where no jurisdiction's own applies.
+    pub mode: Mode,
+    /// (jurisdiction key, mode) where it differs.
+    pub modes: Vec<(String, Mode)>,
+    /// Provided to third parties by opt-out in Japan: the APPI 27(2) items.
+    pub opt_out_provision: Option<OptOutProvision>,
+}
+
+/// The items APPI 27(2) requires published before opt-out provision (the business's own name,
+/// address and representative are the sender's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptOutProvision {
+    pub data_items: String,
+    pub acquired_by: String,
+    pub provided_by: String,
+    pub filed_on: String,
+    pub filing_number: String,
+}
+
 /// A subject as the admin console lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubjectSummary {

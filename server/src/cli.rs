@@ -103,6 +103,14 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         after: i64,
     },
+    /// Retention: delete superseded evidence whose largest applicable legal minimum (and
+    /// retention_days) has passed, leaving a signed tombstone for each event so the chain still
+    /// verifies. Evidence of a consent in force is never deleted.
+    Purge {
+        /// Count what would be purged, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Manage admin accounts (passwords are read from a prompt or standard input, never argv).
     Admin {
         #[command(subcommand)]
@@ -446,6 +454,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::Purge { dry_run } => {
+            let services = crate::services(&config).await?;
+            // Seal what committed first: only sealed events can leave a tombstone.
+            while services
+                .seal_pending()
+                .await
+                .map_err(|r| anyhow::anyhow!(r.code))?
+                > 0
+            {}
+            let r = services
+                .purge(dry_run)
+                .await
+                .map_err(|r| anyhow::anyhow!(r.code))?;
+            let verb = if dry_run { "would purge" } else { "purged" };
+            println!(
+                "{verb} {} events (examined {}: {} still in force, {} within their retention minimum)",
+                r.purged, r.examined, r.in_force, r.within_minimum
+            );
+            Ok(())
         }
         Command::Checkpoints { after } => {
             let services = crate::services(&config).await?;

@@ -46,6 +46,7 @@ struct FileConfig {
     require_totp: Option<bool>,
     signing_key: Option<String>,
     checkpoint_interval_secs: Option<u32>,
+    retention_days: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -108,6 +109,9 @@ pub struct Config {
     /// How often a signed checkpoint of the chain is written (when it grew).
     /// `DOUI_CHECKPOINT_INTERVAL_SECS`, default 60.
     pub checkpoint_interval_secs: u32,
+    /// Your own minimum retention of superseded evidence, in days (`doui purge`); the law's
+    /// minimum for each event wins when longer. `DOUI_RETENTION_DAYS`, default 1095 (3 years).
+    pub retention_days: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -143,6 +147,7 @@ impl std::fmt::Debug for Config {
             .field("require_totp", &self.require_totp)
             .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
             .field("checkpoint_interval_secs", &self.checkpoint_interval_secs)
+            .field("retention_days", &self.retention_days)
             .finish()
     }
 }
@@ -193,6 +198,7 @@ impl Config {
             limits: app::rate::Limits::default(),
             signing_key: None,
             checkpoint_interval_secs: 60,
+            retention_days: 1095,
         }
     }
 
@@ -324,9 +330,16 @@ impl Config {
             checkpoint_interval_secs >= 1,
             "checkpoint_interval_secs must be at least 1"
         );
+        let retention_days = match env("DOUI_RETENTION_DAYS") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("DOUI_RETENTION_DAYS must be a number of days"))?,
+            None => file.retention_days.unwrap_or(1095),
+        };
         Ok(Self {
             signing_key,
             checkpoint_interval_secs,
+            retention_days,
             smtp_url,
             mail_from: env("DOUI_MAIL_FROM")
                 .or(file.mail_from)

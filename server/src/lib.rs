@@ -81,6 +81,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
             require_totp: config.require_totp,
             limits: config.limits,
             checkpoint_interval_secs: i64::from(config.checkpoint_interval_secs),
+            retention_days: i64::from(config.retention_days),
         }),
     };
     services

@@ -188,3 +188,61 @@ async fn r29_the_subjects_jurisdiction_picks_the_mode_and_changing_it_rewrites_n
         s.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r46_r48_the_privacy_policy_publishes_the_sender_and_the_appi_items() {
+    for s in servers().await {
+        let owner = s.signed_in(Role::Owner).await;
+        let res = owner
+            .call(
+                "admin/save_purpose",
+                &purpose_form(&[
+                    ("key", "partner_sharing"),
+                    ("name_ja", "提携先への提供"),
+                    ("name_en", "Sharing with partners"),
+                    ("kind", "third_party_sharing"),
+                    ("mode", "opt_in"),
+                    ("mode_jp", "opt_out"),
+                    ("ppc_filed_on", "2026-04-01"),
+                    ("ppc_number", "PPC-2026-0042"),
+                    ("data_items", "氏名、住所、購入履歴"),
+                    ("acquired_by", "会員登録フォーム"),
+                    ("provided_by", "暗号化した電子ファイルの送付"),
+                ]),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let res = s.get("/privacy?lang=ja", "ja").await;
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        // R46: the sender display items; R48: the business's name, address and representative.
+        for item in [
+            "Example K.K.",
+            "1-1 Chiyoda, Tokyo",
+            "Hanako Yamada",
+            "privacy@example.jp",
+        ] {
+            assert!(page.contains(item), "{item} missing ({})", s.db.name());
+        }
+        // R48: the opt-out provision's items, with the filing.
+        let appi = page
+            .split("data-appi=\"27-2\"")
+            .nth(1)
+            .expect("the APPI 27(2) section");
+        for item in [
+            "氏名、住所、購入履歴",
+            "会員登録フォーム",
+            "暗号化した電子ファイルの送付",
+            "PPC-2026-0042",
+            "2026-04-01",
+            "停止",
+        ] {
+            assert!(appi.contains(item), "{item} missing");
+        }
+        // Purposes without opt-out provision carry no such section; English works too.
+        assert_eq!(page.matches("data-appi=").count(), 1);
+        let en = s.get("/privacy?lang=en", "en").await.text().await.unwrap();
+        assert!(en.contains("Privacy policy") && en.contains("Global Privacy Control"));
+        s.stop().await;
+    }
+}

@@ -11,6 +11,8 @@ mod purpose;
 #[cfg(feature = "ssr")]
 pub mod receipt;
 #[cfg(feature = "ssr")]
+pub mod retention;
+#[cfg(feature = "ssr")]
 pub mod seal;
 #[cfg(feature = "ssr")]
 mod subject;

@@ -106,12 +106,21 @@ pub fn to_hex(seal: &Seal) -> String {
 }
 
 pub fn from_hex(text: &str) -> Option<Seal> {
-    if text.len() != 64 {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, chunk) in text.as_bytes().chunks(2).enumerate() {
-        out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
     }
     Some(out)
 }
@@ -186,7 +195,35 @@ pub struct ChainLink {
     pub seq: i64,
     pub seal: String,
     pub event: Option<ConsentEvent>,
+    /// The event was purged by retention: what the purge signed in its place.
+    pub tombstone: Option<Tombstone>,
 }
+
+/// What retention leaves of a purged event: when and why, signed with the checkpoint key over
+/// the link it replaces, so the chain still verifies and nobody without the key can delete an
+/// event and pass it off as purged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tombstone {
+    /// RFC 3339.
+    pub purged_at: String,
+    pub reason: String,
+    /// Ed25519 over `tombstone_statement`, base64url.
+    pub signature: String,
+}
+
+/// The bytes a tombstone's signature covers.
+pub fn tombstone_statement(
+    position: i64,
+    seq: i64,
+    seal: &str,
+    purged_at: &str,
+    reason: &str,
+) -> String {
+    format!("doui-tombstone-v1\n{position}\n{seq}\n{seal}\n{purged_at}\n{reason}\n")
+}
+
+/// Decides whether a tombstone is genuine (its signature is the signing key's).
+pub type TombstoneCheck<'a> = &'a (dyn Fn(&ChainLink, &Tombstone) -> bool + Sync);
 
 /// Where a walk stopped: the first break, the last good seal and how many links were good.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,8 +239,9 @@ pub fn verify_links(
     prev: Seal,
     expected_position: i64,
     links: &[ChainLink],
+    tombstone_ok: TombstoneCheck<'_>,
 ) -> Result<(Seal, i64), Broken> {
-    walk(prev, expected_position, links).map_err(|(at, last_good, next)| Broken {
+    walk(prev, expected_position, links, tombstone_ok).map_err(|(at, last_good, next)| Broken {
         at,
         last_good,
         good_links: next - 1,
@@ -214,6 +252,7 @@ fn walk(
     mut prev: Seal,
     mut expected_position: i64,
     links: &[ChainLink],
+    tombstone_ok: TombstoneCheck<'_>,
 ) -> Result<(Seal, i64), (Break, Seal, i64)> {
     let mut buf = Vec::with_capacity(512);
     for link in links {
@@ -226,7 +265,22 @@ fn walk(
                 expected_position,
             ));
         }
+        let stored = from_hex(&link.seal).ok_or((
+            Break::SealMismatch {
+                position: link.position,
+            },
+            prev,
+            expected_position,
+        ))?;
         let Some(event) = &link.event else {
+            // Purged by retention: the signed tombstone vouches for the seal it replaces.
+            if let Some(t) = &link.tombstone
+                && tombstone_ok(link, t)
+            {
+                prev = stored;
+                expected_position += 1;
+                continue;
+            }
             return Err((
                 Break::Missing {
                     position: link.position,
@@ -237,13 +291,6 @@ fn walk(
             ));
         };
         let recomputed = seal_with(&mut buf, &prev, link.seq, event);
-        let stored = from_hex(&link.seal).ok_or((
-            Break::SealMismatch {
-                position: link.position,
-            },
-            prev,
-            expected_position,
-        ))?;
         if recomputed != stored {
             return Err((
                 Break::Altered {
@@ -293,6 +340,9 @@ mod tests {
         }
     }
 
+    /// No tombstone is genuine.
+    const NONE: TombstoneCheck<'static> = &|_, _| false;
+
     fn chain(events: &[ConsentEvent]) -> Vec<ChainLink> {
         let mut prev = GENESIS;
         events
@@ -306,6 +356,7 @@ mod tests {
                     seq,
                     seal: to_hex(&prev),
                     event: Some(e.clone()),
+                    tombstone: None,
                 }
             })
             .collect()
@@ -314,10 +365,13 @@ mod tests {
     #[test]
     fn an_untouched_chain_verifies() {
         let links = chain(&[event(1, None), event(2, None), event(3, None)]);
-        let (head, next) = verify_links(GENESIS, 1, &links).unwrap();
+        let (head, next) = verify_links(GENESIS, 1, &links, NONE).unwrap();
         assert_eq!(next, 4);
         assert_eq!(to_hex(&head), links[2].seal);
         assert_eq!(from_hex(&to_hex(&head)), Some(head));
+        assert_eq!(from_hex(&to_hex(&head).to_uppercase()), Some(head));
+        assert_eq!(from_hex(&"g".repeat(64)), None);
+        assert_eq!(from_hex("ab"), None);
     }
 
     #[test]
@@ -326,7 +380,7 @@ mod tests {
         let mut edited = links.clone();
         edited[1].event = Some(event(2, Some("changed")));
         assert_eq!(
-            verify_links(GENESIS, 1, &edited).map_err(|b| b.at),
+            verify_links(GENESIS, 1, &edited, NONE).map_err(|b| b.at),
             Err(Break::Altered {
                 position: 2,
                 seq: 2
@@ -335,7 +389,7 @@ mod tests {
         let mut deleted = links.clone();
         deleted[2].event = None;
         assert_eq!(
-            verify_links(GENESIS, 1, &deleted).map_err(|b| b.at),
+            verify_links(GENESIS, 1, &deleted, NONE).map_err(|b| b.at),
             Err(Break::Missing {
                 position: 3,
                 seq: 3
@@ -346,7 +400,7 @@ mod tests {
         swapped[0].event = b;
         swapped[1].event = a;
         assert_eq!(
-            verify_links(GENESIS, 1, &swapped).map_err(|b| b.at),
+            verify_links(GENESIS, 1, &swapped, NONE).map_err(|b| b.at),
             Err(Break::Altered {
                 position: 1,
                 seq: 1
@@ -354,12 +408,42 @@ mod tests {
         );
         let gap: Vec<_> = links.iter().filter(|l| l.position != 2).cloned().collect();
         assert_eq!(
-            verify_links(GENESIS, 1, &gap).map_err(|b| b.at),
+            verify_links(GENESIS, 1, &gap, NONE).map_err(|b| b.at),
             Err(Break::Gap { position: 2 })
         );
-        let broken = verify_links(GENESIS, 1, &edited).unwrap_err();
+        let broken = verify_links(GENESIS, 1, &edited, NONE).unwrap_err();
         assert_eq!(broken.good_links, 1);
         assert_eq!(to_hex(&broken.last_good), links[0].seal);
+    }
+
+    #[test]
+    fn a_purged_event_verifies_only_with_a_genuine_tombstone() {
+        let links = chain(&[event(1, None), event(2, None), event(3, None)]);
+        let mut purged = links.clone();
+        purged[1].event = None;
+        purged[1].tombstone = Some(Tombstone {
+            purged_at: "2030-01-01T00:00:00Z".into(),
+            reason: "retention".into(),
+            signature: "genuine".into(),
+        });
+        let genuine: TombstoneCheck<'_> =
+            &|l, t| t.signature == "genuine" && l.seal == links[1].seal;
+        assert_eq!(
+            verify_links(GENESIS, 1, &purged, genuine).unwrap().1,
+            4,
+            "the next link still chains to the purged one's seal"
+        );
+        assert_eq!(
+            verify_links(GENESIS, 1, &purged, NONE).map_err(|b| b.at),
+            Err(Break::Missing {
+                position: 2,
+                seq: 2
+            })
+        );
+        assert!(
+            tombstone_statement(2, 2, &links[1].seal, "2030-01-01T00:00:00Z", "retention")
+                .starts_with("doui-tombstone-v1\n2\n2\n")
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod console;
 mod gpc;
 mod identity;
 mod receipts;
+mod retention;
 mod seals;
 mod unsubscribe;
 
@@ -35,6 +36,7 @@ pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_f
 pub use gpc::{GPC_LAST_UPDATE, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use receipts::{VerifiedReceipt, verify_receipt};
+pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
 
@@ -60,6 +62,9 @@ pub struct Settings {
     pub limits: Limits,
     /// How often a signed checkpoint of the chain is written, when the chain grew.
     pub checkpoint_interval_secs: i64,
+    /// The operator's own minimum retention of superseded evidence, in days; the law's may be
+    /// longer and then wins (R60).
+    pub retention_days: i64,
 }
 
 /// Who sends the messages, as shown in every message's footer.
@@ -93,6 +98,7 @@ impl Settings {
             require_totp: false,
             limits: Limits::default(),
             checkpoint_interval_secs: 60,
+            retention_days: 1095,
         }
     }
 }
@@ -395,6 +401,64 @@ impl Services {
             })
             .collect();
         Ok(self.store.apply(changes).await?)
+    }
+
+    /// The public privacy policy: the sender's items, each purpose with its modes, and for
+    /// opt-out provision in Japan the APPI 27(2) items (R46, R48).
+    pub async fn privacy_view(&self, lang: Lang) -> Result<crate::view::PrivacyView, Refusal> {
+        use crate::domain::{Mode, PurposeKind};
+        let sender = &self.settings.sender;
+        let purposes = self
+            .store
+            .purposes()
+            .await?
+            .into_iter()
+            .map(|p| {
+                let jp_opt_out = p.kind == PurposeKind::ThirdPartySharing
+                    && p.mode_for(Jurisdiction::Jp) == Mode::OptOut;
+                let opt_out_provision = jp_opt_out.then(|| crate::view::OptOutProvision {
+                    data_items: p.legal.data_items.clone(),
+                    acquired_by: p.legal.acquired_by.clone(),
+                    provided_by: p.legal.provided_by.clone(),
+                    filed_on: p
+                        .legal
+                        .ppc_filing
+                        .as_ref()
+                        .map(|f| f.filed_on.clone())
+                        .unwrap_or_default(),
+                    filing_number: p
+                        .legal
+                        .ppc_filing
+                        .as_ref()
+                        .map(|f| f.number.clone())
+                        .unwrap_or_default(),
+                });
+                crate::view::PrivacyPurpose {
+                    key: p.key.to_string(),
+                    name: p.name(lang).to_owned(),
+                    description: p.description(lang).to_owned(),
+                    channels: p.channels.clone(),
+                    mode: p.mode,
+                    modes: p
+                        .modes
+                        .0
+                        .iter()
+                        .map(|(j, m)| (j.key().to_owned(), *m))
+                        .collect(),
+                    opt_out_provision,
+                }
+            })
+            .collect();
+        Ok(crate::view::PrivacyView {
+            lang,
+            sender_name: sender.name.clone(),
+            sender_address: sender.postal_address.clone(),
+            sender_representative: sender.representative.clone(),
+            sender_contact: sender.contact.clone(),
+            notice_version: self.settings.notice_version.clone(),
+            purposes,
+            retention_days: self.settings.retention_days,
+        })
     }
 
     /// Puts the built-in purposes in place (texts are refreshed; purposes admins added are kept).

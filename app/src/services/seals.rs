@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use super::{Refusal, Services, now};
 use crate::domain::seal::{
-    Break, Broken, ChainLink, GENESIS, Seal, from_hex, to_hex, verify_links,
+    Break, Broken, ChainLink, GENESIS, Seal, Tombstone, from_hex, to_hex, tombstone_statement,
+    verify_links,
 };
 use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 
@@ -18,10 +19,16 @@ const WALK_PAGE: u32 = 20_000;
 
 /// `verify_links` across the machine's cores: each link's seal depends only on the event and the
 /// seal stored before it, so parts of a page are checked at once; the first break still wins.
-fn verify_split(prev: Seal, first: i64, links: &[ChainLink]) -> Result<(Seal, i64), Broken> {
+fn verify_split(
+    prev: Seal,
+    first: i64,
+    links: &[ChainLink],
+    verifier: &Verifier,
+) -> Result<(Seal, i64), Broken> {
+    let genuine = |l: &ChainLink, t: &Tombstone| tombstone_is_genuine(verifier, l, t);
     let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if parts < 2 || links.len() < 4_096 {
-        return verify_links(prev, first, links);
+        return verify_links(prev, first, links, &genuine);
     }
     let size = links.len().div_ceil(parts);
     let results: Vec<Result<(Seal, i64), Broken>> = std::thread::scope(|scope| {
@@ -38,7 +45,7 @@ fn verify_split(prev: Seal, first: i64, links: &[ChainLink]) -> Result<(Seal, i6
                     from_hex(&links[offset - 1].seal)
                 };
                 scope.spawn(move || match before {
-                    Some(p) => verify_links(p, start, chunk),
+                    Some(p) => verify_links(p, start, chunk, &genuine),
                     None => Err(Broken {
                         at: Break::SealMismatch {
                             position: start - 1,
@@ -59,6 +66,13 @@ fn verify_split(prev: Seal, first: i64, links: &[ChainLink]) -> Result<(Seal, i6
         last = Ok(r?);
     }
     last
+}
+
+/// Whether a purged link's tombstone carries the signing key's signature over that link.
+pub(crate) fn tombstone_is_genuine(verifier: &Verifier, link: &ChainLink, t: &Tombstone) -> bool {
+    let statement =
+        tombstone_statement(link.position, link.seq, &link.seal, &t.purged_at, &t.reason);
+    verifier.verify(statement.as_bytes(), &t.signature)
 }
 
 /// What `verify_chain` found.
@@ -192,8 +206,9 @@ impl Services {
             };
             pending = fetch(last);
             let first = next;
+            let v = verifier.clone();
             let (checked, links) =
-                tokio::task::spawn_blocking(move || (verify_split(prev, first, &links), links))
+                tokio::task::spawn_blocking(move || (verify_split(prev, first, &links, &v), links))
                     .await
                     .map_err(|_| Refusal::new("internal"))?;
             match checked {
@@ -253,7 +268,9 @@ impl Services {
             if links.is_empty() {
                 break;
             }
-            match verify_links(prev, next, links) {
+            let verifier = self.signer.verifier();
+            let genuine = |l: &ChainLink, t: &Tombstone| tombstone_is_genuine(&verifier, l, t);
+            match verify_links(prev, next, links, &genuine) {
                 Ok((p, n)) => (prev, next) = (p, n),
                 Err(b) => {
                     tracing::error!(problem = %b.at, "the chain is broken: no checkpoint signed");

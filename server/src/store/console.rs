@@ -162,7 +162,7 @@ macro_rules! sql_console {
                     sqlx::Row::try_get(&row, 0).map_err(|_| crate::store::corrupt("events"))?;
                 let text = text.unwrap_or_default();
                 let mut events = Vec::with_capacity(limit as usize);
-                for row in packed::rows(&text) {
+                for row in packed::rows(&text, d.format) {
                     let mut row = row?;
                     let seq = row.int("seq")?;
                     let event = packed::event(row.event_fields()?)?

@@ -1,8 +1,8 @@
-//! Bulk reads of events (chain walks, exports): the database packs each row into one JSON array
-//! of texts (one C function per row, `json_array` or `json_build_array`) and a page of rows into
-//! one text, a row per line, so the client decodes one value per page instead of one row per
+//! Bulk reads of events (chain walks, exports): the database packs each row into one text with
+//! one C function per row (SQLite: a JSON array; PostgreSQL: a row value's text form) and a page
+//! of rows into one text, so the client decodes one value per page instead of one row per
 //! event. sqlx hands each SQLite row across threads; a page of thousands of rows that way costs
-//! more than reading them, and building the row with `||` copies it once per field.
+//! more than reading them, and building a row with `||` copies it once per field.
 
 use std::borrow::Cow;
 
@@ -13,32 +13,48 @@ use super::corrupt;
 
 /// How a backend spells the few things packing needs.
 pub(crate) struct Dialect {
-    /// One row as a JSON array: `{}` is the list of fields.
+    /// One row as one text: `{}` is the list of fields.
     pub row: &'static str,
+    /// How that text is read back.
+    pub format: Format,
     /// An id (UUID) as text.
     pub id: &'static str,
-    /// A time as text (RFC 3339).
+    /// A time as text (RFC 3339, or microseconds since the epoch).
     pub time: &'static str,
     /// An integer as text.
     pub int: &'static str,
-    /// Concatenates the packed rows of a subquery, one per line, in `order`.
+    /// Concatenates the packed rows of a subquery (in any order: readers sort).
     pub agg: &'static str,
+}
+
+/// The text form of a packed row.
+#[derive(Clone, Copy)]
+pub(crate) enum Format {
+    /// A JSON array of strings and nulls, one per line.
+    JsonLines,
+    /// PostgreSQL's row-value output, `(a,,"b c")`: NULL is nothing, a value with a quote,
+    /// backslash, comma, parenthesis or space (or empty) is quoted, quotes and backslashes doubled.
+    Records,
 }
 
 pub(crate) const SQLITE: Dialect = Dialect {
     row: "json_array({})",
+    format: Format::JsonLines,
     id: "hex({})",
     time: "{}",
     int: "CAST({} AS TEXT)",
     agg: "group_concat(packed, char(10))",
 };
 
+// `date_part` is double precision: microseconds since 1970 stay exact (below 2^53) and cost no
+// numeric arithmetic, unlike `extract`.
 pub(crate) const POSTGRES: Dialect = Dialect {
-    row: "json_build_array({})::text",
-    id: "{}::text",
-    time: "{}",
-    int: "{}::text",
-    agg: "string_agg(packed, E'\\n' ORDER BY ord)",
+    row: "ROW({})::text",
+    format: Format::Records,
+    id: "{}",
+    time: "round(date_part('epoch', {}) * 1000000)::bigint",
+    int: "{}",
+    agg: "string_agg(packed, '')",
 };
 
 /// The event columns, in the order `event` reads them, and how each becomes text.
@@ -136,12 +152,81 @@ pub(crate) struct Row<'a> {
 }
 
 /// The rows of a page.
-pub(crate) fn rows(page: &str) -> impl Iterator<Item = StoreResult<Row<'_>>> {
-    page.split('\n').filter(|l| !l.is_empty()).map(|line| {
-        let values: Vec<Option<Text<'_>>> =
-            serde_json::from_str(line).map_err(|_| corrupt("packed row"))?;
-        Ok(Row { values, at: 0 })
-    })
+pub(crate) fn rows(
+    page: &str,
+    format: Format,
+) -> Box<dyn Iterator<Item = StoreResult<Row<'_>>> + '_> {
+    match format {
+        Format::JsonLines => Box::new(page.split('\n').filter(|l| !l.is_empty()).map(|line| {
+            let values: Vec<Option<Text<'_>>> =
+                serde_json::from_str(line).map_err(|_| corrupt("packed row"))?;
+            Ok(Row { values, at: 0 })
+        })),
+        Format::Records => {
+            let mut rest = page;
+            Box::new(std::iter::from_fn(move || {
+                if rest.is_empty() {
+                    return None;
+                }
+                Some(record(&mut rest).map(|values| Row { values, at: 0 }))
+            }))
+        }
+    }
+}
+
+/// Reads one row value, `(…)`, from the start of `rest`, and moves past it.
+fn record<'a>(rest: &mut &'a str) -> StoreResult<Vec<Option<Text<'a>>>> {
+    let bad = || corrupt("packed row");
+    let text: &'a str = rest.strip_prefix('(').ok_or_else(bad)?;
+    let bytes = text.as_bytes();
+    let mut values = Vec::with_capacity(18);
+    let mut i = 0;
+    loop {
+        if bytes.get(i) == Some(&b'"') {
+            // Quoted: up to the quote that is not doubled.
+            let start = i + 1;
+            let mut j = start;
+            let mut plain = true;
+            loop {
+                match bytes.get(j) {
+                    Some(b'"') if bytes.get(j + 1) == Some(&b'"') => {
+                        plain = false;
+                        j += 2;
+                    }
+                    Some(b'\\') if bytes.get(j + 1) == Some(&b'\\') => {
+                        plain = false;
+                        j += 2;
+                    }
+                    Some(b'"') => break,
+                    Some(_) => j += 1,
+                    None => return Err(bad()),
+                }
+            }
+            let raw = &text[start..j];
+            values.push(Some(Text(if plain {
+                Cow::Borrowed(raw)
+            } else {
+                Cow::Owned(raw.replace("\"\"", "\"").replace("\\\\", "\\"))
+            })));
+            i = j + 1;
+        } else {
+            let end = bytes[i..]
+                .iter()
+                .position(|b| *b == b',' || *b == b')')
+                .ok_or_else(bad)?;
+            let raw = &text[i..i + end];
+            values.push((!raw.is_empty()).then_some(Text(Cow::Borrowed(raw))));
+            i += end;
+        }
+        match bytes.get(i) {
+            Some(b',') => i += 1,
+            Some(b')') => {
+                *rest = &text[i + 1..];
+                return Ok(values);
+            }
+            _ => return Err(bad()),
+        }
+    }
 }
 
 impl Row<'_> {
@@ -226,7 +311,7 @@ mod tests {
     #[test]
     fn rows_are_read_back_whatever_they_hold() {
         let page = "[\"3\",null,\"a\\\"b\\n~\",\"\"]\n[\"4\"]";
-        let mut rows = rows(page);
+        let mut rows = rows(page, Format::JsonLines);
         let mut row = rows.next().unwrap().unwrap();
         assert_eq!(row.int("n").unwrap(), 3);
         assert_eq!(row.next().unwrap(), None);
@@ -235,7 +320,32 @@ mod tests {
         assert!(row.next().is_err());
         assert_eq!(rows.next().unwrap().unwrap().int("n").unwrap(), 4);
         assert!(rows.next().is_none());
-        assert!(super::rows("[1, 2]").next().unwrap().is_err());
+        assert!(
+            super::rows("[1, 2]", Format::JsonLines)
+                .next()
+                .unwrap()
+                .is_err()
+        );
+        // PostgreSQL's row values, back to back.
+        let page = "(3,,\"a \"\"b\"\" \\\\ (x)\",\"\",plain)(4,\"\n\")";
+        let mut rows = super::rows(page, Format::Records);
+        let mut row = rows.next().unwrap().unwrap();
+        assert_eq!(row.int("n").unwrap(), 3);
+        assert_eq!(row.next().unwrap(), None);
+        assert_eq!(row.next().unwrap(), Some("a \"b\" \\ (x)"));
+        assert_eq!(row.next().unwrap(), Some(""));
+        assert_eq!(row.next().unwrap(), Some("plain"));
+        assert!(row.next().is_err());
+        let mut row = rows.next().unwrap().unwrap();
+        assert_eq!(row.int("n").unwrap(), 4);
+        assert_eq!(row.next().unwrap(), Some("\n"));
+        assert!(rows.next().is_none());
+        for broken in ["(1,\"open", "(1,2", "1,2)", "(\"a\"b)"] {
+            assert!(
+                super::rows(broken, Format::Records).any(|r| r.is_err()),
+                "{broken}"
+            );
+        }
         assert_eq!(
             time_of("1735689600000001").unwrap(),
             time::macros::datetime!(2025-01-01 0:00:00.000001 UTC)

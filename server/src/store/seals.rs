@@ -98,8 +98,16 @@ macro_rules! sql_seals {
                 let inner = format!(
                     "SELECT s.position AS ord, {} AS packed FROM event_seals s \
                      LEFT JOIN consent_events e ON e.seq = s.event_seq \
+                     LEFT JOIN event_tombstones t ON t.seq = s.event_seq \
                      WHERE s.position > $1 ORDER BY s.position LIMIT $2",
-                    d.packed_row(&[("s.position", Kind::Int), ("s.event_seq", Kind::Int), ("s.seal", Kind::Text)])
+                    d.packed_row(&[
+                        ("s.position", Kind::Int),
+                        ("s.event_seq", Kind::Int),
+                        ("s.seal", Kind::Text),
+                        ("t.purged_at", Kind::Text),
+                        ("t.reason", Kind::Text),
+                        ("t.signature", Kind::Text),
+                    ])
                 );
                 let text: Option<String> = sqlx::query_scalar(&d.aggregate(&inner))
                     .bind(after_position)
@@ -109,14 +117,23 @@ macro_rules! sql_seals {
                     .map_err(db_error)?;
                 let text = text.unwrap_or_default();
                 let mut links = Vec::with_capacity(limit as usize);
-                for row in packed::rows(&text) {
+                for row in packed::rows(&text, d.format) {
                     let mut row = row?;
                     let position = row.int("position")?;
                     let seq = row.int("seq")?;
                     let seal = row.required("seal")?.to_owned();
+                    let purged_at = row.next()?.map(str::to_owned);
+                    let reason = row.next()?.map(str::to_owned);
+                    let signature = row.next()?.map(str::to_owned);
+                    let tombstone = match (purged_at, reason, signature) {
+                        (Some(purged_at), Some(reason), Some(signature)) => {
+                            Some(app::domain::seal::Tombstone { purged_at, reason, signature })
+                        }
+                        _ => None,
+                    };
                     // An event that no longer reads as an event counts as gone.
                     let event = packed::event(row.event_fields()?).unwrap_or(None);
-                    links.push(app::domain::seal::ChainLink { position, seq, seal, event });
+                    links.push(app::domain::seal::ChainLink { position, seq, seal, event, tombstone });
                 }
                 links.sort_by_key(|l| l.position);
                 Ok(links)
@@ -201,6 +218,76 @@ macro_rules! sql_seals {
                 .await
                 .map_err(db_error)?;
                 Ok(row.map(crate::store::seals::checkpoint))
+            }
+
+            async fn purge_candidates(
+                &self,
+                after_seq: i64,
+                before: time::OffsetDateTime,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::store::PurgeCandidate>> {
+                use crate::store::{corrupt, db_error};
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT e.seq, s.position, s.seal, sub.jurisdiction, e.purpose, e.channel, \
+                     (SELECT n.occurred_at FROM consent_events n WHERE n.subject_id = e.subject_id \
+                      AND n.purpose = e.purpose AND n.channel = e.channel AND n.seq > e.seq \
+                      ORDER BY n.seq LIMIT 1) AS superseded_at \
+                     FROM consent_events e JOIN event_seals s ON s.event_seq = e.seq \
+                     JOIN subjects sub ON sub.id = e.subject_id \
+                     WHERE e.seq > $1 AND e.occurred_at < $2 ORDER BY e.seq LIMIT $3",
+                )
+                .bind(after_seq)
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                let bad = |what: &'static str| move |_| corrupt(what);
+                let bad_value = |what: &'static str| move |_| corrupt(what);
+                rows.iter()
+                    .map(|r| {
+                        let text = |c: &str| r.try_get::<String, _>(c).map_err(|_| corrupt("purge candidate"));
+                        Ok(app::store::PurgeCandidate {
+                            seq: r.try_get("seq").map_err(bad("seq"))?,
+                            position: r.try_get("position").map_err(bad("position"))?,
+                            seal: text("seal")?,
+                            jurisdiction: text("jurisdiction")?.parse().map_err(bad_value("jurisdiction"))?,
+                            purpose: text("purpose")?.parse().map_err(bad_value("purpose"))?,
+                            channel: text("channel")?.parse().map_err(bad_value("channel"))?,
+                            superseded_at: r.try_get("superseded_at").map_err(bad("superseded_at"))?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn purge(
+                &self,
+                tombstones: &[(i64, app::domain::seal::Tombstone)],
+            ) -> app::store::StoreResult<u64> {
+                use crate::store::db_error;
+                let mut tx = self.pool.begin().await.map_err(db_error)?;
+                let mut purged = 0;
+                for (seq, t) in tombstones {
+                    sqlx::query(
+                        "INSERT INTO event_tombstones (seq, purged_at, reason, signature) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(seq)
+                    .bind(&t.purged_at)
+                    .bind(&t.reason)
+                    .bind(&t.signature)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                    purged += sqlx::query("DELETE FROM consent_events WHERE seq = $1")
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?
+                        .rows_affected();
+                }
+                tx.commit().await.map_err(db_error)?;
+                Ok(purged)
             }
 
             async fn chain_extent(&self) -> app::store::StoreResult<(i64, i64)> {
