@@ -252,6 +252,44 @@ pub async fn stop_all_marketing(
     Ok(view)
 }
 
+/// The double opt-in form (no sign-in).
+#[server(endpoint = "subscribe_form")]
+pub async fn subscribe_form(lang: Option<String>) -> Result<crate::view::SubscribeView, ApiError> {
+    let services = ssr::services()?;
+    let lang = ssr::request_lang(lang.as_deref());
+    let purposes = services
+        .store
+        .purposes()
+        .await
+        .map_err(|e| ssr::refuse(lang, e.into()))?
+        .into_iter()
+        .filter(|p| p.applies_to(crate::domain::Channel::Email))
+        .map(|p| (p.key.to_string(), p.name(lang).to_owned()))
+        .collect();
+    Ok(crate::view::SubscribeView {
+        lang,
+        csrf: ssr::csrf_token(),
+        purposes,
+    })
+}
+
+/// What a double opt-in link would confirm. Reads only: opening the link confirms nothing.
+#[server(endpoint = "opt_in_preview")]
+pub async fn opt_in_preview(token: String) -> Result<crate::view::OptInView, ApiError> {
+    let services = ssr::services()?;
+    let fallback = ssr::request_lang(None);
+    let p = services
+        .opt_in_preview(&token)
+        .await
+        .map_err(|r| ssr::refuse(fallback, r))?;
+    Ok(crate::view::OptInView {
+        lang: p.lang,
+        csrf: ssr::csrf_token(),
+        purpose_name: p.purpose_name,
+        email: p.email,
+    })
+}
+
 /// The public privacy policy (no sign-in).
 #[server(endpoint = "privacy")]
 pub async fn privacy_policy(lang: Option<String>) -> Result<crate::view::PrivacyView, ApiError> {

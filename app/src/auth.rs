@@ -497,6 +497,29 @@ impl SessionRecord {
 /// How long an emailed sign-in link works.
 pub const SIGN_IN_LINK_MINUTES: i64 = 15;
 
+/// A double opt-in request (R58): who asked for what, from where, under which notice, and the
+/// reference of the confirmation mail; confirmed once, before it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptInRequest {
+    pub token_hash: String,
+    pub email: String,
+    pub purpose: crate::domain::PurposeKey,
+    pub lang: crate::domain::Lang,
+    pub requested_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub origin: crate::domain::Origin,
+    pub url: Option<String>,
+    pub notice_version: String,
+    pub mail_ref: String,
+    pub confirmed_at: Option<OffsetDateTime>,
+}
+
+impl OptInRequest {
+    pub fn is_usable(&self, now: OffsetDateTime) -> bool {
+        self.confirmed_at.is_none() && now < self.expires_at
+    }
+}
+
 /// A single-use sign-in link; only its hash is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInLink {

@@ -44,7 +44,8 @@ impl ApiError {
             | "narrow_link"
             | "forbidden_role"
             | "csrf"
-            | "sign_in_link_invalid" => 403,
+            | "sign_in_link_invalid"
+            | "opt_in_link_invalid" => 403,
             "not_found" | "unknown_subject_key" | "unknown_admin" | "unknown_subject_id" => 404,
             "last_owner" => 409,
             "rate_limited" => 429,

@@ -396,6 +396,12 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "totp_enrollment_required") => {
             "Two-factor sign-in is required. Ask an owner to run `doui admin totp` for your account."
         }
+        (Lang::Ja, "opt_in_link_invalid") => {
+            "この確認リンクは使用済みか、有効期限が切れています。もう一度お申し込みください。"
+        }
+        (Lang::En, "opt_in_link_invalid") => {
+            "This confirmation link was already used or has expired. Please subscribe again."
+        }
         (Lang::Ja, "sign_in_link_invalid") => {
             "このログインリンクは使用済みか期限切れです。新しいリンクを請求してください。"
         }

@@ -27,6 +27,7 @@ pub mod services;
 pub mod signing;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod subscribe;
 #[cfg(feature = "ssr")]
 pub mod token;
 pub mod view;

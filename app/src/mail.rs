@@ -20,6 +20,52 @@ pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, mail: &Mail) -> Result<(), String>;
 }
 
+/// The double opt-in confirmation mail (R12, R58): what was asked for, the link to confirm
+/// (its page has one button: opening the link changes nothing), how long it works, and the
+/// reference the evidence keeps.
+pub fn opt_in_mail(
+    lang: Lang,
+    to: &str,
+    link: &str,
+    purpose_name: &str,
+    hours: i64,
+    mail_ref: &str,
+    sender: &Sender,
+) -> Mail {
+    let signature = format!(
+        "\n-- \n{}\n{}\n{}\n",
+        sender.name, sender.postal_address, sender.contact
+    );
+    let (subject, text) = match lang {
+        Lang::Ja => (
+            format!("「{purpose_name}」の配信登録の確認"),
+            format!(
+                "「{purpose_name}」の配信登録のお申し込みを受け付けました。\n\n\
+                 次のリンクを開き、「登録を確定する」を押すと登録が完了します（{hours} 時間有効）。\n\n\
+                 {link}\n\n\
+                 お心当たりがない場合は、このメールを破棄してください。登録されません。\n\
+                 参照番号: {mail_ref}\n{signature}"
+            ),
+        ),
+        Lang::En => (
+            format!("Please confirm: {purpose_name}"),
+            format!(
+                "We received a request to subscribe this address to \"{purpose_name}\".\n\n\
+                 Open this link and press \"Confirm\" to start (it works for {hours} hours):\n\n\
+                 {link}\n\n\
+                 If you did not ask for this, ignore this message; you will not be subscribed.\n\
+                 Reference: {mail_ref}\n{signature}"
+            ),
+        ),
+    };
+    Mail {
+        to: to.to_owned(),
+        subject,
+        text,
+        lang,
+    }
+}
+
 /// The sign-in mail: the link, how long it works, and what to do if it was not asked for.
 pub fn sign_in_mail(lang: Lang, to: &str, link: &str, minutes: i64, sender: &Sender) -> Mail {
     let signature = if sender.name.is_empty() {

@@ -51,6 +51,8 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("me") view=PreferencePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("signin") view=SignInPage />
                 <Route path=StaticSegment("privacy") view=crate::privacy::PrivacyPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("subscribe") view=crate::subscribe::SubscribePage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("confirm"), ParamSegment("token")) view=crate::subscribe::ConfirmPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("signin"), ParamSegment("token")) view=SignInContinuePage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("signin")) view=AdminSignInPage />
                 <Route path=StaticSegment("admin") view=AdminHome ssr=SsrMode::Async />

@@ -139,6 +139,19 @@ pub trait IdentityStore: Send + Sync + 'static {
     /// Marks a link used; false when it was used already (only one caller can win).
     async fn use_sign_in_link(&self, token_hash: &str, at: OffsetDateTime) -> StoreResult<bool>;
 
+    async fn create_opt_in_request(&self, request: &crate::auth::OptInRequest) -> StoreResult<()>;
+    async fn opt_in_request(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<crate::auth::OptInRequest>>;
+    /// Marks a request confirmed if it is unconfirmed and unexpired at `at`; false otherwise
+    /// (only one caller can win).
+    async fn confirm_opt_in_request(
+        &self,
+        token_hash: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
     async fn create_admin(&self, admin: &Admin) -> StoreResult<()>;
     async fn admin(&self, id: AdminId) -> StoreResult<Option<Admin>>;
     async fn admin_by_email(&self, email: &str) -> StoreResult<Option<Admin>>;

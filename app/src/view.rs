@@ -89,6 +89,25 @@ pub struct UnsubscribeView {
     pub already: bool,
 }
 
+/// The double opt-in form: the opt-in purposes one can subscribe to by email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscribeView {
+    pub lang: Lang,
+    pub csrf: String,
+    /// (key, name) of each purpose sent by email.
+    pub purposes: Vec<(String, String)>,
+}
+
+/// A double opt-in confirmation page: what the link confirms (nothing changes until the POST).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptInView {
+    pub lang: Lang,
+    pub csrf: String,
+    pub purpose_name: String,
+    /// Partly masked.
+    pub email: String,
+}
+
 /// The public privacy policy, generated from the configuration and the purposes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrivacyView {

@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/signin", post(request_link))
         .route("/signin/link", post(stay_signed_in))
         .route("/signin/{token}", post(continue_with_link))
+        .route("/subscribe", post(subscribe))
+        .route("/confirm/{token}", post(confirm_subscription))
         .route("/signout", post(sign_out_customer))
         .route("/admin/signin", post(admin_sign_in))
         .route("/admin/signout", post(sign_out_admin))
@@ -57,6 +59,7 @@ const FIELDS: &[&str] = &[
     "token",
     "name",
     "scopes",
+    "purpose",
 ];
 
 /// Reads a form, refusing cross-site posts and a CSRF token that does not match the cookie.
@@ -161,6 +164,63 @@ async fn request_link(State(state): State<AppState>, req: Request) -> Response {
     let back = with_lang("/signin", form.lang);
     match services.request_sign_in(form.get("email"), form.ip).await {
         Ok(()) => Redirect::to(&with_lang("/signin?sent=1", form.lang)).into_response(),
+        Err(r) => page_error(form.lang, r, &back),
+    }
+}
+
+/// `POST /subscribe`: a double opt-in request (R12, R58). Records the evidence (address, user
+/// agent, the page the form was on) and mails the confirmation link; the answer is the same for
+/// every address.
+async fn subscribe(State(state): State<AppState>, req: Request) -> Response {
+    let services = &state.services;
+    let form = match read_form(services, req, "/subscribe").await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let back = with_lang("/subscribe", form.lang);
+    let header = |name: header::HeaderName| {
+        form.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let evidence = app::services::RequestEvidence {
+        ip: form.ip,
+        user_agent: header(header::USER_AGENT),
+        url: header(header::REFERER),
+    };
+    match services
+        .request_opt_in(form.get("email"), form.get("purpose"), form.lang, evidence)
+        .await
+    {
+        Ok(()) => Redirect::to(&with_lang("/subscribe?sent=1", form.lang)).into_response(),
+        Err(r) => page_error(form.lang, r, &back),
+    }
+}
+
+/// `POST /confirm/<token>`: the person's "confirm" button from the mailed link. Grants the
+/// purpose by email, once.
+async fn confirm_subscription(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: Request,
+) -> Response {
+    let services = &state.services;
+    let form = match read_form(services, req, "/subscribe").await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let back = with_lang("/subscribe", form.lang);
+    let click = app::domain::Origin {
+        ip: form.ip.map(app::domain::truncate_ip),
+        user_agent: form
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|u| u.chars().take(300).collect()),
+    };
+    match services.confirm_opt_in(&token, click).await {
+        Ok(_) => Redirect::to(&with_lang("/subscribe?confirmed=1", form.lang)).into_response(),
         Err(r) => page_error(form.lang, r, &back),
     }
 }

@@ -83,11 +83,11 @@ fn decoy_hash() -> String {
         .clone()
 }
 
-fn limited(r: RetryAfter) -> Refusal {
+pub(super) fn limited(r: RetryAfter) -> Refusal {
     Refusal::rate_limited(r.0)
 }
 
-fn ip_key(ip: Option<IpAddr>) -> String {
+pub(super) fn ip_key(ip: Option<IpAddr>) -> String {
     ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
@@ -98,7 +98,7 @@ pub struct NewSession {
 }
 
 impl Services {
-    fn unix_now() -> i64 {
+    pub(super) fn unix_now() -> i64 {
         now().unix_timestamp()
     }
 

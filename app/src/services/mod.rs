@@ -24,6 +24,7 @@ use crate::{
 mod admin;
 mod api_keys;
 mod console;
+mod double_opt_in;
 mod gpc;
 mod identity;
 mod receipts;
@@ -33,6 +34,7 @@ mod unsubscribe;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_form};
+pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use gpc::{GPC_LAST_UPDATE, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use receipts::{VerifiedReceipt, verify_receipt};

@@ -166,6 +166,75 @@ macro_rules! sql_identity {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn create_opt_in_request(&self, r: &app::auth::OptInRequest) -> app::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO opt_in_requests (token_hash, email, purpose, lang, requested_at, expires_at, \
+                     origin_ip, user_agent, url, notice_version, mail_ref, confirmed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&r.token_hash)
+                .bind(&r.email)
+                .bind(r.purpose.as_str())
+                .bind(r.lang.key())
+                .bind(r.requested_at)
+                .bind(r.expires_at)
+                .bind(&r.origin.ip)
+                .bind(&r.origin.user_agent)
+                .bind(&r.url)
+                .bind(&r.notice_version)
+                .bind(&r.mail_ref)
+                .bind(r.confirmed_at)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(())
+            }
+
+            async fn opt_in_request(&self, token_hash: &str) -> app::store::StoreResult<Option<app::auth::OptInRequest>> {
+                use sqlx::Row;
+                use crate::store::corrupt;
+                let row = sqlx::query(
+                    "SELECT token_hash, email, purpose, lang, requested_at, expires_at, origin_ip, user_agent, \
+                     url, notice_version, mail_ref, confirmed_at FROM opt_in_requests WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                let Some(r) = row else { return Ok(None) };
+                let bad = |_| corrupt("opt-in request");
+                let text = |c: &str| r.try_get::<String, _>(c).map_err(bad);
+                Ok(Some(app::auth::OptInRequest {
+                    token_hash: text("token_hash")?,
+                    email: text("email")?,
+                    purpose: text("purpose")?.parse().map_err(|_| corrupt("purpose"))?,
+                    lang: text("lang")?.parse().map_err(|_| corrupt("lang"))?,
+                    requested_at: r.try_get("requested_at").map_err(bad)?,
+                    expires_at: r.try_get("expires_at").map_err(bad)?,
+                    origin: app::domain::Origin {
+                        ip: r.try_get("origin_ip").map_err(bad)?,
+                        user_agent: r.try_get("user_agent").map_err(bad)?,
+                    },
+                    url: r.try_get("url").map_err(bad)?,
+                    notice_version: text("notice_version")?,
+                    mail_ref: text("mail_ref")?,
+                    confirmed_at: r.try_get("confirmed_at").map_err(bad)?,
+                }))
+            }
+
+            async fn confirm_opt_in_request(&self, token_hash: &str, at: time::OffsetDateTime) -> app::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE opt_in_requests SET confirmed_at = $1 WHERE token_hash = $2 \
+                     AND confirmed_at IS NULL AND expires_at > $1",
+                )
+                .bind(at)
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn create_admin(&self, a: &app::auth::Admin) -> app::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO admins (id, email, role, password_hash, totp_secret, totp_last_step, created_at, disabled_at) \

@@ -1,0 +1,205 @@
+//! Double opt-in (R12, R58): a request to subscribe an address to an opt-in email purpose is
+//! kept with its evidence and answered with a confirmation mail; only the person's POST from
+//! that mail's page grants the consent (a mail scanner opening the link changes nothing), and
+//! the granted event carries all three steps. Pending requests expire.
+
+use std::net::IpAddr;
+
+use super::{
+    Refusal, Services,
+    identity::{ip_key, limited},
+    now,
+};
+use crate::{
+    auth::{OptInRequest, random_token, token_hash},
+    domain::{
+        Actor, Change, Channel, ConsentState, Email, Lang, Origin, Provenance, PurposeKey, Source,
+        truncate_ip,
+    },
+    mail::opt_in_mail,
+    store::Applied,
+};
+
+/// How long a confirmation link works.
+pub const OPT_IN_HOURS: i64 = 48;
+
+/// Where a subscription request came from (R58): the browser's address and user agent, and the
+/// page the form was on.
+#[derive(Debug, Clone, Default)]
+pub struct RequestEvidence {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub url: Option<String>,
+}
+
+/// What a confirmation page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptInPreview {
+    pub purpose_name: String,
+    pub email: String,
+    pub lang: Lang,
+}
+
+impl Services {
+    /// Records a request to subscribe `email` to `purpose` by email and mails the confirmation
+    /// link. The answer is the same for every address; nothing is granted yet.
+    pub async fn request_opt_in(
+        &self,
+        email: &str,
+        purpose: &str,
+        lang: Lang,
+        evidence: RequestEvidence,
+    ) -> Result<(), Refusal> {
+        let email = Email::parse(email)?;
+        let purpose = PurposeKey::parse(purpose.trim())?;
+        let p = self
+            .store
+            .purposes()
+            .await?
+            .into_iter()
+            .find(|p| p.key == purpose)
+            .ok_or(Refusal::new("unknown_purpose"))?;
+        if !p.applies_to(Channel::Email) {
+            return Err(Refusal::new("channel_not_applicable"));
+        }
+        // The sign-in limits: a form that mails strangers must not become a mail cannon.
+        let t = Self::unix_now();
+        let limits = self.settings.limits;
+        let ip = format!("signin-ip:{}", ip_key(evidence.ip));
+        self.limiter
+            .check(&ip, limits.sign_in_per_ip, t)
+            .map_err(limited)?;
+        self.limiter
+            .hit(
+                &format!("signin-addr:{}", email.as_str().to_lowercase()),
+                limits.sign_in_per_address,
+                t,
+            )
+            .map_err(limited)?;
+        self.limiter.count(&ip, limits.sign_in_per_ip, t);
+        let token = random_token();
+        let hash = token_hash(&token);
+        let at = now();
+        let request = OptInRequest {
+            mail_ref: format!("doi-{}", &hash[..16]),
+            token_hash: hash,
+            email: email.as_str().to_owned(),
+            purpose,
+            lang,
+            requested_at: at,
+            expires_at: at + time::Duration::hours(OPT_IN_HOURS),
+            origin: Origin {
+                ip: evidence.ip.map(truncate_ip),
+                user_agent: evidence.user_agent.map(|u| u.chars().take(300).collect()),
+            },
+            url: evidence.url.map(|u| u.chars().take(500).collect()),
+            notice_version: self.settings.notice_version.clone(),
+            confirmed_at: None,
+        };
+        self.identity.create_opt_in_request(&request).await?;
+        let link = format!("{}/confirm/{token}", self.settings.public_url);
+        let mail = opt_in_mail(
+            lang,
+            email.as_str(),
+            &link,
+            p.name(lang),
+            OPT_IN_HOURS,
+            &request.mail_ref,
+            &self.settings.sender,
+        );
+        let mailer = self.mailer.clone();
+        tokio::spawn(async move {
+            match mailer.send(&mail).await {
+                Ok(()) => tracing::info!("double opt-in confirmation mailed"),
+                Err(e) => tracing::error!(error = %e, "confirmation mail could not be sent"),
+            }
+        });
+        Ok(())
+    }
+
+    /// What a confirmation link would confirm; changes nothing (mail scanners open links).
+    pub async fn opt_in_preview(&self, token: &str) -> Result<OptInPreview, Refusal> {
+        let request = self.usable_opt_in(token).await?;
+        let p = self.store.purposes().await?;
+        let name = p
+            .iter()
+            .find(|p| p.key == request.purpose)
+            .map(|p| p.name(request.lang).to_owned())
+            .ok_or(Refusal::new("unknown_purpose"))?;
+        Ok(OptInPreview {
+            purpose_name: name,
+            email: super::mask_email(&request.email),
+            lang: request.lang,
+        })
+    }
+
+    /// The person's confirmation: grants the purpose by email to the address (a new subject if
+    /// it has none), with the request, the mail and the click as the event's evidence. Once.
+    pub async fn confirm_opt_in(
+        &self,
+        token: &str,
+        click: Origin,
+    ) -> Result<Vec<Applied>, Refusal> {
+        let request = self.usable_opt_in(token).await?;
+        let at = now();
+        if !self
+            .identity
+            .confirm_opt_in_request(&request.token_hash, at)
+            .await?
+        {
+            return Err(Refusal::new("opt_in_link_invalid"));
+        }
+        let subject = match self.store.find_subject(&request.email).await? {
+            Some(s) => s,
+            None => {
+                self.create_subject(None, Some(&request.email), None, request.lang)
+                    .await?
+            }
+        };
+        let time = |t: time::OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        let evidence = serde_json::json!({
+            "double_opt_in": {
+                "requested_at": time(request.requested_at),
+                "request_ip": request.origin.ip,
+                "request_user_agent": request.origin.user_agent,
+                "request_url": request.url,
+                "notice_version": request.notice_version,
+                "confirmation_mail": request.mail_ref,
+                "confirmed_at": time(at),
+            }
+        });
+        let change = Change {
+            subject: subject.id,
+            purpose: request.purpose.clone(),
+            channel: Channel::Email,
+            to: ConsentState::Granted,
+            provenance: Provenance {
+                occurred_at: at,
+                source: Source::Link,
+                actor: Actor::Subject,
+                notice_version: Some(request.notice_version.clone()),
+                origin: click,
+                idempotency_key: None,
+                reason: Some(evidence.to_string()),
+                campaign: None,
+            },
+        };
+        tracing::info!(subject = %subject.id, purpose = %request.purpose, "double opt-in confirmed");
+        Ok(self.store.apply(vec![change]).await?)
+    }
+
+    async fn usable_opt_in(&self, token: &str) -> Result<OptInRequest, Refusal> {
+        let request = self
+            .identity
+            .opt_in_request(&token_hash(token.trim()))
+            .await?
+            .ok_or(Refusal::new("opt_in_link_invalid"))?;
+        if !request.is_usable(now()) {
+            return Err(Refusal::new("opt_in_link_invalid"));
+        }
+        Ok(request)
+    }
+}
