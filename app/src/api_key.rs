@@ -18,15 +18,22 @@ pub enum ApiScope {
     Links,
     /// Read suppression lists.
     Suppressions,
+    /// Record provisions of personal data to third parties (APPI 第29条).
+    Provisions,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 2] = [ApiScope::Links, ApiScope::Suppressions];
+    pub const ALL: [ApiScope; 3] = [
+        ApiScope::Links,
+        ApiScope::Suppressions,
+        ApiScope::Provisions,
+    ];
 
     pub const fn key(self) -> &'static str {
         match self {
             ApiScope::Links => "links",
             ApiScope::Suppressions => "suppressions",
+            ApiScope::Provisions => "provisions",
         }
     }
 }

@@ -46,7 +46,12 @@ impl ApiError {
             | "csrf"
             | "sign_in_link_invalid"
             | "opt_in_link_invalid" => 403,
-            "not_found" | "unknown_subject_key" | "unknown_admin" | "unknown_subject_id" => 404,
+            "not_found"
+            | "unknown_subject_key"
+            | "unknown_admin"
+            | "unknown_subject_id"
+            | "unknown_recipient" => 404,
+            "provision_not_allowed" => 409,
             "last_owner" => 409,
             "rate_limited" => 429,
             "idempotency_key_reused" => 409,

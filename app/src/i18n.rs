@@ -175,6 +175,9 @@ pub struct Texts {
     pub jurisdiction_label: &'static str,
     pub gpc_honoured: &'static str,
     pub gpc_browser: &'static str,
+    pub provisions_title: &'static str,
+    pub provisions_intro: &'static str,
+    pub recipient_label: &'static str,
 }
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -396,6 +399,22 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "totp_enrollment_required") => {
             "Two-factor sign-in is required. Ask an owner to run `doui admin totp` for your account."
         }
+        (Lang::Ja, "unknown_recipient") => "その提供先は登録されていません。",
+        (Lang::En, "unknown_recipient") => "There is no such recipient.",
+        (Lang::Ja, "recipient_invalid") => {
+            "提供先には ID（英小文字・数字・-・_）、名称、住所、代表者が必要です。"
+        }
+        (Lang::En, "recipient_invalid") => {
+            "A recipient needs an id (lower-case letters, digits, - and _), a name, an address and a representative."
+        }
+        (Lang::Ja, "provision_items") => "本人を識別する項目と提供する項目を、それぞれ 1 つ以上指定してください。",
+        (Lang::En, "provision_items") => "Give at least one identifying item and one data item.",
+        (Lang::Ja, "provision_not_allowed") => {
+            "本人が同意していないか、提供の停止を求めています。提供しないでください。"
+        }
+        (Lang::En, "provision_not_allowed") => {
+            "The person has not agreed or has asked to stop: do not provide their data."
+        }
         (Lang::Ja, "opt_in_link_invalid") => {
             "この確認リンクは使用済みか、有効期限が切れています。もう一度お申し込みください。"
         }
@@ -613,6 +632,9 @@ static JA: Texts = Texts {
     jurisdiction_label: "法域",
     gpc_honoured: "オプトアウト要求を受け付けました：ブラウザのグローバル・プライバシー・コントロール（GPC）に従い、ターゲティング広告と第三者提供を停止しています。",
     gpc_browser: "お使いのブラウザはグローバル・プライバシー・コントロール（GPC）を有効にしています。Doui はこの信号に従います。",
+    provisions_title: "第三者への提供の記録",
+    provisions_intro: "あなたの個人データを第三者に提供した記録です（個人情報保護法 第29条）。提供を止めるには「第三者への情報提供」をオフにしてください。",
+    recipient_label: "提供先",
 };
 
 static EN: Texts = Texts {
@@ -787,4 +809,7 @@ static EN: Texts = Texts {
     jurisdiction_label: "Jurisdiction",
     gpc_honoured: "Opt-Out Request Honored: following your browser's Global Privacy Control signal, your data is not used for targeted advertising or shared with third parties.",
     gpc_browser: "Your browser has Global Privacy Control turned on. Doui honours it.",
+    provisions_title: "Provided to third parties",
+    provisions_intro: "Records of your personal data provided to third parties (APPI Art. 29). To stop, switch off \"Sharing with third parties\".",
+    recipient_label: "Recipient",
 };

@@ -238,10 +238,35 @@ fn PreferencePage() -> impl IntoView {
                             }
                             .into_any()
                         };
+                        // APPI 第29条: what was provided of the person's data, to whom.
+                        let provisions = (!view.provisions.is_empty()).then(|| {
+                            let rows = view
+                                .provisions
+                                .iter()
+                                .map(|p| view! {
+                                    <tr>
+                                        <td><time>{p.when.clone()}</time></td>
+                                        <td>{p.recipient.clone()}<br /><span class="fine">{p.recipient_address.clone()}</span></td>
+                                        <td>{p.data_items.clone()}</td>
+                                    </tr>
+                                })
+                                .collect_view();
+                            view! {
+                                <section class="card provisions">
+                                    <h2>{t.provisions_title}</h2>
+                                    <p>{t.provisions_intro}</p>
+                                    <table class="history">
+                                        <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.recipient_label}</th><th scope="col">{t.data_items_label}</th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </section>
+                            }
+                        });
                         view! {
                             <Frame lang title=t.preferences_title>
                                 {gpc}
                                 <PreferenceCenter view />
+                                {provisions}
                                 {record}
                                 {sign_out}
                                 {stay}

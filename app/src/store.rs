@@ -211,6 +211,33 @@ pub trait SealStore: Send + Sync + 'static {
     -> StoreResult<u64>;
 }
 
+/// A third party that personal data may be provided to (APPI 第27条).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// A short key senders use, e.g. `partner-a` (the same rules as a purpose key, with `-`).
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    pub representative: String,
+}
+
+/// One provision of a person's data to a recipient (APPI 第29条): kept at least 3 years.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provision {
+    /// Its number (0 before it is stored).
+    pub seq: i64,
+    pub subject: SubjectId,
+    pub recipient: String,
+    pub purpose: PurposeKey,
+    pub provided_at: OffsetDateTime,
+    /// The items that identify the person to the recipient, e.g. `email, name`.
+    pub identified_by: String,
+    /// The data items provided.
+    pub data_items: String,
+    /// Who recorded it: `api_key:<id>` or `admin:<id>`.
+    pub recorded_by: String,
+}
+
 /// An event retention may purge, with what the rules need to decide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PurgeCandidate {
@@ -302,4 +329,11 @@ pub trait ConsoleStore: Send + Sync + 'static {
     async fn save_purpose(&self, purpose: &Purpose, changed_by: &str) -> StoreResult<i64>;
     /// Every saved version of a purpose, newest first.
     async fn purpose_versions(&self, key: &PurposeKey) -> StoreResult<Vec<PurposeVersion>>;
+    /// Adds or changes a third-party recipient.
+    async fn save_recipient(&self, recipient: &Recipient) -> StoreResult<()>;
+    async fn recipients(&self) -> StoreResult<Vec<Recipient>>;
+    /// Appends a provision record; returns its number.
+    async fn add_provision(&self, provision: &Provision) -> StoreResult<i64>;
+    /// A subject's provision records, newest first.
+    async fn provisions(&self, subject: SubjectId, limit: u32) -> StoreResult<Vec<Provision>>;
 }

@@ -27,6 +27,17 @@ pub struct PreferenceView {
     pub can_stay_signed_in: bool,
     /// The browser sent a Global Privacy Control signal, and it was honoured (R20).
     pub gpc: bool,
+    /// What was provided of the person's data to third parties (APPI 第29条), newest first.
+    pub provisions: Vec<ProvisionRow>,
+}
+
+/// One provision of the person's data, as they see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionRow {
+    pub when: String,
+    pub recipient: String,
+    pub recipient_address: String,
+    pub data_items: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,14 +25,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/links", post(links))
         .route("/api/v1/links.csv", post(links_csv))
         .route("/api/v1/suppressions", get(suppressions))
+        .route("/api/v1/provisions", post(provisions))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Doui senders' API", description = "Links, one-click unsubscribe headers and suppression lists."),
-    paths(links, links_csv, suppressions),
-    components(schemas(LinksRequest, LinksResponse, MailHeadersJson, Footer, SuppressionList, SuppressionItem, ErrorJson)),
+    paths(links, links_csv, suppressions, provisions),
+    components(schemas(LinksRequest, LinksResponse, MailHeadersJson, Footer, SuppressionList, SuppressionItem,
+        ProvisionRequest, ProvisionRecord, ErrorJson)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -186,6 +188,103 @@ async fn authenticate(
         .authenticate_api_key(authorization, scope)
         .await
         .map(|_| ())
+}
+
+/// One provision of a person's data to a third party (APPI 第29条), reported as it happens.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionRequest {
+    /// The subject's external id or email address.
+    pub subject: String,
+    /// The recipient's id (`doui recipient add`).
+    pub recipient: String,
+    /// The sharing purpose (default: the only purpose of kind `third_party_sharing`).
+    pub purpose: Option<String>,
+    /// The items that identify the person to the recipient, e.g. `["email", "name"]`.
+    pub identified_by: Vec<String>,
+    /// The data items provided, e.g. `["purchase history"]`.
+    pub data_items: Vec<String>,
+}
+
+/// The stored record, kept at least 3 years; the person sees it in their preference center.
+#[derive(Serialize, ToSchema)]
+pub struct ProvisionRecord {
+    pub id: i64,
+    /// RFC 3339.
+    pub provided_at: String,
+    pub recipient: String,
+    pub purpose: String,
+    pub identified_by: String,
+    pub data_items: String,
+}
+
+/// Records a provision of a person's data to a recipient, only while the person's sharing
+/// consent is in effect: after a stop request (the person withdrew it) the answer is 409 and
+/// nothing must be provided.
+#[utoipa::path(post, path = "/api/v1/provisions", request_body = ProvisionRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = ProvisionRecord),
+        (status = 400, description = "Malformed request", body = ErrorJson),
+        (status = 401, description = "No valid API key", body = ErrorJson),
+        (status = 403, description = "The key lacks the `provisions` scope", body = ErrorJson),
+        (status = 404, description = "No such subject or recipient", body = ErrorJson),
+        (status = 409, description = "The person has not agreed or asked to stop: do not provide", body = ErrorJson),
+    ))]
+async fn provisions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let key = match state
+        .services
+        .authenticate_api_key(
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+            ApiScope::Provisions,
+        )
+        .await
+    {
+        Ok(k) => k,
+        Err(r) => return refuse(&headers, r),
+    };
+    let Ok(request) = serde_json::from_slice::<ProvisionRequest>(&body) else {
+        return refuse(&headers, Refusal::new("bad_request"));
+    };
+    let services = &state.services;
+    let subject = match services.store.find_subject(&request.subject).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return refuse(&headers, Refusal::new("unknown_subject_key")),
+        Err(e) => return refuse(&headers, e.into()),
+    };
+    let input = app::services::ProvisionInput {
+        recipient: &request.recipient,
+        purpose: request.purpose.as_deref(),
+        identified_by: &request.identified_by,
+        data_items: &request.data_items,
+    };
+    match services
+        .record_provision(&subject, input, &format!("api_key:{}", key.id))
+        .await
+    {
+        Ok(p) => (
+            StatusCode::CREATED,
+            Json(ProvisionRecord {
+                id: p.seq,
+                provided_at: p
+                    .provided_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                recipient: p.recipient,
+                purpose: p.purpose.to_string(),
+                identified_by: p.identified_by,
+                data_items: p.data_items,
+            }),
+        )
+            .into_response(),
+        Err(r) => refuse(&headers, r),
+    }
 }
 
 /// Links and headers for one message to one subject.

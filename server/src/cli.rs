@@ -103,6 +103,11 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         after: i64,
     },
+    /// Third parties personal data may be provided to (APPI 第27条).
+    Recipient {
+        #[command(subcommand)]
+        command: RecipientCommand,
+    },
     /// Retention: delete superseded evidence whose largest applicable legal minimum (and
     /// retention_days) has passed, leaving a signed tombstone for each event so the chain still
     /// verifies. Evidence of a consent in force is never deleted.
@@ -212,6 +217,25 @@ enum KeysCommand {
     Retire { id: String },
     /// Print the public key (Ed25519, base64url) that checkpoints and receipts verify with.
     Public,
+}
+
+#[derive(Subcommand)]
+enum RecipientCommand {
+    /// Add a recipient, or change one with the same id.
+    Add {
+        /// A short id senders use, e.g. partner-a.
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        address: String,
+        /// The recipient's representative (代表者).
+        #[arg(long)]
+        representative: String,
+    },
+    /// List the recipients.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -454,6 +478,37 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::Recipient { command } => {
+            let services = crate::services(&config).await?;
+            let message = |r: app::services::Refusal| {
+                anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code))
+            };
+            match command {
+                RecipientCommand::Add {
+                    id,
+                    name,
+                    address,
+                    representative,
+                } => {
+                    let r = services
+                        .save_recipient(app::store::Recipient {
+                            id,
+                            name,
+                            address,
+                            representative,
+                        })
+                        .await
+                        .map_err(message)?;
+                    println!("recipient {} saved", r.id);
+                }
+                RecipientCommand::List => {
+                    for r in services.recipients().await.map_err(message)? {
+                        println!("{}\t{}\t{}\t{}", r.id, r.name, r.address, r.representative);
+                    }
+                }
+            }
+            Ok(())
         }
         Command::Purge { dry_run } => {
             let services = crate::services(&config).await?;

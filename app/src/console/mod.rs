@@ -487,6 +487,7 @@ pub fn AdminApiKeysPage() -> impl IntoView {
                                             <legend>{t.scopes}</legend>
                                             <label><input type="checkbox" name="scopes" value="links" checked />" links"</label>
                                             <label><input type="checkbox" name="scopes" value="suppressions" />" suppressions"</label>
+                                            <label><input type="checkbox" name="scopes" value="provisions" />" provisions"</label>
                                         </fieldset>
                                         <button type="submit">{t.create_key}</button>
                                     </form>

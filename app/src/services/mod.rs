@@ -27,6 +27,7 @@ mod console;
 mod double_opt_in;
 mod gpc;
 mod identity;
+mod provisions;
 mod receipts;
 mod retention;
 mod seals;
@@ -38,6 +39,7 @@ pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use gpc::{GPC_LAST_UPDATE, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use receipts::{VerifiedReceipt, verify_receipt};
+pub use provisions::ProvisionInput;
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
@@ -305,6 +307,7 @@ impl Services {
             signed_in: token.is_empty(),
             can_stay_signed_in: !token.is_empty() && visitor.scope == Scope::Everything,
             gpc: false,
+            provisions: self.provision_rows(&visitor.subject).await?,
         })
     }
 

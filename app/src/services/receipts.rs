@@ -95,6 +95,20 @@ impl Services {
                 })
             })
             .collect();
+        // APPI 第29条: what was provided of the person's data, to whom.
+        let provisions: Vec<Value> = self
+            .provision_rows(subject)
+            .await?
+            .into_iter()
+            .map(|p| {
+                json!({
+                    "provided_at": p.when,
+                    "recipient": p.recipient,
+                    "recipient_address": p.recipient_address,
+                    "data_items": p.data_items,
+                })
+            })
+            .collect();
         Ok(json!({
             "format": "doui-consent-record/1",
             "generated_at": time(issued_at),
@@ -107,6 +121,7 @@ impl Services {
             },
             "current": current,
             "history": history,
+            "provisions": provisions,
             "receipt": receipt,
             "receipt_content": payload,
             "public_key": public_key,

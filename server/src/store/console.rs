@@ -267,6 +267,87 @@ macro_rules! sql_console {
                 Ok(version)
             }
 
+            async fn save_recipient(&self, r: &app::store::Recipient) -> app::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO recipients (id, name, address, representative, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address, \
+                     representative = excluded.representative",
+                )
+                .bind(&r.id)
+                .bind(&r.name)
+                .bind(&r.address)
+                .bind(&r.representative)
+                .bind(app::services::now())
+                .execute(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(())
+            }
+
+            async fn recipients(&self) -> app::store::StoreResult<Vec<app::store::Recipient>> {
+                let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                    "SELECT id, name, address, representative FROM recipients ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, name, address, representative)| app::store::Recipient { id, name, address, representative })
+                    .collect())
+            }
+
+            async fn add_provision(&self, p: &app::store::Provision) -> app::store::StoreResult<i64> {
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO provisions (subject_id, recipient, purpose, provided_at, identified_by, data_items, recorded_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+                )
+                .bind(p.subject.0)
+                .bind(&p.recipient)
+                .bind(p.purpose.as_str())
+                .bind(p.provided_at)
+                .bind(&p.identified_by)
+                .bind(&p.data_items)
+                .bind(&p.recorded_by)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(seq)
+            }
+
+            async fn provisions(
+                &self,
+                subject: app::domain::SubjectId,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::store::Provision>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT seq, subject_id, recipient, purpose, provided_at, identified_by, data_items, recorded_by \
+                     FROM provisions WHERE subject_id = $1 ORDER BY seq DESC LIMIT $2",
+                )
+                .bind(subject.0)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                let bad = |_| crate::store::corrupt("provision");
+                rows.iter()
+                    .map(|r| {
+                        let purpose: String = r.try_get("purpose").map_err(bad)?;
+                        Ok(app::store::Provision {
+                            seq: r.try_get("seq").map_err(bad)?,
+                            subject: app::domain::SubjectId(r.try_get("subject_id").map_err(bad)?),
+                            recipient: r.try_get("recipient").map_err(bad)?,
+                            purpose: purpose.parse().map_err(|_| crate::store::corrupt("purpose"))?,
+                            provided_at: r.try_get("provided_at").map_err(bad)?,
+                            identified_by: r.try_get("identified_by").map_err(bad)?,
+                            data_items: r.try_get("data_items").map_err(bad)?,
+                            recorded_by: r.try_get("recorded_by").map_err(bad)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn purpose_versions(
                 &self,
                 key: &app::domain::PurposeKey,

@@ -1,0 +1,150 @@
+//! APPI records: third-party recipients and a record of every provision of a person's data to
+//! one (第29条; R51), refused at once when the person has not agreed or has asked to stop
+//! (第35条; R53: the stop request is the withdrawal of the sharing purpose, itself an audited
+//! event). The person sees what was provided of their own data.
+
+use super::{Refusal, Services, now};
+use crate::{
+    domain::{PurposeKind, Subject, effective},
+    store::{Provision, Recipient},
+};
+
+/// What a sender's system reports when it provides a person's data to a recipient.
+#[derive(Debug, Clone, Default)]
+pub struct ProvisionInput<'a> {
+    /// The recipient's id.
+    pub recipient: &'a str,
+    /// The sharing purpose (default: the only purpose of kind `third_party_sharing`).
+    pub purpose: Option<&'a str>,
+    /// The items that identify the person to the recipient (e.g. `email`, `name`).
+    pub identified_by: &'a [String],
+    /// The data items provided.
+    pub data_items: &'a [String],
+}
+
+/// A list of short items (1 to 20, each 1–100 characters), joined for the record.
+fn items(list: &[String], code: &'static str) -> Result<String, Refusal> {
+    let cleaned: Vec<&str> = list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    if cleaned.is_empty()
+        || cleaned.len() > 20
+        || cleaned
+            .iter()
+            .any(|s| s.chars().count() > 100 || s.chars().any(char::is_control))
+    {
+        return Err(Refusal::new(code));
+    }
+    Ok(cleaned.join(", "))
+}
+
+impl Services {
+    /// Adds or changes a recipient (name, address, representative: APPI 第27条).
+    pub async fn save_recipient(&self, r: Recipient) -> Result<Recipient, Refusal> {
+        let id_ok = (2..=48).contains(&r.id.len())
+            && r.id.starts_with(|c: char| c.is_ascii_lowercase())
+            && r
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 300;
+        if !id_ok || !text_ok(&r.name) || !text_ok(&r.address) || !text_ok(&r.representative) {
+            return Err(Refusal::new("recipient_invalid"));
+        }
+        let r = Recipient {
+            id: r.id,
+            name: r.name.trim().to_owned(),
+            address: r.address.trim().to_owned(),
+            representative: r.representative.trim().to_owned(),
+        };
+        self.console.save_recipient(&r).await?;
+        Ok(r)
+    }
+
+    pub async fn recipients(&self) -> Result<Vec<Recipient>, Refusal> {
+        Ok(self.console.recipients().await?)
+    }
+
+    /// Records one provision of `subject`'s data, if the person's sharing consent is in effect
+    /// on any channel for their jurisdiction; refuses (`provision_not_allowed`) otherwise, so a
+    /// stop request takes effect at once.
+    pub async fn record_provision(
+        &self,
+        subject: &Subject,
+        input: ProvisionInput<'_>,
+        recorded_by: &str,
+    ) -> Result<Provision, Refusal> {
+        let identified_by = items(input.identified_by, "provision_items")?;
+        let data_items = items(input.data_items, "provision_items")?;
+        if !self
+            .console
+            .recipients()
+            .await?
+            .iter()
+            .any(|r| r.id == input.recipient)
+        {
+            return Err(Refusal::new("unknown_recipient"));
+        }
+        let purposes = self.store.purposes().await?;
+        let sharing: Vec<_> = purposes
+            .iter()
+            .filter(|p| p.kind == PurposeKind::ThirdPartySharing)
+            .collect();
+        let purpose = match input.purpose {
+            Some(key) => sharing
+                .iter()
+                .find(|p| p.key.as_str() == key.trim())
+                .ok_or(Refusal::new("unknown_purpose"))?,
+            None => match sharing.as_slice() {
+                [only] => only,
+                _ => return Err(Refusal::new("unknown_purpose")),
+            },
+        };
+        let consents = self.store.consents(subject.id).await?;
+        let mode = purpose.mode_for(subject.jurisdiction);
+        let allowed = purpose.channels.iter().any(|&channel| {
+            let choice = consents
+                .iter()
+                .find(|c| c.purpose == purpose.key && c.channel == channel)
+                .map(|c| c.state);
+            effective(mode, choice)
+        });
+        if !allowed {
+            return Err(Refusal::new("provision_not_allowed"));
+        }
+        let mut provision = Provision {
+            seq: 0,
+            subject: subject.id,
+            recipient: input.recipient.to_owned(),
+            purpose: purpose.key.clone(),
+            provided_at: now(),
+            identified_by,
+            data_items,
+            recorded_by: recorded_by.to_owned(),
+        };
+        provision.seq = self.console.add_provision(&provision).await?;
+        tracing::info!(subject = %subject.id, recipient = %provision.recipient, seq = provision.seq, "provision recorded");
+        Ok(provision)
+    }
+
+    /// The person's own provision records, newest first, with each recipient's name.
+    pub async fn provision_rows(
+        &self,
+        subject: &Subject,
+    ) -> Result<Vec<crate::view::ProvisionRow>, Refusal> {
+        let recipients = self.console.recipients().await?;
+        Ok(self
+            .console
+            .provisions(subject.id, 200)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let r = recipients.iter().find(|r| r.id == p.recipient);
+                crate::view::ProvisionRow {
+                    when: super::format_when(p.provided_at),
+                    recipient: r.map_or_else(|| p.recipient.clone(), |r| r.name.clone()),
+                    recipient_address: r.map(|r| r.address.clone()).unwrap_or_default(),
+                    data_items: p.data_items,
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,157 @@
+//! APPI records on SQLite and PostgreSQL: recipients, a record of each provision through the API
+//! (R51), the person's view of provisions of their own data, and a stop request (R53) that
+//! refuses the next provision at once and is itself an audited event.
+
+mod common;
+
+use app::{domain::Lang, store::Recipient};
+use common::server::{TestServer, servers};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn provide(s: &TestServer, key: &str, body: Value) -> reqwest::Response {
+    s.client
+        .post(format!("{}/api/v1/provisions", s.base))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r51_r53_provisions_are_recorded_shown_to_the_person_and_stopped_at_once() {
+    for s in servers().await {
+        s.services
+            .save_recipient(Recipient {
+                id: "partner-a".into(),
+                name: "提携先A株式会社".into(),
+                address: "東京都港区1-2-3".into(),
+                representative: "代表取締役 山田太郎".into(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            s.services
+                .save_recipient(Recipient {
+                    id: "Bad Id".into(),
+                    name: "x".into(),
+                    address: "y".into(),
+                    representative: "z".into(),
+                })
+                .await
+                .unwrap_err()
+                .code,
+            "recipient_invalid"
+        );
+        let (who, token) = s.subject("shared@example.jp", Lang::Ja).await;
+        let key = s
+            .services
+            .create_api_key("crm", &["provisions".to_owned()])
+            .await
+            .unwrap()
+            .1;
+        let body = json!({
+            "subject": "shared@example.jp",
+            "recipient": "partner-a",
+            "identified_by": ["email", "name"],
+            "data_items": ["purchase history", "postal address"],
+        });
+        // Opt-in sharing, not agreed: nothing may be provided.
+        let res = provide(&s, &key, body.clone()).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{}", s.db.name());
+        let error: Value = res.json().await.unwrap();
+        assert_eq!(error["code"], "provision_not_allowed");
+
+        // The person agrees; the provision is recorded with every item of 第29条.
+        let granted = s
+            .call(
+                "set_consent",
+                &[
+                    ("token", token.as_str()),
+                    ("purpose", "third_party_sharing"),
+                    ("channel", "email"),
+                    ("state", "granted"),
+                ],
+            )
+            .await;
+        assert_eq!(granted.status(), 200);
+        let res = provide(&s, &key, body.clone()).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let record: Value = res.json().await.unwrap();
+        assert_eq!(record["recipient"], "partner-a");
+        assert_eq!(record["purpose"], "third_party_sharing");
+        assert_eq!(record["identified_by"], "email, name");
+        assert_eq!(record["data_items"], "purchase history, postal address");
+        assert!(record["provided_at"].as_str().unwrap().starts_with("20"));
+
+        // The person sees it, with the recipient's name and address, and in their record.
+        let page = s
+            .get(&format!("/p/{token}"), "ja")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("第三者への提供の記録"), "{page}");
+        assert!(page.contains("提携先A株式会社") && page.contains("東京都港区1-2-3"));
+        assert!(page.contains("purchase history, postal address"));
+        let file: Value = s
+            .get(&format!("/p/{token}/record.json"), "ja")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(file["provisions"][0]["recipient"], "提携先A株式会社");
+
+        // R53: the stop request — withdrawing the sharing purpose — is an audited event and
+        // refuses the next provision at once.
+        let events = s.event_count(who).await;
+        let stopped = s
+            .call(
+                "set_consent",
+                &[
+                    ("token", token.as_str()),
+                    ("purpose", "third_party_sharing"),
+                    ("channel", "email"),
+                    ("state", "withdrawn"),
+                ],
+            )
+            .await;
+        assert_eq!(stopped.status(), 200);
+        assert_eq!(s.event_count(who).await, events + 1);
+        let res = provide(&s, &key, body.clone()).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+
+        // Unknown recipients and keys without the scope are refused; the records are
+        // append-only in the database itself.
+        let mut other = body.clone();
+        other["recipient"] = json!("nobody");
+        assert_eq!(provide(&s, &key, other).await.status(), StatusCode::NOT_FOUND);
+        let links_only = s
+            .services
+            .create_api_key("mailer", &["links".to_owned()])
+            .await
+            .unwrap()
+            .1;
+        assert_eq!(
+            provide(&s, &links_only, body).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert!(s.db.raw("DELETE FROM provisions").await.is_err());
+        assert!(
+            s.db.raw("UPDATE provisions SET data_items = 'nothing'")
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            s.services
+                .console
+                .provisions(who, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        s.stop().await;
+    }
+}
