@@ -399,6 +399,12 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "totp_enrollment_required") => {
             "Two-factor sign-in is required. Ask an owner to run `doui admin totp` for your account."
         }
+        (Lang::Ja, "acquisition_invalid") => {
+            "提供元の名称・住所・代表者、取得の経緯、受け取った項目をすべて入力してください（個人情報保護法 第30条）。"
+        }
+        (Lang::En, "acquisition_invalid") => {
+            "Give the provider's name, address and representative, how they acquired the data, and the data items (APPI Art. 30)."
+        }
         (Lang::Ja, "unknown_recipient") => "その提供先は登録されていません。",
         (Lang::En, "unknown_recipient") => "There is no such recipient.",
         (Lang::Ja, "recipient_invalid") => {

@@ -238,6 +238,23 @@ pub struct Provision {
     pub recorded_by: String,
 }
 
+/// A person's data received from another business (APPI 第30条): who provided it and how they
+/// had acquired it, confirmed on receipt; kept at least 3 years.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acquisition {
+    /// Its number (0 before it is stored).
+    pub seq: i64,
+    pub subject: SubjectId,
+    pub provider_name: String,
+    pub provider_address: String,
+    pub provider_representative: String,
+    /// How the provider acquired the data.
+    pub acquired_by: String,
+    pub data_items: String,
+    pub received_at: OffsetDateTime,
+    pub recorded_by: String,
+}
+
 /// An event retention may purge, with what the rules need to decide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PurgeCandidate {
@@ -336,4 +353,8 @@ pub trait ConsoleStore: Send + Sync + 'static {
     async fn add_provision(&self, provision: &Provision) -> StoreResult<i64>;
     /// A subject's provision records, newest first.
     async fn provisions(&self, subject: SubjectId, limit: u32) -> StoreResult<Vec<Provision>>;
+    /// Appends a record of data received from another business; returns its number.
+    async fn add_acquisition(&self, acquisition: &Acquisition) -> StoreResult<i64>;
+    /// A subject's acquisition records, newest first.
+    async fn acquisitions(&self, subject: SubjectId, limit: u32) -> StoreResult<Vec<Acquisition>>;
 }

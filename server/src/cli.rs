@@ -257,6 +257,24 @@ enum SubjectCommand {
         #[arg(long, default_value = "default")]
         jurisdiction: String,
     },
+    /// Record data about a subject received from another business (APPI 第30条): the provider
+    /// and how it acquired the data, as confirmed on receipt.
+    Received {
+        /// The subject's external id or email address.
+        subject: String,
+        #[arg(long)]
+        provider_name: String,
+        #[arg(long)]
+        provider_address: String,
+        #[arg(long)]
+        provider_representative: String,
+        /// How the provider acquired the data.
+        #[arg(long)]
+        acquired_by: String,
+        /// A data item received (repeat for each).
+        #[arg(long = "data-item", required = true)]
+        data_items: Vec<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -478,6 +496,43 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::Subject {
+            command:
+                SubjectCommand::Received {
+                    subject,
+                    provider_name,
+                    provider_address,
+                    provider_representative,
+                    acquired_by,
+                    data_items,
+                },
+        } => {
+            let services = crate::services(&config).await?;
+            let message = |r: app::services::Refusal| {
+                anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code))
+            };
+            let subject = services
+                .store
+                .find_subject(&subject)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no subject with that external id or email"))?;
+            let a = services
+                .record_acquisition(
+                    &subject,
+                    app::services::AcquisitionInput {
+                        provider_name: &provider_name,
+                        provider_address: &provider_address,
+                        provider_representative: &provider_representative,
+                        acquired_by: &acquired_by,
+                        data_items: &data_items,
+                    },
+                    "cli",
+                )
+                .await
+                .map_err(message)?;
+            println!("acquisition {} recorded for subject {}", a.seq, subject.id);
+            Ok(())
         }
         Command::Recipient { command } => {
             let services = crate::services(&config).await?;

@@ -1,6 +1,6 @@
 //! APPI records on SQLite and PostgreSQL: recipients, a record of each provision through the API
-//! (R51), the person's view of provisions of their own data, and a stop request (R53) that
-//! refuses the next provision at once and is itself an audited event.
+//! (R51), data received from other businesses (R52), the person's view of both, and a stop
+//! request (R53) that refuses the next provision at once and is itself an audited event.
 
 mod common;
 
@@ -102,6 +102,35 @@ async fn r51_r53_provisions_are_recorded_shown_to_the_person_and_stopped_at_once
             .await
             .unwrap();
         assert_eq!(file["provisions"][0]["recipient"], "提携先A株式会社");
+
+        // R52: data received from another business, with the provider and how it acquired it.
+        let subject = s.services.store.subject(who).await.unwrap().unwrap();
+        let items = vec!["氏名".to_owned(), "購買履歴".to_owned()];
+        s.services
+            .record_acquisition(
+                &subject,
+                app::services::AcquisitionInput {
+                    provider_name: "提供元B株式会社",
+                    provider_address: "大阪市北区4-5-6",
+                    provider_representative: "代表取締役 佐藤花子",
+                    acquired_by: "本人の同意を得た会員登録",
+                    data_items: &items,
+                },
+                "test",
+            )
+            .await
+            .unwrap();
+        let file: Value = s
+            .get(&format!("/p/{token}/record.json"), "ja")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let a = &file["acquisitions"][0];
+        assert_eq!(a["provider"]["representative"], "代表取締役 佐藤花子");
+        assert_eq!(a["acquired_by"], "本人の同意を得た会員登録");
+        assert_eq!(a["data_items"], "氏名, 購買履歴");
+        assert!(s.db.raw("DELETE FROM acquisitions").await.is_err());
 
         // R53: the stop request — withdrawing the sharing purpose — is an audited event and
         // refuses the next provision at once.

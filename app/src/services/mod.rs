@@ -39,7 +39,7 @@ pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use gpc::{GPC_LAST_UPDATE, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use receipts::{VerifiedReceipt, verify_receipt};
-pub use provisions::ProvisionInput;
+pub use provisions::{AcquisitionInput, ProvisionInput};
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};

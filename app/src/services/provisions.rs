@@ -6,8 +6,19 @@
 use super::{Refusal, Services, now};
 use crate::{
     domain::{PurposeKind, Subject, effective},
-    store::{Provision, Recipient},
+    store::{Acquisition, Provision, Recipient},
 };
+
+/// Data received from another business (APPI 第30条): what the recipient confirms on receipt.
+#[derive(Debug, Clone, Default)]
+pub struct AcquisitionInput<'a> {
+    pub provider_name: &'a str,
+    pub provider_address: &'a str,
+    pub provider_representative: &'a str,
+    /// How the provider acquired the data.
+    pub acquired_by: &'a str,
+    pub data_items: &'a [String],
+}
 
 /// What a sender's system reports when it provides a person's data to a recipient.
 #[derive(Debug, Clone, Default)]
@@ -123,6 +134,42 @@ impl Services {
         provision.seq = self.console.add_provision(&provision).await?;
         tracing::info!(subject = %subject.id, recipient = %provision.recipient, seq = provision.seq, "provision recorded");
         Ok(provision)
+    }
+
+    /// Records data about `subject` received from another business, with the items 第30条 has
+    /// the recipient confirm (the provider's name, address and representative, and how the
+    /// provider acquired it).
+    pub async fn record_acquisition(
+        &self,
+        subject: &Subject,
+        input: AcquisitionInput<'_>,
+        recorded_by: &str,
+    ) -> Result<Acquisition, Refusal> {
+        let text = |s: &str| -> Result<String, Refusal> {
+            let s = s.trim();
+            if s.is_empty() || s.chars().count() > 300 {
+                return Err(Refusal::new("acquisition_invalid"));
+            }
+            Ok(s.to_owned())
+        };
+        let mut a = Acquisition {
+            seq: 0,
+            subject: subject.id,
+            provider_name: text(input.provider_name)?,
+            provider_address: text(input.provider_address)?,
+            provider_representative: text(input.provider_representative)?,
+            acquired_by: text(input.acquired_by)?,
+            data_items: items(input.data_items, "acquisition_invalid")?,
+            received_at: now(),
+            recorded_by: recorded_by.to_owned(),
+        };
+        a.seq = self.console.add_acquisition(&a).await?;
+        Ok(a)
+    }
+
+    /// The person's own acquisition records, newest first.
+    pub async fn acquisitions(&self, subject: &Subject) -> Result<Vec<Acquisition>, Refusal> {
+        Ok(self.console.acquisitions(subject.id, 200).await?)
     }
 
     /// The person's own provision records, newest first, with each recipient's name.

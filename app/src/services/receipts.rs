@@ -109,6 +109,24 @@ impl Services {
                 })
             })
             .collect();
+        // APPI 第30条: data about the person received from other businesses.
+        let acquisitions: Vec<Value> = self
+            .acquisitions(subject)
+            .await?
+            .into_iter()
+            .map(|a| {
+                json!({
+                    "received_at": time(a.received_at),
+                    "provider": {
+                        "name": a.provider_name,
+                        "address": a.provider_address,
+                        "representative": a.provider_representative,
+                    },
+                    "acquired_by": a.acquired_by,
+                    "data_items": a.data_items,
+                })
+            })
+            .collect();
         Ok(json!({
             "format": "doui-consent-record/1",
             "generated_at": time(issued_at),
@@ -122,6 +140,7 @@ impl Services {
             "current": current,
             "history": history,
             "provisions": provisions,
+            "acquisitions": acquisitions,
             "receipt": receipt,
             "receipt_content": payload,
             "public_key": public_key,

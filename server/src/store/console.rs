@@ -348,6 +348,58 @@ macro_rules! sql_console {
                     .collect()
             }
 
+            async fn add_acquisition(&self, a: &app::store::Acquisition) -> app::store::StoreResult<i64> {
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO acquisitions (subject_id, provider_name, provider_address, provider_representative, \
+                     acquired_by, data_items, received_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+                )
+                .bind(a.subject.0)
+                .bind(&a.provider_name)
+                .bind(&a.provider_address)
+                .bind(&a.provider_representative)
+                .bind(&a.acquired_by)
+                .bind(&a.data_items)
+                .bind(a.received_at)
+                .bind(&a.recorded_by)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(seq)
+            }
+
+            async fn acquisitions(
+                &self,
+                subject: app::domain::SubjectId,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::store::Acquisition>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT seq, subject_id, provider_name, provider_address, provider_representative, acquired_by, \
+                     data_items, received_at, recorded_by FROM acquisitions WHERE subject_id = $1 ORDER BY seq DESC LIMIT $2",
+                )
+                .bind(subject.0)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                let bad = |_| crate::store::corrupt("acquisition");
+                rows.iter()
+                    .map(|r| {
+                        Ok(app::store::Acquisition {
+                            seq: r.try_get("seq").map_err(bad)?,
+                            subject: app::domain::SubjectId(r.try_get("subject_id").map_err(bad)?),
+                            provider_name: r.try_get("provider_name").map_err(bad)?,
+                            provider_address: r.try_get("provider_address").map_err(bad)?,
+                            provider_representative: r.try_get("provider_representative").map_err(bad)?,
+                            acquired_by: r.try_get("acquired_by").map_err(bad)?,
+                            data_items: r.try_get("data_items").map_err(bad)?,
+                            received_at: r.try_get("received_at").map_err(bad)?,
+                            recorded_by: r.try_get("recorded_by").map_err(bad)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn purpose_versions(
                 &self,
                 key: &app::domain::PurposeKey,
