@@ -413,7 +413,9 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "recipient_invalid") => {
             "A recipient needs an id (lower-case letters, digits, - and _), a name, an address and a representative."
         }
-        (Lang::Ja, "provision_items") => "本人を識別する項目と提供する項目を、それぞれ 1 つ以上指定してください。",
+        (Lang::Ja, "provision_items") => {
+            "本人を識別する項目と提供する項目を、それぞれ 1 つ以上指定してください。"
+        }
         (Lang::En, "provision_items") => "Give at least one identifying item and one data item.",
         (Lang::Ja, "provision_not_allowed") => {
             "本人が同意していないか、提供の停止を求めています。提供しないでください。"

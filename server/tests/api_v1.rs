@@ -233,7 +233,11 @@ async fn the_openapi_document_describes_what_the_api_answers() {
         doc["openapi"].as_str().unwrap().starts_with("3.1"),
         "OpenAPI 3.1"
     );
-    for path in ["/api/v1/links", "/api/v1/suppressions", "/api/v1/provisions"] {
+    for path in [
+        "/api/v1/links",
+        "/api/v1/suppressions",
+        "/api/v1/provisions",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
     assert_eq!(

@@ -155,7 +155,10 @@ async fn r51_r53_provisions_are_recorded_shown_to_the_person_and_stopped_at_once
         // append-only in the database itself.
         let mut other = body.clone();
         other["recipient"] = json!("nobody");
-        assert_eq!(provide(&s, &key, other).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            provide(&s, &key, other).await.status(),
+            StatusCode::NOT_FOUND
+        );
         let links_only = s
             .services
             .create_api_key("mailer", &["links".to_owned()])
@@ -173,12 +176,7 @@ async fn r51_r53_provisions_are_recorded_shown_to_the_person_and_stopped_at_once
                 .is_err()
         );
         assert_eq!(
-            s.services
-                .console
-                .provisions(who, 10)
-                .await
-                .unwrap()
-                .len(),
+            s.services.console.provisions(who, 10).await.unwrap().len(),
             1
         );
         s.stop().await;

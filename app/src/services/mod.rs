@@ -38,8 +38,8 @@ pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_f
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use gpc::{GPC_LAST_UPDATE, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
-pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use provisions::{AcquisitionInput, ProvisionInput};
+pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};

@@ -35,7 +35,11 @@ pub struct ProvisionInput<'a> {
 
 /// A list of short items (1 to 20, each 1–100 characters), joined for the record.
 fn items(list: &[String], code: &'static str) -> Result<String, Refusal> {
-    let cleaned: Vec<&str> = list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let cleaned: Vec<&str> = list
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
     if cleaned.is_empty()
         || cleaned.len() > 20
         || cleaned
@@ -52,8 +56,7 @@ impl Services {
     pub async fn save_recipient(&self, r: Recipient) -> Result<Recipient, Refusal> {
         let id_ok = (2..=48).contains(&r.id.len())
             && r.id.starts_with(|c: char| c.is_ascii_lowercase())
-            && r
-                .id
+            && r.id
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
         let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 300;
