@@ -209,7 +209,11 @@ pub async fn set_consent(
     ssr::require_csrf(&services, &csrf, ssr::request_lang(lang.as_deref()))?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
     let gpc = ssr::honour_gpc(&services, &visitor, lang).await?;
-    let provenance = ssr::provenance(&services, idempotency_key);
+    let mut provenance = ssr::provenance(&services, idempotency_key);
+    if gpc && state == "granted" {
+        // The person's own choice while their browser sends the signal: later signals keep it.
+        provenance.reason = Some(crate::services::GRANTED_WITH_GPC.to_owned());
+    }
     let applied = services
         .set_consent(&visitor, &purpose, &channel, &state, provenance)
         .await

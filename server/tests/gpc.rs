@@ -138,6 +138,12 @@ async fn r13_r16_r18_r19_r20_gpc_opts_the_known_subject_out_and_later_requests_d
                 Source::PreferenceCenter
             )
         );
+        // A first grant made with the signal on (no earlier GPC opt-out of it) stays too.
+        set_with_gpc(&s, &token, "third_party_sharing", "phone", "granted").await;
+        open(&s, &token, Some("1")).await;
+        let last = events(&s, who).await;
+        assert_eq!(last.len(), 7, "{last:?}");
+        assert_eq!(last.last().unwrap().2, "granted");
         s.stop().await;
     }
 }

@@ -7,11 +7,15 @@ use std::collections::HashMap;
 use super::{Refusal, Services, Visitor, now};
 use crate::{
     domain::{Change, ConsentState, Provenance, Source, effective},
-    store::{Applied, EventCursor, EventFilter},
+    store::Applied,
 };
 
 /// When Doui's handling of GPC last changed (`/.well-known/gpc.json`'s `lastUpdate`).
 pub const GPC_LAST_UPDATE: &str = "2026-11-29";
+
+/// The `reason` of a grant the person makes in the preference center while their browser sends
+/// the signal: their informed choice, which later signals leave alone.
+pub const GRANTED_WITH_GPC: &str = "granted with Global Privacy Control on";
 
 /// Whether a request carries the signal: the header is exactly `1` (R13).
 pub fn gpc_signal(value: Option<&str>) -> bool {
@@ -22,7 +26,8 @@ impl Services {
     /// Opts the visitor out of every purpose GPC covers (ad targeting, third-party sharing) on
     /// every channel where it is in effect, with source `gpc` (R16, R18: the signal wins over an
     /// earlier opt-in). A grant the person made after an earlier GPC opt-out is their informed
-    /// choice (7025(c)(3)) and stays; a request without the signal opts nobody back in (R19).
+    /// choice (7025(c)(3)) and stays, as does one made while the signal was on; a request
+    /// without the signal opts nobody back in (R19).
     pub async fn honour_gpc(
         &self,
         visitor: &Visitor,
@@ -35,21 +40,25 @@ impl Services {
             return Ok(Vec::new());
         }
         let consents = self.store.consents(subject.id).await?;
-        // The latest earlier GPC opt-out of each consent.
-        let filter = EventFilter {
-            subject: Some(subject.id),
-            source: Some(Source::Gpc),
-            ..EventFilter::default()
-        };
-        let mut last_gpc = HashMap::new();
-        for (_, e) in self
-            .console
-            .events(&filter, EventCursor::NewestBelow(i64::MAX), 500)
-            .await?
-        {
-            last_gpc
-                .entry((e.purpose.clone(), e.channel))
-                .or_insert(e.provenance.occurred_at);
+        // Per consent, from the person's recent events (newest first): whether its latest event
+        // is a grant the person made knowingly: with the signal on, or after a GPC opt-out.
+        let mut latest = HashMap::new();
+        let mut knowing = HashMap::new();
+        for e in self.store.events_for_subject(subject.id, 500).await? {
+            let key = (e.purpose.clone(), e.channel);
+            let first_seen = !latest.contains_key(&key);
+            latest.entry(key.clone()).or_insert(e.to);
+            if first_seen {
+                let knowingly = e.to == ConsentState::Granted
+                    && e.provenance.source != Source::Gpc
+                    && e.provenance.reason.as_deref() == Some(GRANTED_WITH_GPC);
+                knowing.insert(key, knowingly);
+            } else if e.provenance.source == Source::Gpc
+                && latest.get(&key) == Some(&ConsentState::Granted)
+            {
+                // A GPC opt-out before the person's latest grant: they chose after it.
+                knowing.insert(key, true);
+            }
         }
         provenance.occurred_at = now();
         provenance.source = Source::Gpc;
@@ -65,12 +74,11 @@ impl Services {
                 if !effective(p.mode_for(subject.jurisdiction), choice) {
                     continue;
                 }
-                let chose_after_gpc = record.is_some_and(|r| {
-                    r.source != Source::Gpc
-                        && last_gpc
-                            .get(&(p.key.clone(), channel))
-                            .is_some_and(|at| *at <= r.updated_at)
-                });
+                let chose_after_gpc = record.is_some_and(|r| r.state == ConsentState::Granted)
+                    && knowing
+                        .get(&(p.key.clone(), channel))
+                        .copied()
+                        .unwrap_or(false);
                 if chose_after_gpc {
                     continue;
                 }

@@ -36,7 +36,7 @@ mod unsubscribe;
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_form};
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
-pub use gpc::{GPC_LAST_UPDATE, gpc_signal};
+pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub use provisions::{AcquisitionInput, ProvisionInput};
 pub use receipts::{VerifiedReceipt, verify_receipt};
