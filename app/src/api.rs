@@ -130,7 +130,7 @@ mod ssr {
             parts().is_some_and(|p| crate::services::gpc_signal(header(&p.headers, "sec-gpc")));
         if signal {
             services
-                .honour_gpc(visitor, provenance(services, None))
+                .honour_gpc(visitor, provenance(None))
                 .await
                 .map_err(|r| refuse(lang, r))?;
         }
@@ -149,7 +149,7 @@ mod ssr {
     }
 
     /// Provenance of a change the subject makes in the preference center.
-    pub fn provenance(services: &Services, idempotency_key: Option<String>) -> Provenance {
+    pub fn provenance(idempotency_key: Option<String>) -> Provenance {
         let parts = parts();
         let ip = parts
             .as_ref()
@@ -162,7 +162,7 @@ mod ssr {
             occurred_at: now(),
             source: Source::PreferenceCenter,
             actor: Actor::Subject,
-            notice_version: Some(services.settings.notice_version.clone()),
+            notice_version: None, // the version in force, set by the services
             origin: Origin::new(ip, ua),
             idempotency_key: idempotency_key.filter(|k| !k.is_empty()),
             reason: None,
@@ -209,7 +209,7 @@ pub async fn set_consent(
     ssr::require_csrf(&services, &csrf, ssr::request_lang(lang.as_deref()))?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
     let gpc = ssr::honour_gpc(&services, &visitor, lang).await?;
-    let mut provenance = ssr::provenance(&services, idempotency_key);
+    let mut provenance = ssr::provenance(idempotency_key);
     if gpc && state == "granted" {
         // The person's own choice while their browser sends the signal: later signals keep it.
         provenance.reason = Some(crate::services::GRANTED_WITH_GPC.to_owned());
@@ -241,7 +241,7 @@ pub async fn stop_all_marketing(
     ssr::require_csrf(&services, &csrf, ssr::request_lang(lang.as_deref()))?;
     let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
     let gpc = ssr::honour_gpc(&services, &visitor, lang).await?;
-    let provenance = ssr::provenance(&services, idempotency_key);
+    let provenance = ssr::provenance(idempotency_key);
     let applied = services
         .stop_all_marketing(&visitor, provenance)
         .await
@@ -254,6 +254,38 @@ pub async fn stop_all_marketing(
     view.csrf = ssr::csrf_token();
     view.gpc = gpc;
     Ok(view)
+}
+
+/// Answers a re-confirmation after a material change of the privacy notice: `decision` is
+/// `confirm` (grant again under the notice in force) or `withdraw`, for one purpose.
+#[server(endpoint = "reconfirm")]
+pub async fn reconfirm(
+    token: String,
+    purpose: String,
+    decision: String,
+    lang: Option<String>,
+    idempotency_key: Option<String>,
+    csrf: String,
+) -> Result<(), ApiError> {
+    let services = ssr::services()?;
+    ssr::require_csrf(&services, &csrf, ssr::request_lang(lang.as_deref()))?;
+    let (visitor, lang) = ssr::visitor(&services, &token, lang.as_deref()).await?;
+    let confirm = match decision.as_str() {
+        "confirm" => true,
+        "withdraw" => false,
+        _ => return Err(ApiError::new(lang, "bad_request")),
+    };
+    let applied = services
+        .reconfirm(
+            &visitor,
+            &purpose,
+            confirm,
+            ssr::provenance(idempotency_key),
+        )
+        .await
+        .map_err(|r| ssr::refuse(lang, r))?;
+    tracing::info!(subject = %visitor.subject.id, %purpose, %decision, changes = applied.len(), "notice change answered");
+    Ok(())
 }
 
 /// The double opt-in form (no sign-in).

@@ -463,9 +463,68 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         }
         (Lang::Ja, "unknown_subject_id") => "その対象者はいません。",
         (Lang::En, "unknown_subject_id") => "There is no such subject.",
-        (Lang::Ja, _) => "エラーが発生しました。もう一度お試しください。",
-        (Lang::En, _) => "Something went wrong. Please try again.",
+        _ => server_message(lang, code).unwrap_or(match lang {
+            Lang::Ja => "エラーが発生しました。もう一度お試しください。",
+            Lang::En => "Something went wrong. Please try again.",
+        }),
     }
+}
+
+/// Messages only the server gives (owners' settings): kept out of the browser's bundle.
+#[cfg(feature = "ssr")]
+fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
+    Some(match (lang, code) {
+        (Lang::Ja, "malformed_notice_version") => {
+            "版には英数字と . - _ だけを使い、64 文字以内にしてください。"
+        }
+        (Lang::En, "malformed_notice_version") => {
+            "A version uses letters, digits, '.', '-' and '_' only, at most 64 characters."
+        }
+        (Lang::Ja, "notice_version_taken") => "その版はすでに公開されています。",
+        (Lang::En, "notice_version_taken") => "That version is already published.",
+        (Lang::Ja, "notice_text_missing") => "日本語と英語の両方の本文を入力してください。",
+        (Lang::En, "notice_text_missing") => "Give the notice's text in both Japanese and English.",
+        (Lang::Ja, "notice_text_too_long") => "本文が長すぎます（各言語 100,000 文字まで）。",
+        (Lang::En, "notice_text_too_long") => {
+            "The text is too long (at most 100,000 characters per language)."
+        }
+        (Lang::Ja, "notice_summary_too_long") => "変更の概要が長すぎます（2,000 文字まで）。",
+        (Lang::En, "notice_summary_too_long") => {
+            "The summary of changes is too long (at most 2,000 characters)."
+        }
+        (Lang::Ja, "notice_summary_missing") => {
+            "重要な変更には、日本語と英語で変更の概要を書いてください（本人に示されます）。"
+        }
+        (Lang::En, "notice_summary_missing") => {
+            "A material change needs a summary in Japanese and English: people are shown it."
+        }
+        (Lang::Ja, "notice_effective_before_latest") => {
+            "施行日は、公開済みの最新の版の施行日より前にはできません。"
+        }
+        (Lang::En, "notice_effective_before_latest") => {
+            "A version cannot take effect before the latest published one."
+        }
+        (Lang::Ja, "notice_material_needs_previous") => {
+            "最初の版は重要な変更にできません（比べる前の版がありません）。"
+        }
+        (Lang::En, "notice_material_needs_previous") => {
+            "The first version cannot be a material change: there is nothing to compare it with."
+        }
+        (Lang::Ja, "bad_effective_at") => {
+            "施行日時は 2026-12-01T00:00:00Z の形式で入力してください。"
+        }
+        (Lang::En, "bad_effective_at") => {
+            "Give the effective time as 2026-12-01T00:00:00Z (RFC 3339)."
+        }
+        (Lang::Ja, "nothing_to_reconfirm") => "再確認が必要な同意はありません。",
+        (Lang::En, "nothing_to_reconfirm") => "Nothing here needs re-confirming.",
+        _ => return None,
+    })
+}
+
+#[cfg(not(feature = "ssr"))]
+fn server_message(_lang: Lang, _code: &str) -> Option<&'static str> {
+    None
 }
 
 static JA: Texts = Texts {

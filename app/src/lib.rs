@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod islands;
 #[cfg(feature = "ssr")]
 pub mod mail;
+pub mod notices;
 pub mod pages;
 pub mod privacy;
 #[cfg(feature = "ssr")]

@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("chain")) view=AdminChainPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("events")) view=AdminEventsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("purposes")) view=AdminPurposesPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("notices")) view=crate::notices::AdminNoticesPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -196,7 +197,7 @@ fn PreferencePage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(view) => {
+                    Ok(mut view) => {
                         let lang = view.lang;
                         let t = texts(lang);
                         let sign_out = view.signed_in.then(|| {
@@ -262,9 +263,21 @@ fn PreferencePage() -> impl IntoView {
                                 </section>
                             }
                         });
+                        // R31: a material change of the notice, shown with what changed.
+                        let reconfirm = std::mem::take(&mut view.reconfirm);
+                        let reconfirm = (!reconfirm.is_empty()).then(|| view! {
+                            <crate::notices::ReconfirmSection
+                                lang
+                                token=view.token.clone()
+                                csrf=view.csrf.clone()
+                                render_id=view.render_id.clone()
+                                changes=reconfirm
+                            />
+                        });
                         view! {
                             <Frame lang title=t.preferences_title>
                                 {gpc}
+                                {reconfirm}
                                 <PreferenceCenter view />
                                 {provisions}
                                 {record}

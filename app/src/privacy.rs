@@ -190,6 +190,21 @@ fn policy(v: PrivacyView) -> impl IntoView {
             }
         })
         .collect_view();
+    // The notice in force, as published (R31): its text, its version and since when.
+    let notice = (!v.notice_text.is_empty()).then(|| {
+        let paragraphs = v
+            .notice_text
+            .split("\n")
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| view! { <p>{l.to_owned()}</p> })
+            .collect_view();
+        view! {
+            <section class="card notice-text" data-notice=v.notice_version.clone()>
+                <h2>{c.notice}" "{v.notice_version.clone()}" · "<time>{v.notice_effective.clone()}</time></h2>
+                {paragraphs}
+            </section>
+        }
+    });
     view! {
         <Frame lang title=c.title>
             <section class="card privacy">
@@ -213,6 +228,7 @@ fn policy(v: PrivacyView) -> impl IntoView {
                 <p class="fine">{c.retention}": "{v.retention_days}</p>
                 <p class="fine">{c.notice}": "{v.notice_version}</p>
             </section>
+            {notice}
         </Frame>
     }
 }

@@ -38,6 +38,8 @@ pub struct ConsentRecord {
     pub state: ConsentState,
     pub updated_at: OffsetDateTime,
     pub source: Source,
+    /// The notice version on the event that made this choice (what a re-confirmation compares).
+    pub notice_version: Option<String>,
 }
 
 /// One entry of a suppression list: a subject who withdrew a purpose on a channel.
@@ -79,6 +81,13 @@ pub trait Store: Send + Sync + 'static {
     /// The first subjects, oldest first.
     async fn subjects(&self, limit: u32) -> StoreResult<Vec<Subject>>;
     async fn count_subjects(&self) -> StoreResult<i64>;
+
+    /// A notice was published: forget any cached copy.
+    fn notices_changed(&self) {}
+    /// Every published notice version, in the order they take effect.
+    async fn notices(&self) -> StoreResult<std::sync::Arc<Vec<crate::domain::Notice>>>;
+    /// Publishes a notice version (checked by the caller); `Conflict` when the version exists.
+    async fn publish_notice(&self, notice: &crate::domain::Notice) -> StoreResult<()>;
 
     /// A subject's current choices (consents never chosen are absent).
     async fn consents(&self, subject: SubjectId) -> StoreResult<Vec<ConsentRecord>>;

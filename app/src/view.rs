@@ -29,6 +29,47 @@ pub struct PreferenceView {
     pub gpc: bool,
     /// What was provided of the person's data to third parties (APPI 第29条), newest first.
     pub provisions: Vec<ProvisionRow>,
+    /// Material changes of the privacy notice the person is asked to re-confirm (rendered on the
+    /// server, outside the island, so never sent to the browser as data).
+    #[serde(skip)]
+    pub reconfirm: Vec<ReconfirmView>,
+}
+
+/// A material change of the privacy notice awaiting the person's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReconfirmView {
+    pub version: String,
+    pub previous_version: String,
+    /// When it took effect, formatted.
+    pub effective: String,
+    pub summary: String,
+    /// What changed, in the page's language.
+    pub diff: Vec<DiffRow>,
+    /// The purposes (key, name) whose consents it asks to re-confirm.
+    pub purposes: Vec<(String, String)>,
+}
+
+/// One line of a notice diff: `kind` is ' ' (unchanged), '-' (removed), '+' (added) or '…'
+/// (unchanged lines left out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffRow {
+    pub kind: char,
+    pub line: String,
+}
+
+/// One published notice version, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeSummary {
+    pub version: String,
+    pub effective: String,
+    pub in_force: bool,
+    pub upcoming: bool,
+    pub material: bool,
+    pub purposes: Vec<String>,
+    pub summary: String,
+    pub published_by: String,
+    /// What changed from the version before it.
+    pub diff: Vec<DiffRow>,
 }
 
 /// One provision of the person's data, as they see it.
@@ -61,6 +102,9 @@ pub struct Cell {
     pub choice: Option<ConsentState>,
     /// When the choice was made, formatted for the page's language.
     pub updated_at: Option<String>,
+    /// A material change of the notice awaits the person's re-confirmation of this consent.
+    #[serde(skip)]
+    pub reconfirm: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +173,10 @@ pub struct PrivacyView {
     pub sender_representative: String,
     pub sender_contact: String,
     pub notice_version: String,
+    /// The notice in force, in the page's language, and when it took effect (empty while no
+    /// version is published).
+    pub notice_text: String,
+    pub notice_effective: String,
     pub purposes: Vec<PrivacyPurpose>,
     /// The operator's own minimum retention, in days.
     pub retention_days: i64,

@@ -8,6 +8,8 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::{Config, LogFormat};
 
+mod notice;
+
 #[derive(Parser)]
 #[command(
     name = "doui",
@@ -102,6 +104,11 @@ enum Command {
         /// Only checkpoints longer than this.
         #[arg(long, default_value_t = 0)]
         after: i64,
+    },
+    /// Versions of the privacy notice; a material change asks for re-confirmation.
+    Notice {
+        #[command(subcommand)]
+        command: notice::NoticeCommand,
     },
     /// Third parties personal data may be provided to (APPI 第27条).
     Recipient {
@@ -533,6 +540,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .map_err(message)?;
             println!("acquisition {} recorded for subject {}", a.seq, subject.id);
             Ok(())
+        }
+        Command::Notice { command } => {
+            let services = crate::services(&config).await?;
+            notice::run(&services, command).await
         }
         Command::Recipient { command } => {
             let services = crate::services(&config).await?;

@@ -5,8 +5,23 @@ use app::{
         Actor, Change, Channel, ConsentState, Jurisdiction, Lang, Origin, Provenance, PurposeKey,
         Source,
     },
-    services::{Services, now},
+    services::{NoticeInput, Services, now},
 };
+
+/// The demo's first privacy notice (a short example a sender would replace with its own).
+const DEMO_NOTICE_JA: &str = "\
+1. 取得する情報: メールアドレス、電話番号、配信・同意の設定とその履歴。
+2. 利用目的: ニュースレターの配信、お知らせの送付。
+3. 第三者提供: 本人の同意なく第三者に提供しません。
+4. 設定の変更: 配信・同意の設定ページからいつでも変更・停止できます。
+5. お問い合わせ: privacy@example.jp";
+
+const DEMO_NOTICE_EN: &str = "\
+1. What we collect: your email address, phone number, and your preferences with their history.
+2. Why: to send the newsletter and service notices.
+3. Third parties: we do not provide your data to third parties without your consent.
+4. Your choices: change or stop anything at any time on the preference page.
+5. Contact: privacy@example.jp";
 
 struct DemoSubject {
     external_id: &'static str,
@@ -45,6 +60,27 @@ pub async fn seed_if_empty(services: &Services) -> anyhow::Result<Vec<(String, S
     if services.store.count_subjects().await? > 0 {
         return Ok(Vec::new());
     }
+    if services
+        .notices()
+        .await
+        .map_err(|r| anyhow::anyhow!(r.code))?
+        .is_empty()
+    {
+        let first = NoticeInput {
+            version: services.settings.notice_version.clone(),
+            text_ja: DEMO_NOTICE_JA.into(),
+            text_en: DEMO_NOTICE_EN.into(),
+            ..NoticeInput::default()
+        };
+        services
+            .publish_notice(first, "demo")
+            .await
+            .map_err(|r| anyhow::anyhow!("publishing the demo notice: {}", r.code))?;
+    }
+    let notice_version = services
+        .notice_version()
+        .await
+        .map_err(|r| anyhow::anyhow!(r.code))?;
     let mut links = Vec::new();
     for s in SUBJECTS {
         let subject = services
@@ -67,12 +103,13 @@ pub async fn seed_if_empty(services: &Services) -> anyhow::Result<Vec<(String, S
                 occurred_at: now(),
                 source: Source::Import,
                 actor: Actor::System,
-                notice_version: Some(services.settings.notice_version.clone()),
+                notice_version: Some(notice_version.clone()),
                 origin: Origin::default(),
                 idempotency_key: None,
                 reason: Some("demo data".into()),
                 campaign: None,
             },
+            reconfirm: false,
         };
         services.store.apply(vec![change]).await?;
         links.push((

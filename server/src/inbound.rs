@@ -110,7 +110,7 @@ pub async fn email(State(state): State<AppState>, req: Request) -> Response {
             occurred_at: app::services::now(),
             source: Source::Reply,
             actor: Actor::Subject,
-            notice_version: Some(services.settings.notice_version.clone()),
+            notice_version: None, // the version in force, set by the services
             origin: Origin::default(),
             idempotency_key: None,
             reason: None,

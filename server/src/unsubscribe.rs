@@ -85,7 +85,7 @@ pub async fn one_click(
             Source::OneClick
         },
         actor: Actor::Subject,
-        notice_version: Some(services.settings.notice_version.clone()),
+        notice_version: None, // the version in force, set by the services
         origin: Origin::new(
             ip,
             headers

@@ -39,6 +39,7 @@ fn change(
             reason: reason.map(str::to_owned),
             campaign: None,
         },
+        reconfirm: false,
     }
 }
 

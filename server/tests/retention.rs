@@ -35,6 +35,7 @@ fn change(
             reason: None,
             campaign: None,
         },
+        reconfirm: false,
     }
 }
 

@@ -47,6 +47,7 @@ async fn sealed(db: &TestDb) -> Services {
                     reason: None,
                     campaign: None,
                 },
+                reconfirm: false,
             });
         }
     }
@@ -368,6 +369,7 @@ async fn two_instances_on_one_postgres_seal_one_chain() {
                     reason: Some(format!("round {round}")),
                     campaign: None,
                 },
+                reconfirm: false,
             });
         }
         a.store.apply(changes).await.unwrap();

@@ -54,6 +54,7 @@ fn change(
             reason: None,
             campaign: None,
         },
+        reconfirm: false,
     }
 }
 

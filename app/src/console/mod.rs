@@ -57,6 +57,7 @@ pub(crate) fn ConsoleFrame(
                 <a href=q("/admin")>{t.subjects}</a>
                 <a href=q("/admin/events")>{t.event_stream}</a>
                 <a href=q("/admin/purposes")>{t.purposes_title}</a>
+                <a href=q("/admin/notices")>{crate::notices::copy(lang).console_title}</a>
                 <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>

@@ -161,6 +161,9 @@ pub struct Change {
     pub channel: Channel,
     pub to: ConsentState,
     pub provenance: Provenance,
+    /// A grant that re-confirms a consent already granted, under a notice that changed
+    /// materially since (R31): recorded as an event even though the state stays `granted`.
+    pub reconfirm: bool,
 }
 
 impl Change {
@@ -200,10 +203,12 @@ pub enum Decision {
     Record(ConsentEvent),
 }
 
-/// The rule for one change: setting a consent to the value it already has writes nothing;
-/// anything else is an event from the current choice (or "not chosen") to the new one.
+/// The rule for one change: setting a consent to the value it already has writes nothing
+/// (except a re-confirmation of a grant under a changed notice); anything else is an event from
+/// the current choice (or "not chosen") to the new one.
 pub fn decide(current: Option<ConsentState>, change: Change, event_id: Uuid) -> Decision {
-    if current == Some(change.to) {
+    let reconfirms = change.reconfirm && change.to == ConsentState::Granted;
+    if current == Some(change.to) && !reconfirms {
         return Decision::Unchanged(change.to);
     }
     let mut provenance = change.provenance;
@@ -264,6 +269,7 @@ mod tests {
             channel,
             to,
             provenance: provenance(),
+            reconfirm: false,
         }
     }
 

@@ -7,6 +7,8 @@ mod consent;
 mod event;
 mod lang;
 mod law;
+#[cfg(feature = "ssr")]
+pub mod notice;
 mod purpose;
 #[cfg(feature = "ssr")]
 pub mod receipt;
@@ -29,6 +31,8 @@ pub use law::{
     Configured, Jurisdiction, JurisdictionModes, LegalBasis, PpcFiling, PurposeKind, Rule,
     check_purpose,
 };
+#[cfg(feature = "ssr")]
+pub use notice::{DiffLine, Notice};
 pub use purpose::{Purpose, PurposeKey};
 #[cfg(feature = "ssr")]
 pub use subject::{Email, ExternalId, NewSubject, Phone, Subject, SubjectId};

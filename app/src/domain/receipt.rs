@@ -254,6 +254,7 @@ mod tests {
                 reason: None,
                 campaign: None,
             },
+            reconfirm: false,
         };
         match decide(from, change, Uuid::from_u128(at.unix_timestamp() as u128)) {
             Decision::Record(e) => e,

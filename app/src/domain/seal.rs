@@ -333,6 +333,7 @@ mod tests {
                 reason: reason.map(str::to_owned),
                 campaign: None,
             },
+            reconfirm: false,
         };
         match decide(None, change, Uuid::from_u128(1000 + n)) {
             crate::domain::Decision::Record(e) => e,

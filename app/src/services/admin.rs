@@ -54,9 +54,11 @@ impl Services {
             .ok_or(Refusal::new("unknown_subject_id"))?;
         let purposes = self.store.purposes().await?;
         let records = self.store.consents(subject.id).await?;
+        let notices = self.store.notices().await?;
         let (channels, rows) = matrix(
             &purposes,
             &records,
+            &notices,
             &Scope::Everything,
             subject.jurisdiction,
             lang,
@@ -101,6 +103,7 @@ impl Services {
         let to: ConsentState = state.parse()?;
         let (purpose, channel) = self.purpose_on(purpose, channel).await?;
         provenance.occurred_at = now();
+        provenance.notice_version = Some(self.notice_version().await?);
         provenance.source = Source::Admin;
         provenance.actor = Actor::Admin(admin.id.to_string());
         provenance.reason = Some(reason.to_owned());
@@ -110,6 +113,7 @@ impl Services {
             channel,
             to,
             provenance,
+            reconfirm: false,
         };
         let mut applied = self.store.apply(vec![change]).await?;
         Ok(applied.pop().expect("one change gives one result"))

@@ -93,7 +93,7 @@ impl Services {
                 user_agent: evidence.user_agent.map(|u| u.chars().take(300).collect()),
             },
             url: evidence.url.map(|u| u.chars().take(500).collect()),
-            notice_version: self.settings.notice_version.clone(),
+            notice_version: self.notice_version().await?,
             confirmed_at: None,
         };
         self.identity.create_opt_in_request(&request).await?;
@@ -186,6 +186,7 @@ impl Services {
                 reason: Some(evidence.to_string()),
                 campaign: None,
             },
+            reconfirm: false,
         };
         tracing::info!(subject = %subject.id, purpose = %request.purpose, "double opt-in confirmed");
         Ok(self.store.apply(vec![change]).await?)

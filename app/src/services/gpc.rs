@@ -61,6 +61,7 @@ impl Services {
             }
         }
         provenance.occurred_at = now();
+        provenance.notice_version = Some(self.notice_version().await?);
         provenance.source = Source::Gpc;
         provenance.reason = Some("Sec-GPC: 1".into());
         provenance.idempotency_key = None;
@@ -88,6 +89,7 @@ impl Services {
                     channel,
                     to: ConsentState::Withdrawn,
                     provenance: provenance.clone(),
+                    reconfirm: false,
                 });
             }
         }

@@ -11,7 +11,6 @@ use crate::{
     domain::{
         Change, Channel, ConsentState, Email, ExternalId, Jurisdiction, Lang, NewSubject, Outcome,
         Phone, Provenance, Purpose, PurposeKey, Subject, SubjectId, check_idempotency_key,
-        effective,
     },
     i18n::source_name,
     mail::Mailer,
@@ -27,6 +26,7 @@ mod console;
 mod double_opt_in;
 mod gpc;
 mod identity;
+mod notices;
 mod provisions;
 mod receipts;
 mod retention;
@@ -38,6 +38,8 @@ pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_f
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
+pub(crate) use notices::consent_effect;
+pub use notices::{NoticeInput, parse_effective_at};
 pub use provisions::{AcquisitionInput, ProvisionInput};
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
@@ -263,9 +265,11 @@ impl Services {
     ) -> Result<PreferenceView, Refusal> {
         let purposes = self.visible_purposes(visitor).await?;
         let records = self.store.consents(visitor.subject.id).await?;
+        let notices = self.store.notices().await?;
         let (channels, rows) = matrix(
             &purposes,
             &records,
+            &notices,
             &visitor.scope,
             visitor.subject.jurisdiction,
             lang,
@@ -298,7 +302,7 @@ impl Services {
                 || subject.external_id.as_str().to_owned(),
                 |e| mask_email(e.as_str()),
             ),
-            notice_version: self.settings.notice_version.clone(),
+            notice_version: self.notice_version().await?,
             channels,
             purposes: rows,
             history,
@@ -308,6 +312,9 @@ impl Services {
             can_stay_signed_in: !token.is_empty() && visitor.scope == Scope::Everything,
             gpc: false,
             provisions: self.provision_rows(&visitor.subject).await?,
+            reconfirm: self
+                .reconfirmations(visitor, &purposes, &records, lang)
+                .await?,
         })
     }
 
@@ -342,12 +349,14 @@ impl Services {
             return Err(Refusal::new("invalid_token"));
         }
         provenance.occurred_at = now();
+        provenance.notice_version = Some(self.notice_version().await?);
         let change = Change {
             subject: visitor.subject.id,
             purpose: purpose.key,
             channel,
             to,
             provenance,
+            reconfirm: false,
         };
         let mut applied = self.store.apply(vec![change]).await?;
         Ok(applied.pop().expect("one change gives one result"))
@@ -384,6 +393,7 @@ impl Services {
             check_idempotency_key(k)?;
         }
         provenance.occurred_at = now();
+        provenance.notice_version = Some(self.notice_version().await?);
         let purposes = self.store.purposes().await?;
         let changes: Vec<Change> = purposes
             .iter()
@@ -402,6 +412,7 @@ impl Services {
                     channel,
                     to: ConsentState::Withdrawn,
                     provenance,
+                    reconfirm: false,
                 }
             })
             .collect();
@@ -454,13 +465,21 @@ impl Services {
                 }
             })
             .collect();
+        let notices = self.store.notices().await?;
+        let in_force = crate::domain::notice::in_force(&notices, now());
         Ok(crate::view::PrivacyView {
             lang,
             sender_name: sender.name.clone(),
             sender_address: sender.postal_address.clone(),
             sender_representative: sender.representative.clone(),
             sender_contact: sender.contact.clone(),
-            notice_version: self.settings.notice_version.clone(),
+            notice_version: self.notice_version().await?,
+            notice_text: in_force
+                .map(|n| n.text(lang).to_owned())
+                .unwrap_or_default(),
+            notice_effective: in_force
+                .map(|n| format_when(n.effective_at))
+                .unwrap_or_default(),
             purposes,
             retention_days: self.settings.retention_days,
         })
@@ -522,10 +541,12 @@ impl Services {
 pub(crate) fn matrix(
     purposes: &[Purpose],
     records: &[ConsentRecord],
+    notices: &[crate::domain::Notice],
     scope: &Scope,
     jurisdiction: Jurisdiction,
     lang: Lang,
 ) -> (Vec<Channel>, Vec<PurposeRow>) {
+    let at = now();
     let by_key: HashMap<_, _> = records
         .iter()
         .map(|r| ((r.purpose.as_str(), r.channel), r))
@@ -545,14 +566,15 @@ pub(crate) fn matrix(
             cells: channels
                 .iter()
                 .map(|&channel| {
-                    let record = by_key.get(&(p.key.as_str(), channel));
-                    let choice = record.map(|r| r.state);
+                    let record = by_key.get(&(p.key.as_str(), channel)).copied();
+                    let (on, due) = consent_effect(notices, p, jurisdiction, record, at);
                     Cell {
                         channel,
                         applies: p.applies_to(channel) && scope_allows(scope, p, channel),
-                        on: effective(p.mode_for(jurisdiction), choice),
-                        choice,
+                        on,
+                        choice: record.map(|r| r.state),
                         updated_at: record.map(|r| format_when(r.updated_at)),
+                        reconfirm: due.is_some(),
                     }
                 })
                 .collect(),

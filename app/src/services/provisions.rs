@@ -5,7 +5,7 @@
 
 use super::{Refusal, Services, now};
 use crate::{
-    domain::{PurposeKind, Subject, effective},
+    domain::{PurposeKind, Subject},
     store::{Acquisition, Provision, Recipient},
 };
 
@@ -113,13 +113,14 @@ impl Services {
             },
         };
         let consents = self.store.consents(subject.id).await?;
-        let mode = purpose.mode_for(subject.jurisdiction);
+        let notices = self.store.notices().await?;
+        let at = now();
+        // A consent awaiting re-confirmation of a material notice change does not cover provision.
         let allowed = purpose.channels.iter().any(|&channel| {
-            let choice = consents
+            let record = consents
                 .iter()
-                .find(|c| c.purpose == purpose.key && c.channel == channel)
-                .map(|c| c.state);
-            effective(mode, choice)
+                .find(|c| c.purpose == purpose.key && c.channel == channel);
+            super::consent_effect(&notices, purpose, subject.jurisdiction, record, at).0
         });
         if !allowed {
             return Err(Refusal::new("provision_not_allowed"));

@@ -5,10 +5,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::{Refusal, Services, Visitor, now};
-use crate::domain::{
-    effective,
-    receipt::{Controller, ReceiptInput, receipt_payload},
-};
+use crate::domain::receipt::{Controller, ReceiptInput, receipt_payload};
 use crate::token::Scope;
 
 /// More events than one person ever makes; the record holds all of them.
@@ -30,6 +27,8 @@ impl Services {
             .await?;
         events.reverse();
         let consents = self.store.consents(subject.id).await?;
+        let notices = self.store.notices().await?;
+        let notice_version = self.notice_version().await?;
         let settings = &self.settings;
         let sender = &settings.sender;
         let controller = Controller {
@@ -50,7 +49,7 @@ impl Services {
             purposes: &purposes,
             events: &events,
             controller: &controller,
-            notice_version: &settings.notice_version,
+            notice_version: &notice_version,
             withdrawal_url: &withdrawal_url,
             public_key: &public_key,
         });
@@ -68,7 +67,7 @@ impl Services {
                     "channel": channel.key(),
                     "mode": p.mode_for(subject.jurisdiction).key(),
                     "choice": choice.map(|c| c.state.key()),
-                    "in_effect": effective(p.mode_for(subject.jurisdiction), choice.map(|c| c.state)),
+                    "in_effect": super::consent_effect(&notices, p, subject.jurisdiction, choice, issued_at).0,
                     "since": choice.map(|c| time(c.updated_at)),
                     "source": choice.map(|c| c.source.key()),
                 })

@@ -146,6 +146,7 @@ impl Services {
         mut provenance: Provenance,
     ) -> Result<Vec<Applied>, Refusal> {
         provenance.occurred_at = now();
+        provenance.notice_version = Some(self.notice_version().await?);
         provenance.campaign = claims.campaign.clone();
         let changes = self
             .unsubscribe_targets(&claims.scope)
@@ -162,6 +163,7 @@ impl Services {
                 channel,
                 to: ConsentState::Withdrawn,
                 provenance: provenance.clone(),
+                reconfirm: false,
             })
             .collect();
         self.store.apply(changes).await.map_err(|e| match e {

@@ -3,7 +3,7 @@
 //! (each runs in its own savepoint). No request waits for a timer: while one transaction commits,
 //! the requests arriving meanwhile gather for the next.
 //!
-//! It also keeps the purposes, which every request reads, for a moment ([`PURPOSES_FRESH`]):
+//! It also keeps the purposes and the notices, which every request reads, for a moment ([`PURPOSES_FRESH`]):
 //! a change made through this instance is seen at once, one made by another instance sharing the
 //! database within that time.
 
@@ -15,8 +15,8 @@ use std::{
 use app::{
     api_key::ApiKeyRecord,
     domain::{
-        Change, Channel, ConsentEvent, ConsentState, NewSubject, Purpose, PurposeKey, Subject,
-        SubjectId,
+        Change, Channel, ConsentEvent, ConsentState, NewSubject, Notice, Purpose, PurposeKey,
+        Subject, SubjectId,
     },
     store::{Applied, ConsentRecord, Store, StoreError, StoreResult, Suppression},
 };
@@ -39,6 +39,7 @@ pub struct GroupCommit {
     inner: Arc<dyn Store>,
     jobs: mpsc::Sender<Job>,
     purposes: RwLock<Option<(Instant, Vec<Purpose>)>>,
+    notices: RwLock<Option<(Instant, Arc<Vec<Notice>>)>>,
 }
 
 impl GroupCommit {
@@ -55,6 +56,7 @@ impl GroupCommit {
             inner,
             jobs,
             purposes: RwLock::new(None),
+            notices: RwLock::new(None),
         }
     }
 }
@@ -106,6 +108,29 @@ impl Store for GroupCommit {
         *self.purposes.write().unwrap_or_else(|e| e.into_inner()) =
             Some((Instant::now(), purposes.clone()));
         Ok(purposes)
+    }
+    fn notices_changed(&self) {
+        *self.notices.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+    async fn notices(&self) -> StoreResult<Arc<Vec<Notice>>> {
+        if let Some((at, notices)) = self
+            .notices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            && at.elapsed() < PURPOSES_FRESH
+        {
+            return Ok(notices.clone());
+        }
+        let notices = self.inner.notices().await?;
+        *self.notices.write().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), notices.clone()));
+        Ok(notices)
+    }
+    async fn publish_notice(&self, notice: &Notice) -> StoreResult<()> {
+        self.inner.publish_notice(notice).await?;
+        self.notices_changed();
+        Ok(())
     }
     async fn create_subject(&self, id: SubjectId, subject: &NewSubject) -> StoreResult<Subject> {
         self.inner.create_subject(id, subject).await

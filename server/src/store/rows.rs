@@ -93,6 +93,27 @@ macro_rules! sql_rows {
                     state: parse(&get::<String>(row, "state")?, "state")?,
                     updated_at: get::<OffsetDateTime>(row, "updated_at")?,
                     source: parse(&get::<String>(row, "source")?, "source")?,
+                    notice_version: get(row, "notice_version")?,
+                })
+            }
+
+            pub fn notice(row: &DbRow) -> StoreResult<app::domain::Notice> {
+                let purposes: String = get(row, "purposes")?;
+                Ok(app::domain::Notice {
+                    version: get(row, "version")?,
+                    effective_at: get(row, "effective_at")?,
+                    material: get(row, "material")?,
+                    purposes: purposes
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(|s| parse(s, "purpose"))
+                        .collect::<StoreResult<_>>()?,
+                    summary_ja: get(row, "summary_ja")?,
+                    summary_en: get(row, "summary_en")?,
+                    text_ja: get(row, "text_ja")?,
+                    text_en: get(row, "text_en")?,
+                    published_at: get(row, "published_at")?,
+                    published_by: get(row, "published_by")?,
                 })
             }
 

@@ -143,6 +143,39 @@ macro_rules! sql_store {
                 rows.iter().map(rows::purpose).collect()
             }
 
+            async fn notices(&self) -> app::store::StoreResult<std::sync::Arc<Vec<app::domain::Notice>>> {
+                let rows = sqlx::query(
+                    "SELECT version, effective_at, material, purposes, summary_ja, summary_en, text_ja, text_en, \
+                     published_at, published_by FROM notices ORDER BY effective_at, published_at",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(std::sync::Arc::new(rows.iter().map(rows::notice).collect::<app::store::StoreResult<_>>()?))
+            }
+
+            async fn publish_notice(&self, n: &app::domain::Notice) -> app::store::StoreResult<()> {
+                let purposes: Vec<&str> = n.purposes.iter().map(|p| p.as_str()).collect();
+                sqlx::query(
+                    "INSERT INTO notices (version, effective_at, material, purposes, summary_ja, summary_en, \
+                     text_ja, text_en, published_at, published_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&n.version)
+                .bind(n.effective_at)
+                .bind(n.material)
+                .bind(purposes.join(","))
+                .bind(&n.summary_ja)
+                .bind(&n.summary_en)
+                .bind(&n.text_ja)
+                .bind(&n.text_en)
+                .bind(n.published_at)
+                .bind(&n.published_by)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(())
+            }
+
             async fn create_subject(
                 &self,
                 id: app::domain::SubjectId,
@@ -250,7 +283,8 @@ macro_rules! sql_store {
                 subject: app::domain::SubjectId,
             ) -> app::store::StoreResult<Vec<app::store::ConsentRecord>> {
                 let rows = sqlx::query(
-                    "SELECT purpose, channel, state, updated_at, source FROM consents WHERE subject_id = $1",
+                    "SELECT c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version \
+                     FROM consents c LEFT JOIN consent_events e ON e.seq = c.last_event_seq WHERE c.subject_id = $1",
                 )
                 .bind(subject.0)
                 .fetch_all(&self.pool)

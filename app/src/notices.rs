@@ -1,0 +1,290 @@
+//! Versioned privacy notices on the pages: the re-confirmation a person is asked for after a
+//! material change (what changed, confirm or withdraw, R31), and the console's list of versions
+//! with the form owners publish a new one with. Rendered on the server only: none of this is in
+//! the browser bundle, and every form works without JavaScript.
+
+use leptos::prelude::*;
+
+use crate::{
+    admin::{admin_me, admin_notices},
+    console::{ConsoleError, ConsoleFrame},
+    domain::Lang,
+    pages::visitor_lang,
+    view::{DiffRow, NoticeSummary, ReconfirmView},
+};
+
+/// The wording in one language.
+pub(crate) struct Copy {
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub summary: &'static str,
+    pub what_changed: &'static str,
+    pub affects: &'static str,
+    pub confirm: &'static str,
+    pub withdraw: &'static str,
+    pub until: &'static str,
+    pub effective: &'static str,
+    pub console_title: &'static str,
+    pub console_intro: &'static str,
+    pub version: &'static str,
+    pub material: &'static str,
+    pub material_hint: &'static str,
+    pub purposes: &'static str,
+    pub purposes_hint: &'static str,
+    pub effective_hint: &'static str,
+    pub summary_ja: &'static str,
+    pub summary_en: &'static str,
+    pub text_ja: &'static str,
+    pub text_en: &'static str,
+    pub publish: &'static str,
+    pub publish_title: &'static str,
+    pub in_force: &'static str,
+    pub upcoming: &'static str,
+    pub all_purposes: &'static str,
+    pub published_by: &'static str,
+    pub diff: &'static str,
+    pub none: &'static str,
+}
+
+const JA: Copy = Copy {
+    title: "プライバシーポリシーが変更されました",
+    intro: "以前の版でいただいた同意に関わる重要な変更があります。変更点をご確認のうえ、引き続き同意するか、同意を撤回するかを選んでください。",
+    summary: "変更の概要",
+    what_changed: "変更点（- 削除、+ 追加）",
+    affects: "対象の利用目的",
+    confirm: "変更後の内容で同意する",
+    withdraw: "同意を撤回する",
+    until: "ご回答までの間、オプトインの利用目的は「同意なし」として扱います。",
+    effective: "施行",
+    console_title: "プライバシーポリシーの版",
+    console_intro: "公開した版は変更・削除できません（同意の証拠です）。すべての変更の記録には、その時点で有効な版が残ります。重要な変更を公開すると、以前の版で同意した人に変更点が示され、再確認を求めます。",
+    version: "版",
+    material: "重要な変更（再確認を求める）",
+    material_hint: "利用目的の追加・提供先の追加など、以前の同意の範囲を超える変更。",
+    purposes: "対象の利用目的",
+    purposes_hint: "キーをカンマ区切りで（空欄はすべて）。",
+    effective_hint: "施行日時（UTC、空欄は今）",
+    summary_ja: "変更の概要（日本語）",
+    summary_en: "変更の概要（英語）",
+    text_ja: "本文（日本語）",
+    text_en: "本文（英語）",
+    publish: "公開する",
+    publish_title: "新しい版を公開",
+    in_force: "施行中",
+    upcoming: "施行予定",
+    all_purposes: "すべて",
+    published_by: "公開者",
+    diff: "前の版との差分",
+    none: "まだ公開された版はありません。",
+};
+
+const EN: Copy = Copy {
+    title: "Our privacy notice has changed",
+    intro: "A material change affects consents you gave under an earlier version. Please look at what changed, then confirm your consent or withdraw it.",
+    summary: "Summary",
+    what_changed: "What changed (- removed, + added)",
+    affects: "Purposes concerned",
+    confirm: "Confirm under the new notice",
+    withdraw: "Withdraw my consent",
+    until: "Until you answer, opt-in purposes are treated as not consented.",
+    effective: "In effect from",
+    console_title: "Privacy notice versions",
+    console_intro: "Published versions cannot be changed or deleted: they are evidence. Every recorded change keeps the version in force when it was made. Publishing a material change shows people who consented under an earlier version what changed and asks them to re-confirm.",
+    version: "Version",
+    material: "Material change (ask to re-confirm)",
+    material_hint: "A change beyond what earlier consent covered: a new use, a new recipient.",
+    purposes: "Purposes concerned",
+    purposes_hint: "Keys separated by commas (empty: all).",
+    effective_hint: "Takes effect (UTC; empty: now)",
+    summary_ja: "Summary of changes (Japanese)",
+    summary_en: "Summary of changes (English)",
+    text_ja: "Text (Japanese)",
+    text_en: "Text (English)",
+    publish: "Publish",
+    publish_title: "Publish a new version",
+    in_force: "in force",
+    upcoming: "upcoming",
+    all_purposes: "all",
+    published_by: "Published by",
+    diff: "Difference from the previous version",
+    none: "No version is published yet.",
+};
+
+pub(crate) const fn copy(lang: Lang) -> &'static Copy {
+    match lang {
+        Lang::Ja => &JA,
+        Lang::En => &EN,
+    }
+}
+
+/// A diff as a table of marked lines.
+#[component]
+fn Diff(rows: Vec<DiffRow>) -> impl IntoView {
+    let lines = rows
+        .into_iter()
+        .map(|r| {
+            let class = match r.kind {
+                '+' => "added",
+                '-' => "removed",
+                '…' => "gap",
+                _ => "same",
+            };
+            view! { <li class=class><span class="mark" aria-hidden="true">{r.kind.to_string()}</span>{r.line}</li> }
+        })
+        .collect_view();
+    view! { <ol class="diff">{lines}</ol> }
+}
+
+/// The re-confirmations a person is asked for, each with what changed and two buttons that post
+/// (with or without JavaScript) and bring the page back.
+#[component]
+pub fn ReconfirmSection(
+    lang: Lang,
+    token: String,
+    csrf: String,
+    render_id: String,
+    changes: Vec<ReconfirmView>,
+) -> impl IntoView {
+    let c = copy(lang);
+    changes
+        .into_iter()
+        .map(|change| {
+            let forms = change
+                .purposes
+                .iter()
+                .map(|(key, name)| {
+                    let form = |decision: &'static str, label: &'static str, class: &'static str| {
+                        view! {
+                            <form method="post" action="/api/reconfirm" class="inline">
+                                <input type="hidden" name="token" value=token.clone() />
+                                <input type="hidden" name="purpose" value=key.clone() />
+                                <input type="hidden" name="decision" value=decision />
+                                <input type="hidden" name="lang" value=lang.key() />
+                                <input type="hidden" name="csrf" value=csrf.clone() />
+                                <input type="hidden" name="idempotency_key" value=format!("{render_id}:{key}:{decision}") />
+                                <button type="submit" class=class>{label}</button>
+                            </form>
+                        }
+                    };
+                    view! {
+                        <li data-reconfirm=key.clone()>
+                            <strong>{name.clone()}</strong>" "
+                            {form("confirm", c.confirm, "")}
+                            {form("withdraw", c.withdraw, "secondary")}
+                        </li>
+                    }
+                })
+                .collect_view();
+            let heading = format!("{} ({} {} · {})", c.title, c.version, change.version, change.effective);
+            view! {
+                <section class="card reconfirm" role="region" aria-label=c.title data-notice=change.version.clone()>
+                    <h2>{heading}</h2>
+                    <p>{c.intro}</p>
+                    <h3>{c.summary}</h3>
+                    <p class="notice-summary">{change.summary}</p>
+                    <details open>
+                        <summary>{c.what_changed}" ("{change.previous_version}" → "{change.version.clone()}")"</summary>
+                        <Diff rows=change.diff />
+                    </details>
+                    <h3>{c.affects}</h3>
+                    <ul class="reconfirm-purposes">{forms}</ul>
+                    <p class="fine">{c.until}</p>
+                </section>
+            }
+        })
+        .collect_view()
+}
+
+/// The console's notices: every version (newest first, with its diff) and, for owners, the form
+/// that publishes a new one.
+#[component]
+pub fn AdminNoticesPage() -> impl IntoView {
+    let lang = visitor_lang();
+    let c = copy(lang);
+    let data = Resource::new_blocking(
+        || (),
+        |_| async move { Ok::<_, crate::error::ApiError>((admin_me().await?, admin_notices().await?)) },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((me, notices)) => {
+                        let owner = me.role == "owner";
+                        let list = if notices.is_empty() {
+                            view! { <p>{c.none}</p> }.into_any()
+                        } else {
+                            notices.into_iter().map(|n| notice_card(lang, n)).collect_view().into_any()
+                        };
+                        let csrf = me.csrf.clone();
+                        let form = owner.then(|| view! {
+                            <section class="card">
+                                <h2>{c.publish_title}</h2>
+                                <form method="post" action="/api/admin/publish_notice" class="stacked notice-form">
+                                    <input type="hidden" name="csrf" value=csrf />
+                                    <input type="hidden" name="lang" value=lang.key() />
+                                    <label>{c.version}<input name="version" required maxlength="64" pattern="[A-Za-z0-9._\\-]+" /></label>
+                                    <label>{c.effective_hint}<input type="datetime-local" name="effective_at" /></label>
+                                    <label class="check"><input type="checkbox" name="material" />" "{c.material}</label>
+                                    <p class="fine">{c.material_hint}</p>
+                                    <label>{c.purposes}<input name="purposes" maxlength="500" /></label>
+                                    <p class="fine">{c.purposes_hint}</p>
+                                    <label>{c.summary_ja}<textarea name="summary_ja" rows="2" maxlength="2000"></textarea></label>
+                                    <label>{c.summary_en}<textarea name="summary_en" rows="2" maxlength="2000"></textarea></label>
+                                    <label>{c.text_ja}<textarea name="text_ja" rows="10" required></textarea></label>
+                                    <label>{c.text_en}<textarea name="text_en" rows="10" required></textarea></label>
+                                    <button type="submit">{c.publish}</button>
+                                </form>
+                            </section>
+                        });
+                        view! {
+                            <ConsoleFrame lang me title=c.console_title>
+                                <section class="card">
+                                    <h1>{c.console_title}</h1>
+                                    <p>{c.console_intro}</p>
+                                </section>
+                                {list}
+                                {form}
+                            </ConsoleFrame>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <ConsoleError lang code=e.code /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn notice_card(lang: Lang, n: NoticeSummary) -> impl IntoView {
+    let c = copy(lang);
+    let status = if n.in_force {
+        Some(c.in_force)
+    } else if n.upcoming {
+        Some(c.upcoming)
+    } else {
+        None
+    };
+    let purposes = if n.purposes.is_empty() {
+        c.all_purposes.to_owned()
+    } else {
+        n.purposes.join(", ")
+    };
+    let material = n.material.then(|| {
+        view! {
+            <p><strong>{c.material}</strong>" · "{c.purposes}": "{purposes}</p>
+            <p class="notice-summary">{n.summary.clone()}</p>
+        }
+    });
+    view! {
+        <section class="card notice-version" data-version=n.version.clone()>
+            <h2>{c.version}" "{n.version.clone()}" "{status.map(|s| view! { <span class="badge">{s}</span> })}</h2>
+            <p>{c.effective}": "<time>{n.effective}</time>" · "{c.published_by}": "{n.published_by}</p>
+            {material}
+            <details>
+                <summary>{c.diff}</summary>
+                <Diff rows=n.diff />
+            </details>
+        </section>
+    }
+}
