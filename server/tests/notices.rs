@@ -9,6 +9,9 @@ use app::{auth::Role, domain::Lang};
 use common::server::{Browser, TestServer, servers};
 use serde_json::Value;
 
+/// A form's fields.
+type Form = Vec<(&'static str, &'static str)>;
+
 const V1_EN: &str =
     "1. We collect your email address.\n2. We send the newsletter.\n3. Contact: privacy@example.jp";
 const V2_EN: &str = "1. We collect your email address.\n2. We send the newsletter and offers from partner shops.\n3. Contact: privacy@example.jp";
@@ -254,7 +257,7 @@ async fn r31_r43_notices_are_checked_owned_by_owners_and_append_only() {
         let res = publish(&owner, &both("2026-01")).await;
         assert_eq!(res.status(), 200, "{db}");
 
-        let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+        let cases: Vec<(Form, u16, &str)> = vec![
             (both("2026-01"), 409, "notice_version_taken"),
             (both("bad version"), 400, "malformed_notice_version"),
             (

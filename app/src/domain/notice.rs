@@ -326,7 +326,10 @@ mod tests {
                 .map(|e| e.problem)
         };
         assert_eq!(problem(&v1, &[]), None);
-        assert_eq!(problem(&v1, &[v1.clone()]), Some("notice_version_taken"));
+        assert_eq!(
+            problem(&v1, std::slice::from_ref(&v1)),
+            Some("notice_version_taken")
+        );
         let material_first = notice("1", datetime!(2026-01-01 0:00 UTC), true, &[]);
         assert_eq!(
             problem(&material_first, &[]),
@@ -336,16 +339,19 @@ mod tests {
         assert_eq!(problem(&bad, &[]), Some("malformed_notice_version"));
         let earlier = notice("0", datetime!(2025-01-01 0:00 UTC), false, &[]);
         assert_eq!(
-            problem(&earlier, &[v1.clone()]),
+            problem(&earlier, std::slice::from_ref(&v1)),
             Some("notice_effective_before_latest")
         );
         let mut empty = notice("2", datetime!(2026-02-01 0:00 UTC), false, &[]);
         empty.text_en = " ".into();
-        assert_eq!(problem(&empty, &[v1.clone()]), Some("notice_text_missing"));
+        assert_eq!(
+            problem(&empty, std::slice::from_ref(&v1)),
+            Some("notice_text_missing")
+        );
         let mut unsummarised = notice("2", datetime!(2026-02-01 0:00 UTC), true, &[]);
         unsummarised.summary_ja.clear();
         assert_eq!(
-            problem(&unsummarised, &[v1.clone()]),
+            problem(&unsummarised, std::slice::from_ref(&v1)),
             Some("notice_summary_missing")
         );
         let unknown = notice("2", datetime!(2026-02-01 0:00 UTC), true, &["ad_targeting"]);
