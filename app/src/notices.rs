@@ -223,6 +223,7 @@ pub fn AdminNoticesPage() -> impl IntoView {
                                 <form method="post" action="/api/admin/publish_notice" class="stacked notice-form">
                                     <input type="hidden" name="csrf" value=csrf />
                                     <input type="hidden" name="lang" value=lang.key() />
+                                    <input type="hidden" name="return_to" value=format!("/admin/notices?lang={}", lang.key()) />
                                     <label>{c.version}<input name="version" required maxlength="64" pattern="[A-Za-z0-9._\\-]+" /></label>
                                     <label>{c.effective_hint}<input type="datetime-local" name="effective_at" /></label>
                                     <label class="check"><input type="checkbox" name="material" />" "{c.material}</label>
