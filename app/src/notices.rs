@@ -44,6 +44,8 @@ pub(crate) struct Copy {
     pub published_by: &'static str,
     pub diff: &'static str,
     pub none: &'static str,
+    /// After a consent's state in the console: awaiting re-confirmation.
+    pub pending: &'static str,
 }
 
 const JA: Copy = Copy {
@@ -76,6 +78,7 @@ const JA: Copy = Copy {
     published_by: "公開者",
     diff: "前の版との差分",
     none: "まだ公開された版はありません。",
+    pending: " · 再確認待ち",
 };
 
 const EN: Copy = Copy {
@@ -108,6 +111,7 @@ const EN: Copy = Copy {
     published_by: "Published by",
     diff: "Difference from the previous version",
     none: "No version is published yet.",
+    pending: " · awaiting re-confirmation",
 };
 
 pub(crate) const fn copy(lang: Lang) -> &'static Copy {

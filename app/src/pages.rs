@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("events")) view=AdminEventsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("purposes")) view=AdminPurposesPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("notices")) view=crate::notices::AdminNoticesPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("recipients")) view=crate::console::AdminRecipientsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

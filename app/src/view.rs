@@ -248,6 +248,17 @@ pub struct AdminSubjectView {
     pub purposes: Vec<PurposeRow>,
     /// The timeline: a page of events, newest first, with its filter.
     pub events: EventPageView,
+    /// What was provided of the person's data to third parties (APPI 第29条), newest first.
+    pub provisions: Vec<ProvisionRow>,
+}
+
+/// A third-party recipient as the console shows and edits it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RecipientRow {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    pub representative: String,
 }
 
 /// The signed-in admin, for the console's header.

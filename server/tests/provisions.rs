@@ -182,3 +182,87 @@ async fn r51_r53_provisions_are_recorded_shown_to_the_person_and_stopped_at_once
         s.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r51_recipients_are_managed_in_the_console_and_provisions_show_on_the_subject_page() {
+    use app::auth::Role;
+    for s in servers().await {
+        let db = s.db.name();
+        let owner = s.signed_in(Role::Owner).await;
+        let recipient = [
+            ("id", "partner-b"),
+            ("name", "Partner B Ltd."),
+            ("address", "1 Harbour St, Sydney"),
+            ("representative", "Alex Kim, CEO"),
+        ];
+        let res = owner.call("admin/save_recipient", &recipient).await;
+        assert_eq!(res.status(), 200, "{db}");
+        let list: Value = res.json().await.unwrap();
+        assert_eq!(list[0]["id"], "partner-b");
+        assert_eq!(list[0]["representative"], "Alex Kim, CEO");
+
+        // A change keeps the id; a bad id or a missing item is refused, in the admin's words.
+        let mut changed = recipient;
+        changed[2] = ("address", "2 Harbour St, Sydney");
+        let res = owner.call("admin/save_recipient", &changed).await;
+        let list: Value = res.json().await.unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1, "{db}");
+        assert_eq!(list[0]["address"], "2 Harbour St, Sydney");
+        let mut bad = recipient;
+        bad[3] = ("representative", " ");
+        let res = owner.call("admin/save_recipient", &bad).await;
+        assert_eq!(res.status(), 400, "{db}");
+        let error: Value = res.json().await.unwrap();
+        assert_eq!(error["code"], "recipient_invalid");
+        assert!(error["message"].as_str().unwrap().contains("representative"));
+
+        // Operators and viewers read the list; only owners change it.
+        let operator = s.signed_in(Role::Operator).await;
+        let res = operator.call("admin/save_recipient", &recipient).await;
+        assert_eq!(res.status(), 403, "{db}");
+        let viewer = s.signed_in(Role::Viewer).await;
+        let page = viewer.get("/admin/recipients").await.text().await.unwrap();
+        assert!(page.contains("data-recipient=\"partner-b\""), "{db}");
+        assert!(page.contains("2 Harbour St, Sydney"));
+        assert!(!page.contains("save-recipient"), "{db}: read-only");
+        let page = owner.get("/admin/recipients").await.text().await.unwrap();
+        assert!(page.contains("save-recipient"), "{db}: owners get the forms");
+
+        // A provision to it shows on the subject's page in the console.
+        let (who, token) = s.subject("provided@example.com", Lang::En).await;
+        let granted = s
+            .call(
+                "set_consent",
+                &[
+                    ("token", token.as_str()),
+                    ("purpose", "third_party_sharing"),
+                    ("channel", "email"),
+                    ("state", "granted"),
+                ],
+            )
+            .await;
+        assert_eq!(granted.status(), 200);
+        let key = s
+            .services
+            .create_api_key("crm", &["provisions".to_owned()])
+            .await
+            .unwrap()
+            .1;
+        let body = json!({
+            "subject": "provided@example.com",
+            "recipient": "partner-b",
+            "identified_by": ["email"],
+            "data_items": ["order history"],
+        });
+        assert_eq!(provide(&s, &key, body).await.status(), StatusCode::CREATED);
+        let page = viewer
+            .get(&format!("/admin/subjects/{}", who.0))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Partner B Ltd."), "{db}: {page}");
+        assert!(page.contains("order history"));
+        s.stop().await;
+    }
+}

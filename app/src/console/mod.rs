@@ -4,10 +4,12 @@
 
 mod events;
 mod purposes;
+mod recipients;
 
 pub use events::AdminEventsPage;
 use events::{EventFilters, EventTable, Exports, OlderEvents, filter_from_query, join_query};
 pub use purposes::AdminPurposesPage;
+pub use recipients::AdminRecipientsPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -58,6 +60,7 @@ pub(crate) fn ConsoleFrame(
                 <a href=q("/admin/events")>{t.event_stream}</a>
                 <a href=q("/admin/purposes")>{t.purposes_title}</a>
                 <a href=q("/admin/notices")>{crate::notices::copy(lang).console_title}</a>
+                <a href=q("/admin/recipients")>{recipients::nav_label(lang)}</a>
                 <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>
@@ -267,9 +270,10 @@ pub fn AdminSubjectPage() -> impl IntoView {
                                             "—".to_owned()
                                         } else {
                                             format!(
-                                                "{} ({})",
+                                                "{} ({}){}",
                                                 if c.on { t.on } else { t.off },
-                                                state_name(lang, c.choice)
+                                                state_name(lang, c.choice),
+                                                if c.reconfirm { crate::notices::copy(lang).pending } else { "" }
                                             )
                                         };
                                         view! { <td data-channel=c.channel.key()>{text}</td> }
@@ -314,6 +318,29 @@ pub fn AdminSubjectPage() -> impl IntoView {
                                 </section>
                             }
                         });
+                        // APPI 第29条: what was provided of this person's data, to whom.
+                        let provisions = (!v.provisions.is_empty()).then(|| {
+                            let rows = v
+                                .provisions
+                                .iter()
+                                .map(|p| view! {
+                                    <tr>
+                                        <td><time>{p.when.clone()}</time></td>
+                                        <td>{p.recipient.clone()}<br /><span class="fine">{p.recipient_address.clone()}</span></td>
+                                        <td>{p.data_items.clone()}</td>
+                                    </tr>
+                                })
+                                .collect_view();
+                            view! {
+                                <section class="card provisions">
+                                    <h2>{t.provisions_title}</h2>
+                                    <table class="history">
+                                        <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.recipient_label}</th><th scope="col">{t.data_items_label}</th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </section>
+                            }
+                        });
                         let label = v.subject.email.clone().unwrap_or_else(|| v.subject.external_id.clone());
                         let base = format!("/admin/subjects/{}", v.subject.id);
                         let purpose_options: Vec<(String, String)> =
@@ -332,6 +359,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                                     </div>
                                 </section>
                                 {change_form}
+                                {provisions}
                                 <section class="card">
                                     <h2>{t.events}</h2>
                                     <EventFilters lang action=base.clone() filter=v.events.filter.clone() purposes=purpose_options />

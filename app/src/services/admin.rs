@@ -69,6 +69,7 @@ impl Services {
             channels,
             purposes: rows,
             events,
+            provisions: self.provision_rows(&subject).await?,
         })
     }
 
