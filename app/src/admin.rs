@@ -159,6 +159,7 @@ pub async fn admin_save_purpose(
     data_items: Option<String>,
     acquired_by: Option<String>,
     provided_by: Option<String>,
+    validity_days: Option<String>,
     csrf: String,
 ) -> Result<Vec<PurposeAdminRow>, ApiError> {
     let services = services()?;
@@ -199,6 +200,7 @@ pub async fn admin_save_purpose(
         data_items: data_items.unwrap_or_default(),
         acquired_by: acquired_by.unwrap_or_default(),
         provided_by: provided_by.unwrap_or_default(),
+        validity_days: validity_days.unwrap_or_default(),
     };
     services
         .save_purpose(&owner, &form)
@@ -309,6 +311,36 @@ pub async fn admin_publish_notice(
         .map_err(|r| refuse(lang, r))?;
     services
         .notice_summaries(lang)
+        .await
+        .map_err(|r| refuse(lang, r))
+}
+
+/// Erases a person on their request (GDPR Art. 17), with a mandatory reason (operator): their
+/// identifiers go, every consent is withdrawn, the events stay as evidence.
+#[server(endpoint = "admin/erase_subject")]
+pub async fn admin_erase_subject(
+    subject: String,
+    reason: String,
+    confirm: Option<String>,
+    csrf: String,
+) -> Result<AdminSubjectView, ApiError> {
+    let services = services()?;
+    let (admin, lang) = admin(&services, Role::Operator).await?;
+    require_csrf(&services, &csrf, lang)?;
+    if confirm.is_none() {
+        return Err(ApiError::new(lang, "erase_unconfirmed"));
+    }
+    services
+        .erase_subject(
+            &subject,
+            &reason,
+            crate::services::Eraser::Admin(&admin),
+            crate::api::provenance(None),
+        )
+        .await
+        .map_err(|r| refuse(lang, r))?;
+    services
+        .admin_subject_view(&subject, lang, EventFilterForm::default(), None)
         .await
         .map_err(|r| refuse(lang, r))
 }

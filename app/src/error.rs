@@ -51,7 +51,11 @@ impl ApiError {
             | "unknown_admin"
             | "unknown_subject_id"
             | "unknown_recipient" => 404,
-            "provision_not_allowed" | "notice_version_taken" | "nothing_to_reconfirm" => 409,
+            "provision_not_allowed"
+            | "notice_version_taken"
+            | "nothing_to_reconfirm"
+            | "erased_identifier"
+            | "already_erased" => 409,
             "last_owner" => 409,
             "rate_limited" => 429,
             "idempotency_key_reused" => 409,

@@ -206,7 +206,7 @@ pub fn channel_name(lang: Lang, channel: Channel) -> &'static str {
 
 /// The name of a change's source, as the person reading their history would say it.
 /// Every event source's key, in the order menus list them (the same as `Source::ALL`).
-pub const SOURCE_KEYS: [&str; 8] = [
+pub const SOURCE_KEYS: [&str; 9] = [
     "preference_center",
     "link",
     "one_click",
@@ -215,6 +215,7 @@ pub const SOURCE_KEYS: [&str; 8] = [
     "gpc",
     "import",
     "reply",
+    "expiry",
 ];
 
 pub fn source_name(lang: Lang, source_key: &str) -> &'static str {
@@ -227,6 +228,7 @@ pub fn source_name(lang: Lang, source_key: &str) -> &'static str {
         (Lang::Ja, "gpc") => "グローバル・プライバシー・コントロール",
         (Lang::Ja, "import") => "取り込み",
         (Lang::Ja, "reply") => "返信メール",
+        (Lang::Ja, "expiry") => "有効期限切れ",
         (Lang::En, "preference_center") => "Preference center",
         (Lang::En, "link") => "Link in a message",
         (Lang::En, "one_click") => "One-click unsubscribe",
@@ -235,6 +237,7 @@ pub fn source_name(lang: Lang, source_key: &str) -> &'static str {
         (Lang::En, "gpc") => "Global Privacy Control",
         (Lang::En, "import") => "Import",
         (Lang::En, "reply") => "Reply by email",
+        (Lang::En, "expiry") => "Consent expired",
         (Lang::Ja, _) => "その他",
         (Lang::En, _) => "Other",
     }
@@ -516,6 +519,22 @@ fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
         (Lang::En, "bad_effective_at") => {
             "Give the effective time as 2026-12-01T00:00:00Z (RFC 3339)."
         }
+        (Lang::Ja, "erased_identifier") => {
+            "このメールアドレスまたは電話番号の方は、ご本人の求めにより消去済みです。登録できません（ご本人が自ら申し込む場合を除く）。"
+        }
+        (Lang::En, "erased_identifier") => {
+            "This email address or phone number belongs to a person erased at their request: it cannot be added again (unless they sign up themselves)."
+        }
+        (Lang::Ja, "purpose_validity_days") => {
+            "同意の有効期間は 1〜3650 日で指定してください（空欄は撤回まで）。"
+        }
+        (Lang::En, "purpose_validity_days") => {
+            "A consent's validity is 1 to 3650 days (empty: until withdrawn)."
+        }
+        (Lang::Ja, "erase_unconfirmed") => "消去してよいことを確認するチェックを入れてください。",
+        (Lang::En, "erase_unconfirmed") => "Tick the box to confirm the erasure.",
+        (Lang::Ja, "already_erased") => "この対象者はすでに消去されています。",
+        (Lang::En, "already_erased") => "This subject is already erased.",
         (Lang::Ja, "nothing_to_reconfirm") => "再確認が必要な同意はありません。",
         (Lang::En, "nothing_to_reconfirm") => "Nothing here needs re-confirming.",
         _ => return None,

@@ -10,7 +10,7 @@ use crate::{
     console::{ConsoleError, ConsoleFrame},
     domain::Lang,
     pages::visitor_lang,
-    view::{DiffRow, NoticeSummary, ReconfirmView},
+    view::{DiffRow, NoticeSummary, ReconfirmView, RenewalRow},
 };
 
 /// The wording in one language.
@@ -46,6 +46,11 @@ pub(crate) struct Copy {
     pub none: &'static str,
     /// After a consent's state in the console: awaiting re-confirmation.
     pub pending: &'static str,
+    pub renew_title: &'static str,
+    pub renew_intro: &'static str,
+    pub ends: &'static str,
+    pub ended: &'static str,
+    pub renew: &'static str,
 }
 
 const JA: Copy = Copy {
@@ -79,6 +84,11 @@ const JA: Copy = Copy {
     diff: "前の版との差分",
     none: "まだ公開された版はありません。",
     pending: " · 再確認待ち",
+    renew_title: "同意の更新",
+    renew_intro: "次の同意は有効期間が終わります（または終わりました）。引き続き受け取る場合は更新してください。更新しない場合、期間の終わりに撤回されたものとして扱います。",
+    ends: "有効期限",
+    ended: "期限切れ",
+    renew: "更新する",
 };
 
 const EN: Copy = Copy {
@@ -112,6 +122,11 @@ const EN: Copy = Copy {
     diff: "Difference from the previous version",
     none: "No version is published yet.",
     pending: " · awaiting re-confirmation",
+    renew_title: "Renew your consent",
+    renew_intro: "These consents reach the end of their validity (or have). Renew them to keep receiving; otherwise they count as withdrawn when they end.",
+    ends: "Ends",
+    ended: "Ended",
+    renew: "Renew",
 };
 
 pub(crate) const fn copy(lang: Lang) -> &'static Copy {
@@ -157,24 +172,10 @@ pub fn ReconfirmSection(
                 .purposes
                 .iter()
                 .map(|(key, name)| {
-                    let form = |decision: &'static str, label: &'static str, class: &'static str| {
-                        view! {
-                            <form method="post" action="/api/reconfirm" class="inline">
-                                <input type="hidden" name="token" value=token.clone() />
-                                <input type="hidden" name="purpose" value=key.clone() />
-                                <input type="hidden" name="decision" value=decision />
-                                <input type="hidden" name="lang" value=lang.key() />
-                                <input type="hidden" name="csrf" value=csrf.clone() />
-                                <input type="hidden" name="idempotency_key" value=format!("{render_id}:{key}:{decision}") />
-                                <button type="submit" class=class>{label}</button>
-                            </form>
-                        }
-                    };
                     view! {
                         <li data-reconfirm=key.clone()>
                             <strong>{name.clone()}</strong>" "
-                            {form("confirm", c.confirm, "")}
-                            {form("withdraw", c.withdraw, "secondary")}
+                            {answer_forms(lang, &token, &csrf, &render_id, key, c.confirm)}
                         </li>
                     }
                 })
@@ -197,6 +198,64 @@ pub fn ReconfirmSection(
             }
         })
         .collect_view()
+}
+
+/// One purpose's two answers (confirm or renew, and withdraw), as forms that post with or
+/// without JavaScript and bring the page back.
+fn answer_forms(
+    lang: Lang,
+    token: &str,
+    csrf: &str,
+    render_id: &str,
+    purpose: &str,
+    yes: &'static str,
+) -> impl IntoView + use<> {
+    let c = copy(lang);
+    let form = |decision: &'static str, label: &'static str, class: &'static str| {
+        view! {
+            <form method="post" action="/api/reconfirm" class="inline">
+                <input type="hidden" name="token" value=token.to_owned() />
+                <input type="hidden" name="purpose" value=purpose.to_owned() />
+                <input type="hidden" name="decision" value=decision />
+                <input type="hidden" name="lang" value=lang.key() />
+                <input type="hidden" name="csrf" value=csrf.to_owned() />
+                <input type="hidden" name="idempotency_key" value=format!("{render_id}:{purpose}:{decision}") />
+                <button type="submit" class=class>{label}</button>
+            </form>
+        }
+    };
+    view! { {form("confirm", yes, "")}{form("withdraw", c.withdraw, "secondary")} }
+}
+
+/// Consents ending soon (or ended), each with *Renew* and *Withdraw* (R59).
+#[component]
+pub fn RenewalSection(
+    lang: Lang,
+    token: String,
+    csrf: String,
+    render_id: String,
+    renewals: Vec<RenewalRow>,
+) -> impl IntoView {
+    let c = copy(lang);
+    let rows = renewals
+        .into_iter()
+        .map(|r| {
+            let when = format!("{}: {}", if r.ended { c.ended } else { c.ends }, r.expires);
+            view! {
+                <li data-renew=r.purpose.clone()>
+                    <strong>{r.purpose_name}</strong>" · "<time>{when}</time>" "
+                    {answer_forms(lang, &token, &csrf, &render_id, &r.purpose, c.renew)}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card reconfirm renewal" role="region" aria-label=c.renew_title>
+            <h2>{c.renew_title}</h2>
+            <p>{c.renew_intro}</p>
+            <ul class="reconfirm-purposes">{rows}</ul>
+        </section>
+    }
 }
 
 /// The console's notices: every version (newest first, with its diff) and, for owners, the form

@@ -275,10 +275,21 @@ fn PreferencePage() -> impl IntoView {
                                 changes=reconfirm
                             />
                         });
+                        let renewals = std::mem::take(&mut view.renewals);
+                        let renewals = (!renewals.is_empty()).then(|| view! {
+                            <crate::notices::RenewalSection
+                                lang
+                                token=view.token.clone()
+                                csrf=view.csrf.clone()
+                                render_id=view.render_id.clone()
+                                renewals
+                            />
+                        });
                         view! {
                             <Frame lang title=t.preferences_title>
                                 {gpc}
                                 {reconfirm}
+                                {renewals}
                                 <PreferenceCenter view />
                                 {provisions}
                                 {record}

@@ -33,6 +33,19 @@ pub struct PreferenceView {
     /// server, outside the island, so never sent to the browser as data).
     #[serde(skip)]
     pub reconfirm: Vec<ReconfirmView>,
+    /// Consents in their last days or ended, offered for renewal (R59; server-rendered too).
+    #[serde(skip)]
+    pub renewals: Vec<RenewalRow>,
+}
+
+/// A consent whose validity ends soon (or has ended), offered for renewal.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RenewalRow {
+    pub purpose: String,
+    pub purpose_name: String,
+    /// When it ends (or ended), formatted.
+    pub expires: String,
+    pub ended: bool,
 }
 
 /// A material change of the privacy notice awaiting the person's answer.
@@ -250,6 +263,16 @@ pub struct AdminSubjectView {
     pub events: EventPageView,
     /// What was provided of the person's data to third parties (APPI 第29条), newest first.
     pub provisions: Vec<ProvisionRow>,
+    /// Set when the person was erased on request: when, by whom, why.
+    pub erasure: Option<ErasureRow>,
+}
+
+/// An erasure as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRow {
+    pub when: String,
+    pub by: String,
+    pub reason: String,
 }
 
 /// A third-party recipient as the console shows and edits it.
@@ -390,6 +413,8 @@ pub struct PurposeForm {
     pub data_items: String,
     pub acquired_by: String,
     pub provided_by: String,
+    /// Days a consent lasts before it must be renewed; empty: until withdrawn.
+    pub validity_days: String,
 }
 
 /// One saved version of a purpose.

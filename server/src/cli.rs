@@ -282,6 +282,16 @@ enum SubjectCommand {
         #[arg(long = "data-item", required = true)]
         data_items: Vec<String>,
     },
+    /// Erase a subject at their request (GDPR Art. 17): identifiers cleared, every consent
+    /// withdrawn, the events kept as evidence, a hash of the address kept so it is not added
+    /// again.
+    Erase {
+        /// The subject's id, external id or email address.
+        subject: String,
+        /// Why (recorded on the withdrawals and the erasure).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -689,6 +699,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::Subject {
+            command: SubjectCommand::Erase { subject, reason },
+        } => {
+            let services = crate::services(&config).await?;
+            let provenance = app::domain::Provenance {
+                occurred_at: app::services::now(),
+                source: app::domain::Source::Admin,
+                actor: app::domain::Actor::System,
+                notice_version: None,
+                origin: app::domain::Origin::default(),
+                idempotency_key: None,
+                reason: None,
+                campaign: None,
+            };
+            let erasure = services
+                .erase_subject(&subject, &reason, app::services::Eraser::Cli, provenance)
+                .await
+                .map_err(|r| anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code)))?;
+            println!(
+                "subject {} erased ({} identifier digests kept as suppression)",
+                erasure.subject,
+                erasure.digests.len()
+            );
+            Ok(())
         }
         Command::Subject {
             command:

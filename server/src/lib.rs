@@ -136,6 +136,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
 /// Every second or so it also signs a checkpoint when one is due.
 async fn sealer(services: Services) {
     let mut next_checkpoint = tokio::time::Instant::now();
+    let mut next_expiry = tokio::time::Instant::now();
     loop {
         match services.seal_pending().await {
             Ok(n) if n > 0 => continue,
@@ -148,6 +149,14 @@ async fn sealer(services: Services) {
                 Ok(Some(c)) => tracing::info!(length = c.length, "signed a checkpoint"),
                 Ok(None) => {}
                 Err(r) => tracing::warn!(code = r.code, "checkpointing failed; retrying"),
+            }
+        }
+        // Consents at the end of their validity (R59), every ten minutes (the effective value
+        // already treats them as ended; this records it, for the suppression list).
+        if tokio::time::Instant::now() >= next_expiry {
+            next_expiry = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
+            if let Err(r) = services.expire_due_at(app::services::now()).await {
+                tracing::warn!(code = r.code, "ending expired consents failed; retrying");
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;

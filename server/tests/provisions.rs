@@ -214,7 +214,12 @@ async fn r51_recipients_are_managed_in_the_console_and_provisions_show_on_the_su
         assert_eq!(res.status(), 400, "{db}");
         let error: Value = res.json().await.unwrap();
         assert_eq!(error["code"], "recipient_invalid");
-        assert!(error["message"].as_str().unwrap().contains("representative"));
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("representative")
+        );
 
         // Operators and viewers read the list; only owners change it.
         let operator = s.signed_in(Role::Operator).await;
@@ -226,7 +231,10 @@ async fn r51_recipients_are_managed_in_the_console_and_provisions_show_on_the_su
         assert!(page.contains("2 Harbour St, Sydney"));
         assert!(!page.contains("save-recipient"), "{db}: read-only");
         let page = owner.get("/admin/recipients").await.text().await.unwrap();
-        assert!(page.contains("save-recipient"), "{db}: owners get the forms");
+        assert!(
+            page.contains("save-recipient"),
+            "{db}: owners get the forms"
+        );
 
         // A provision to it shows on the subject's page in the console.
         let (who, token) = s.subject("provided@example.com", Lang::En).await;

@@ -2,6 +2,7 @@
 //! (or, for creating an API key, to `/admin/api-keys`) and work without JavaScript. Event views
 //! (filters, tables, exports, charts) are in `events`, purpose management in `purposes`.
 
+mod erasure;
 mod events;
 mod purposes;
 mod recipients;
@@ -251,7 +252,17 @@ pub fn AdminSubjectPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok((me, v)) => {
-                        let can_change = me.role != "viewer";
+                        let erased = v.erasure.is_some();
+                        let can_change = me.role != "viewer" && !erased;
+                        let erasure = view! {
+                            <erasure::ErasureSection
+                                lang
+                                subject=v.subject.id.clone()
+                                csrf=me.csrf.clone()
+                                erasure=v.erasure.clone()
+                                can_erase=can_change
+                            />
+                        };
                         let csrf = me.csrf.clone();
                         let header = v
                             .channels
@@ -359,6 +370,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                                     </div>
                                 </section>
                                 {change_form}
+                                {erasure}
                                 {provisions}
                                 <section class="card">
                                     <h2>{t.events}</h2>

@@ -106,6 +106,13 @@ fn PurposeFields(lang: Lang, form: PurposeForm, editable: bool, new: bool) -> im
             <label>{t.data_items_label}<input name="data_items" maxlength="500" value=form.data_items.clone() readonly=ro /></label>
             <label>{t.acquired_by_label}<input name="acquired_by" maxlength="500" value=form.acquired_by.clone() readonly=ro /></label>
             <label>{t.provided_by_label}<input name="provided_by" maxlength="500" value=form.provided_by.clone() readonly=ro /></label>
+            <label>
+                {match lang {
+                    Lang::Ja => "同意の有効期間（日数。空欄は撤回まで。CASL の黙示の同意は購入後 730 日・問い合わせ後 180 日）",
+                    Lang::En => "Consent lasts (days; empty: until withdrawn. CASL implied consent: 730 after a purchase, 180 after an inquiry)",
+                }}
+                <input type="number" name="validity_days" min="1" max="3650" value=form.validity_days.clone() readonly=ro />
+            </label>
         </fieldset>
     }
 }

@@ -96,6 +96,7 @@ pub fn AdminRecipientsPage() -> impl IntoView {
                                 <form method="post" action="/api/admin/save_recipient" class="stacked recipient-form">
                                     <input type="hidden" name="csrf" value=csrf.clone() />
                                     <input type="hidden" name="lang" value=lang.key() />
+                                    <input type="hidden" name="return_to" value=format!("/admin/recipients?lang={}", lang.key()) />
                                     <RecipientFields lang r editable=owner new />
                                     {submit}
                                 </form>
@@ -108,8 +109,9 @@ pub fn AdminRecipientsPage() -> impl IntoView {
                                 .into_iter()
                                 .map(|r| {
                                     let title = format!("{} ({})", r.name, r.id);
+                                    let id = r.id.clone();
                                     view! {
-                                        <section class="card recipient" data-recipient=r.id.clone()>
+                                        <section class="card recipient" data-recipient=id>
                                             <h2>{title}</h2>
                                             {form(r, false)}
                                         </section>

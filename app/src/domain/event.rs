@@ -17,10 +17,12 @@ pub enum Source {
     Gpc,
     Import,
     Reply,
+    /// A consent that reached the end of its validity (R59), recorded by Doui itself.
+    Expiry,
 }
 
 impl Source {
-    pub const ALL: [Source; 8] = [
+    pub const ALL: [Source; 9] = [
         Source::PreferenceCenter,
         Source::Link,
         Source::OneClick,
@@ -29,6 +31,7 @@ impl Source {
         Source::Gpc,
         Source::Import,
         Source::Reply,
+        Source::Expiry,
     ];
 
     pub const fn key(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Source {
             Source::Gpc => "gpc",
             Source::Import => "import",
             Source::Reply => "reply",
+            Source::Expiry => "expiry",
         }
     }
 }

@@ -174,7 +174,15 @@ pub struct LegalBasis {
     /// …how they are provided (e.g. "electronic file by secure transfer")…
     #[serde(default)]
     pub provided_by: String,
+    /// How long a consent lasts before it must be renewed, in days (R59): CASL's implied
+    /// consent lasts 730 days after a purchase and 180 after an inquiry (R56); a sender may
+    /// also refresh consents at its own interval. None: until withdrawn.
+    #[serde(default)]
+    pub validity_days: Option<u32>,
 }
+
+/// The longest validity a consent may be given, in days (10 years).
+pub const MAX_VALIDITY_DAYS: u32 = 3650;
 
 impl LegalBasis {
     /// The purpose's share of the APPI 27(2) items is filled in (the rest are the sender's

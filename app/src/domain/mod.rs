@@ -6,7 +6,7 @@ mod consent;
 #[cfg(feature = "ssr")]
 mod event;
 mod lang;
-mod law;
+pub mod law;
 #[cfg(feature = "ssr")]
 pub mod notice;
 mod purpose;
@@ -18,6 +18,8 @@ pub mod retention;
 pub mod seal;
 #[cfg(feature = "ssr")]
 mod subject;
+#[cfg(feature = "ssr")]
+pub mod validity;
 
 pub use channel::Channel;
 pub use consent::{ConsentState, Mode, effective};
@@ -35,7 +37,7 @@ pub use law::{
 pub use notice::{DiffLine, Notice};
 pub use purpose::{Purpose, PurposeKey};
 #[cfg(feature = "ssr")]
-pub use subject::{Email, ExternalId, NewSubject, Phone, Subject, SubjectId};
+pub use subject::{Email, ExternalId, NewSubject, Phone, Subject, SubjectId, erased_digest};
 
 /// A value that failed validation, with a stable code (used for messages in each language).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

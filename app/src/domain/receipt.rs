@@ -235,6 +235,7 @@ mod tests {
             phone: None,
             lang: Lang::Ja,
             jurisdiction: crate::domain::Jurisdiction::Jp,
+            erased_at: None,
         }
     }
 

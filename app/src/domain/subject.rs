@@ -99,6 +99,37 @@ pub struct Subject {
     pub lang: Lang,
     /// Whose rules apply to their consents (the purpose's mode for it).
     pub jurisdiction: Jurisdiction,
+    /// When the person's identifiers were erased on request (R35): their links no longer open
+    /// anything, and their events remain as evidence under the random id alone.
+    #[serde(skip)]
+    pub erased_at: Option<time::OffsetDateTime>,
+}
+
+/// The digest kept of an erased identifier (hex SHA-256 of `email:<address, lower-cased>` or
+/// `phone:<E.164>`): enough to recognise the address if it is imported again, nothing more.
+pub fn erased_digest(kind: &str, value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let normalised = if kind == "email" {
+        value.trim().to_lowercase()
+    } else {
+        value.trim().to_owned()
+    };
+    let digest = Sha256::digest(format!("{kind}:{normalised}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Subject {
+    /// The digests of this subject's identifiers, as (kind, digest).
+    pub fn erased_digests(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(e) = &self.email {
+            out.push(("email", erased_digest("email", e.as_str())));
+        }
+        if let Some(p) = &self.phone {
+            out.push(("phone", erased_digest("phone", p.as_str())));
+        }
+        out
+    }
 }
 
 /// A subject about to be created (the store gives it its id).

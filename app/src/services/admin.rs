@@ -70,6 +70,15 @@ impl Services {
             purposes: rows,
             events,
             provisions: self.provision_rows(&subject).await?,
+            erasure: self
+                .console
+                .erasure(subject.id)
+                .await?
+                .map(|e| crate::view::ErasureRow {
+                    when: super::format_when(e.erased_at),
+                    by: e.erased_by,
+                    reason: e.reason,
+                }),
         })
     }
 

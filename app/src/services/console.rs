@@ -144,6 +144,13 @@ pub fn purpose_from_form(form: &PurposeForm) -> Result<Purpose, Refusal> {
         _ => return Err(Refusal::new("purpose_ppc_filing")),
     };
     let soft = optional(&form.soft_opt_in, 300)?;
+    let validity_days = match form.validity_days.trim() {
+        "" => None,
+        v => match v.parse::<u32>() {
+            Ok(d) if (1..=crate::domain::law::MAX_VALIDITY_DAYS).contains(&d) => Some(d),
+            _ => return Err(Refusal::new("purpose_validity_days")),
+        },
+    };
     Ok(Purpose {
         key,
         name_ja: text(&form.name_ja, 100)?,
@@ -168,6 +175,7 @@ pub fn purpose_from_form(form: &PurposeForm) -> Result<Purpose, Refusal> {
             data_items: optional(&form.data_items, 500)?,
             acquired_by: optional(&form.acquired_by, 500)?,
             provided_by: optional(&form.provided_by, 500)?,
+            validity_days,
         },
     })
 }
@@ -207,6 +215,11 @@ pub fn purpose_form(p: &Purpose) -> PurposeForm {
         data_items: p.legal.data_items.clone(),
         acquired_by: p.legal.acquired_by.clone(),
         provided_by: p.legal.provided_by.clone(),
+        validity_days: p
+            .legal
+            .validity_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
     }
 }
 

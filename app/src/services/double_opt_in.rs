@@ -151,9 +151,18 @@ impl Services {
         }
         let subject = match self.store.find_subject(&request.email).await? {
             Some(s) => s,
+            // The person's own confirmed sign-up may bring back an address erased before.
             None => {
-                self.create_subject(None, Some(&request.email), None, request.lang)
-                    .await?
+                let email = crate::domain::Email::parse(&request.email)?;
+                self.insert_subject(
+                    crate::domain::SubjectId(uuid::Uuid::now_v7()),
+                    None,
+                    Some(email),
+                    None,
+                    request.lang,
+                    crate::domain::Jurisdiction::Default,
+                )
+                .await?
             }
         };
         let time = |t: time::OffsetDateTime| {

@@ -295,6 +295,7 @@ impl Services {
             .store
             .subject(id)
             .await?
+            .filter(|s| s.erased_at.is_none())
             .ok_or(Refusal::new("sign_in_required"))?;
         Ok(Visitor {
             subject,

@@ -24,6 +24,8 @@ mod admin;
 mod api_keys;
 mod console;
 mod double_opt_in;
+mod erasure;
+mod expiry;
 mod gpc;
 mod identity;
 mod notices;
@@ -36,6 +38,7 @@ mod unsubscribe;
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_form};
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
+pub use erasure::Eraser;
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
 pub(crate) use notices::consent_effect;
@@ -226,6 +229,7 @@ impl Services {
             .store
             .subject(claims.subject)
             .await?
+            .filter(|s| s.erased_at.is_none())
             .ok_or(Refusal::new("unknown_subject"))?;
         Ok(Visitor {
             subject,
@@ -315,6 +319,7 @@ impl Services {
             reconfirm: self
                 .reconfirmations(visitor, &purposes, &records, lang)
                 .await?,
+            renewals: self.renewals(visitor, &purposes, &records, lang).await?,
         })
     }
 
@@ -521,6 +526,23 @@ impl Services {
         let id = SubjectId(Uuid::now_v7());
         let email = email.map(Email::parse).transpose()?;
         let phone = phone.map(Phone::parse).transpose()?;
+        self.check_not_erased(email.as_ref(), phone.as_ref())
+            .await?;
+        self.insert_subject(id, external_id, email, phone, lang, jurisdiction)
+            .await
+    }
+
+    /// Creates a subject without the erasure check: for the person's own sign-up (double
+    /// opt-in), which may bring back an address erased before.
+    pub(crate) async fn insert_subject(
+        &self,
+        id: SubjectId,
+        external_id: Option<&str>,
+        email: Option<Email>,
+        phone: Option<Phone>,
+        lang: Lang,
+        jurisdiction: Jurisdiction,
+    ) -> Result<Subject, Refusal> {
         let external_id = match external_id {
             Some(x) => ExternalId::parse(x)?,
             None => ExternalId::parse(&id.to_string())?,
@@ -567,14 +589,14 @@ pub(crate) fn matrix(
                 .iter()
                 .map(|&channel| {
                     let record = by_key.get(&(p.key.as_str(), channel)).copied();
-                    let (on, due) = consent_effect(notices, p, jurisdiction, record, at);
+                    let effect = consent_effect(notices, p, jurisdiction, record, at);
                     Cell {
                         channel,
                         applies: p.applies_to(channel) && scope_allows(scope, p, channel),
-                        on,
+                        on: effect.on,
                         choice: record.map(|r| r.state),
                         updated_at: record.map(|r| format_when(r.updated_at)),
-                        reconfirm: due.is_some(),
+                        reconfirm: effect.asks(),
                     }
                 })
                 .collect(),
@@ -712,6 +734,7 @@ mod tests {
             phone: None,
             lang: Lang::Ja,
             jurisdiction: crate::domain::Jurisdiction::Jp,
+            erased_at: None,
         };
         assert_eq!(
             Services::page_lang(Some("en"), Some(&subject), Some("ja")),

@@ -15,7 +15,7 @@ use crate::{
         },
     },
     store::{Applied, ConsentRecord},
-    view::{DiffRow, NoticeSummary, ReconfirmView},
+    view::{DiffRow, NoticeSummary, ReconfirmView, RenewalRow},
 };
 
 /// Unchanged lines kept around each change in the diff a person is shown.
@@ -57,15 +57,34 @@ pub fn parse_effective_at(s: &str) -> Result<Option<OffsetDateTime>, Refusal> {
         .map_err(|_| Refusal::new("bad_effective_at"))
 }
 
-/// What applies to one consent given the notices: its effective value and, when a material
-/// change awaits the person's re-confirmation, that notice.
+/// What applies to one consent, given the notices and the purpose's validity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Effect<'a> {
+    /// The effective value.
+    pub on: bool,
+    /// A material change of the notice awaiting the person's re-confirmation.
+    pub notice: Option<&'a Notice>,
+    /// When a granted consent ends (a purpose with a validity).
+    pub expires_at: Option<OffsetDateTime>,
+    /// The consent is in its last days or has ended: the person is asked to renew it.
+    pub renewal_due: bool,
+}
+
+impl Effect<'_> {
+    /// The person is asked to answer (re-confirm or renew) for this consent.
+    pub fn asks(&self) -> bool {
+        self.notice.is_some() || self.renewal_due
+    }
+}
+
 pub(crate) fn consent_effect<'a>(
     notices: &'a [Notice],
     purpose: &Purpose,
     jurisdiction: Jurisdiction,
     record: Option<&ConsentRecord>,
     at: OffsetDateTime,
-) -> (bool, Option<&'a Notice>) {
+) -> Effect<'a> {
+    use crate::domain::validity;
     let state = record.map(|r| r.state);
     let due = reconfirmation_due(
         notices,
@@ -74,8 +93,23 @@ pub(crate) fn consent_effect<'a>(
         record.and_then(|r| r.notice_version.as_deref()),
         at,
     );
-    let on = effective_after_notice(purpose.mode_for(jurisdiction), state, due.is_some());
-    (on, due)
+    let validity = purpose.legal.validity_days;
+    let given = record.map(|r| r.updated_at);
+    let ended = given.is_some_and(|g| validity::expired(validity, state, g, at));
+    // An ended consent counts as not given (R59); so does an opt-in one awaiting a notice.
+    let on = effective_after_notice(
+        purpose.mode_for(jurisdiction),
+        if ended { None } else { state },
+        due.is_some(),
+    );
+    Effect {
+        on,
+        notice: due,
+        expires_at: given
+            .filter(|_| state == Some(ConsentState::Granted))
+            .and_then(|g| validity::expires_at(validity, g)),
+        renewal_due: given.is_some_and(|g| validity::renewal_due(validity, state, g, at)),
+    }
 }
 
 impl Services {
@@ -153,7 +187,7 @@ impl Services {
                     let record = records
                         .iter()
                         .find(|r| r.purpose == p.key && r.channel == c);
-                    consent_effect(&notices, p, visitor.subject.jurisdiction, record, at).1
+                    consent_effect(&notices, p, visitor.subject.jurisdiction, record, at).notice
                 })
                 .max_by_key(|n| n.effective_at);
             let Some(notice) = due else { continue };
@@ -179,9 +213,54 @@ impl Services {
         Ok(out)
     }
 
-    /// The person answers a re-confirmation for one purpose: `confirm` grants it again under the
-    /// notice in force (an event even though it stays granted), otherwise withdraws it; either
-    /// way only the channels awaiting re-confirmation within the link's scope change.
+    /// The purposes whose consent (on some channel within `scope`) ends within the renewal window
+    /// or has ended, and that no notice change already asks about.
+    pub(crate) async fn renewals(
+        &self,
+        visitor: &Visitor,
+        purposes: &[Purpose],
+        records: &[ConsentRecord],
+        lang: Lang,
+    ) -> Result<Vec<RenewalRow>, Refusal> {
+        let notices = self.store.notices().await?;
+        let at = now();
+        let mut out = Vec::new();
+        for p in purposes {
+            let effects: Vec<_> = p
+                .channels
+                .iter()
+                .filter(|&&c| scope_allows(&visitor.scope, p, c))
+                .map(|&c| {
+                    let record = records
+                        .iter()
+                        .find(|r| r.purpose == p.key && r.channel == c);
+                    consent_effect(&notices, p, visitor.subject.jurisdiction, record, at)
+                })
+                .collect();
+            if effects.iter().any(|e| e.notice.is_some()) {
+                continue;
+            }
+            let end = effects
+                .iter()
+                .filter(|e| e.renewal_due)
+                .filter_map(|e| e.expires_at)
+                .min();
+            if let Some(end) = end {
+                out.push(RenewalRow {
+                    purpose: p.key.to_string(),
+                    purpose_name: p.name(lang).to_owned(),
+                    expires: format_when(end),
+                    ended: end <= at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The person answers a re-confirmation (a material notice change) or a renewal (a consent
+    /// ending) for one purpose: `confirm` grants it again under the notice in force (an event
+    /// even though it stays granted, which starts its validity again), otherwise withdraws it;
+    /// either way only the channels asking for an answer within the link's scope change.
     pub async fn reconfirm(
         &self,
         visitor: &Visitor,
@@ -214,9 +293,7 @@ impl Services {
                 let record = records
                     .iter()
                     .find(|r| r.purpose == purpose.key && r.channel == c);
-                consent_effect(&notices, &purpose, visitor.subject.jurisdiction, record, at)
-                    .1
-                    .is_some()
+                consent_effect(&notices, &purpose, visitor.subject.jurisdiction, record, at).asks()
             })
             .map(|&channel| {
                 let mut provenance = provenance.clone();

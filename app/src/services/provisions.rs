@@ -120,7 +120,7 @@ impl Services {
             let record = consents
                 .iter()
                 .find(|c| c.purpose == purpose.key && c.channel == channel);
-            super::consent_effect(&notices, purpose, subject.jurisdiction, record, at).0
+            super::consent_effect(&notices, purpose, subject.jurisdiction, record, at).on
         });
         if !allowed {
             return Err(Refusal::new("provision_not_allowed"));

@@ -67,7 +67,7 @@ impl Services {
                     "channel": channel.key(),
                     "mode": p.mode_for(subject.jurisdiction).key(),
                     "choice": choice.map(|c| c.state.key()),
-                    "in_effect": super::consent_effect(&notices, p, subject.jurisdiction, choice, issued_at).0,
+                    "in_effect": super::consent_effect(&notices, p, subject.jurisdiction, choice, issued_at).on,
                     "since": choice.map(|c| time(c.updated_at)),
                     "source": choice.map(|c| c.source.key()),
                 })

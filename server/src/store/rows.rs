@@ -44,6 +44,7 @@ macro_rules! sql_rows {
                         .map_err(|_| corrupt("phone"))?,
                     lang: parse::<Lang>(&get::<String>(row, "lang")?, "lang")?,
                     jurisdiction: parse(&get::<String>(row, "jurisdiction")?, "jurisdiction")?,
+                    erased_at: get(row, "erased_at")?,
                 })
             }
 

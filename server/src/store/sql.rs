@@ -19,7 +19,7 @@ macro_rules! sql_store {
 
         const EVENT_COLUMNS: &str = "id, subject_id, purpose, channel, from_state, to_state, occurred_at, source, \
              actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign";
-        const SUBJECT_COLUMNS: &str = "id, external_id, email, phone, lang, jurisdiction";
+        const SUBJECT_COLUMNS: &str = "id, external_id, email, phone, lang, jurisdiction, erased_at";
         const API_KEY_COLUMNS: &str = "id, name, scopes, secret_sha256, created_at, revoked_at";
         const PURPOSE_COLUMNS: &str =
             "key, name_ja, name_en, description_ja, description_en, mode, channels, marketing, kind, modes, legal";
@@ -201,6 +201,7 @@ macro_rules! sql_store {
                     phone: s.phone.clone(),
                     lang: s.lang,
                     jurisdiction: s.jurisdiction,
+                    erased_at: None,
                 })
             }
 
@@ -377,7 +378,7 @@ macro_rules! sql_store {
             ) -> app::store::StoreResult<Vec<app::store::Suppression>> {
                 use sqlx::Row;
                 let rows = sqlx::query(
-                    "SELECT c.last_event_seq, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang, s.jurisdiction \
+                    "SELECT c.last_event_seq, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang, s.jurisdiction, s.erased_at \
                      FROM consents c JOIN subjects s ON s.id = c.subject_id \
                      WHERE c.purpose = $1 AND c.channel = $2 AND c.state = 'withdrawn' AND c.last_event_seq > $3 \
                      ORDER BY c.last_event_seq LIMIT $4",

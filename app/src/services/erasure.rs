@@ -1,0 +1,127 @@
+//! Erasure on request (GDPR Art. 17; R35): the person's identifiers go, every consent is
+//! withdrawn first (audited, so nothing is sent meanwhile), the events stay as evidence under the
+//! random id alone, and a digest of each identifier stays so the address is never imported and
+//! contacted again. The person may still subscribe again themselves (double opt-in).
+
+use uuid::Uuid;
+
+use super::{MAX_REASON_CHARS, Refusal, Services, now};
+use crate::{
+    domain::{
+        Actor, Change, ConsentState, Email, Phone, Provenance, Source, Subject, SubjectId,
+        erased_digest,
+    },
+    store::Erasure,
+};
+
+/// Who erases: an admin (operator or owner) in the console, or the command line.
+#[derive(Debug, Clone)]
+pub enum Eraser<'a> {
+    Admin(&'a crate::auth::Admin),
+    Cli,
+}
+
+impl Services {
+    /// Refuses to create (import) a subject whose email or phone was erased before.
+    pub(crate) async fn check_not_erased(
+        &self,
+        email: Option<&Email>,
+        phone: Option<&Phone>,
+    ) -> Result<(), Refusal> {
+        let mut digests = Vec::new();
+        if let Some(e) = email {
+            digests.push(erased_digest("email", e.as_str()));
+        }
+        if let Some(p) = phone {
+            digests.push(erased_digest("phone", p.as_str()));
+        }
+        if !digests.is_empty() && self.console.erased_identifier(&digests).await? {
+            return Err(Refusal::new("erased_identifier"));
+        }
+        Ok(())
+    }
+
+    /// A subject by its id, external id or email (erased ones included).
+    async fn subject_by_any_key(&self, key: &str) -> Result<Subject, Refusal> {
+        let key = key.trim();
+        let found = match Uuid::parse_str(key) {
+            Ok(id) => self.store.subject(SubjectId(id)).await?,
+            Err(_) => self.store.find_subject(key).await?,
+        };
+        found.ok_or(Refusal::new("unknown_subject_key"))
+    }
+
+    /// Erases a subject (by id, external id or email) with a mandatory reason.
+    pub async fn erase_subject(
+        &self,
+        key: &str,
+        reason: &str,
+        by: Eraser<'_>,
+        mut provenance: Provenance,
+    ) -> Result<Erasure, Refusal> {
+        let (actor, erased_by) = match by {
+            Eraser::Admin(admin) => {
+                if !admin.role.allows(crate::auth::Role::Operator) {
+                    return Err(Refusal::new("forbidden_role"));
+                }
+                (
+                    Actor::Admin(admin.id.to_string()),
+                    format!("admin:{}", admin.email),
+                )
+            }
+            Eraser::Cli => (Actor::System, "cli".to_owned()),
+        };
+        let reason = reason.trim();
+        if reason.chars().count() < 3 || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(Refusal::new("reason_required"));
+        }
+        let subject = self.subject_by_any_key(key).await?;
+        if subject.erased_at.is_some() {
+            return Err(Refusal::new("already_erased"));
+        }
+        // Withdraw everything first, as audited events: from now on nothing may be sent.
+        let at = now();
+        provenance.occurred_at = at;
+        provenance.notice_version = Some(self.notice_version().await?);
+        provenance.source = Source::Admin;
+        provenance.actor = actor;
+        provenance.reason = Some(format!("erasure: {reason}"));
+        provenance.idempotency_key = None;
+        let changes: Vec<Change> = self
+            .store
+            .purposes()
+            .await?
+            .into_iter()
+            .flat_map(|p| {
+                let provenance = provenance.clone();
+                p.channels.clone().into_iter().map(move |channel| Change {
+                    subject: subject.id,
+                    purpose: p.key.clone(),
+                    channel,
+                    to: ConsentState::Withdrawn,
+                    provenance: provenance.clone(),
+                    reconfirm: false,
+                })
+            })
+            .collect();
+        self.store.apply(changes).await?;
+        let erasure = Erasure {
+            subject: subject.id,
+            erased_at: at,
+            erased_by,
+            reason: reason.to_owned(),
+            placeholder: format!("erased-{}", subject.id.0.simple()),
+            digests: subject
+                .erased_digests()
+                .into_iter()
+                .map(|(k, d)| (k.to_owned(), d))
+                .collect(),
+            email: subject.email.as_ref().map(|e| e.as_str().to_owned()),
+        };
+        if !self.console.erase_subject(&erasure).await? {
+            return Err(Refusal::new("already_erased"));
+        }
+        tracing::info!(subject = %subject.id, by = %erasure.erased_by, "subject erased");
+        Ok(erasure)
+    }
+}
