@@ -80,7 +80,7 @@ test('R31 R43: the owner publishes a material change; people see the diff and co
   await expect(region).toContainText('We added a partner insurer as a recipient.');
   await expect(region.locator('ol.diff li.removed')).toContainText('we do not provide your data to third parties without your consent');
   await expect(region.locator('ol.diff li.added')).toContainText('our partner insurer');
-  await expect(region.locator('ol.diff li.same').first()).toContainText('Why: to send the newsletter');
+  await expect(region.locator('ol.diff li.same').filter({ hasText: 'Why: to send the newsletter' })).toHaveCount(1);
   await expect(page.locator('section.preferences')).toHaveAttribute('data-hydrated', 'true');
   await expect(sharing(page)).toHaveAttribute('aria-checked', 'false');
   await region.getByRole('button', { name: 'Confirm under the new notice' }).click();
