@@ -82,6 +82,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
             limits: config.limits,
             checkpoint_interval_secs: i64::from(config.checkpoint_interval_secs),
             retention_days: i64::from(config.retention_days),
+            walk_page: app::services::WALK_PAGE,
         }),
     };
     services

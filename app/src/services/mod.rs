@@ -49,6 +49,9 @@ pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
 
+/// Links read per page when the chain is walked: large pages keep the walk fast.
+pub const WALK_PAGE: u32 = 20_000;
+
 /// Settings the rules need (the server reads them from config).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -74,6 +77,8 @@ pub struct Settings {
     /// The operator's own minimum retention of superseded evidence, in days; the law's may be
     /// longer and then wins (R60).
     pub retention_days: i64,
+    /// Links read per page when the chain is walked (several pages are read at once).
+    pub walk_page: u32,
 }
 
 /// Who sends the messages, as shown in every message's footer.
@@ -108,6 +113,7 @@ impl Settings {
             limits: Limits::default(),
             checkpoint_interval_secs: 60,
             retention_days: 1095,
+            walk_page: WALK_PAGE,
         }
     }
 }

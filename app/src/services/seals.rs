@@ -15,7 +15,6 @@ use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 pub const LATE_WINDOW_SECS: i64 = 60;
 
 /// Links read per page while walking the chain.
-const WALK_PAGE: u32 = 20_000;
 
 /// `verify_links` across the machine's cores: each link's seal depends only on the event and the
 /// seal stored before it, so parts of a page are checked at once; the first break still wins.
@@ -193,18 +192,34 @@ impl Services {
             broken: Some(at),
             checkpoints,
         };
-        // The next page is read while this one is checked, on every core.
+        // Pages are read ahead, several at once (positions are dense, so page k starts after
+        // position k × walk_page), while the current one is checked on every core. A page that
+        // ends short of its range (the chain's end, or a gap) drops the guesses after it and the
+        // walk goes on from its last position.
+        let walk_page = self.settings.walk_page.max(1);
         let fetch = |after: i64| {
             let seals = self.seals.clone();
-            tokio::spawn(async move { seals.chain_links(after, WALK_PAGE).await })
+            tokio::spawn(async move { seals.chain_links(after, walk_page).await })
         };
-        let mut pending = fetch(0);
-        loop {
-            let links = pending.await.map_err(|_| Refusal::new("internal"))??;
+        let ahead = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+        let page = i64::from(walk_page);
+        let mut pending: std::collections::VecDeque<_> = (0..ahead as i64)
+            .map(|k| (k * page, fetch(k * page)))
+            .collect();
+        while let Some((after, handle)) = pending.pop_front() {
+            let links = handle.await.map_err(|_| Refusal::new("internal"))??;
             let Some(last) = links.last().map(|l| l.position) else {
                 break;
             };
-            pending = fetch(last);
+            if last == after + page {
+                let furthest = pending.back().map_or(last, |(a, _)| *a + page);
+                pending.push_back((furthest, fetch(furthest)));
+            } else {
+                for (_, h) in pending.drain(..) {
+                    h.abort();
+                }
+                pending.push_back((last, fetch(last)));
+            }
             let first = next;
             let v = verifier.clone();
             let (checked, links) =

@@ -169,7 +169,11 @@ pub fn services(db: &TestDb) -> app::services::Services {
             .unwrap(),
         ),
         signer: Arc::new(app::signing::Signer::from_seed([5; 32])),
-        settings: Arc::new(app::services::Settings::for_url("http://doui.test")),
+        // Pages of two links: the chain walks in these tests cross pages, read ahead.
+        settings: Arc::new(app::services::Settings {
+            walk_page: 2,
+            ..app::services::Settings::for_url("http://doui.test")
+        }),
         mailer: Arc::new(
             ::server::mail::FileMailer::new(outbox, "Doui <no-reply@doui.test>").unwrap(),
         ),
