@@ -14,8 +14,6 @@ use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 /// event found below the chain's head was inserted after the fact.
 pub const LATE_WINDOW_SECS: i64 = 60;
 
-/// Links read per page while walking the chain.
-
 /// `verify_links` across the machine's cores: each link's seal depends only on the event and the
 /// seal stored before it, so parts of a page are checked at once; the first break still wins.
 fn verify_split(
