@@ -33,29 +33,47 @@ pub fn routes() -> Router<AppState> {
 /// Lines sent to the client, or an I/O error that ends the body.
 type Chunk = Result<axum::body::Bytes, std::io::Error>;
 
-/// A download whose body is produced page by page: `next_page(cursor)` returns the next text and
-/// cursor, or `None` at the end. A failure midway ends the body with an error (the client sees a
-/// broken download, never a silently short one).
+/// A page read for a download: the cursor after it, and the work that turns it into text.
+pub(crate) type Page = (i64, Box<dyn FnOnce() -> String + Send>);
+
+/// A download whose body is produced page by page: `next_page(cursor)` reads the next page and
+/// returns its cursor and how to write it, or `None` at the end. The next page is read while
+/// this one is written (on another core). A failure midway ends the body with an error (the
+/// client sees a broken download, never a silently short one).
 pub(crate) fn streamed<F, Fut>(content_type: &str, filename: &str, mut next_page: F) -> Response
 where
     F: FnMut(i64) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Option<(String, i64)>, Refusal>> + Send,
+    Fut: Future<Output = Result<Option<Page>, Refusal>> + Send + 'static,
 {
     let (out, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
     tokio::spawn(async move {
-        let mut cursor = 0;
+        let fail = |r: Refusal| {
+            tracing::error!(code = r.code, "export failed midway");
+            Err(std::io::Error::other(r.code))
+        };
+        let mut reading = tokio::spawn(next_page(0));
         loop {
-            match next_page(cursor).await {
-                Ok(Some((text, next))) => {
-                    cursor = next;
+            let read = reading
+                .await
+                .unwrap_or_else(|_| Err(Refusal::new("internal")));
+            match read {
+                Ok(Some((next, write))) => {
+                    reading = tokio::spawn(next_page(next));
+                    let text = match tokio::task::spawn_blocking(write).await {
+                        Ok(text) => text,
+                        Err(_) => {
+                            let _ = out.send(fail(Refusal::new("internal"))).await;
+                            return;
+                        }
+                    };
                     if out.send(Ok(text.into())).await.is_err() {
+                        reading.abort();
                         return; // the client went away
                     }
                 }
                 Ok(None) => return,
                 Err(r) => {
-                    tracing::error!(code = r.code, "export failed midway");
-                    let _ = out.send(Err(std::io::Error::other(r.code))).await;
+                    let _ = out.send(fail(r)).await;
                     return;
                 }
             }
@@ -233,19 +251,26 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
             let csv_header = header && matches!(format, EventFormat::Csv);
             let Some(&(last, _)) = page.last() else {
                 // An empty CSV export still has its header line.
-                return Ok(csv_header.then(|| (EVENTS_CSV_HEADER.to_owned(), after)));
+                let header: Page = (after, Box::new(|| EVENTS_CSV_HEADER.to_owned()));
+                return Ok(csv_header.then_some(header));
             };
-            let mut text = String::with_capacity(page.len() * 256);
-            if csv_header {
-                text.push_str(EVENTS_CSV_HEADER);
-            }
-            for (seq, e) in &page {
-                match format {
-                    EventFormat::Csv => event_csv_line(&mut text, *seq, e),
-                    EventFormat::JsonLines => event_json_line(&mut text, *seq, e),
+            let write = move || {
+                let mut text = String::with_capacity(page.len() * 256);
+                if csv_header {
+                    text.push_str(EVENTS_CSV_HEADER);
                 }
-            }
-            Ok(Some((text, last)))
+                for (seq, e) in &page {
+                    match format {
+                        EventFormat::Csv => event_csv_line(&mut text, *seq, e),
+                        EventFormat::JsonLines => event_json_line(&mut text, *seq, e),
+                    }
+                }
+                text
+            };
+            Ok(Some((
+                last,
+                Box::new(write) as Box<dyn FnOnce() -> String + Send>,
+            )))
         }
     });
     if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
@@ -348,7 +373,11 @@ async fn checkpoints(State(state): State<AppState>, req: Request) -> Response {
                 let Some(last) = page.last().map(|c| c.length) else {
                     return Ok(None);
                 };
-                Ok(Some((checkpoint_lines(&page), last)))
+                let write = move || checkpoint_lines(&page);
+                Ok(Some((
+                    last,
+                    Box::new(write) as Box<dyn FnOnce() -> String + Send>,
+                )))
             }
         },
     )
