@@ -465,10 +465,13 @@ async fn links_csv(
                 }
             };
             partial.extend_from_slice(&chunk);
-            while let Some(end) = partial.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = partial.drain(..=end).collect();
-                let line = String::from_utf8_lossy(&line);
-                let key = recipient(&line);
+            // Lines are read in place; what they used is dropped once per chunk (draining each
+            // line from the front would move the rest of the chunk every time).
+            let mut start = 0;
+            while let Some(pos) = partial[start..].iter().position(|&b| b == b'\n') {
+                let end = start + pos;
+                let key = recipient(&String::from_utf8_lossy(&partial[start..=end]));
+                start = end + 1;
                 if first_line && key == "subject" {
                     first_line = false;
                     continue;
@@ -481,6 +484,7 @@ async fn links_csv(
                     return;
                 }
             }
+            partial.drain(..start);
         }
         write_batch(&services, &plan, &mut batch, &out).await;
     });
