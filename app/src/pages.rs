@@ -241,28 +241,8 @@ fn PreferencePage() -> impl IntoView {
                             .into_any()
                         };
                         // APPI 第29条: what was provided of the person's data, to whom.
-                        let provisions = (!view.provisions.is_empty()).then(|| {
-                            let rows = view
-                                .provisions
-                                .iter()
-                                .map(|p| view! {
-                                    <tr>
-                                        <td><time>{p.when.clone()}</time></td>
-                                        <td>{p.recipient.clone()}<br /><span class="fine">{p.recipient_address.clone()}</span></td>
-                                        <td>{p.data_items.clone()}</td>
-                                    </tr>
-                                })
-                                .collect_view();
-                            view! {
-                                <section class="card provisions">
-                                    <h2>{t.provisions_title}</h2>
-                                    <p>{t.provisions_intro}</p>
-                                    <table class="history">
-                                        <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.recipient_label}</th><th scope="col">{t.data_items_label}</th></tr></thead>
-                                        <tbody>{rows}</tbody>
-                                    </table>
-                                </section>
-                            }
+                        let provisions = (!view.provisions.is_empty()).then(|| view! {
+                            <Provisions lang rows=view.provisions.clone() intro=true />
                         });
                         // R31: a material change of the notice, shown with what changed.
                         let reconfirm = std::mem::take(&mut view.reconfirm);
@@ -303,6 +283,39 @@ fn PreferencePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What was provided of a person's data to third parties (APPI 第29条), newest first: on their
+/// own page (with how to stop it) and on their page in the console.
+#[component]
+pub(crate) fn Provisions(
+    lang: Lang,
+    rows: Vec<crate::view::ProvisionRow>,
+    intro: bool,
+) -> impl IntoView {
+    let t = texts(lang);
+    let rows = rows
+        .into_iter()
+        .map(|p| {
+            view! {
+                <tr>
+                    <td><time>{p.when}</time></td>
+                    <td>{p.recipient}<br /><span class="fine">{p.recipient_address}</span></td>
+                    <td>{p.data_items}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card provisions">
+            <h2>{t.provisions_title}</h2>
+            {intro.then(|| view! { <p>{t.provisions_intro}</p> })}
+            <table class="history">
+                <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.recipient_label}</th><th scope="col">{t.data_items_label}</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
     }
 }
 

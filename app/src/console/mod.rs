@@ -330,27 +330,8 @@ pub fn AdminSubjectPage() -> impl IntoView {
                             }
                         });
                         // APPI 第29条: what was provided of this person's data, to whom.
-                        let provisions = (!v.provisions.is_empty()).then(|| {
-                            let rows = v
-                                .provisions
-                                .iter()
-                                .map(|p| view! {
-                                    <tr>
-                                        <td><time>{p.when.clone()}</time></td>
-                                        <td>{p.recipient.clone()}<br /><span class="fine">{p.recipient_address.clone()}</span></td>
-                                        <td>{p.data_items.clone()}</td>
-                                    </tr>
-                                })
-                                .collect_view();
-                            view! {
-                                <section class="card provisions">
-                                    <h2>{t.provisions_title}</h2>
-                                    <table class="history">
-                                        <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.recipient_label}</th><th scope="col">{t.data_items_label}</th></tr></thead>
-                                        <tbody>{rows}</tbody>
-                                    </table>
-                                </section>
-                            }
+                        let provisions = (!v.provisions.is_empty()).then(|| view! {
+                            <crate::pages::Provisions lang rows=v.provisions.clone() intro=false />
                         });
                         let label = v.subject.email.clone().unwrap_or_else(|| v.subject.external_id.clone());
                         let base = format!("/admin/subjects/{}", v.subject.id);

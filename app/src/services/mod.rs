@@ -373,21 +373,25 @@ impl Services {
         Ok(applied.pop().expect("one change gives one result"))
     }
 
+    /// The purpose named `key`, if it exists.
+    pub async fn purpose(&self, key: &str) -> Result<Purpose, Refusal> {
+        let key = PurposeKey::parse(key.trim()).map_err(|_| Refusal::new("unknown_purpose"))?;
+        self.store
+            .purposes()
+            .await?
+            .into_iter()
+            .find(|p| p.key == key)
+            .ok_or(Refusal::new("unknown_purpose"))
+    }
+
     /// The purpose named `purpose`, if it exists and is used on `channel`.
     pub async fn purpose_on(
         &self,
         purpose: &str,
         channel: &str,
     ) -> Result<(Purpose, Channel), Refusal> {
-        let key = PurposeKey::parse(purpose).map_err(|_| Refusal::new("unknown_purpose"))?;
         let channel: Channel = channel.parse()?;
-        let purpose = self
-            .store
-            .purposes()
-            .await?
-            .into_iter()
-            .find(|p| p.key == key)
-            .ok_or(Refusal::new("unknown_purpose"))?;
+        let purpose = self.purpose(purpose).await?;
         if !purpose.applies_to(channel) {
             return Err(Refusal::new("channel_not_applicable"));
         }

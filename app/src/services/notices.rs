@@ -268,22 +268,12 @@ impl Services {
         confirm: bool,
         mut provenance: Provenance,
     ) -> Result<Vec<Applied>, Refusal> {
-        let key = PurposeKey::parse(purpose.trim()).map_err(|_| Refusal::new("unknown_purpose"))?;
-        let purpose = self
-            .store
-            .purposes()
-            .await?
-            .into_iter()
-            .find(|p| p.key == key)
-            .ok_or(Refusal::new("unknown_purpose"))?;
+        let purpose = self.purpose(purpose).await?;
         let notices = self.store.notices().await?;
         let records = self.store.consents(visitor.subject.id).await?;
         let at = now();
         provenance.occurred_at = at;
-        provenance.notice_version = Some(in_force(&notices, at).map_or_else(
-            || self.settings.notice_version.clone(),
-            |n| n.version.clone(),
-        ));
+        provenance.notice_version = Some(self.notice_version().await?);
         let to = ConsentState::from_bool(confirm);
         let changes: Vec<Change> = purpose
             .channels
