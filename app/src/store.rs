@@ -193,6 +193,10 @@ pub trait SealStore: Send + Sync + 'static {
         before: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<i64>>;
+    /// How many events (sealed or not) have a seq below `below_seq`: a walk that counted the
+    /// sealed ones below it knows at once whether any is unsealed, without an anti-join of every
+    /// event against the seals.
+    async fn events_below(&self, below_seq: i64) -> StoreResult<i64>;
     /// The chain's length and its highest sealed seq.
     async fn chain_extent(&self) -> StoreResult<(i64, i64)>;
     /// Stores a signed checkpoint, unless another instance is sealing right now or one with that

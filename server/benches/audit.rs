@@ -348,7 +348,11 @@ async fn run(name: &str, url: &str) {
         events as f64 / export.as_secs_f64()
     );
     running.task.abort();
-    std::fs::remove_dir_all(data_dir).ok();
+    if common::keep() {
+        println!("kept: DOUI_DATA_DIR={}", data_dir.display());
+    } else {
+        std::fs::remove_dir_all(data_dir).ok();
+    }
 }
 
 fn main() {

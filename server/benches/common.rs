@@ -17,7 +17,7 @@ where
 
 /// Runs `run(name, url)` on a fresh SQLite file, then on a fresh schema of the PostgreSQL at
 /// `DATABASE_URL_PG` (default `127.0.0.1:5432/test`) when one answers. `BENCH_BACKEND=sqlite` or
-/// `postgres` runs only one.
+/// `postgres` runs only one. `BENCH_KEEP=1` keeps the databases (to profile against them later).
 pub async fn on_each_backend<F, Fut>(run: F)
 where
     F: Fn(&'static str, String) -> Fut,
@@ -33,7 +33,14 @@ where
             format!("sqlite:{}", dir.join("bench.db").display()),
         )
         .await;
-        std::fs::remove_dir_all(dir).ok();
+        if keep() {
+            println!(
+                "kept: DATABASE_URL=sqlite:{}",
+                dir.join("bench.db").display()
+            );
+        } else {
+            std::fs::remove_dir_all(dir).ok();
+        }
     }
     if only.is_empty() || only == "postgres" {
         let pg = std::env::var("DATABASE_URL_PG")
@@ -45,10 +52,19 @@ where
                     "{pg}{}options=-csearch_path%3D{schema}",
                     if pg.contains('?') { "&" } else { "?" }
                 );
-                run("PostgreSQL", scoped).await;
-                server::store::PgStore::drop_schema(&pg, &schema).await.ok();
+                run("PostgreSQL", scoped.clone()).await;
+                if keep() {
+                    println!("kept: DATABASE_URL={scoped}");
+                } else {
+                    server::store::PgStore::drop_schema(&pg, &schema).await.ok();
+                }
             }
             Err(e) => println!("\nPostgreSQL skipped: {e}"),
         }
     }
+}
+
+/// Whether `BENCH_KEEP` asks to keep what the benchmark made.
+pub fn keep() -> bool {
+    std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1")
 }

@@ -184,6 +184,9 @@ impl Services {
     ) -> Result<ChainReport, Refusal> {
         let mut witnesses = Witnesses::new(self, external);
         let (mut prev, mut next, mut good_checkpoints) = (GENESIS, 1i64, 0i64);
+        // The highest seq walked (and whether its event is there), and how many walked links
+        // still have their event: what tells whether an event below the head is unsealed.
+        let (mut max_seq, mut max_present, mut present) = (0i64, false, 0i64);
         let broken = |length: i64, head: [u8; 32], at: Break, checkpoints: i64| ChainReport {
             length,
             head: to_hex(&head),
@@ -224,6 +227,12 @@ impl Services {
                 tokio::task::spawn_blocking(move || (verify_split(prev, first, &links, &v), links))
                     .await
                     .map_err(|_| Refusal::new("internal"))?;
+            for l in &links {
+                present += i64::from(l.event.is_some());
+                if l.seq > max_seq {
+                    (max_seq, max_present) = (l.seq, l.event.is_some());
+                }
+            }
             match checked {
                 Ok((p, n)) => (prev, next) = (p, n),
                 Err(b) => return Ok(broken(b.good_links, b.last_good, b.at, good_checkpoints)),
@@ -244,9 +253,17 @@ impl Services {
             let at = check_checkpoint(&cp, None, verifier).unwrap_err();
             return Ok(broken(next - 1, prev, at, good_checkpoints));
         }
-        let (_, max_seq) = self.seals.chain_extent().await?;
-        let before = now() - time::Duration::seconds(LATE_WINDOW_SECS);
-        let unsealed = self.seals.unsealed_below(max_seq, before, 1).await?;
+        // Every walked link below the head holds a distinct event below it: when the events
+        // below the head are no more than those, none is unsealed. Only when there are more
+        // (a late commit the sealer has not reached yet, or an insertion after the fact) are the
+        // events searched one by one for those no seal covers.
+        let sealed_below = present - i64::from(max_present);
+        let unsealed = if self.seals.events_below(max_seq).await? > sealed_below {
+            let before = now() - time::Duration::seconds(LATE_WINDOW_SECS);
+            self.seals.unsealed_below(max_seq, before, 1).await?
+        } else {
+            Vec::new()
+        };
         Ok(ChainReport {
             length: next - 1,
             head: to_hex(&prev),

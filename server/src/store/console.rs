@@ -91,7 +91,7 @@ pub(crate) fn prefix_end(prefix: &str) -> String {
 
 macro_rules! sql_console {
     ($store:ty, $db:ty, placeholder = $ph:path, text_times = $text_times:literal,
-     collate = $collate:literal, day = $day:literal, dialect = $dialect:path) => {
+     collate = $collate:literal, day = $day:literal) => {
         /// Binds run-time parameters in order.
         fn bind_all<'q>(
             mut q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
@@ -279,31 +279,11 @@ macro_rules! sql_console {
                 cursor: app::store::EventCursor,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
-                use crate::store::packed::{self, Kind};
                 let (tail, binds) = crate::store::console::event_query(
                     filter, Some(cursor), Some(limit), $ph, $text_times,
                 );
-                // One packed text per page (see packed.rs): exports read millions of events.
-                let d = &$dialect;
-                let inner = format!(
-                    "SELECT seq AS ord, {} AS packed FROM consent_events e{tail}",
-                    d.packed_row(&[("e.seq", Kind::Int)])
-                );
-                let row = bind_all(sqlx::query(&d.aggregate(&inner)), binds)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(crate::store::db_error)?;
-                let text: Option<String> =
-                    sqlx::Row::try_get(&row, 0).map_err(|_| crate::store::corrupt("events"))?;
-                let text = text.unwrap_or_default();
-                let mut events = Vec::with_capacity(limit as usize);
-                for row in packed::rows(&text, d.format) {
-                    let mut row = row?;
-                    let seq = row.int("seq")?;
-                    let event = packed::event(row.event_fields()?)?
-                        .ok_or_else(|| crate::store::corrupt("event"))?;
-                    events.push((seq, event));
-                }
+                // Each backend reads pages of exports its fastest way.
+                let mut events = self.read_events(&tail, binds, limit).await?;
                 match cursor {
                     app::store::EventCursor::NewestBelow(_) => events.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq)),
                     app::store::EventCursor::OldestAbove(_) => events.sort_by_key(|(seq, _)| *seq),

@@ -2,15 +2,17 @@
 //! `sql_store!`); they differ in connection setup, migrations and how a subject is locked.
 
 mod bulk;
+mod columns;
 pub(crate) mod console;
 mod group;
 mod identity;
-mod packed;
+mod pg_copy;
 mod postgres;
 mod rows;
 mod seals;
 mod sql;
 mod sqlite;
+mod sqlite_raw;
 
 use std::sync::Arc;
 

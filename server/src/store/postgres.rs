@@ -2,7 +2,10 @@ use std::time::Duration;
 
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
-use super::{console::sql_console, identity::sql_identity, seals::sql_seals, sql::sql_store};
+use super::{
+    columns, console::sql_console, identity::sql_identity, pg_copy, seals::sql_seals,
+    sql::sql_store,
+};
 
 /// The scale-out backend: several Doui instances may share one database.
 pub struct PgStore {
@@ -77,17 +80,155 @@ sql_console!(
     placeholder = crate::store::numbered,
     text_times = false,
     collate = " COLLATE \"C\"",
-    day = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-    dialect = crate::store::packed::POSTGRES
+    day = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 );
 
 sql_seals!(
     PgStore,
     sqlx::Postgres,
     begin = "BEGIN",
-    lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))"),
-    dialect = crate::store::packed::POSTGRES
+    lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))")
 );
+
+/// Bulk reads (chain walks, exports) by binary COPY (see pg_copy.rs).
+impl PgStore {
+    /// One page of the chain, in any order. Seals and events are read as two ranges and matched
+    /// here: a range of the events' primary key reads far faster than a lookup per link.
+    async fn read_chain_links(
+        &self,
+        after_position: i64,
+        limit: u32,
+    ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
+        let seals = pg_copy::read(
+            &self.pool,
+            &format!(
+                "SELECT position, event_seq, seal FROM event_seals WHERE position > {after_position} \
+                 ORDER BY position LIMIT {limit}"
+            ),
+            &[],
+        )
+        .await?;
+        let mut page = Vec::with_capacity(limit as usize);
+        for t in pg_copy::tuples(&seals) {
+            let t = t?;
+            let seal = t.text(2)?.ok_or_else(|| super::corrupt("seal"))?;
+            page.push((t.int(0)?, t.int(1)?, seal.to_owned()));
+        }
+        let (Some(lo), Some(hi)) = (
+            page.iter().map(|p| p.1).min(),
+            page.iter().map(|p| p.1).max(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        // Links sealed far out of order (a late commit) would make the range long: then each
+        // link's event is looked up instead.
+        let range = if hi - lo < 2 * i64::from(limit) {
+            format!("e.seq BETWEEN {lo} AND {hi}")
+        } else {
+            format!(
+                "e.seq IN (SELECT event_seq FROM event_seals WHERE position > {after_position} \
+                 ORDER BY position LIMIT {limit})"
+            )
+        };
+        let events = format!(
+            "SELECT e.seq, {} FROM consent_events e WHERE {range}",
+            columns::event_columns()
+        );
+        let tombstones = format!(
+            "SELECT e.seq, e.purged_at, e.reason, e.signature FROM event_tombstones e WHERE {range}"
+        );
+        let (events, tombstones) = tokio::try_join!(
+            pg_copy::read(&self.pool, &events, &[]),
+            pg_copy::read(&self.pool, &tombstones, &[]),
+        )?;
+        let mut found = std::collections::HashMap::with_capacity(page.len());
+        for t in pg_copy::tuples(&events) {
+            let t = t?;
+            // An event that no longer reads as an event counts as gone.
+            if let Ok(Some(event)) = event_at(&t, 1) {
+                found.insert(t.int(0)?, event);
+            }
+        }
+        let mut purged = std::collections::HashMap::new();
+        for t in pg_copy::tuples(&tombstones) {
+            let t = t?;
+            let owned = |i| t.text(i).map(|v| v.map(str::to_owned));
+            purged.insert(t.int(0)?, [owned(1)?, owned(2)?, owned(3)?]);
+        }
+        Ok(page
+            .into_iter()
+            .map(|(position, seq, seal)| {
+                let tombstone = purged.remove(&seq).unwrap_or_default();
+                super::seals::link(position, seq, seal, tombstone, found.remove(&seq))
+            })
+            .collect())
+    }
+
+    /// One page of events (`tail` is the WHERE/ORDER/LIMIT, its parameters `$1`, `$2`…), in
+    /// order. COPY takes no parameters: each becomes a setting of the transaction, read back
+    /// with its type.
+    async fn read_events(
+        &self,
+        tail: &str,
+        binds: Vec<crate::store::console::Bind>,
+        limit: u32,
+    ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
+        use crate::store::console::Bind;
+        let mut tail = tail.to_owned();
+        let mut settings = Vec::with_capacity(binds.len());
+        // From the last, so `$1` never matches the start of `$10`.
+        for (i, b) in binds.into_iter().enumerate().rev() {
+            let name = format!("doui.p{}", i + 1);
+            let (value, ty) = match b {
+                Bind::Id(u) => (u.to_string(), "uuid"),
+                Bind::Text(t) => (t, "text"),
+                Bind::Time(t) => (
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .map_err(|_| super::corrupt("time"))?,
+                    "timestamptz",
+                ),
+                Bind::Int(n) => (n.to_string(), "bigint"),
+            };
+            tail = tail.replace(
+                &format!("${}", i + 1),
+                &format!("current_setting('{name}')::{ty}"),
+            );
+            settings.push((name, value));
+        }
+        let page = pg_copy::read(
+            &self.pool,
+            &format!(
+                "SELECT e.seq, {} FROM consent_events e{tail}",
+                columns::event_columns()
+            ),
+            &settings,
+        )
+        .await?;
+        let mut events = Vec::with_capacity(limit as usize);
+        for t in pg_copy::tuples(&page) {
+            let t = t?;
+            let event = event_at(&t, 1)?.ok_or_else(|| super::corrupt("event"))?;
+            events.push((t.int(0)?, event));
+        }
+        Ok(events)
+    }
+}
+
+/// The event in `columns::EVENT_COLUMNS` from column `at` on (`None` when its id is NULL).
+fn event_at(
+    t: &pg_copy::Tuple<'_>,
+    at: usize,
+) -> app::store::StoreResult<Option<app::domain::ConsentEvent>> {
+    let (Some(id), Some(subject)) = (t.uuid(at)?, t.uuid(at + 1)?) else {
+        return Ok(None);
+    };
+    let occurred_at = t.time(at + 2)?;
+    let mut fields = [None; 12];
+    for (i, f) in fields.iter_mut().enumerate() {
+        *f = t.text(at + 3 + i)?;
+    }
+    columns::event_with(id, app::domain::SubjectId(subject), occurred_at, fields).map(Some)
+}
 
 /// PostgreSQL writes a group with arrays: one statement text whatever the group's size (prepared
 /// once per connection), and one parameter per column instead of one per value.

@@ -6,7 +6,7 @@
 pub(crate) const LOOK_BELOW: i64 = 5_000;
 
 macro_rules! sql_seals {
-    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr, dialect = $dialect:path) => {
+    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr) => {
         #[async_trait::async_trait]
         impl app::store::SealStore for $store {
             async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> app::store::StoreResult<u64> {
@@ -91,50 +91,8 @@ macro_rules! sql_seals {
                 after_position: i64,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
-                use crate::store::{db_error, packed::{self, Kind}};
-                // One packed text per page (see packed.rs): a walk of millions of links reads
-                // them a page at a time.
-                let d = &$dialect;
-                let inner = format!(
-                    "SELECT s.position AS ord, {} AS packed FROM event_seals s \
-                     LEFT JOIN consent_events e ON e.seq = s.event_seq \
-                     LEFT JOIN event_tombstones t ON t.seq = s.event_seq \
-                     WHERE s.position > $1 ORDER BY s.position LIMIT $2",
-                    d.packed_row(&[
-                        ("s.position", Kind::Int),
-                        ("s.event_seq", Kind::Int),
-                        ("s.seal", Kind::Text),
-                        ("t.purged_at", Kind::Text),
-                        ("t.reason", Kind::Text),
-                        ("t.signature", Kind::Text),
-                    ])
-                );
-                let text: Option<String> = sqlx::query_scalar(&d.aggregate(&inner))
-                    .bind(after_position)
-                    .bind(i64::from(limit))
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(db_error)?;
-                let text = text.unwrap_or_default();
-                let mut links = Vec::with_capacity(limit as usize);
-                for row in packed::rows(&text, d.format) {
-                    let mut row = row?;
-                    let position = row.int("position")?;
-                    let seq = row.int("seq")?;
-                    let seal = row.required("seal")?.to_owned();
-                    let purged_at = row.next()?.map(str::to_owned);
-                    let reason = row.next()?.map(str::to_owned);
-                    let signature = row.next()?.map(str::to_owned);
-                    let tombstone = match (purged_at, reason, signature) {
-                        (Some(purged_at), Some(reason), Some(signature)) => {
-                            Some(app::domain::seal::Tombstone { purged_at, reason, signature })
-                        }
-                        _ => None,
-                    };
-                    // An event that no longer reads as an event counts as gone.
-                    let event = packed::event(row.event_fields()?).unwrap_or(None);
-                    links.push(app::domain::seal::ChainLink { position, seq, seal, event, tombstone });
-                }
+                // Each backend reads pages of millions-long walks its fastest way.
+                let mut links = self.read_chain_links(after_position, limit).await?;
                 links.sort_by_key(|l| l.position);
                 Ok(links)
             }
@@ -290,6 +248,22 @@ macro_rules! sql_seals {
                 Ok(purged)
             }
 
+            async fn events_below(&self, below_seq: i64) -> app::store::StoreResult<i64> {
+                use crate::store::db_error;
+                // All events minus the few at or above: a count of the whole table reads its
+                // smallest index (SQLite) or the visibility map (PostgreSQL), where a range
+                // count would read every row.
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT (SELECT count(*) FROM consent_events) \
+                     - (SELECT count(*) FROM consent_events WHERE seq >= $1)",
+                )
+                .bind(below_seq)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(n)
+            }
+
             async fn chain_extent(&self) -> app::store::StoreResult<(i64, i64)> {
                 use crate::store::db_error;
                 let extent: (i64, i64) = sqlx::query_as(
@@ -305,6 +279,32 @@ macro_rules! sql_seals {
 }
 
 pub(crate) use sql_seals;
+
+/// A link of the chain as read: its tombstone (`purged_at`, `reason`, `signature`) counts when
+/// all three are there.
+pub(crate) fn link(
+    position: i64,
+    seq: i64,
+    seal: String,
+    tombstone: [Option<String>; 3],
+    event: Option<app::domain::ConsentEvent>,
+) -> app::domain::seal::ChainLink {
+    let tombstone = match tombstone {
+        [Some(purged_at), Some(reason), Some(signature)] => Some(app::domain::seal::Tombstone {
+            purged_at,
+            reason,
+            signature,
+        }),
+        _ => None,
+    };
+    app::domain::seal::ChainLink {
+        position,
+        seq,
+        seal,
+        event,
+        tombstone,
+    }
+}
 
 /// A checkpoint row: length, head, origin, signed_at, key_id, signature.
 pub(crate) type CheckpointRow = (i64, String, String, time::OffsetDateTime, String, String);

@@ -5,11 +5,21 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use super::{console::sql_console, identity::sql_identity, seals::sql_seals, sql::sql_store};
+use super::{
+    columns,
+    console::sql_console,
+    identity::sql_identity,
+    seals::sql_seals,
+    sql::sql_store,
+    sqlite_raw::{self, Param},
+};
+use time::format_description::well_known::Rfc3339;
 
 /// The embedded default: one file, WAL, `synchronous=FULL` (an answered change survives a crash).
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file, which bulk reads open on their own (see sqlite_raw.rs).
+    path: std::path::PathBuf,
 }
 
 impl SqliteStore {
@@ -20,11 +30,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let path = options.get_filename().to_owned();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, path })
     }
 }
 
@@ -57,14 +68,107 @@ sql_console!(
     placeholder = crate::store::anonymous,
     text_times = true,
     collate = "",
-    day = "substr(occurred_at, 1, 10)",
-    dialect = crate::store::packed::SQLITE
+    day = "substr(occurred_at, 1, 10)"
 );
 
 sql_seals!(
     SqliteStore,
     sqlx::Sqlite,
     begin = "BEGIN IMMEDIATE",
-    lock = None,
-    dialect = crate::store::packed::SQLITE
+    lock = None
 );
+
+/// Bulk reads (chain walks, exports): rows read in place (see sqlite_raw.rs).
+impl SqliteStore {
+    /// One page of the chain, in order.
+    async fn read_chain_links(
+        &self,
+        after_position: i64,
+        limit: u32,
+    ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
+        // The event's columns are named by table: the tombstone has a `reason` too.
+        let sql = format!(
+            "SELECT s.position, s.event_seq, s.seal, t.purged_at, t.reason, t.signature, {} \
+             FROM event_seals s \
+             LEFT JOIN consent_events e ON e.seq = s.event_seq \
+             LEFT JOIN event_tombstones t ON t.seq = s.event_seq \
+             WHERE s.position > ?1 ORDER BY s.position LIMIT ?2",
+            columns::event_columns()
+        );
+        let params = vec![Param::Int(after_position), Param::Int(i64::from(limit))];
+        let links = Vec::with_capacity(limit as usize);
+        sqlite_raw::each_row(self.path.clone(), sql, params, links, |links, row| {
+            let seal = row.text(2)?.ok_or_else(|| super::corrupt("seal"))?;
+            let owned = |i| row.text(i).map(|t| t.map(str::to_owned));
+            let tombstone = [owned(3)?, owned(4)?, owned(5)?];
+            // An event that no longer reads as an event counts as gone.
+            let event = event_at(row, 6).unwrap_or(None);
+            links.push(super::seals::link(
+                row.int(0),
+                row.int(1),
+                seal.to_owned(),
+                tombstone,
+                event,
+            ));
+            Ok(())
+        })
+        .await
+    }
+
+    /// One page of events (`tail` is the WHERE/ORDER/LIMIT), in order.
+    async fn read_events(
+        &self,
+        tail: &str,
+        binds: Vec<super::console::Bind>,
+        limit: u32,
+    ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
+        use super::console::Bind;
+        let sql = format!(
+            "SELECT e.seq, {} FROM consent_events e{tail}",
+            columns::event_columns()
+        );
+        let params = binds
+            .into_iter()
+            .map(|b| match b {
+                Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
+                Bind::Text(t) => Param::Text(t),
+                Bind::Int(i) => Param::Int(i),
+                // SQLite's times are text: `event_query` binds them as text.
+                Bind::Time(t) => Param::Text(t.format(&Rfc3339).unwrap_or_default()),
+            })
+            .collect();
+        let events = Vec::with_capacity(limit as usize);
+        sqlite_raw::each_row(self.path.clone(), sql, params, events, |events, row| {
+            let event = event_at(row, 1)?.ok_or_else(|| super::corrupt("event"))?;
+            events.push((row.int(0), event));
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The event in `columns::EVENT_COLUMNS` from column `at` on (`None` when a LEFT JOIN found
+/// none).
+fn event_at(
+    row: &sqlite_raw::Row<'_>,
+    at: i32,
+) -> app::store::StoreResult<Option<app::domain::ConsentEvent>> {
+    let id = |i: i32| {
+        row.bytes(at + i)
+            .map(|b| uuid::Uuid::from_slice(b).map_err(|_| super::corrupt("id")))
+            .transpose()
+    };
+    let (Some(id), Some(subject)) = (id(0)?, id(1)?) else {
+        return Ok(None);
+    };
+    // Times are RFC 3339 text.
+    let occurred_at = row
+        .text(at + 2)?
+        .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+        .ok_or_else(|| super::corrupt("occurred_at"))?;
+    let mut fields = [None; 12];
+    for (i, f) in fields.iter_mut().enumerate() {
+        *f = row.text(at + 3 + i as i32)?;
+    }
+    columns::event_with(id, app::domain::SubjectId(subject), occurred_at, fields).map(Some)
+}
