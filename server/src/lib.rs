@@ -2,11 +2,6 @@
 //! The Doui server: configuration, storage backends, HTTP and the command line. The rules live in
 //! the `app` crate; this crate gives them a database and a network.
 
-/// mimalloc: chain walks and exports allocate and free millions of small strings, where glibc's
-/// allocator took an eighth of the time; it also serves concurrent requests with less contention.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod api_v1;
 pub mod auth;
 pub mod cli;
