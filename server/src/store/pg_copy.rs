@@ -34,6 +34,12 @@ async fn read_whole(
     query: &str,
     settings: &[(String, String)],
 ) -> StoreResult<Vec<u8>> {
+    let copy = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
+    if settings.is_empty() {
+        // Nothing to set: no transaction around it, one round trip fewer.
+        let mut conn = pool.acquire().await.map_err(db_error)?;
+        return collect(conn.copy_out_raw(&copy).await.map_err(db_error)?).await;
+    }
     let mut tx = pool.begin().await.map_err(db_error)?;
     for (name, value) in settings {
         sqlx::query("SELECT set_config($1, $2, true)")
@@ -43,17 +49,18 @@ async fn read_whole(
             .await
             .map_err(db_error)?;
     }
-    let mut out = Vec::new();
-    {
-        let mut stream = tx
-            .copy_out_raw(&format!("COPY ({query}) TO STDOUT (FORMAT binary)"))
-            .await
-            .map_err(db_error)?;
-        while let Some(chunk) = stream.try_next().await.map_err(db_error)? {
-            out.extend_from_slice(&chunk);
-        }
-    }
+    let out = collect(tx.copy_out_raw(&copy).await.map_err(db_error)?).await?;
     tx.rollback().await.map_err(db_error)?;
+    Ok(out)
+}
+
+async fn collect(
+    mut stream: futures_util::stream::BoxStream<'_, sqlx::Result<axum::body::Bytes>>,
+) -> StoreResult<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.try_next().await.map_err(db_error)? {
+        out.extend_from_slice(&chunk);
+    }
     Ok(out)
 }
 

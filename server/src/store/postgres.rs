@@ -90,6 +90,10 @@ sql_seals!(
     lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))")
 );
 
+/// Pages of events up to this long are read as ordinary rows (the console's pages); longer ones
+/// (exports) by COPY.
+const SMALL_PAGE: u32 = 1_000;
+
 /// Bulk reads (chain walks, exports) by binary COPY (see pg_copy.rs).
 impl PgStore {
     /// One page of the chain, in any order. Seals and events are read as two ranges and matched
@@ -174,6 +178,24 @@ impl PgStore {
         limit: u32,
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
         use crate::store::console::Bind;
+        if limit <= SMALL_PAGE {
+            // A console page: one round trip matters more than decoding speed.
+            let sql = format!(
+                "SELECT e.seq, {} FROM consent_events e{tail}",
+                columns::event_columns()
+            );
+            let rows = bind_all(sqlx::query(&sql), binds)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(super::db_error)?;
+            return rows
+                .iter()
+                .map(|r| {
+                    let seq = sqlx::Row::try_get(r, "seq").map_err(|_| super::corrupt("seq"))?;
+                    Ok((seq, rows::event(r)?))
+                })
+                .collect();
+        }
         let mut tail = tail.to_owned();
         let mut settings = Vec::with_capacity(binds.len());
         // From the last, so `$1` never matches the start of `$10`.
