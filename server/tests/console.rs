@@ -318,6 +318,17 @@ async fn exports_stream_every_filtered_event() {
             .collect();
         assert_eq!(parsed.len(), 50);
         assert!(parsed.iter().all(|e| e["source"] == "api"));
+        // A day's events (its bounds are times in the query), as on the subject's page.
+        let day = (now() - time::Duration::days(10)).date().to_string();
+        let one_day = b
+            .get(&format!(
+                "/admin/events.jsonl?subject={who}&from={day}&until={day}"
+            ))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(one_day.lines().count(), 1, "{}", s.db.name());
         // No events: the CSV still has its header; a bad filter is a clear 400.
         let empty = b
             .get("/admin/events.csv?source=gpc")
