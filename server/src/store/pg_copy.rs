@@ -83,28 +83,18 @@ pub(crate) fn tuples(page: &[u8]) -> impl Iterator<Item = StoreResult<Tuple<'_>>
             if !started {
                 started = true;
                 let header = rest.strip_prefix(SIGNATURE).ok_or_else(bad)?;
-                let ext = u32_at(header, 4).ok_or_else(bad)? as usize;
-                rest = header.get(8 + ext..).ok_or_else(bad)?;
+                // Flags, then the length of a header extension to skip.
+                rest = header.get(4..).ok_or_else(bad)?;
+                let ext = u32::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?) as usize;
+                rest = rest.get(ext..).ok_or_else(bad)?;
             }
-            let count = i16::from_be_bytes(
-                take(&mut rest, 2)
-                    .ok_or_else(bad)?
-                    .try_into()
-                    .ok()
-                    .ok_or_else(bad)?,
-            );
+            let count = i16::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?);
             if count < 0 {
                 return Ok(None); // the trailer
             }
             let mut fields = Vec::with_capacity(count as usize);
             for _ in 0..count {
-                let len = i32::from_be_bytes(
-                    take(&mut rest, 4)
-                        .ok_or_else(bad)?
-                        .try_into()
-                        .ok()
-                        .ok_or_else(bad)?,
-                );
+                let len = i32::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?);
                 fields.push(if len < 0 {
                     None
                 } else {
@@ -133,8 +123,9 @@ fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     Some(head)
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+/// The next `N` bytes of `rest`, as an array (a big-endian number's bytes).
+fn take_array<const N: usize>(rest: &mut &[u8]) -> Option<[u8; N]> {
+    take(rest, N)?.try_into().ok()
 }
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01).
