@@ -540,8 +540,10 @@ async fn concurrent_changes_through_group_commit_are_each_answered_after_commit(
     for db in common::backends().await {
         let s = services(&db);
         let people = [subject(&s).await, subject(&s).await, subject(&s).await];
-        let group: Arc<dyn app::store::Store> =
-            Arc::new(server::store::GroupCommit::new(db.store.clone(), 3));
+        let group: Arc<dyn app::store::Store> = Arc::new(server::store::GroupCommit::new(
+            db.store.clone(),
+            server::store::Writers::Tasks(3),
+        ));
         let mut tasks = Vec::new();
         for i in 0..120usize {
             let store = group.clone();

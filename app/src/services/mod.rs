@@ -46,7 +46,7 @@ pub use notices::{NoticeInput, parse_effective_at};
 pub use provisions::{AcquisitionInput, ProvisionInput};
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
-pub use seals::{ChainReport, LATE_WINDOW_SECS};
+pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
 
 /// Links read per page when the chain is walked: large pages keep the walk fast.

@@ -14,6 +14,9 @@ use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 /// event found below the chain's head was inserted after the fact.
 pub const LATE_WINDOW_SECS: i64 = 60;
 
+/// The most events one sealing transaction takes.
+pub const SEAL_BATCH: u64 = 500;
+
 /// `verify_links` across the machine's cores: each link's seal depends only on the event and the
 /// seal stored before it, so parts of a page are checked at once; the first break still wins.
 fn verify_split(
@@ -162,9 +165,12 @@ impl Services {
         })
     }
 
-    /// Seals committed events not yet in the chain; returns how many.
+    /// Seals committed events not yet in the chain, at most [`SEAL_BATCH`]; returns how many.
     pub async fn seal_pending(&self) -> Result<u64, Refusal> {
-        Ok(self.seals.seal_pending(500, LATE_WINDOW_SECS).await?)
+        Ok(self
+            .seals
+            .seal_pending(SEAL_BATCH as u32, LATE_WINDOW_SECS)
+            .await?)
     }
 
     /// Walks the chain from the start: recomputes every seal from the events as they are now,

@@ -2,8 +2,13 @@
 //! requests without idempotency keys is decided in memory and written with a few multi-row
 //! statements; single changes use the same writer of events.
 
+use std::collections::HashMap;
+
+use app::domain::{Change, ConsentEvent, ConsentState, Decision, Outcome, decide};
+use app::store::Applied;
+
 macro_rules! sql_bulk {
-    ($store:ty, $db:ty, $lock_suffix:literal, $ph:path, read = $read:ident, write = $write:ident) => {
+    ($store:ty, $db:ty, $begin:literal, $lock_suffix:literal, $ph:path, read = $read:ident, write = $write:ident) => {
         impl $store {
             /// The rules of `Store::apply` for a whole group without idempotency keys, in a few
             /// statements: read the current choices of every subject involved, decide each change
@@ -12,34 +17,23 @@ macro_rules! sql_bulk {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 requests: &[Vec<app::domain::Change>],
             ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
-                use app::domain::{Decision, Outcome, decide};
-                use app::store::Applied;
+                let current = Self::$read(tx, &crate::store::bulk::subjects_of(requests)).await?;
 
-                let mut subjects: Vec<uuid::Uuid> = requests.iter().flatten().map(|c| c.subject.0).collect();
-                subjects.sort();
-                subjects.dedup();
-                let mut current = Self::$read(tx, &subjects).await?;
-
-                let mut events = Vec::new();
-                let mut results = Vec::with_capacity(requests.len());
-                for changes in requests {
-                    let mut applied = Vec::with_capacity(changes.len());
-                    for change in changes {
-                        let key = (change.subject.0, change.purpose.to_string(), change.channel.key().to_owned());
-                        let outcome = match decide(current.get(&key).copied(), change.clone(), uuid::Uuid::now_v7()) {
-                            Decision::Unchanged(state) => Outcome::Unchanged(state),
-                            Decision::Record(e) => {
-                                current.insert(key, e.to);
-                                events.push(e.clone());
-                                Outcome::Recorded(e)
-                            }
-                        };
-                        applied.push(Applied { outcome, replayed: false });
-                    }
-                    results.push(applied);
-                }
-
+                let (results, events) = crate::store::bulk::decide_group(requests, current);
                 Self::write_events(tx, &events).await?;
+                Ok(results)
+            }
+
+            /// `apply_bulk_in` in a transaction of its own, committed.
+            #[allow(dead_code)]
+            async fn apply_keyless_sqlx(
+                &self,
+                requests: &[Vec<app::domain::Change>],
+            ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
+                use crate::store::db_error;
+                let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
+                let results = Self::apply_bulk_in(&mut tx, requests).await?;
+                tx.commit().await.map_err(db_error)?;
                 Ok(results)
             }
 
@@ -183,3 +177,52 @@ macro_rules! sql_bulk {
 }
 
 pub(crate) use sql_bulk;
+
+/// The current choice of each consent a group touches: (subject, purpose, channel) → state.
+pub(crate) type Current = HashMap<(uuid::Uuid, String, String), ConsentState>;
+
+/// The subjects a group touches, each once, in order (the order rows are locked in).
+pub(crate) fn subjects_of(requests: &[Vec<Change>]) -> Vec<uuid::Uuid> {
+    let mut subjects: Vec<uuid::Uuid> = requests.iter().flatten().map(|c| c.subject.0).collect();
+    subjects.sort();
+    subjects.dedup();
+    subjects
+}
+
+/// Decides each change of a group in order, in memory, from the current choices: what each
+/// request gets back, and the events to write (in order).
+pub(crate) fn decide_group(
+    requests: &[Vec<Change>],
+    mut current: Current,
+) -> (Vec<Vec<Applied>>, Vec<ConsentEvent>) {
+    let mut events = Vec::new();
+    let mut results = Vec::with_capacity(requests.len());
+    for changes in requests {
+        let mut applied = Vec::with_capacity(changes.len());
+        for change in changes {
+            let key = (
+                change.subject.0,
+                change.purpose.to_string(),
+                change.channel.key().to_owned(),
+            );
+            let outcome = match decide(
+                current.get(&key).copied(),
+                change.clone(),
+                uuid::Uuid::now_v7(),
+            ) {
+                Decision::Unchanged(state) => Outcome::Unchanged(state),
+                Decision::Record(e) => {
+                    current.insert(key, e.to);
+                    events.push(e.clone());
+                    Outcome::Recorded(e)
+                }
+            };
+            applied.push(Applied {
+                outcome,
+                replayed: false,
+            });
+        }
+        results.push(applied);
+    }
+    (results, events)
+}

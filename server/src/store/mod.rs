@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use app::store::{ConsoleStore, IdentityStore, SealStore, Store, StoreError};
 
-pub use group::GroupCommit;
+pub use group::{GroupCommit, Writers};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -38,14 +38,14 @@ pub async fn open(url: &str) -> anyhow::Result<Stores> {
         Arc<dyn IdentityStore>,
         Arc<dyn SealStore>,
         Arc<dyn ConsoleStore>,
-        usize,
+        Writers,
     );
     let (backend, identity, seals, console, writers): Opened = if url.starts_with("sqlite:") {
         let s = Arc::new(SqliteStore::open(url).await?);
-        (s.clone(), s.clone(), s.clone(), s, 1)
+        (s.clone(), s.clone(), s.clone(), s, Writers::OwnThread)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let s = Arc::new(PgStore::open(url).await?);
-        (s.clone(), s.clone(), s.clone(), s, 4)
+        (s.clone(), s.clone(), s.clone(), s, Writers::Tasks(4))
     } else {
         anyhow::bail!(
             "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",

@@ -87,7 +87,8 @@ sql_seals!(
     PgStore,
     sqlx::Postgres,
     begin = "BEGIN",
-    lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))")
+    lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))"),
+    look_below = crate::store::seals::LOOK_BELOW
 );
 
 /// Pages of events up to this long are read as ordinary rows (the console's pages); longer ones
@@ -96,6 +97,19 @@ const SMALL_PAGE: u32 = 1_000;
 
 /// Bulk reads (chain walks, exports) by binary COPY (see pg_copy.rs).
 impl PgStore {
+    /// PostgreSQL writers run side by side (rows are locked where they meet): no turn to wait.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        None
+    }
+
+    /// A group without idempotency keys: `apply_bulk_in` in a transaction of its own.
+    async fn apply_keyless(
+        &self,
+        requests: &[Vec<app::domain::Change>],
+    ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
+        self.apply_keyless_sqlx(requests).await
+    }
+
     /// One page of the chain, in any order. Seals and events are read as two ranges and matched
     /// here: a range of the events' primary key reads far faster than a lookup per link.
     async fn read_chain_links(

@@ -2,18 +2,21 @@
 //! `sql_store!`, whose event reader it uses). Sealing runs in one transaction that a single sealer
 //! holds at a time: SQLite's write lock, or a PostgreSQL advisory lock shared by every instance.
 
-/// How far below the highest sealed seq the sealer looks for late commits.
+/// How far below the highest sealed seq the sealer looks for late commits on PostgreSQL, whose
+/// writers commit side by side (a seq taken first may commit last). SQLite's writers take turns,
+/// so its events commit in seq order and it looks at nothing below the head.
 pub(crate) const LOOK_BELOW: i64 = 5_000;
 
 macro_rules! sql_seals {
-    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr) => {
+    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr, look_below = $look_below:expr) => {
         #[async_trait::async_trait]
         impl app::store::SealStore for $store {
             async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> app::store::StoreResult<u64> {
                 use app::domain::seal::{GENESIS, from_hex, seal, to_hex};
-                use crate::store::{corrupt, db_error, seals::LOOK_BELOW};
+                use crate::store::{corrupt, db_error};
                 use sqlx::Row;
 
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
                 // Another instance is sealing: leave this round to it (no connection waits).
                 let lock: Option<&str> = $lock;
@@ -47,7 +50,7 @@ macro_rules! sql_seals {
                      ORDER BY e.seq LIMIT $2"
                 );
                 let rows = sqlx::query(&sql)
-                    .bind(max_sealed.saturating_sub(LOOK_BELOW))
+                    .bind(max_sealed.saturating_sub($look_below))
                     .bind(i64::from(limit))
                     .fetch_all(&mut *tx)
                     .await
@@ -122,6 +125,7 @@ macro_rules! sql_seals {
                 checkpoint: &app::signing::Checkpoint,
             ) -> app::store::StoreResult<bool> {
                 use crate::store::db_error;
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
                 let lock: Option<&str> = $lock;
                 if let Some(lock) = lock {
@@ -224,6 +228,7 @@ macro_rules! sql_seals {
                 tombstones: &[(i64, app::domain::seal::Tombstone)],
             ) -> app::store::StoreResult<u64> {
                 use crate::store::db_error;
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await.map_err(db_error)?;
                 let mut purged = 0;
                 for (seq, t) in tombstones {

@@ -24,7 +24,7 @@ macro_rules! sql_store {
         const PURPOSE_COLUMNS: &str =
             "key, name_ja, name_en, description_ja, description_en, mode, channels, marketing, kind, modes, legal";
 
-        crate::store::bulk::sql_bulk!($store, $db, $lock_suffix, $ph, read = $read, write = $write);
+        crate::store::bulk::sql_bulk!($store, $db, $begin, $lock_suffix, $ph, read = $read, write = $write);
 
         impl $store {
             /// The rules of `Store::apply` inside an open transaction.
@@ -299,6 +299,7 @@ macro_rules! sql_store {
                 changes: Vec<app::domain::Change>,
             ) -> app::store::StoreResult<Vec<app::store::Applied>> {
                 use crate::store::db_error;
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
                 let results = Self::apply_in(&mut tx, changes).await?;
                 tx.commit().await.map_err(db_error)?;
@@ -313,34 +314,35 @@ macro_rules! sql_store {
                 use app::store::StoreError;
                 let n = requests.len();
                 let failed_all = |e: &str| (0..n).map(|_| Err(StoreError::Backend(e.to_owned()))).collect();
-                let mut tx = match self.pool.begin_with($begin).await {
-                    Ok(tx) => tx,
-                    Err(e) => return failed_all(&e.to_string()),
-                };
+                let _turn = self.write_turn().await;
                 // Optimistic first: the whole group as one transaction. Refusals are rare; when
                 // one happens, the group runs again with a savepoint per request.
-                let mut optimistic = Vec::with_capacity(n);
                 let keyless = requests.iter().flatten().all(|c| c.provenance.idempotency_key.is_none());
                 if keyless {
-                    if let Ok(all) = Self::apply_bulk_in(&mut tx, &requests).await {
-                        optimistic.extend(all.into_iter().map(Ok));
+                    if let Ok(all) = self.apply_keyless(&requests).await {
+                        return all.into_iter().map(Ok).collect();
                     }
                 } else {
+                    let mut tx = match self.pool.begin_with($begin).await {
+                        Ok(tx) => tx,
+                        Err(e) => return failed_all(&e.to_string()),
+                    };
+                    let mut optimistic = Vec::with_capacity(n);
                     for changes in &requests {
                         match Self::apply_in(&mut tx, changes.clone()).await {
                             Ok(applied) => optimistic.push(Ok(applied)),
                             Err(_) => break,
                         }
                     }
-                }
-                if optimistic.len() == n {
-                    return match tx.commit().await.map_err(db_error) {
-                        Ok(()) => optimistic,
-                        Err(e) => failed_all(&e.to_string()),
-                    };
-                }
-                if let Err(e) = tx.rollback().await {
-                    return failed_all(&e.to_string());
+                    if optimistic.len() == n {
+                        return match tx.commit().await.map_err(db_error) {
+                            Ok(()) => optimistic,
+                            Err(e) => failed_all(&e.to_string()),
+                        };
+                    }
+                    if let Err(e) = tx.rollback().await {
+                        return failed_all(&e.to_string());
+                    }
                 }
                 let mut tx = match self.pool.begin_with($begin).await {
                     Ok(tx) => tx,

@@ -20,6 +20,14 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The database file, which bulk reads open on their own (see sqlite_raw.rs).
     path: std::path::PathBuf,
+    /// SQLite lets one connection write at a time. This process's writers (the group commit,
+    /// the sealer, checkpoints, retention) queue here, so one waiting for another starts the
+    /// moment it commits, instead of sleeping in SQLite's busy handler (1, 2, 5, 10… ms) and
+    /// holding up every request of its group meanwhile. Other processes (the CLI) still meet the
+    /// busy timeout.
+    writes: tokio::sync::Mutex<()>,
+    /// The group commit's own connection (opened on first use; see `apply_keyless`).
+    writer: std::sync::Mutex<Option<sqlite_raw::WriteConnection>>,
 }
 
 impl SqliteStore {
@@ -35,7 +43,12 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, path })
+        Ok(Self {
+            pool,
+            path,
+            writes: tokio::sync::Mutex::new(()),
+            writer: std::sync::Mutex::new(None),
+        })
     }
 }
 
@@ -55,6 +68,33 @@ sql_store! {
 }
 
 impl SqliteStore {
+    /// Waits for this process's other writers (see `writes`); held until the transaction ends.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        Some(self.writes.lock().await)
+    }
+
+    /// A group without idempotency keys, in one transaction on the group commit's own
+    /// connection, in place: prepared statements kept from group to group, and no hop to another
+    /// thread per statement (the writer runs on a thread of its own, `Writers::OwnThread`).
+    async fn apply_keyless(
+        &self,
+        requests: &[Vec<app::domain::Change>],
+    ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = match &mut *writer {
+            Some(conn) => conn,
+            empty => empty.insert(sqlite_raw::WriteConnection::open(&self.path)?),
+        };
+        conn.execute("BEGIN IMMEDIATE", &[])?;
+        let written = write_group(conn, requests);
+        let committed = written.and_then(|r| conn.execute("COMMIT", &[]).map(|_| r));
+        if committed.is_err() {
+            // Nothing of the group stays; the caller runs it again request by request.
+            let _ = conn.execute("ROLLBACK", &[]);
+        }
+        committed
+    }
+
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
@@ -75,7 +115,8 @@ sql_seals!(
     SqliteStore,
     sqlx::Sqlite,
     begin = "BEGIN IMMEDIATE",
-    lock = None
+    lock = None,
+    look_below = 0
 );
 
 /// Bulk reads (chain walks, exports): rows read in place (see sqlite_raw.rs).
@@ -171,4 +212,81 @@ fn event_at(
         *f = row.text(at + 3 + i as i32)?;
     }
     columns::event_with(id, app::domain::SubjectId(subject), occurred_at, fields).map(Some)
+}
+
+/// The rules of `Store::apply` for a group without idempotency keys on the writer's connection:
+/// read the current choices of the subjects involved, decide in memory, append the events and
+/// bring the projection to the last event of each consent.
+fn write_group(
+    conn: &mut sqlite_raw::WriteConnection,
+    requests: &[Vec<app::domain::Change>],
+) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
+    use super::bulk::{Current, decide_group, subjects_of};
+    use sqlite_raw::Value;
+
+    let mut current = Current::new();
+    for subject in subjects_of(requests) {
+        conn.query(
+            "SELECT purpose, channel, state FROM consents WHERE subject_id = ?1",
+            &[Value::Blob(subject.as_bytes())],
+            |row| {
+                let text = |i| row.text(i)?.ok_or_else(|| super::corrupt("consent"));
+                let state = text(2)?.parse().map_err(|_| super::corrupt("state"))?;
+                current.insert((subject, text(0)?.to_owned(), text(1)?.to_owned()), state);
+                Ok(())
+            },
+        )?;
+    }
+    let (results, events) = decide_group(requests, current);
+    let mut last = std::collections::HashMap::new();
+    for e in &events {
+        let p = &e.provenance;
+        let at = p
+            .occurred_at
+            .format(&Rfc3339)
+            .map_err(|_| super::corrupt("occurred_at"))?;
+        let actor = p.actor.to_string();
+        let seq = conn.execute(
+            "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
+             occurred_at, source, actor, notice_version, origin_ip, user_agent, idempotency_key, \
+             reason, campaign) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            &[
+                Value::Blob(e.id.as_bytes()),
+                Value::Blob(e.subject.0.as_bytes()),
+                Value::Text(e.purpose.as_str()),
+                Value::Text(e.channel.key()),
+                e.from.map(|s| s.key()).into(),
+                Value::Text(e.to.key()),
+                Value::Text(&at),
+                Value::Text(p.source.key()),
+                Value::Text(&actor),
+                p.notice_version.as_deref().into(),
+                p.origin.ip.as_deref().into(),
+                p.origin.user_agent.as_deref().into(),
+                p.idempotency_key.as_deref().into(),
+                p.reason.as_deref().into(),
+                p.campaign.as_deref().into(),
+            ],
+        )?;
+        last.insert((e.subject.0, e.purpose.as_str(), e.channel), (e, at, seq));
+    }
+    for (e, at, seq) in last.values() {
+        conn.execute(
+            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
+             last_event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
+             updated_at = excluded.updated_at, source = excluded.source, \
+             last_event_seq = excluded.last_event_seq",
+            &[
+                Value::Blob(e.subject.0.as_bytes()),
+                Value::Text(e.purpose.as_str()),
+                Value::Text(e.channel.key()),
+                Value::Text(e.to.key()),
+                Value::Text(at),
+                Value::Text(e.provenance.source.key()),
+                Value::Int(*seq),
+            ],
+        )?;
+    }
+    Ok(results)
 }

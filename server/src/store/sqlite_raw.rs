@@ -17,11 +17,36 @@ use std::{
 use app::store::{StoreError, StoreResult};
 use libsqlite3_sys as ffi;
 
-/// A value bound to a `?N` parameter.
+/// A value bound to a `?N` parameter of a read on its own thread.
 pub(crate) enum Param {
     Int(i64),
     Text(String),
     Blob(Vec<u8>),
+}
+
+impl Param {
+    fn value(&self) -> Value<'_> {
+        match self {
+            Param::Int(v) => Value::Int(*v),
+            Param::Text(t) => Value::Text(t),
+            Param::Blob(b) => Value::Blob(b),
+        }
+    }
+}
+
+/// A value bound to a `?N` parameter, borrowed for the call.
+#[derive(Clone, Copy)]
+pub(crate) enum Value<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl<'a> From<Option<&'a str>> for Value<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        v.map_or(Value::Null, Value::Text)
+    }
 }
 
 /// The current row of a statement being stepped.
@@ -118,15 +143,16 @@ impl Statement {
         }
     }
 
-    fn bind(&mut self, params: &[Param]) -> StoreResult<()> {
+    fn bind(&mut self, params: &[Value<'_>]) -> StoreResult<()> {
         for (i, p) in params.iter().enumerate() {
             let at = c_int::try_from(i + 1).map_err(|_| super::corrupt("query"))?;
             let s = self.stmt.as_ptr();
             // SAFETY: SQLITE_TRANSIENT makes SQLite copy text and blobs before returning.
             let rc = unsafe {
                 match p {
-                    Param::Int(v) => ffi::sqlite3_bind_int64(s, at, *v),
-                    Param::Text(t) => ffi::sqlite3_bind_text64(
+                    Value::Null => ffi::sqlite3_bind_null(s, at),
+                    Value::Int(v) => ffi::sqlite3_bind_int64(s, at, *v),
+                    Value::Text(t) => ffi::sqlite3_bind_text64(
                         s,
                         at,
                         t.as_ptr().cast(),
@@ -134,7 +160,7 @@ impl Statement {
                         ffi::SQLITE_TRANSIENT(),
                         ffi::SQLITE_UTF8 as u8,
                     ),
-                    Param::Blob(b) => ffi::sqlite3_bind_blob64(
+                    Value::Blob(b) => ffi::sqlite3_bind_blob64(
                         s,
                         at,
                         b.as_ptr().cast(),
@@ -148,6 +174,30 @@ impl Statement {
             }
         }
         Ok(())
+    }
+
+    /// Steps through every row, handing each to `each`.
+    fn each(&mut self, mut each: impl FnMut(&Row<'_>) -> StoreResult<()>) -> StoreResult<()> {
+        loop {
+            // SAFETY: the statement is live; no value of an earlier row is still borrowed.
+            match unsafe { ffi::sqlite3_step(self.stmt.as_ptr()) } {
+                ffi::SQLITE_ROW => each(&Row {
+                    stmt: self.stmt,
+                    _row: PhantomData,
+                })?,
+                ffi::SQLITE_DONE => return Ok(()),
+                rc => return Err(failure(self.db, rc)),
+            }
+        }
+    }
+
+    /// Makes the statement ready to run again, with no values bound.
+    fn reset(&mut self) {
+        // SAFETY: a live statement; resetting never invalidates it.
+        unsafe {
+            ffi::sqlite3_reset(self.stmt.as_ptr());
+            ffi::sqlite3_clear_bindings(self.stmt.as_ptr());
+        }
     }
 }
 
@@ -164,7 +214,7 @@ impl Drop for Connection {
 }
 
 impl Connection {
-    fn open(path: &std::path::Path) -> StoreResult<Self> {
+    fn open(path: &std::path::Path, flags: c_int) -> StoreResult<Self> {
         let path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| StoreError::Backend("the database path holds a NUL".into()))?;
         let mut db = std::ptr::null_mut();
@@ -174,7 +224,7 @@ impl Connection {
             ffi::sqlite3_open_v2(
                 path.as_ptr(),
                 &mut db,
-                ffi::SQLITE_OPEN_READONLY | ffi::SQLITE_OPEN_NOMUTEX,
+                flags | ffi::SQLITE_OPEN_NOMUTEX,
                 std::ptr::null(),
             )
         };
@@ -183,7 +233,8 @@ impl Connection {
         if rc != ffi::SQLITE_OK {
             return Err(failure(conn.0, rc));
         }
-        // SAFETY: a live connection. Readers of a WAL database wait only while it recovers.
+        // SAFETY: a live connection. Readers of a WAL database wait only while it recovers;
+        // a writer waits for another process's write to end.
         unsafe {
             ffi::sqlite3_busy_timeout(conn.0.as_ptr(), 10_000);
         }
@@ -206,25 +257,70 @@ where
     F: FnMut(&mut T, &Row<'_>) -> StoreResult<()> + Send + 'static,
 {
     tokio::task::spawn_blocking(move || {
-        let conn = Connection::open(&path)?;
+        let conn = Connection::open(&path, ffi::SQLITE_OPEN_READONLY)?;
         let mut stmt = Statement::prepare(conn.0, &sql)?;
-        stmt.bind(&params)?;
-        loop {
-            // SAFETY: the statement is live; no value of an earlier row is still borrowed.
-            match unsafe { ffi::sqlite3_step(stmt.stmt.as_ptr()) } {
-                ffi::SQLITE_ROW => each(
-                    &mut acc,
-                    &Row {
-                        stmt: stmt.stmt,
-                        _row: PhantomData,
-                    },
-                )?,
-                ffi::SQLITE_DONE => break,
-                rc => return Err(failure(stmt.db, rc)),
-            }
-        }
+        let values: Vec<Value<'_>> = params.iter().map(Param::value).collect();
+        stmt.bind(&values)?;
+        stmt.each(|row| each(&mut acc, row))?;
         Ok(acc)
     })
     .await
     .map_err(|_| StoreError::Backend("the read stopped".into()))?
+}
+
+/// A read-write connection of the group commit's own (see `SqliteStore::apply_group`), with its
+/// statements prepared once and kept. Used from one thread at a time.
+pub(crate) struct WriteConnection {
+    // Declared before `conn`: the statements are finalized before the connection closes.
+    statements: std::collections::HashMap<&'static str, Statement>,
+    conn: Connection,
+}
+
+// SAFETY: the connection is opened with SQLITE_OPEN_NOMUTEX and used by one thread at a time
+// (the owner holds it behind a mutex); SQLite allows moving such a connection between threads.
+unsafe impl Send for WriteConnection {}
+
+impl WriteConnection {
+    /// Opens the database at `path` for writing: WAL (set when the file was made), every commit
+    /// synced (`synchronous=FULL`), foreign keys checked.
+    pub fn open(path: &std::path::Path) -> StoreResult<Self> {
+        let mut conn = Self {
+            statements: std::collections::HashMap::new(),
+            conn: Connection::open(path, ffi::SQLITE_OPEN_READWRITE)?,
+        };
+        for pragma in ["PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"] {
+            conn.execute(pragma, &[])?;
+        }
+        Ok(conn)
+    }
+
+    fn statement(&mut self, sql: &'static str) -> StoreResult<&mut Statement> {
+        if !self.statements.contains_key(sql) {
+            let stmt = Statement::prepare(self.conn.0, sql)?;
+            self.statements.insert(sql, stmt);
+        }
+        self.statements
+            .get_mut(sql)
+            .ok_or_else(|| super::corrupt("query"))
+    }
+
+    /// Runs `sql` with `params`, handing every result row to `each`.
+    pub fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[Value<'_>],
+        each: impl FnMut(&Row<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let stmt = self.statement(sql)?;
+        let result = stmt.bind(params).and_then(|()| stmt.each(each));
+        stmt.reset();
+        result
+    }
+
+    /// Runs `sql` with `params`; returns the rowid it inserted last (for an INSERT).
+    pub fn execute(&mut self, sql: &'static str, params: &[Value<'_>]) -> StoreResult<i64> {
+        self.query(sql, params, |_| Ok(()))?;
+        // SAFETY: a live connection.
+        Ok(unsafe { ffi::sqlite3_last_insert_rowid(self.conn.0.as_ptr()) })
+    }
 }
