@@ -12,9 +12,52 @@ macro_rules! sql_seals {
         #[async_trait::async_trait]
         impl app::store::SealStore for $store {
             async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> app::store::StoreResult<u64> {
-                use app::domain::seal::{GENESIS, from_hex, seal, to_hex};
+                use app::domain::seal::{GENESIS, from_hex, seal_with, to_hex};
                 use crate::store::{corrupt, db_error};
-                use sqlx::Row;
+
+                // What to seal is read and sealed outside any transaction, so the writers go on
+                // meanwhile; the links are then stored only if the head has not moved.
+                let head_sql = "SELECT position, seal FROM event_seals ORDER BY position DESC LIMIT 1";
+                let head: Option<(i64, String)> = sqlx::query_as(head_sql)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                let (mut position, mut prev) = match &head {
+                    Some((p, s)) => (*p, from_hex(s).ok_or_else(|| corrupt("seal"))?),
+                    None => (0, GENESIS),
+                };
+                let max_sealed: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(event_seq), 0) FROM event_seals")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                // Events commit slightly out of order with several writers (a few groups at most):
+                // look a little below the highest sealed one.
+                use crate::store::console::Bind;
+                let pending = self
+                    .read_events(
+                        " WHERE e.seq > $1 \
+                         AND NOT EXISTS (SELECT 1 FROM event_seals s WHERE s.event_seq = e.seq) \
+                         ORDER BY e.seq LIMIT $2",
+                        vec![Bind::Int(max_sealed.saturating_sub($look_below)), Bind::Int(i64::from(limit))],
+                        limit,
+                    )
+                    .await?;
+                let now = time::OffsetDateTime::now_utc();
+                let late = time::Duration::seconds(late_window_secs);
+                let mut links: Vec<(i64, i64, String)> = Vec::with_capacity(pending.len());
+                let mut buf = Vec::with_capacity(512);
+                for (seq, event) in &pending {
+                    if *seq < max_sealed && event.provenance.occurred_at < now - late {
+                        tracing::error!(seq, "an old event appeared below the chain's head: left unsealed (inserted?)");
+                        continue;
+                    }
+                    position += 1;
+                    prev = seal_with(&mut buf, &prev, *seq, event);
+                    links.push((position, *seq, to_hex(&prev)));
+                }
+                if links.is_empty() {
+                    return Ok(0);
+                }
 
                 let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
@@ -26,48 +69,13 @@ macro_rules! sql_seals {
                         return Ok(0);
                     }
                 }
-                let head = sqlx::query("SELECT position, seal FROM event_seals ORDER BY position DESC LIMIT 1")
+                let still: Option<(i64, String)> = sqlx::query_as(head_sql)
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(db_error)?;
-                let (mut position, mut prev) = match head {
-                    Some(row) => {
-                        let p: i64 = row.try_get("position").map_err(|_| corrupt("seal"))?;
-                        let s: String = row.try_get("seal").map_err(|_| corrupt("seal"))?;
-                        (p, from_hex(&s).ok_or_else(|| corrupt("seal"))?)
-                    }
-                    None => (0, GENESIS),
-                };
-                let max_sealed: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(event_seq), 0) FROM event_seals")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db_error)?;
-                // Events commit slightly out of order with several writers (a few groups at most):
-                // look a little below the highest sealed one.
-                let sql = format!(
-                    "SELECT seq, {EVENT_COLUMNS} FROM consent_events e WHERE e.seq > $1 \
-                     AND NOT EXISTS (SELECT 1 FROM event_seals s WHERE s.event_seq = e.seq) \
-                     ORDER BY e.seq LIMIT $2"
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(max_sealed.saturating_sub($look_below))
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(db_error)?;
-                let now = time::OffsetDateTime::now_utc();
-                let late = time::Duration::seconds(late_window_secs);
-                let mut links: Vec<(i64, i64, String)> = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let seq: i64 = row.try_get("seq").map_err(|_| corrupt("seq"))?;
-                    let event = rows::event(row)?;
-                    if seq < max_sealed && event.provenance.occurred_at < now - late {
-                        tracing::error!(seq, "an old event appeared below the chain's head: left unsealed (inserted?)");
-                        continue;
-                    }
-                    position += 1;
-                    prev = seal(&prev, seq, &event);
-                    links.push((position, seq, to_hex(&prev)));
+                if still != head {
+                    // Another sealer stored links meanwhile: the next round starts from those.
+                    return Ok(0);
                 }
                 // A hundred links per statement (few parameters: SQLite looks each one up).
                 for chunk in links.chunks(100) {
