@@ -1,6 +1,7 @@
-//! Group commit in bulk, shared by both backends (expanded inside `sql_store!`): a group of
-//! requests without idempotency keys is decided in memory and written with a few multi-row
-//! statements; single changes use the same writer of events.
+//! Group commit in bulk: a group of requests without idempotency keys is decided in memory
+//! (`decide_group`, shared by both backends) and written with a few statements, each backend its
+//! fastest way (`SqliteStore::apply_keyless`, `PgStore::apply_keyless`). The writer of events
+//! (expanded inside `sql_store!`) serves single changes too.
 
 use std::collections::HashMap;
 
@@ -8,35 +9,8 @@ use app::domain::{Change, ConsentEvent, ConsentState, Decision, Outcome, decide}
 use app::store::Applied;
 
 macro_rules! sql_bulk {
-    ($store:ty, $db:ty, $begin:literal, $lock_suffix:literal, $ph:path, read = $read:ident, write = $write:ident) => {
+    ($store:ty, $db:ty, $ph:path, write = $write:ident) => {
         impl $store {
-            /// The rules of `Store::apply` for a whole group without idempotency keys, in a few
-            /// statements: read the current choices of every subject involved, decide each change
-            /// in order in memory, then insert the events and update the projection in bulk.
-            async fn apply_bulk_in(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                requests: &[Vec<app::domain::Change>],
-            ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
-                let current = Self::$read(tx, &crate::store::bulk::subjects_of(requests)).await?;
-
-                let (results, events) = crate::store::bulk::decide_group(requests, current);
-                Self::write_events(tx, &events).await?;
-                Ok(results)
-            }
-
-            /// `apply_bulk_in` in a transaction of its own, committed.
-            #[allow(dead_code)]
-            async fn apply_keyless_sqlx(
-                &self,
-                requests: &[Vec<app::domain::Change>],
-            ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
-                use crate::store::db_error;
-                let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
-                let results = Self::apply_bulk_in(&mut tx, requests).await?;
-                tx.commit().await.map_err(db_error)?;
-                Ok(results)
-            }
-
             /// Appends events (in order) and brings the projection to the last of each consent.
             async fn write_events(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -45,52 +19,6 @@ macro_rules! sql_bulk {
                 Self::$write(tx, events).await
             }
 
-            /// Locks the subjects (where the backend locks rows) and reads their current choices:
-            /// statements with one parameter per value.
-            #[allow(dead_code)]
-            async fn read_current_lists(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                subjects: &[uuid::Uuid],
-            ) -> app::store::StoreResult<std::collections::HashMap<(uuid::Uuid, String, String), app::domain::ConsentState>> {
-                use sqlx::Row;
-                use std::collections::HashMap;
-                use app::domain::ConsentState;
-                use crate::store::{corrupt, db_error};
-
-                fn list(first: usize, n: usize) -> String {
-                    (first..first + n).map($ph).collect::<Vec<_>>().join(", ")
-                }
-                let mut current: HashMap<(uuid::Uuid, String, String), ConsentState> = HashMap::new();
-                for chunk in subjects.chunks(500) {
-                    let suffix: &str = $lock_suffix;
-                    if !suffix.is_empty() {
-                        let sql = format!("SELECT id FROM subjects WHERE id IN ({}) ORDER BY id{suffix}", list(1, chunk.len()));
-                        let mut q = sqlx::query(&sql);
-                        for id in chunk {
-                            q = q.bind(*id);
-                        }
-                        q.fetch_all(&mut **tx).await.map_err(db_error)?;
-                    }
-                    let sql = format!(
-                        "SELECT subject_id, purpose, channel, state FROM consents WHERE subject_id IN ({})",
-                        list(1, chunk.len())
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    for row in q.fetch_all(&mut **tx).await.map_err(db_error)? {
-                        let bad = |_| corrupt("consent");
-                        let state: String = row.try_get("state").map_err(bad)?;
-                        current.insert(
-                            (row.try_get("subject_id").map_err(bad)?, row.try_get("purpose").map_err(bad)?, row.try_get("channel").map_err(bad)?),
-                            state.parse().map_err(|_| corrupt("state"))?,
-                        );
-                    }
-                }
-
-                Ok(current)
-            }
             /// `write_events` with statements of one parameter per value (up to 400 rows each).
             #[allow(dead_code)]
             async fn write_events_lists(

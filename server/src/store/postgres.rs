@@ -66,9 +66,7 @@ sql_store! {
     begin = "BEGIN",
     // Serialises changes to one subject across connections and instances.
     lock_subject = Some("SELECT id FROM subjects WHERE id = $1 FOR UPDATE"),
-    lock_suffix = " FOR UPDATE",
     placeholder = crate::store::numbered,
-    read = read_current_arrays,
     write = write_events_arrays,
 }
 
@@ -102,12 +100,28 @@ impl PgStore {
         None
     }
 
-    /// A group without idempotency keys: `apply_bulk_in` in a transaction of its own.
+    /// A group without idempotency keys in one transaction: lock the subjects and read their
+    /// choices, decide in memory, write the events and the projection. Its statements look
+    /// every row up by its key. The planner is told not to scan whole tables:
+    /// with statistics from when a table was small (a new database, before autovacuum's next
+    /// ANALYZE) it scans the consents for the group's subjects, ~1 ms a group at 5,000 rows
+    /// and growing, where the key finds them at once.
     async fn apply_keyless(
         &self,
         requests: &[Vec<app::domain::Change>],
     ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
-        self.apply_keyless_sqlx(requests).await
+        use crate::store::db_error;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN; SET LOCAL enable_seqscan = off")
+            .await
+            .map_err(db_error)?;
+        let subjects = super::bulk::subjects_of(requests);
+        let current = Self::read_current_arrays(&mut tx, &subjects).await?;
+        let (results, events) = super::bulk::decide_group(requests, current);
+        Self::write_events_arrays(&mut tx, &events).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(results)
     }
 
     /// One page of the chain, in any order. Seals and events are read as two ranges and matched
@@ -193,12 +207,16 @@ impl PgStore {
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
         use crate::store::console::Bind;
         if limit <= SMALL_PAGE {
-            // A console page: one round trip matters more than decoding speed.
+            // A console page (or the sealer's next events): one round trip matters more than
+            // decoding speed. Planned for its values each time, not once for any: a plan cached
+            // while the table was small (a sequential scan) would stay as it grows, and one
+            // subject's page wants another plan than a day of everyone's.
             let sql = format!(
                 "SELECT e.seq, {} FROM consent_events e{tail}",
                 columns::event_columns()
             );
             let rows = bind_all(sqlx::query(&sql), binds)
+                .persistent(false)
                 .fetch_all(&self.pool)
                 .await
                 .map_err(super::db_error)?;
@@ -277,23 +295,30 @@ impl PgStore {
     > {
         use crate::store::{corrupt, db_error};
         use sqlx::Row;
-        // Locks the subjects (in id order: concurrent groups never deadlock) and reads their
-        // choices in one round trip.
+        // Locks the subjects (in id order: concurrent groups never deadlock), then reads their
+        // choices in a statement of its own: its snapshot is taken once the locks are held, so it
+        // sees what the group before committed. (Read in the locking statement, they would be
+        // as of before its wait.) Both are planned for their values each time: a plan cached while
+        // a table was small (a sequential scan) would stay in use as it grows, until the next
+        // ANALYZE; planning costs less than one such scan.
+        sqlx::query("SELECT id FROM subjects WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(subjects)
+            .persistent(false)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
         let rows = sqlx::query(
-            "SELECT s.id AS subject_id, c.purpose, c.channel, c.state FROM subjects s \
-             LEFT JOIN consents c ON c.subject_id = s.id \
-             WHERE s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s",
+            "SELECT subject_id, purpose, channel, state FROM consents WHERE subject_id = ANY($1)",
         )
         .bind(subjects)
+        .persistent(false)
         .fetch_all(&mut **tx)
         .await
         .map_err(db_error)?;
         let mut current = std::collections::HashMap::with_capacity(rows.len());
         for row in rows {
             let bad = |_| corrupt("consent");
-            let Some(state): Option<String> = row.try_get("state").map_err(bad)? else {
-                continue; // a subject with no choice yet
-            };
+            let state: String = row.try_get("state").map_err(bad)?;
             current.insert(
                 (
                     row.try_get("subject_id").map_err(bad)?,

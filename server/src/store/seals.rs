@@ -36,7 +36,8 @@ macro_rules! sql_seals {
                 let pending = self
                     .read_events(
                         " WHERE e.seq > $1 \
-                         AND NOT EXISTS (SELECT 1 FROM event_seals s WHERE s.event_seq = e.seq) \
+                         AND NOT EXISTS (SELECT 1 FROM event_seals s WHERE s.event_seq = e.seq \
+                         AND s.event_seq > $1) \
                          ORDER BY e.seq LIMIT $2",
                         vec![Bind::Int(max_sealed.saturating_sub($look_below)), Bind::Int(i64::from(limit))],
                         limit,

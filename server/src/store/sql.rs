@@ -10,9 +10,7 @@ macro_rules! sql_store {
         migrator = $migrator:expr,
         begin = $begin:literal,
         lock_subject = $lock_subject:expr,
-        lock_suffix = $lock_suffix:literal,
         placeholder = $ph:path,
-        read = $read:ident,
         write = $write:ident $(,)?
     ) => {
         crate::store::rows::sql_rows!($db);
@@ -24,7 +22,7 @@ macro_rules! sql_store {
         const PURPOSE_COLUMNS: &str =
             "key, name_ja, name_en, description_ja, description_en, mode, channels, marketing, kind, modes, legal";
 
-        crate::store::bulk::sql_bulk!($store, $db, $begin, $lock_suffix, $ph, read = $read, write = $write);
+        crate::store::bulk::sql_bulk!($store, $db, $ph, write = $write);
 
         impl $store {
             /// The rules of `Store::apply` inside an open transaction.

@@ -61,9 +61,7 @@ sql_store! {
     begin = "BEGIN IMMEDIATE",
     // The write lock already serialises every change; the foreign key finds a missing subject.
     lock_subject = None,
-    lock_suffix = "",
     placeholder = crate::store::anonymous,
-    read = read_current_lists,
     write = write_events_lists,
 }
 
