@@ -301,7 +301,7 @@ pub(crate) fn link(
     seq: i64,
     seal: String,
     tombstone: [Option<String>; 3],
-    event: Option<app::domain::ConsentEvent>,
+    event: app::domain::seal::LinkEvent,
 ) -> app::domain::seal::ChainLink {
     let tombstone = match tombstone {
         [Some(purged_at), Some(reason), Some(signature)] => Some(app::domain::seal::Tombstone {
