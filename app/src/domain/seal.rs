@@ -256,6 +256,9 @@ pub struct ChainLink {
 }
 
 /// The event a link names, as a reader found it.
+// Not boxed: PostgreSQL's reader gives every link a present event, and a box each would cost
+// an allocation per link of a walk.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkEvent {
     /// The event as it is now.
