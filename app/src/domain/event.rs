@@ -92,18 +92,6 @@ impl FromStr for Actor {
     }
 }
 
-impl Actor {
-    /// Whether `s` reads as an actor (what `from_str` accepts), without making one. An actor
-    /// that reads from a text displays as that same text.
-    pub fn is_valid_text(s: &str) -> bool {
-        match s.split_once(':') {
-            None => s == "subject" || s == "system",
-            Some(("admin" | "api_key", id)) => !id.is_empty(),
-            _ => false,
-        }
-    }
-}
-
 /// The request a change arrived with, reduced to what evidence needs: the network (IPv4 /24,
 /// IPv6 /48, never the full address) and the user agent (at most 512 characters).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

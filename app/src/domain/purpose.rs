@@ -13,20 +13,15 @@ pub struct PurposeKey(String);
 
 impl PurposeKey {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
-        if Self::is_valid(s) {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(Invalid::new("purpose", "malformed_purpose"))
-        }
-    }
-
-    /// Whether `s` is a purpose key (what `parse` accepts), without making one.
-    pub fn is_valid(s: &str) -> bool {
         let ok_len = (2..=48).contains(&s.len());
         let mut chars = s.chars();
         let ok_first = chars.next().is_some_and(|c| c.is_ascii_lowercase());
         let ok_rest = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        ok_len && ok_first && ok_rest
+        if ok_len && ok_first && ok_rest {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(Invalid::new("purpose", "malformed_purpose"))
+        }
     }
 
     pub fn as_str(&self) -> &str {

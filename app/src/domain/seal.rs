@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 
-use super::{Actor, Channel, ConsentEvent, ConsentState, Source};
+use super::ConsentEvent;
 
 /// One seal: SHA-256, 32 bytes.
 pub type Seal = [u8; 32];
@@ -21,65 +21,9 @@ pub fn canonical_bytes(seq: i64, e: &ConsentEvent) -> Vec<u8> {
     out
 }
 
-/// An event's fields as its canonical bytes take them, borrowed: from a [`ConsentEvent`], or
-/// straight from a row a chain walk reads (no copy of any text).
-#[derive(Debug, Clone, Copy)]
-pub struct EventFields<'a> {
-    pub id: uuid::Uuid,
-    pub subject: uuid::Uuid,
-    /// A valid purpose key.
-    pub purpose: &'a str,
-    pub channel: Channel,
-    pub from: Option<ConsentState>,
-    pub to: ConsentState,
-    pub occurred_at: time::OffsetDateTime,
-    pub source: Source,
-    pub actor: ActorText<'a>,
-    /// notice_version, origin ip, user agent, idempotency key, reason, campaign.
-    pub texts: [Option<&'a str>; 6],
-}
-
-/// Who acted, as its canonical text: an [`Actor`], or text that reads as one (and so is written
-/// the same).
-#[derive(Debug, Clone, Copy)]
-pub enum ActorText<'a> {
-    Actor(&'a Actor),
-    Valid(&'a str),
-}
-
-impl<'a> EventFields<'a> {
-    pub fn of(e: &'a ConsentEvent) -> Self {
-        let p = &e.provenance;
-        Self {
-            id: e.id,
-            subject: e.subject.0,
-            purpose: e.purpose.as_str(),
-            channel: e.channel,
-            from: e.from,
-            to: e.to,
-            occurred_at: p.occurred_at,
-            source: p.source,
-            actor: ActorText::Actor(&p.actor),
-            texts: [
-                p.notice_version.as_deref(),
-                p.origin.ip.as_deref(),
-                p.origin.user_agent.as_deref(),
-                p.idempotency_key.as_deref(),
-                p.reason.as_deref(),
-                p.campaign.as_deref(),
-            ],
-        }
-    }
-}
-
 /// `canonical_bytes` into `out` (cleared first), without other allocations: a chain walk seals
 /// millions of events.
 pub fn write_canonical(out: &mut Vec<u8>, seq: i64, e: &ConsentEvent) {
-    write_fields(out, seq, &EventFields::of(e));
-}
-
-/// `write_canonical` from borrowed fields.
-pub fn write_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) {
     /// Writes one field's value.
     type Writer<'w> = &'w dyn Fn(&mut Vec<u8>);
     /// Appends a length-prefixed field written by `write` (`None`: missing, not empty).
@@ -104,12 +48,13 @@ pub fn write_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) {
             out.extend_from_slice(u.hyphenated().encode_lower(&mut buf).as_bytes());
         }
     }
+    let p = &e.provenance;
     out.clear();
     out.extend_from_slice(b"doui-event-v1\0");
     out.extend_from_slice(&seq.to_be_bytes());
     field(out, Some(&uuid(&e.id)));
-    field(out, Some(&uuid(&e.subject)));
-    field(out, Some(&text(e.purpose)));
+    field(out, Some(&uuid(&e.subject.0)));
+    field(out, Some(&text(e.purpose.as_str())));
     field(out, Some(&text(e.channel.key())));
     let from = e.from.map(|s| text(s.key()));
     field(out, from.as_ref().map(|f| f as Writer<'_>));
@@ -117,22 +62,26 @@ pub fn write_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) {
     field(
         out,
         Some(&|out: &mut Vec<u8>| {
-            let _ = e.occurred_at.format_into(out, &Rfc3339);
+            let _ = p.occurred_at.format_into(out, &Rfc3339);
         }),
     );
-    field(out, Some(&text(e.source.key())));
+    field(out, Some(&text(p.source.key())));
     field(
         out,
-        Some(&|out: &mut Vec<u8>| match e.actor {
-            ActorText::Actor(actor) => {
-                use std::io::Write;
-                let _ = write!(out, "{actor}");
-            }
-            ActorText::Valid(t) => out.extend_from_slice(t.as_bytes()),
+        Some(&|out: &mut Vec<u8>| {
+            use std::io::Write;
+            let _ = write!(out, "{}", p.actor);
         }),
     );
-    for value in e.texts {
-        let v = value.map(text);
+    for value in [
+        &p.notice_version,
+        &p.origin.ip,
+        &p.origin.user_agent,
+        &p.idempotency_key,
+        &p.reason,
+        &p.campaign,
+    ] {
+        let v = value.as_deref().map(text);
         field(out, v.as_ref().map(|f| f as Writer<'_>));
     }
 }
@@ -144,12 +93,7 @@ pub fn seal(prev: &Seal, seq: i64, event: &ConsentEvent) -> Seal {
 
 /// `seal`, reusing `buf` for the canonical bytes.
 pub fn seal_with(buf: &mut Vec<u8>, prev: &Seal, seq: i64, event: &ConsentEvent) -> Seal {
-    seal_fields(buf, prev, seq, &EventFields::of(event))
-}
-
-/// `seal_with` from borrowed fields.
-pub fn seal_fields(buf: &mut Vec<u8>, prev: &Seal, seq: i64, event: &EventFields<'_>) -> Seal {
-    write_fields(buf, seq, event);
+    write_canonical(buf, seq, event);
     let mut h = Sha256::new();
     h.update(b"doui-seal-v1\0");
     h.update(prev);
@@ -250,33 +194,9 @@ pub struct ChainLink {
     pub position: i64,
     pub seq: i64,
     pub seal: String,
-    pub event: LinkEvent,
+    pub event: Option<ConsentEvent>,
     /// The event was purged by retention: what the purge signed in its place.
     pub tombstone: Option<Tombstone>,
-}
-
-/// The event a link names, as a reader found it.
-// Not boxed: PostgreSQL's reader gives every link a present event, and a box each would cost
-// an allocation per link of a walk.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkEvent {
-    /// The event as it is now.
-    Present(ConsentEvent),
-    /// The event is there, and the reader already sealed it (as it is now) over the seal stored
-    /// at the link just before, which it read too: the link verifies when this equals the
-    /// link's own stored seal. (A walk reaches a link only after checking the link before, so
-    /// that stored seal is the one the walk would seal over.) Readers do this to walk millions
-    /// of links without copying each event.
-    Resealed(Seal),
-    /// The event is gone, or no longer reads as an event.
-    Missing,
-}
-
-impl LinkEvent {
-    pub fn is_present(&self) -> bool {
-        !matches!(self, LinkEvent::Missing)
-    }
 }
 
 /// What retention leaves of a purged event: when and why, signed with the checkpoint key over
@@ -352,28 +272,25 @@ fn walk(
             prev,
             expected_position,
         ))?;
-        let recomputed = match &link.event {
-            LinkEvent::Present(event) => seal_with(&mut buf, &prev, link.seq, event),
-            LinkEvent::Resealed(seal) => *seal,
-            LinkEvent::Missing => {
-                // Purged by retention: the signed tombstone vouches for the seal it replaces.
-                if let Some(t) = &link.tombstone
-                    && tombstone_ok(link, t)
-                {
-                    prev = stored;
-                    expected_position += 1;
-                    continue;
-                }
-                return Err((
-                    Break::Missing {
-                        position: link.position,
-                        seq: link.seq,
-                    },
-                    prev,
-                    expected_position,
-                ));
+        let Some(event) = &link.event else {
+            // Purged by retention: the signed tombstone vouches for the seal it replaces.
+            if let Some(t) = &link.tombstone
+                && tombstone_ok(link, t)
+            {
+                prev = stored;
+                expected_position += 1;
+                continue;
             }
+            return Err((
+                Break::Missing {
+                    position: link.position,
+                    seq: link.seq,
+                },
+                prev,
+                expected_position,
+            ));
         };
+        let recomputed = seal_with(&mut buf, &prev, link.seq, event);
         if recomputed != stored {
             return Err((
                 Break::Altered {
@@ -439,7 +356,7 @@ mod tests {
                     position: seq,
                     seq,
                     seal: to_hex(&prev),
-                    event: LinkEvent::Present(e.clone()),
+                    event: Some(e.clone()),
                     tombstone: None,
                 }
             })
@@ -462,7 +379,7 @@ mod tests {
     fn editing_deleting_or_reordering_is_found_at_its_position() {
         let links = chain(&[event(1, None), event(2, None), event(3, None)]);
         let mut edited = links.clone();
-        edited[1].event = LinkEvent::Present(event(2, Some("changed")));
+        edited[1].event = Some(event(2, Some("changed")));
         assert_eq!(
             verify_links(GENESIS, 1, &edited, NONE).map_err(|b| b.at),
             Err(Break::Altered {
@@ -471,7 +388,7 @@ mod tests {
             })
         );
         let mut deleted = links.clone();
-        deleted[2].event = LinkEvent::Missing;
+        deleted[2].event = None;
         assert_eq!(
             verify_links(GENESIS, 1, &deleted, NONE).map_err(|b| b.at),
             Err(Break::Missing {
@@ -504,7 +421,7 @@ mod tests {
     fn a_purged_event_verifies_only_with_a_genuine_tombstone() {
         let links = chain(&[event(1, None), event(2, None), event(3, None)]);
         let mut purged = links.clone();
-        purged[1].event = LinkEvent::Missing;
+        purged[1].event = None;
         purged[1].tombstone = Some(Tombstone {
             purged_at: "2030-01-01T00:00:00Z".into(),
             reason: "retention".into(),
@@ -528,56 +445,6 @@ mod tests {
             tombstone_statement(2, 2, &links[1].seal, "2030-01-01T00:00:00Z", "retention")
                 .starts_with("doui-tombstone-v1\n2\n2\n")
         );
-    }
-
-    #[test]
-    fn a_link_resealed_by_its_reader_verifies_as_if_read_whole() {
-        let links = chain(&[event(1, None), event(2, None), event(3, None)]);
-        let LinkEvent::Present(second) = &links[1].event else {
-            unreachable!()
-        };
-        let before = from_hex(&links[0].seal).unwrap();
-        let resealed_as = |e: &ConsentEvent| {
-            LinkEvent::Resealed(seal_fields(
-                &mut Vec::new(),
-                &before,
-                2,
-                &EventFields::of(e),
-            ))
-        };
-        let mut resealed = links.clone();
-        resealed[1].event = resealed_as(second);
-        assert_eq!(verify_links(GENESIS, 1, &resealed, NONE).unwrap().1, 4);
-        resealed[1].event = resealed_as(&event(2, Some("changed")));
-        assert_eq!(
-            verify_links(GENESIS, 1, &resealed, NONE).map_err(|b| b.at),
-            Err(Break::Altered {
-                position: 2,
-                seq: 2
-            })
-        );
-    }
-
-    #[test]
-    fn an_actor_read_as_text_seals_as_the_actor() {
-        for actor in [
-            Actor::Subject,
-            Actor::System,
-            Actor::Admin("a1".into()),
-            Actor::ApiKey("k1".into()),
-        ] {
-            let mut e = event(1, None);
-            e.provenance.actor = actor.clone();
-            let text = actor.to_string();
-            assert!(Actor::is_valid_text(&text));
-            let mut fields = EventFields::of(&e);
-            fields.actor = ActorText::Valid(&text);
-            let mut read = Vec::new();
-            write_fields(&mut read, 1, &fields);
-            assert_eq!(read, canonical_bytes(1, &e), "{text}");
-        }
-        assert!(!Actor::is_valid_text("admin:"));
-        assert!(!Actor::is_valid_text("robot"));
     }
 
     #[test]

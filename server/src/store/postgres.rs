@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use app::domain::seal::LinkEvent;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
@@ -192,10 +191,7 @@ impl PgStore {
             .into_iter()
             .map(|(position, seq, seal)| {
                 let tombstone = purged.remove(&seq).unwrap_or_default();
-                let event = found
-                    .remove(&seq)
-                    .map_or(LinkEvent::Missing, LinkEvent::Present);
-                super::seals::link(position, seq, seal, tombstone, event)
+                super::seals::link(position, seq, seal, tombstone, found.remove(&seq))
             })
             .collect())
     }

@@ -304,7 +304,7 @@ pub(crate) fn link(
     seq: i64,
     seal: String,
     tombstone: [Option<String>; 3],
-    event: app::domain::seal::LinkEvent,
+    event: Option<app::domain::ConsentEvent>,
 ) -> app::domain::seal::ChainLink {
     let tombstone = match tombstone {
         [Some(purged_at), Some(reason), Some(signature)] => Some(app::domain::seal::Tombstone {

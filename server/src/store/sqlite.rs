@@ -135,50 +135,23 @@ impl SqliteStore {
             columns::event_columns()
         );
         let params = vec![Param::Int(after_position), Param::Int(i64::from(limit))];
-        // Each link's event is sealed here, over the seal stored at the link before it, straight
-        // from the row (no copy of the event); the first link of the page is read whole, as
-        // there is no link before it here.
-        struct Page {
-            links: Vec<app::domain::seal::ChainLink>,
-            before: Option<(i64, app::domain::seal::Seal)>,
-            buf: Vec<u8>,
-        }
-        let page = Page {
-            links: Vec::with_capacity(limit as usize),
-            before: None,
-            buf: Vec::with_capacity(512),
-        };
-        let page = sqlite_raw::each_row(self.path.clone(), sql, params, page, |page, row| {
-            use app::domain::seal::{LinkEvent, from_hex, seal_fields};
-            let (position, seq) = (row.int(0), row.int(1));
+        let links = Vec::with_capacity(limit as usize);
+        sqlite_raw::each_row(self.path.clone(), sql, params, links, |links, row| {
             let seal = row.text(2)?.ok_or_else(|| super::corrupt("seal"))?;
             let owned = |i| row.text(i).map(|t| t.map(str::to_owned));
             let tombstone = [owned(3)?, owned(4)?, owned(5)?];
-            let event = match page.before {
-                Some((p, before)) if p == position - 1 => match fields_at(row, 6) {
-                    Some(fields) => {
-                        LinkEvent::Resealed(seal_fields(&mut page.buf, &before, seq, &fields))
-                    }
-                    None => LinkEvent::Missing,
-                },
-                // An event that no longer reads as an event counts as gone.
-                _ => match event_at(row, 6) {
-                    Ok(Some(event)) => LinkEvent::Present(event),
-                    _ => LinkEvent::Missing,
-                },
-            };
-            page.before = from_hex(seal).map(|s| (position, s));
-            page.links.push(super::seals::link(
-                position,
-                seq,
+            // An event that no longer reads as an event counts as gone.
+            let event = event_at(row, 6).unwrap_or(None);
+            links.push(super::seals::link(
+                row.int(0),
+                row.int(1),
                 seal.to_owned(),
                 tombstone,
                 event,
             ));
             Ok(())
         })
-        .await?;
-        Ok(page.links)
+        .await
     }
 
     /// One page of events (`tail` is the WHERE/ORDER/LIMIT), in order.
@@ -211,42 +184,6 @@ impl SqliteStore {
         })
         .await
     }
-}
-
-/// The event in `columns::EVENT_COLUMNS` from column `at` on as its canonical bytes take it,
-/// borrowed from the row: `None` when there is none (a LEFT JOIN found none) or it does not read
-/// as an event (as `event_at` would refuse it).
-fn fields_at<'r>(
-    row: &'r sqlite_raw::Row<'_>,
-    at: i32,
-) -> Option<app::domain::seal::EventFields<'r>> {
-    use app::domain::{
-        Actor, PurposeKey,
-        seal::{ActorText, EventFields},
-    };
-    let id = |i: i32| uuid::Uuid::from_slice(row.bytes(at + i)?).ok();
-    let text = |i: i32| row.text(at + i);
-    let required = |i: i32| text(i).ok().flatten();
-    let occurred_at = time::OffsetDateTime::parse(required(2)?, &Rfc3339).ok()?;
-    let mut texts = [None; 6];
-    for (i, t) in texts.iter_mut().enumerate() {
-        *t = text(9 + i as i32).ok()?;
-    }
-    Some(EventFields {
-        id: id(0)?,
-        subject: id(1)?,
-        occurred_at,
-        purpose: required(3).filter(|p| PurposeKey::is_valid(p))?,
-        channel: required(4)?.parse().ok()?,
-        from: match text(5).ok()? {
-            Some(state) => Some(state.parse().ok()?),
-            None => None,
-        },
-        to: required(6)?.parse().ok()?,
-        source: required(7)?.parse().ok()?,
-        actor: ActorText::Valid(required(8).filter(|a| Actor::is_valid_text(a))?),
-        texts,
-    })
 }
 
 /// The event in `columns::EVENT_COLUMNS` from column `at` on (`None` when a LEFT JOIN found
