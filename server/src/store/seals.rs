@@ -9,6 +9,28 @@ pub(crate) const LOOK_BELOW: i64 = 5_000;
 
 macro_rules! sql_seals {
     ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr, look_below = $look_below:expr) => {
+        impl $store {
+            /// A transaction as the only sealer: this process's write turn, then (PostgreSQL)
+            /// the advisory lock every instance shares. `None`: another instance holds it.
+            async fn sealer_tx(
+                &self,
+            ) -> app::store::StoreResult<
+                Option<(Option<tokio::sync::MutexGuard<'_, ()>>, sqlx::Transaction<'static, $db>)>,
+            > {
+                use crate::store::db_error;
+                let turn = self.write_turn().await;
+                let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
+                let lock: Option<&str> = $lock;
+                if let Some(lock) = lock {
+                    let got: bool = sqlx::query_scalar(lock).fetch_one(&mut *tx).await.map_err(db_error)?;
+                    if !got {
+                        return Ok(None);
+                    }
+                }
+                Ok(Some((turn, tx)))
+            }
+        }
+
         #[async_trait::async_trait]
         impl app::store::SealStore for $store {
             async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> app::store::StoreResult<u64> {
@@ -63,16 +85,10 @@ macro_rules! sql_seals {
                     return Ok(0);
                 }
 
-                let _turn = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
                 // Another instance is sealing: leave this round to it (no connection waits).
-                let lock: Option<&str> = $lock;
-                if let Some(lock) = lock {
-                    let got: bool = sqlx::query_scalar(lock).fetch_one(&mut *tx).await.map_err(db_error)?;
-                    if !got {
-                        return Ok(0);
-                    }
-                }
+                let Some((_turn, mut tx)) = self.sealer_tx().await? else {
+                    return Ok(0);
+                };
                 let still: Option<(i64, String)> = sqlx::query_as(head_sql)
                     .fetch_optional(&mut *tx)
                     .await
@@ -137,15 +153,9 @@ macro_rules! sql_seals {
                 checkpoint: &app::signing::Checkpoint,
             ) -> app::store::StoreResult<bool> {
                 use crate::store::db_error;
-                let _turn = self.write_turn().await;
-                let mut tx = self.pool.begin_with($begin).await.map_err(db_error)?;
-                let lock: Option<&str> = $lock;
-                if let Some(lock) = lock {
-                    let got: bool = sqlx::query_scalar(lock).fetch_one(&mut *tx).await.map_err(db_error)?;
-                    if !got {
-                        return Ok(false);
-                    }
-                }
+                let Some((_turn, mut tx)) = self.sealer_tx().await? else {
+                    return Ok(false);
+                };
                 let stored = sqlx::query(
                     "INSERT INTO chain_checkpoints (length, head, origin, signed_at, key_id, signature) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (length) DO NOTHING",
