@@ -408,6 +408,9 @@ pub const LINKS_CSV_HEADER: &str =
 /// Recipients read per database query.
 const BATCH: usize = 1000;
 
+/// Batches of recipients looked up and signed at once.
+const IN_FLIGHT: usize = 3;
+
 /// Links and headers for a whole send: a CSV of recipients in (one external id or email per
 /// line, an optional `subject` header line), a CSV of links and headers out, in the same order,
 /// streamed both ways (memory stays flat for a million recipients).
@@ -446,47 +449,45 @@ async fn links_csv(
         Err(r) => return refuse(&headers, r),
     };
     let (out, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
+    let (batches_in, batches) = tokio::sync::mpsc::channel::<Vec<String>>(IN_FLIGHT);
+    tokio::spawn(read_recipients(body, batches_in));
     let services = state.services.clone();
     tokio::spawn(async move {
         use futures_util::StreamExt;
-        let _ = out.send(Ok(LINKS_CSV_HEADER.into())).await;
-        let mut input = body.into_data_stream();
-        let mut partial: Vec<u8> = Vec::new();
-        let mut batch: Vec<String> = Vec::with_capacity(BATCH);
-        let mut first_line = true;
-        let mut done = false;
-        while !done {
-            let chunk = match input.next().await {
-                Some(Ok(c)) => c,
-                Some(Err(_)) => break,
-                None => {
-                    done = true;
-                    axum::body::Bytes::from_static(b"\n")
-                }
-            };
-            partial.extend_from_slice(&chunk);
-            // Lines are read in place; what they used is dropped once per chunk (draining each
-            // line from the front would move the rest of the chunk every time).
-            let mut start = 0;
-            while let Some(pos) = partial[start..].iter().position(|&b| b == b'\n') {
-                let end = start + pos;
-                let key = recipient(&String::from_utf8_lossy(&partial[start..=end]));
-                start = end + 1;
-                if first_line && key == "subject" {
-                    first_line = false;
-                    continue;
-                }
-                first_line = false;
-                if !key.is_empty() {
-                    batch.push(key);
-                }
-                if batch.len() >= BATCH && !write_batch(&services, &plan, &mut batch, &out).await {
+        if out.send(Ok(LINKS_CSV_HEADER.into())).await.is_err() {
+            return;
+        }
+        // Batches are looked up and signed several at once (on every core), and answered in
+        // the order they came.
+        let answers = futures_util::stream::unfold(batches, |mut rx| async move {
+            rx.recv().await.map(|batch| (batch, rx))
+        })
+        .map(|batch| {
+            let (services, plan) = (services.clone(), plan.clone());
+            tokio::spawn(async move {
+                let links = services.bulk_links(&plan, &batch).await?;
+                Ok::<_, Refusal>(csv_rows(&plan, &batch, links))
+            })
+        })
+        .buffered(IN_FLIGHT);
+        let mut answers = std::pin::pin!(answers);
+        while let Some(answer) = answers.next().await {
+            let text = match answer {
+                Ok(Ok(text)) => text,
+                Ok(Err(r)) => {
+                    tracing::error!(code = r.code, "bulk links failed");
+                    let _ = out.send(Ok(format!("# error: {}\n", r.code).into())).await;
                     return;
                 }
+                Err(_) => {
+                    let _ = out.send(Ok("# error: internal\n".into())).await;
+                    return;
+                }
+            };
+            if out.send(Ok(text.into())).await.is_err() {
+                return;
             }
-            partial.drain(..start);
         }
-        write_batch(&services, &plan, &mut batch, &out).await;
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
@@ -507,26 +508,52 @@ pub(crate) fn recipient(line: &str) -> String {
     field.trim().chars().take(320).collect()
 }
 
-/// Writes one batch of answer lines; false when the client went away or the store failed.
-async fn write_batch(
-    services: &Services,
-    plan: &app::services::LinkPlan,
-    batch: &mut Vec<String>,
-    out: &tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
-) -> bool {
-    if batch.is_empty() {
-        return true;
-    }
-    let text = match services.bulk_links(plan, batch).await {
-        Ok(links) => csv_rows(plan, batch, links),
-        Err(r) => {
-            tracing::error!(code = r.code, "bulk links failed");
-            let _ = out.send(Ok(format!("# error: {}\n", r.code).into())).await;
-            return false;
+/// Reads the recipients of a CSV body, line by line as its chunks arrive, and passes them on in
+/// batches; stops when the answer side has gone (the client left or the store failed).
+async fn read_recipients(body: axum::body::Body, batches: tokio::sync::mpsc::Sender<Vec<String>>) {
+    use futures_util::StreamExt;
+    let mut input = body.into_data_stream();
+    let mut partial: Vec<u8> = Vec::new();
+    let mut batch: Vec<String> = Vec::with_capacity(BATCH);
+    let mut first_line = true;
+    let mut done = false;
+    while !done {
+        let chunk = match input.next().await {
+            Some(Ok(c)) => c,
+            Some(Err(_)) => return,
+            None => {
+                done = true;
+                axum::body::Bytes::from_static(b"\n")
+            }
+        };
+        partial.extend_from_slice(&chunk);
+        // Lines are read in place; what they used is dropped once per chunk (draining each line
+        // from the front would move the rest of the chunk every time).
+        let mut start = 0;
+        while let Some(pos) = partial[start..].iter().position(|&b| b == b'\n') {
+            let end = start + pos;
+            let key = recipient(&String::from_utf8_lossy(&partial[start..=end]));
+            start = end + 1;
+            if first_line && key == "subject" {
+                first_line = false;
+                continue;
+            }
+            first_line = false;
+            if !key.is_empty() {
+                batch.push(key);
+            }
+            if batch.len() >= BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if batches.send(full).await.is_err() {
+                    return;
+                }
+            }
         }
-    };
-    batch.clear();
-    out.send(Ok(text.into())).await.is_ok()
+        partial.drain(..start);
+    }
+    if !batch.is_empty() {
+        let _ = batches.send(batch).await;
+    }
 }
 
 /// The answer lines for a batch of recipients and their links (`None`: no such subject).
