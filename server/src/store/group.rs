@@ -36,14 +36,37 @@ struct Job {
 
 /// Where the writers of a [`GroupCommit`] run.
 pub enum Writers {
-    /// This many tasks on the server's runtime (PostgreSQL: one group commits while the next
-    /// gathers).
+    /// This many tasks on the server's runtime.
     Tasks(usize),
     /// One writer on a thread of its own (SQLite, whose writes serialise anyway). A group is
     /// several statements in a row, each a hop to the database's thread and back; on a thread
     /// of its own the writer resumes the moment each answer comes, instead of waiting its turn
     /// behind the HTTP tasks on the busy runtime (measured under load: ~0.3 ms a hop there).
     OwnThread,
+    /// `count` writers on a thread of their own, through a store that `open` opens on that
+    /// thread (PostgreSQL): its connections are then woken by that thread's own reactor the
+    /// moment an answer comes, not when the busy runtime next polls for I/O and gets to the task.
+    OwnThreadOpening { count: usize, open: Opener },
+}
+
+/// Opens the store the writers of [`Writers::OwnThreadOpening`] use.
+pub type Opener = Box<
+    dyn FnOnce() -> futures_util::future::BoxFuture<'static, anyhow::Result<Arc<dyn Store>>> + Send,
+>;
+
+/// A current-thread runtime on a thread of its own, running `work`.
+fn own_thread<F>(work: impl FnOnce() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()> + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the writer");
+    std::thread::Builder::new()
+        .name("doui-writer".into())
+        .spawn(move || runtime.block_on(work()))
+        .expect("a thread for the writer");
 }
 
 /// A store whose `apply` goes through one writer that commits groups of requests.
@@ -68,14 +91,22 @@ impl GroupCommit {
             }
             Writers::OwnThread => {
                 let (inner, queue) = (inner.clone(), queue.clone());
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a runtime for the writer");
-                std::thread::Builder::new()
-                    .name("doui-writer".into())
-                    .spawn(move || runtime.block_on(writer(inner, queue)))
-                    .expect("a thread for the writer");
+                own_thread(move || writer(inner, queue));
+            }
+            Writers::OwnThreadOpening { count, open } => {
+                let (inner, queue) = (inner.clone(), queue.clone());
+                own_thread(move || async move {
+                    let store = open().await.unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "the writers' own connections did not open: they share the pool");
+                        inner
+                    });
+                    let writers: Vec<_> = (0..count.max(1))
+                        .map(|_| tokio::spawn(writer(store.clone(), queue.clone())))
+                        .collect();
+                    for w in writers {
+                        let _ = w.await;
+                    }
+                });
             }
         }
         Self {

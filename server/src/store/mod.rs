@@ -30,6 +30,11 @@ pub struct Stores {
     pub console: Arc<dyn ConsoleStore>,
 }
 
+/// Group-commit writers per instance on PostgreSQL. One group commits while the next gathers;
+/// measured on 2 cores with 32 clients, one writer (bigger groups, fewer transactions) answered
+/// 8.0–8.8k one-clicks/s where two answered 5.3–8.0k and four 5.4–5.6k.
+const PG_WRITERS: usize = 1;
+
 /// Opens the store a database URL names: `sqlite:` (the embedded default) or `postgres://`,
 /// with group commit for changes.
 pub async fn open(url: &str) -> anyhow::Result<Stores> {
@@ -45,7 +50,23 @@ pub async fn open(url: &str) -> anyhow::Result<Stores> {
         (s.clone(), s.clone(), s.clone(), s, Writers::OwnThread)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let s = Arc::new(PgStore::open(url).await?);
-        (s.clone(), s.clone(), s.clone(), s, Writers::Tasks(4))
+        let (writers, url) = (PG_WRITERS, url.to_owned());
+        let open: group::Opener = Box::new(move || {
+            Box::pin(async move {
+                let own = PgStore::open_with(&url, writers as u32).await?;
+                Ok(Arc::new(own) as Arc<dyn Store>)
+            })
+        });
+        (
+            s.clone(),
+            s.clone(),
+            s.clone(),
+            s,
+            Writers::OwnThreadOpening {
+                count: writers,
+                open,
+            },
+        )
     } else {
         anyhow::bail!(
             "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",
