@@ -22,6 +22,13 @@ use leptos::prelude::LeptosOptions;
 
 use crate::config::Config;
 
+/// mimalloc instead of the system allocator: requests and chain walks allocate and free many small
+/// buffers across threads, where glibc's malloc took a tenth of the server's time under load.
+/// Measured on 2 M events (audit bench, SQLite, two runs each): chain verify 1.04–1.08 M events/s
+/// against 0.96–1.01 M, and 96–105 MiB resident before an export against 153 MiB.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Opens the store, applies migrations and loads the signing keys.
 pub async fn services(config: &Config) -> anyhow::Result<Services> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
