@@ -175,11 +175,12 @@ fn refuse(headers: &HeaderMap, r: Refusal) -> Response {
     res
 }
 
+/// The API key the request's `Authorization: Bearer` header carries, if it holds `scope`.
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     scope: ApiScope,
-) -> Result<(), Refusal> {
+) -> Result<app::api_key::ApiKeyRecord, Refusal> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -187,7 +188,6 @@ async fn authenticate(
         .services
         .authenticate_api_key(authorization, scope)
         .await
-        .map(|_| ())
 }
 
 /// One provision of a person's data to a third party (APPI 第29条), reported as it happens.
@@ -236,16 +236,7 @@ async fn provisions(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let key = match state
-        .services
-        .authenticate_api_key(
-            headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok()),
-            ApiScope::Provisions,
-        )
-        .await
-    {
+    let key = match authenticate(&state, &headers, ApiScope::Provisions).await {
         Ok(k) => k,
         Err(r) => return refuse(&headers, r),
     };
