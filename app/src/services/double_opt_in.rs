@@ -107,13 +107,7 @@ impl Services {
             &request.mail_ref,
             &self.settings.sender,
         );
-        let mailer = self.mailer.clone();
-        tokio::spawn(async move {
-            match mailer.send(&mail).await {
-                Ok(()) => tracing::info!("double opt-in confirmation mailed"),
-                Err(e) => tracing::error!(error = %e, "confirmation mail could not be sent"),
-            }
-        });
+        self.mail_in_background(mail, "double opt-in confirmation");
         Ok(())
     }
 

@@ -165,13 +165,7 @@ impl Services {
             SIGN_IN_LINK_MINUTES,
             &self.settings.sender,
         );
-        let mailer = self.mailer.clone();
-        tokio::spawn(async move {
-            match mailer.send(&mail).await {
-                Ok(()) => tracing::info!("sign-in link mailed"),
-                Err(e) => tracing::error!(error = %e, "sign-in mail could not be sent"),
-            }
-        });
+        self.mail_in_background(mail, "sign-in link");
         Ok(())
     }
 

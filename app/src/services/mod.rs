@@ -216,6 +216,18 @@ pub fn mask_email(email: &str) -> String {
 }
 
 impl Services {
+    /// Sends `mail` without making the request wait for the mail server; `what` names it in the
+    /// log (sent, or why not).
+    fn mail_in_background(&self, mail: crate::mail::Mail, what: &'static str) {
+        let mailer = self.mailer.clone();
+        tokio::spawn(async move {
+            match mailer.send(&mail).await {
+                Ok(()) => tracing::info!(mail = what, "mailed"),
+                Err(e) => tracing::error!(mail = what, error = %e, "mail could not be sent"),
+            }
+        });
+    }
+
     /// A link to the subject's whole preference center.
     pub fn preference_link(&self, subject: SubjectId) -> String {
         let token = self.keyring.sign(&Claims {
