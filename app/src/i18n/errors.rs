@@ -1,0 +1,307 @@
+//! The message for each stable error code, in Japanese and English. Messages only the server gives
+//! stay out of the browser's bundle.
+
+use crate::domain::Lang;
+
+/// Messages for errors, by their stable code.
+pub fn error_message(lang: Lang, code: &str) -> &'static str {
+    match (lang, code) {
+        (Lang::Ja, "invalid_token") => {
+            "このリンクは無効です。メールに記載されたリンクをそのまま開いてください。"
+        }
+        (Lang::En, "invalid_token") => {
+            "This link is not valid. Please open the link exactly as it appears in your message."
+        }
+        (Lang::Ja, "expired_token") => "このリンクは有効期限が切れています。",
+        (Lang::En, "expired_token") => "This link has expired.",
+        (Lang::Ja, "unknown_subject") => "このリンクの宛先は登録されていません。",
+        (Lang::En, "unknown_subject") => "The person this link was made for is not registered.",
+        (Lang::Ja, "unknown_purpose") => "指定された利用目的はありません。",
+        (Lang::En, "unknown_purpose") => "There is no such purpose.",
+        (Lang::Ja, "unknown_channel") => "指定された連絡手段はありません。",
+        (Lang::En, "unknown_channel") => "There is no such channel.",
+        (Lang::Ja, "channel_not_applicable") => "この利用目的はその連絡手段には使われません。",
+        (Lang::En, "channel_not_applicable") => "This purpose is not used on that channel.",
+        (Lang::Ja, "unknown_state") => {
+            "値は granted（同意）か withdrawn（撤回）で指定してください。"
+        }
+        (Lang::En, "unknown_state") => "The value must be granted or withdrawn.",
+        (Lang::Ja, "malformed_idempotency_key") => "冪等キーの形式が正しくありません。",
+        (Lang::En, "malformed_idempotency_key") => "The idempotency key is malformed.",
+        (Lang::Ja, "idempotency_key_reused") => "この冪等キーは別の変更ですでに使われています。",
+        (Lang::En, "idempotency_key_reused") => {
+            "This idempotency key was already used for a different change."
+        }
+        (Lang::Ja, "email_taken") => "このメールアドレスはすでに登録されています。",
+        (Lang::En, "email_taken") => "This email address is already registered.",
+        (Lang::Ja, "external_id_taken") => "この外部 ID はすでに登録されています。",
+        (Lang::En, "external_id_taken") => "This external id is already registered.",
+        (Lang::Ja, "malformed_email") => "メールアドレスの形式が正しくありません。",
+        (Lang::En, "malformed_email") => "The email address is malformed.",
+        (Lang::Ja, "malformed_phone") => "電話番号は +81 で始まる国際形式で入力してください。",
+        (Lang::En, "malformed_phone") => {
+            "The phone number must be in international form, like +81 90 1234 5678."
+        }
+        (Lang::Ja, "malformed_external_id") => "外部 ID の形式が正しくありません。",
+        (Lang::En, "malformed_external_id") => "The external id is malformed.",
+        (Lang::Ja, "malformed_campaign") => "キャンペーン ID の形式が正しくありません。",
+        (Lang::En, "malformed_campaign") => "The campaign id is malformed.",
+        (Lang::Ja, "not_one_click") => "配信停止の要求には List-Unsubscribe=One-Click が必要です。",
+        (Lang::En, "not_one_click") => {
+            "An unsubscribe request must carry List-Unsubscribe=One-Click."
+        }
+        (Lang::Ja, "unauthorized") => "有効な API キーが必要です（Authorization: Bearer …）。",
+        (Lang::En, "unauthorized") => "A valid API key is required (Authorization: Bearer …).",
+        (Lang::Ja, "narrow_link") => {
+            "このリンクでは配信停止のみできます。記録のダウンロードは、設定ページの全体リンクかサインインから行ってください。"
+        }
+        (Lang::En, "narrow_link") => {
+            "This link only unsubscribes. To download your record, open your whole preference center or sign in."
+        }
+        (Lang::Ja, "forbidden_scope") => "この API キーにはこの操作の権限がありません。",
+        (Lang::En, "forbidden_scope") => "This API key is not allowed to do this.",
+        (Lang::Ja, "unknown_scope") => "権限は links または suppressions で指定してください。",
+        (Lang::En, "unknown_scope") => "A scope is links or suppressions.",
+        (Lang::Ja, "malformed_key_name") => "API キーの名前は 1〜100 文字で指定してください。",
+        (Lang::En, "malformed_key_name") => "An API key's name has 1 to 100 characters.",
+        (Lang::Ja, "unknown_subject_key") => "その外部 ID またはメールアドレスの対象者はいません。",
+        (Lang::En, "unknown_subject_key") => "There is no subject with that external id or email.",
+        (Lang::Ja, "payload_too_large") => "送信されたデータが大きすぎます。",
+        (Lang::En, "payload_too_large") => "The request is too large.",
+        (Lang::Ja, "not_found") => "お探しのページは見つかりませんでした。",
+        (Lang::En, "not_found") => "We could not find that page.",
+        (Lang::Ja, "malformed_purpose") => {
+            "キーは英小文字で始まり、英小文字・数字・_ だけの 48 文字以内にしてください。"
+        }
+        (Lang::En, "malformed_purpose") => {
+            "A key starts with a lowercase letter and has only lowercase letters, digits and _ (48 at most)."
+        }
+        (Lang::Ja, "unknown_mode") => "方式はオプトインかオプトアウトを選んでください。",
+        (Lang::En, "unknown_mode") => "Choose opt-in or opt-out.",
+        (Lang::Ja, "unknown_source") => "指定された経路はありません。",
+        (Lang::En, "unknown_source") => "There is no such source.",
+        (Lang::Ja, "bad_date") => "日付は YYYY-MM-DD の形式で入力してください。",
+        (Lang::En, "bad_date") => "Enter dates as YYYY-MM-DD.",
+        (Lang::Ja, "bad_date_range") => "終了日は開始日以降にしてください。",
+        (Lang::En, "bad_date_range") => "The end date must not be before the start date.",
+        (Lang::Ja, "purpose_text") => {
+            "名前（100 文字まで）と説明（1000 文字まで）を日本語と英語の両方で入力してください。"
+        }
+        (Lang::En, "purpose_text") => {
+            "Give the name (up to 100 characters) and description (up to 1000) in both Japanese and English."
+        }
+        (Lang::Ja, "purpose_channels") => "チャネルを 1 つ以上選んでください。",
+        (Lang::En, "purpose_channels") => "Choose at least one channel.",
+        (Lang::Ja, "purpose_ppc_filing") => {
+            "個人情報保護委員会への届出は、届出日（YYYY-MM-DD）と届出番号の両方を入力してください。"
+        }
+        (Lang::En, "purpose_ppc_filing") => {
+            "A PPC filing needs both its date (YYYY-MM-DD) and its number."
+        }
+        (Lang::Ja, "unknown_kind") => "利用目的の種類が正しくありません。",
+        (Lang::En, "unknown_kind") => "Unknown kind of purpose.",
+        (Lang::Ja, "unknown_jurisdiction") => "法域は jp、eu、us_ca、default のいずれかです。",
+        (Lang::En, "unknown_jurisdiction") => "The jurisdiction must be jp, eu, us_ca or default.",
+        (Lang::Ja, "rule_jp_advertising_mail_opt_in") => {
+            "特定電子メール法 第3条：日本では広告宣伝メール・SMS はオプトイン（事前の同意）でなければ送れません。日本の方式をオプトインにしてください。"
+        }
+        (Lang::En, "rule_jp_advertising_mail_opt_in") => {
+            "Japan's Act on Specified Electronic Mail, Art. 3: advertising email and SMS in Japan need prior consent (opt-in). Set Japan's mode to opt-in."
+        }
+        (Lang::Ja, "rule_eu_advertising_mail_opt_in") => {
+            "ePrivacy 指令 第13条：EU では広告メール・SMS はオプトインです。自社の類似商品についてのソフトオプトインの根拠を記録した場合のみオプトアウトにできます。"
+        }
+        (Lang::En, "rule_eu_advertising_mail_opt_in") => {
+            "ePrivacy Directive Art. 13: advertising email and SMS in the EU need prior consent, unless a soft opt-in basis (the sender's own similar products) is recorded."
+        }
+        (Lang::Ja, "rule_jp_third_party_needs_filing") => {
+            "個人情報保護法 第27条第2項：第三者提供をオプトアウトで行うには、個人情報保護委員会への届出（届出日と番号）の記録が必要です。"
+        }
+        (Lang::En, "rule_jp_third_party_needs_filing") => {
+            "APPI Art. 27(2): opt-out provision to third parties in Japan needs a recorded filing with the Personal Information Protection Commission (date and number)."
+        }
+        (Lang::Ja, "rule_jp_third_party_needs_notice") => {
+            "個人情報保護法 第27条第2項：オプトアウトによる第三者提供の前に、提供する項目・取得方法・提供方法と、事業者の名称・住所・代表者を公表してください（プライバシーポリシーに掲載されます）。"
+        }
+        (Lang::En, "rule_jp_third_party_needs_notice") => {
+            "APPI Art. 27(2): before opt-out provision, publish the data items, how they are acquired and provided, and the sender's name, address and representative (the privacy policy shows them)."
+        }
+        (Lang::Ja, "rule_jp_third_party_forbidden") => {
+            "個人情報保護法 第27条第2項ただし書：要配慮個人情報、不正に取得したデータ、オプトアウトで提供を受けたデータは、オプトアウトで第三者提供できません。"
+        }
+        (Lang::En, "rule_jp_third_party_forbidden") => {
+            "APPI Art. 27(2) proviso: special care-required data, improperly acquired data and data itself received by opt-out can never be provided to third parties by opt-out."
+        }
+        (Lang::Ja, "rule_eu_consent_required") => {
+            "GDPR 第6条・第7条：EU では第三者提供とターゲティング広告には同意（オプトイン）が必要です。"
+        }
+        (Lang::En, "rule_eu_consent_required") => {
+            "GDPR Arts. 6–7: in the EU, sharing with third parties and targeted advertising need consent (opt-in)."
+        }
+        (Lang::Ja, "bad_request") => "リクエストの形式が正しくありません。",
+        (Lang::En, "bad_request") => "The request is malformed.",
+        (Lang::Ja, "cross_site") => "他のサイトからの送信は受け付けていません。",
+        (Lang::En, "cross_site") => "Requests from other sites are not accepted.",
+        (Lang::Ja, "unavailable") => {
+            "ただいま処理できません。しばらくしてからもう一度お試しください。"
+        }
+        (Lang::En, "unavailable") => "We can't process this right now. Please try again shortly.",
+        (Lang::Ja, "sign_in_required") => "ログインしてください。",
+        (Lang::En, "sign_in_required") => "Please sign in.",
+        (Lang::Ja, "forbidden_role") => "この操作を行う権限がありません。",
+        (Lang::En, "forbidden_role") => "Your role does not allow this.",
+        (Lang::Ja, "sign_in_failed") => "メールアドレスまたはパスワードが正しくありません。",
+        (Lang::En, "sign_in_failed") => "The email address or password is not correct.",
+        (Lang::Ja, "totp_required") => "確認コード（認証アプリの 6 桁）を入力してください。",
+        (Lang::En, "totp_required") => "Enter the 6-digit code from your authenticator app.",
+        (Lang::Ja, "totp_invalid") => "確認コードが正しくないか、すでに使われています。",
+        (Lang::En, "totp_invalid") => "The code is not correct or was already used.",
+        (Lang::Ja, "totp_enrollment_required") => {
+            "二要素認証の登録が必要です。管理者に `doui admin totp` の実行を依頼してください。"
+        }
+        (Lang::En, "totp_enrollment_required") => {
+            "Two-factor sign-in is required. Ask an owner to run `doui admin totp` for your account."
+        }
+        (Lang::Ja, "acquisition_invalid") => {
+            "提供元の名称・住所・代表者、取得の経緯、受け取った項目をすべて入力してください（個人情報保護法 第30条）。"
+        }
+        (Lang::En, "acquisition_invalid") => {
+            "Give the provider's name, address and representative, how they acquired the data, and the data items (APPI Art. 30)."
+        }
+        (Lang::Ja, "unknown_recipient") => "その提供先は登録されていません。",
+        (Lang::En, "unknown_recipient") => "There is no such recipient.",
+        (Lang::Ja, "recipient_invalid") => {
+            "提供先には ID（英小文字・数字・-・_）、名称、住所、代表者が必要です。"
+        }
+        (Lang::En, "recipient_invalid") => {
+            "A recipient needs an id (lower-case letters, digits, - and _), a name, an address and a representative."
+        }
+        (Lang::Ja, "provision_items") => {
+            "本人を識別する項目と提供する項目を、それぞれ 1 つ以上指定してください。"
+        }
+        (Lang::En, "provision_items") => "Give at least one identifying item and one data item.",
+        (Lang::Ja, "provision_not_allowed") => {
+            "本人が同意していないか、提供の停止を求めています。提供しないでください。"
+        }
+        (Lang::En, "provision_not_allowed") => {
+            "The person has not agreed or has asked to stop: do not provide their data."
+        }
+        (Lang::Ja, "opt_in_link_invalid") => {
+            "この確認リンクは使用済みか、有効期限が切れています。もう一度お申し込みください。"
+        }
+        (Lang::En, "opt_in_link_invalid") => {
+            "This confirmation link was already used or has expired. Please subscribe again."
+        }
+        (Lang::Ja, "sign_in_link_invalid") => {
+            "このログインリンクは使用済みか期限切れです。新しいリンクを請求してください。"
+        }
+        (Lang::En, "sign_in_link_invalid") => {
+            "This sign-in link was already used or has expired. Please ask for a new one."
+        }
+        (Lang::Ja, "csrf") => {
+            "フォームの有効期限が切れたか、Cookie が無効です。ページを再読み込みしてもう一度お試しください。"
+        }
+        (Lang::En, "csrf") => {
+            "This form has expired or cookies are blocked. Reload the page and try again."
+        }
+        (Lang::Ja, "rate_limited") => {
+            "試行回数が多すぎます。しばらく待ってからもう一度お試しください。"
+        }
+        (Lang::En, "rate_limited") => "Too many attempts. Please wait a while and try again.",
+        (Lang::Ja, "password_too_short") => "パスワードは 12 文字以上にしてください。",
+        (Lang::En, "password_too_short") => "The password must have at least 12 characters.",
+        (Lang::Ja, "password_too_long") => "パスワードが長すぎます。",
+        (Lang::En, "password_too_long") => "The password is too long.",
+        (Lang::Ja, "password_common") => "推測されやすいパスワードです。別のものにしてください。",
+        (Lang::En, "password_common") => "This password is too easy to guess. Choose another.",
+        (Lang::Ja, "unknown_role") => "役割は viewer、operator、owner のいずれかです。",
+        (Lang::En, "unknown_role") => "A role is viewer, operator or owner.",
+        (Lang::Ja, "unknown_admin") => "その管理者はいません。",
+        (Lang::En, "unknown_admin") => "There is no such admin.",
+        (Lang::Ja, "last_owner") => "最後のオーナーは変更・無効化できません。",
+        (Lang::En, "last_owner") => "The last owner cannot be demoted or disabled.",
+        (Lang::Ja, "reason_required") => "代理で変更する理由を入力してください。",
+        (Lang::En, "reason_required") => {
+            "Enter the reason for changing this on the person's behalf."
+        }
+        (Lang::Ja, "unknown_subject_id") => "その対象者はいません。",
+        (Lang::En, "unknown_subject_id") => "There is no such subject.",
+        _ => server_message(lang, code).unwrap_or(match lang {
+            Lang::Ja => "エラーが発生しました。もう一度お試しください。",
+            Lang::En => "Something went wrong. Please try again.",
+        }),
+    }
+}
+
+/// Messages only the server gives (owners' settings): kept out of the browser's bundle.
+#[cfg(feature = "ssr")]
+fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
+    Some(match (lang, code) {
+        (Lang::Ja, "malformed_notice_version") => {
+            "版には英数字と . - _ だけを使い、64 文字以内にしてください。"
+        }
+        (Lang::En, "malformed_notice_version") => {
+            "A version uses letters, digits, '.', '-' and '_' only, at most 64 characters."
+        }
+        (Lang::Ja, "notice_version_taken") => "その版はすでに公開されています。",
+        (Lang::En, "notice_version_taken") => "That version is already published.",
+        (Lang::Ja, "notice_text_missing") => "日本語と英語の両方の本文を入力してください。",
+        (Lang::En, "notice_text_missing") => "Give the notice's text in both Japanese and English.",
+        (Lang::Ja, "notice_text_too_long") => "本文が長すぎます（各言語 100,000 文字まで）。",
+        (Lang::En, "notice_text_too_long") => {
+            "The text is too long (at most 100,000 characters per language)."
+        }
+        (Lang::Ja, "notice_summary_too_long") => "変更の概要が長すぎます（2,000 文字まで）。",
+        (Lang::En, "notice_summary_too_long") => {
+            "The summary of changes is too long (at most 2,000 characters)."
+        }
+        (Lang::Ja, "notice_summary_missing") => {
+            "重要な変更には、日本語と英語で変更の概要を書いてください（本人に示されます）。"
+        }
+        (Lang::En, "notice_summary_missing") => {
+            "A material change needs a summary in Japanese and English: people are shown it."
+        }
+        (Lang::Ja, "notice_effective_before_latest") => {
+            "施行日は、公開済みの最新の版の施行日より前にはできません。"
+        }
+        (Lang::En, "notice_effective_before_latest") => {
+            "A version cannot take effect before the latest published one."
+        }
+        (Lang::Ja, "notice_material_needs_previous") => {
+            "最初の版は重要な変更にできません（比べる前の版がありません）。"
+        }
+        (Lang::En, "notice_material_needs_previous") => {
+            "The first version cannot be a material change: there is nothing to compare it with."
+        }
+        (Lang::Ja, "bad_effective_at") => {
+            "施行日時は 2026-12-01T00:00:00Z の形式で入力してください。"
+        }
+        (Lang::En, "bad_effective_at") => {
+            "Give the effective time as 2026-12-01T00:00:00Z (RFC 3339)."
+        }
+        (Lang::Ja, "erased_identifier") => {
+            "このメールアドレスまたは電話番号の方は、ご本人の求めにより消去済みです。登録できません（ご本人が自ら申し込む場合を除く）。"
+        }
+        (Lang::En, "erased_identifier") => {
+            "This email address or phone number belongs to a person erased at their request: it cannot be added again (unless they sign up themselves)."
+        }
+        (Lang::Ja, "purpose_validity_days") => {
+            "同意の有効期間は 1〜3650 日で指定してください（空欄は撤回まで）。"
+        }
+        (Lang::En, "purpose_validity_days") => {
+            "A consent's validity is 1 to 3650 days (empty: until withdrawn)."
+        }
+        (Lang::Ja, "erase_unconfirmed") => "消去してよいことを確認するチェックを入れてください。",
+        (Lang::En, "erase_unconfirmed") => "Tick the box to confirm the erasure.",
+        (Lang::Ja, "already_erased") => "この対象者はすでに消去されています。",
+        (Lang::En, "already_erased") => "This subject is already erased.",
+        (Lang::Ja, "nothing_to_reconfirm") => "再確認が必要な同意はありません。",
+        (Lang::En, "nothing_to_reconfirm") => "Nothing here needs re-confirming.",
+        _ => return None,
+    })
+}
+
+#[cfg(not(feature = "ssr"))]
+fn server_message(_lang: Lang, _code: &str) -> Option<&'static str> {
+    None
+}
