@@ -91,7 +91,8 @@ sql_seals!(
     sqlx::Postgres,
     begin = "BEGIN",
     lock = Some("SELECT pg_try_advisory_xact_lock(73511, hashtext(current_schema()))"),
-    look_below = crate::store::seals::LOOK_BELOW
+    look_below = crate::store::seals::LOOK_BELOW,
+    links_per_insert = 100
 );
 
 /// Pages of events up to this long are read as ordinary rows (the console's pages); longer ones

@@ -8,7 +8,8 @@
 pub(crate) const LOOK_BELOW: i64 = 5_000;
 
 macro_rules! sql_seals {
-    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr, look_below = $look_below:expr) => {
+    ($store:ty, $db:ty, begin = $begin:literal, lock = $lock:expr, look_below = $look_below:expr,
+     links_per_insert = $per_insert:expr) => {
         impl $store {
             /// A transaction as the only sealer: this process's write turn, then (PostgreSQL)
             /// the advisory lock every instance shares. `None`: another instance holds it.
@@ -97,8 +98,8 @@ macro_rules! sql_seals {
                     // Another sealer stored links meanwhile: the next round starts from those.
                     return Ok(0);
                 }
-                // A hundred links per statement (few parameters: SQLite looks each one up).
-                for chunk in links.chunks(100) {
+                // Several links per statement, as many as the backend binds cheaply.
+                for chunk in links.chunks($per_insert) {
                     let values: Vec<String> = (0..chunk.len())
                         .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
                         .collect();

@@ -114,7 +114,10 @@ sql_seals!(
     sqlx::Sqlite,
     begin = "BEGIN IMMEDIATE",
     lock = None,
-    look_below = 0
+    look_below = 0,
+    // sqlx looks each parameter's name up among all of the statement's (a cost that grows with
+    // their square): at 400 parameters that was 2 % of the server's CPU under one-click load.
+    links_per_insert = 16
 );
 
 /// Bulk reads (chain walks, exports): rows read in place (see sqlite_raw.rs).
