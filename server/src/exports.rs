@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
 type Chunk = Result<axum::body::Bytes, std::io::Error>;
 
 /// A page read for a download: the cursor after it, and the work that turns it into text.
-pub(crate) type Page = (i64, Box<dyn FnOnce() -> String + Send>);
+pub(crate) type Page = (i64, Box<dyn FnOnce() -> Vec<u8> + Send>);
 
 /// A download whose body is produced page by page: `next_page(cursor)` reads the next page and
 /// returns its cursor and how to write it, or `None` at the end. The next page is read while
@@ -251,25 +251,31 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
             let csv_header = header && matches!(format, EventFormat::Csv);
             let Some(&(last, _)) = page.last() else {
                 // An empty CSV export still has its header line.
-                let header: Page = (after, Box::new(|| EVENTS_CSV_HEADER.to_owned()));
+                let header: Page = (after, Box::new(|| EVENTS_CSV_HEADER.as_bytes().to_vec()));
                 return Ok(csv_header.then_some(header));
             };
-            let write = move || {
-                let mut text = String::with_capacity(page.len() * 256);
-                if csv_header {
-                    text.push_str(EVENTS_CSV_HEADER);
-                }
-                for (seq, e) in &page {
-                    match format {
-                        EventFormat::Csv => event_csv_line(&mut text, *seq, e),
-                        EventFormat::JsonLines => event_json_line(&mut text, *seq, e),
+            let write = move || match format {
+                EventFormat::Csv => {
+                    let mut text = String::with_capacity(page.len() * 256);
+                    if csv_header {
+                        text.push_str(EVENTS_CSV_HEADER);
                     }
+                    for (seq, e) in &page {
+                        event_csv_line(&mut text, *seq, e);
+                    }
+                    text.into_bytes()
                 }
-                text
+                EventFormat::JsonLines => {
+                    let mut lines = Vec::with_capacity(page.len() * 320);
+                    for (seq, e) in &page {
+                        event_json_line(&mut lines, *seq, e);
+                    }
+                    lines
+                }
             };
             Ok(Some((
                 last,
-                Box::new(write) as Box<dyn FnOnce() -> String + Send>,
+                Box::new(write) as Box<dyn FnOnce() -> Vec<u8> + Send>,
             )))
         }
     });
@@ -329,8 +335,8 @@ struct EventLine<'a> {
     reason: Option<&'a str>,
 }
 
-/// One event as a JSON line.
-fn event_json_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
+/// One event as a JSON line, serialised straight into `out` (no string of its own).
+fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &app::domain::ConsentEvent) {
     let p = &e.provenance;
     let line = EventLine {
         seq,
@@ -349,9 +355,11 @@ fn event_json_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
         campaign: p.campaign.as_deref(),
         reason: p.reason.as_deref(),
     };
-    if let Ok(json) = serde_json::to_string(&line) {
-        out.push_str(&json);
-        out.push('\n');
+    let before = out.len();
+    match serde_json::to_writer(&mut *out, &line) {
+        Ok(()) => out.push(b'\n'),
+        // Strings, numbers and ids always serialise; were one not to, no half line is left.
+        Err(_) => out.truncate(before),
     }
 }
 
@@ -373,10 +381,10 @@ async fn checkpoints(State(state): State<AppState>, req: Request) -> Response {
                 let Some(last) = page.last().map(|c| c.length) else {
                     return Ok(None);
                 };
-                let write = move || checkpoint_lines(&page);
+                let write = move || checkpoint_lines(&page).into_bytes();
                 Ok(Some((
                     last,
-                    Box::new(write) as Box<dyn FnOnce() -> String + Send>,
+                    Box::new(write) as Box<dyn FnOnce() -> Vec<u8> + Send>,
                 )))
             }
         },
