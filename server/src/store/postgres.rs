@@ -188,14 +188,18 @@ impl PgStore {
             pg_copy::read(&self.pool, &events, &[]),
             pg_copy::read(&self.pool, &tombstones, &[]),
         )?;
-        let mut found = std::collections::HashMap::with_capacity(page.len());
+        // The events by seq, for a binary search per link: a hash map's hashing and probing
+        // were a tenth of the walk's CPU. (A range of the primary key comes in seq order, so
+        // the sort is a single pass.)
+        let mut found = Vec::with_capacity(page.len());
         for t in pg_copy::tuples(&events) {
             let t = t?;
             // An event that no longer reads as an event counts as gone.
             if let Ok(Some(event)) = event_at(&t, 1) {
-                found.insert(t.int(0)?, event);
+                found.push((t.int(0)?, Some(event)));
             }
         }
+        found.sort_by_key(|(seq, _)| *seq);
         let mut purged = std::collections::HashMap::new();
         for t in pg_copy::tuples(&tombstones) {
             let t = t?;
@@ -206,7 +210,11 @@ impl PgStore {
             .into_iter()
             .map(|(position, seq, seal)| {
                 let tombstone = purged.remove(&seq).unwrap_or_default();
-                super::seals::link(position, seq, seal, tombstone, found.remove(&seq))
+                let event = found
+                    .binary_search_by_key(&seq, |(s, _)| *s)
+                    .ok()
+                    .and_then(|i| found[i].1.take());
+                super::seals::link(position, seq, seal, tombstone, event)
             })
             .collect())
     }
