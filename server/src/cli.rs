@@ -294,6 +294,9 @@ pub fn main() -> ExitCode {
         }
     };
     init_logs(config.log_format);
+    if !matches!(cli.command, None | Some(Command::Serve)) {
+        quiet_on_broken_pipe();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -305,6 +308,20 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `doui links --csv big.csv | head`: when whoever reads standard output stops reading, stop
+/// quietly with the status a shell gives a command that pipe killed (128 + SIGPIPE), as other
+/// command-line tools do, instead of the panic `println!` raises on a broken pipe.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn init_logs(format: LogFormat) {

@@ -164,6 +164,23 @@ async fn the_same_commands_work_on_postgres() {
 }
 
 #[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    // `doui migrate | true`: the pipe is closed before doui prints its line.
+    let cli = Cli::new();
+    let mut child = cli
+        .command(&["migrate"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn mistakes_get_a_clear_message_and_a_failing_exit() {
     let cli = Cli::new();
     let unknown = cli.run(&["link", "nobody@example.com"]);
