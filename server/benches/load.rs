@@ -119,21 +119,16 @@ async fn run(name: &str, url: &str) {
     let base = format!("http://{}", running.addr);
     let services = running.services.clone();
     let people = subjects(&services, click_requests).await;
-    let tokens: Arc<Vec<String>> = Arc::new(
-        people
-            .iter()
-            .map(|s| {
-                services.unsubscribe_token(
-                    s.id,
-                    Scope::PurposeChannel(
-                        "newsletter".parse().unwrap(),
-                        app::domain::Channel::Email,
-                    ),
-                    Some("bench"),
-                )
-            })
-            .collect(),
-    );
+    let tokens: Vec<String> = people
+        .iter()
+        .map(|s| {
+            services.unsubscribe_token(
+                s.id,
+                Scope::PurposeChannel("newsletter".parse().unwrap(), app::domain::Channel::Email),
+                Some("bench"),
+            )
+        })
+        .collect();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use app::{
     domain::Lang,
-    services::{NoticeInput, Refusal, Services, parse_effective_at},
+    services::{NoticeInput, Services, parse_effective_at},
 };
 use clap::Subcommand;
 
@@ -51,7 +51,6 @@ fn read_text(path: &PathBuf) -> anyhow::Result<String> {
 }
 
 pub async fn run(services: &Services, command: NoticeCommand) -> anyhow::Result<()> {
-    let message = |r: Refusal| anyhow::anyhow!("{}", app::i18n::error_message(Lang::En, r.code));
     match command {
         NoticeCommand::Publish {
             version,
@@ -66,7 +65,7 @@ pub async fn run(services: &Services, command: NoticeCommand) -> anyhow::Result<
             let input = NoticeInput {
                 version,
                 effective_at: parse_effective_at(effective_at.as_deref().unwrap_or(""))
-                    .map_err(message)?,
+                    .map_err(super::refusal)?,
                 material,
                 purposes: purposes.split(',').map(str::to_owned).collect(),
                 summary_ja,
@@ -77,7 +76,7 @@ pub async fn run(services: &Services, command: NoticeCommand) -> anyhow::Result<
             let n = services
                 .publish_notice(input, "cli")
                 .await
-                .map_err(message)?;
+                .map_err(super::refusal)?;
             println!(
                 "notice {} published{}",
                 n.version,
@@ -85,7 +84,11 @@ pub async fn run(services: &Services, command: NoticeCommand) -> anyhow::Result<
             );
         }
         NoticeCommand::List => {
-            for n in services.notice_summaries(Lang::En).await.map_err(message)? {
+            for n in services
+                .notice_summaries(Lang::En)
+                .await
+                .map_err(super::refusal)?
+            {
                 let status = if n.in_force {
                     "in force"
                 } else if n.upcoming {
