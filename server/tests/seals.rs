@@ -280,7 +280,11 @@ async fn the_running_server_seals_changes_and_the_cli_verifies() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains("chain verified: 1 events sealed"),
         "{stdout}"
@@ -322,7 +326,11 @@ async fn the_running_server_seals_changes_and_the_cli_verifies() {
         public.trim(),
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("1 signed checkpoints match"), "{stdout}");
     let other = app::signing::Signer::from_seed([3; 32])
         .verifier()
