@@ -455,3 +455,99 @@ impl Services {
         .map_err(|rule| Refusal::new(rule.code()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_menus_list_every_source() {
+        let keys: Vec<&str> = crate::domain::Source::ALL.iter().map(|s| s.key()).collect();
+        assert_eq!(keys, crate::i18n::SOURCE_KEYS);
+    }
+
+    #[test]
+    fn filter_forms_become_filters_with_whole_days() {
+        let form = crate::view::EventFilterForm {
+            purpose: Some("newsletter".into()),
+            channel: Some(" ".into()),
+            source: Some("one_click".into()),
+            from: Some("2026-11-01".into()),
+            until: Some("2026-11-01".into()),
+        };
+        let f = form.to_filter(None).unwrap();
+        assert_eq!(f.channel, None, "blank means any");
+        assert_eq!(f.source, Some(crate::domain::Source::OneClick));
+        assert_eq!(
+            f.until.unwrap() - f.from.unwrap(),
+            time::Duration::days(1),
+            "until includes its day"
+        );
+        assert_eq!(
+            form.query(),
+            "purpose=newsletter&source=one_click&from=2026-11-01&until=2026-11-01"
+        );
+        let backwards = crate::view::EventFilterForm {
+            from: Some("2026-11-02".into()),
+            until: Some("2026-11-01".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            backwards.to_filter(None).unwrap_err().code,
+            "bad_date_range"
+        );
+        let bad = crate::view::EventFilterForm {
+            from: Some("yesterday".into()),
+            ..Default::default()
+        };
+        assert_eq!(bad.to_filter(None).unwrap_err().code, "bad_date");
+    }
+
+    #[test]
+    fn a_purpose_form_is_checked() {
+        let mut form = crate::view::PurposeForm {
+            key: "surveys".into(),
+            name_ja: "アンケート".into(),
+            name_en: "Surveys".into(),
+            description_ja: "ご意見をうかがいます。".into(),
+            description_en: "We ask for your opinion.".into(),
+            mode: "opt_in".into(),
+            channels: vec!["sms".into(), "email".into(), "email".into()],
+            jurisdiction_modes: vec![("jp".into(), "opt_in".into()), ("eu".into(), "".into())],
+            ..Default::default()
+        };
+        let p = purpose_from_form(&form).unwrap();
+        assert_eq!(p.channels, [Channel::Email, Channel::Sms]);
+        assert_eq!(p.modes.to_text(), "jp=opt_in");
+        assert_eq!(p.kind, crate::domain::PurposeKind::Other);
+        form.ppc_filed_on = "2026-02-30".into();
+        form.ppc_number = "PPC-1".into();
+        assert_eq!(
+            purpose_from_form(&form).unwrap_err().code,
+            "purpose_ppc_filing"
+        );
+        form.ppc_filed_on = "2026-02-27".into();
+        let p = purpose_from_form(&form).unwrap();
+        assert_eq!(p.legal.ppc_filing.unwrap().number, "PPC-1");
+        let mut wrong = form.clone();
+        wrong.kind = "lottery".into();
+        assert_eq!(purpose_from_form(&wrong).unwrap_err().code, "unknown_kind");
+        wrong.kind = String::new();
+        wrong.jurisdiction_modes = vec![("mars".into(), "opt_in".into())];
+        assert_eq!(
+            purpose_from_form(&wrong).unwrap_err().code,
+            "unknown_jurisdiction"
+        );
+        form.channels.clear();
+        assert_eq!(
+            purpose_from_form(&form).unwrap_err().code,
+            "purpose_channels"
+        );
+        form.channels = vec!["email".into()];
+        form.name_en = " ".into();
+        assert_eq!(purpose_from_form(&form).unwrap_err().code, "purpose_text");
+        form.name_en = "Surveys".into();
+        form.key = "Bad Key".into();
+        assert!(purpose_from_form(&form).is_err());
+    }
+}
