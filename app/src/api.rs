@@ -298,7 +298,7 @@ pub async fn subscribe_form(lang: Option<String>) -> Result<crate::view::Subscri
         .purposes()
         .await
         .map_err(|e| ssr::refuse(lang, e.into()))?
-        .into_iter()
+        .iter()
         .filter(|p| p.applies_to(crate::domain::Channel::Email))
         .map(|p| (p.key.to_string(), p.name(lang).to_owned()))
         .collect();

@@ -69,7 +69,7 @@ pub trait Store: Send + Sync + 'static {
     /// Purposes were saved (through `ConsoleStore::save_purpose`): forget any cached copy.
     fn purposes_changed(&self) {}
     /// All purposes, in the order they were created.
-    async fn purposes(&self) -> StoreResult<Vec<Purpose>>;
+    async fn purposes(&self) -> StoreResult<std::sync::Arc<Vec<Purpose>>>;
 
     async fn create_subject(&self, id: SubjectId, subject: &NewSubject) -> StoreResult<Subject>;
     async fn subject(&self, id: SubjectId) -> StoreResult<Option<Subject>>;

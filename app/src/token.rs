@@ -56,6 +56,9 @@ pub enum TokenError {
 pub struct SigningKey {
     pub id: String,
     secret: Vec<u8>,
+    /// The HMAC keyed with `secret` and fed the context: each token's MAC starts from a copy
+    /// (keying hashes two blocks; every sign and verify would repeat it).
+    keyed: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -75,9 +78,12 @@ impl SigningKey {
         if secret.len() < 32 {
             return Err("a token secret has at least 32 bytes");
         }
+        let mut keyed = Hmac::<Sha256>::new_from_slice(&secret).expect("HMAC takes any key length");
+        keyed.update(MAC_CONTEXT);
         Ok(Self {
             id: id.to_owned(),
             secret,
+            keyed,
         })
     }
 
@@ -86,9 +92,7 @@ impl SigningKey {
     }
 
     fn mac(&self, signed: &str) -> Hmac<Sha256> {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
-        mac.update(MAC_CONTEXT);
+        let mut mac = self.keyed.clone();
         mac.update(signed.as_bytes());
         mac
     }

@@ -12,7 +12,7 @@ use app::{
 };
 use axum::{
     extract::{Path, Request, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 
@@ -53,14 +53,26 @@ pub async fn one_click(
     Path(token): Path<String>,
     req: Request,
 ) -> Response {
-    let headers = req.headers().clone();
+    // The two headers used, kept before the body is read (reading it takes the request).
+    let (accept_language, user_agent) = {
+        let text_of = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        (
+            text_of(header::ACCEPT_LANGUAGE),
+            text_of(header::USER_AGENT),
+        )
+    };
     let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
-    let browser_lang = lang_of(&headers, None);
+    let browser_lang = lang_of(accept_language.as_deref(), None);
     let form = match read_form(req).await {
         Ok(f) => f,
         Err(code) => return answer(false, browser_lang, Err(code), &token),
     };
-    let lang = lang_of(&headers, form.lang.as_deref());
+    let lang = lang_of(accept_language.as_deref(), form.lang.as_deref());
     if !form.one_click {
         return answer(form.from_page, lang, Err("not_one_click"), &token);
     }
@@ -86,12 +98,7 @@ pub async fn one_click(
         },
         actor: Actor::Subject,
         notice_version: None, // the version in force, set by the services
-        origin: Origin::new(
-            ip,
-            headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok()),
-        ),
+        origin: Origin::new(ip, user_agent.as_deref()),
         idempotency_key: None,
         reason: None,
         campaign: None,
@@ -118,11 +125,8 @@ pub async fn one_click(
     answer(form.from_page, lang, outcome, &token)
 }
 
-fn lang_of(headers: &HeaderMap, explicit: Option<&str>) -> Lang {
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    Services::page_lang(explicit, None, accept)
+fn lang_of(accept_language: Option<&str>, explicit: Option<&str>) -> Lang {
+    Services::page_lang(explicit, None, accept_language)
 }
 
 /// 200 with a short body (a page for people, plain text for mail providers), or the refusal's

@@ -20,8 +20,9 @@ async fn set_validity(s: &TestServer, days: Option<u32>) {
         .purposes()
         .await
         .unwrap()
-        .into_iter()
+        .iter()
         .find(|p| p.key.as_str() == "newsletter")
+        .cloned()
         .unwrap();
     newsletter.legal.validity_days = days;
     s.services

@@ -394,10 +394,10 @@ impl Services {
     /// Every purpose with its latest version (who changed it, when).
     pub async fn purpose_rows(&self) -> Result<Vec<PurposeAdminRow>, Refusal> {
         let mut rows = Vec::new();
-        for p in self.store.purposes().await? {
+        for p in self.store.purposes().await?.iter() {
             let versions = self.console.purpose_versions(&p.key).await?;
             rows.push(PurposeAdminRow {
-                form: purpose_form(&p),
+                form: purpose_form(p),
                 versions: versions
                     .into_iter()
                     .map(|v| PurposeVersionRow {

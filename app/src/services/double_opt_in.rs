@@ -56,8 +56,9 @@ impl Services {
             .store
             .purposes()
             .await?
-            .into_iter()
+            .iter()
             .find(|p| p.key == purpose)
+            .cloned()
             .ok_or(Refusal::new("unknown_purpose"))?;
         if !p.applies_to(Channel::Email) {
             return Err(Refusal::new("channel_not_applicable"));

@@ -91,7 +91,7 @@ impl Services {
             .store
             .purposes()
             .await?
-            .into_iter()
+            .iter()
             .flat_map(|p| {
                 let provenance = provenance.clone();
                 p.channels.clone().into_iter().map(move |channel| Change {

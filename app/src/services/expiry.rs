@@ -17,7 +17,7 @@ impl Services {
     pub async fn expire_due_at(&self, at: OffsetDateTime) -> Result<usize, Refusal> {
         let notice_version = self.notice_version().await?;
         let mut ended = 0;
-        for purpose in self.store.purposes().await? {
+        for purpose in self.store.purposes().await?.iter() {
             let Some(days) = purpose.legal.validity_days else {
                 continue;
             };

@@ -157,8 +157,8 @@ impl Services {
             .store
             .purposes()
             .await?
-            .into_iter()
-            .map(|p| p.key)
+            .iter()
+            .map(|p| p.key.clone())
             .collect();
         check_new_notice(&notice, &published, &known)?;
         self.store.publish_notice(&notice).await?;

@@ -122,12 +122,13 @@ impl Services {
     async fn visible_purposes(&self, visitor: &Visitor) -> Result<Vec<Purpose>, Refusal> {
         let all = self.store.purposes().await?;
         Ok(all
-            .into_iter()
+            .iter()
             .filter(|p| match &visitor.scope {
                 Scope::Everything => true,
                 Scope::AllMarketing => p.marketing,
                 Scope::Purpose(k) | Scope::PurposeChannel(k, _) => &p.key == k,
             })
+            .cloned()
             .collect())
     }
 
@@ -169,8 +170,9 @@ impl Services {
         self.store
             .purposes()
             .await?
-            .into_iter()
+            .iter()
             .find(|p| p.key == key)
+            .cloned()
             .ok_or(Refusal::new("unknown_purpose"))
     }
 

@@ -14,7 +14,7 @@ impl Services {
             .store
             .purposes()
             .await?
-            .into_iter()
+            .iter()
             .map(|p| {
                 let jp_opt_out = p.kind == PurposeKind::ThirdPartySharing
                     && p.mode_for(Jurisdiction::Jp) == Mode::OptOut;

@@ -37,8 +37,8 @@ impl Services {
             .store
             .purposes()
             .await?
-            .into_iter()
-            .map(|p| (p.key, p.kind))
+            .iter()
+            .map(|p| (p.key.clone(), p.kind))
             .collect();
         let purged_at = at
             .format(&time::format_description::well_known::Rfc3339)

@@ -80,6 +80,36 @@ pub fn check_campaign(campaign: &str) -> Result<(), Refusal> {
     }
 }
 
+/// The purposes a token's scope unsubscribes from, each with the channels it covers: a
+/// whole-center or all-marketing token means every marketing purpose on all its channels; a
+/// purpose token, that purpose on every channel it uses. Refused when nothing is covered (the
+/// purpose the link was made for no longer exists or is no longer used there).
+fn covered<'a>(
+    purposes: &'a [Purpose],
+    scope: &'a Scope,
+) -> Result<Vec<(&'a Purpose, &'a [Channel])>, Refusal> {
+    let whole = |p: &'a Purpose| (p, p.channels.as_slice());
+    let targets: Vec<_> = match scope {
+        Scope::Everything | Scope::AllMarketing => {
+            purposes.iter().filter(|p| p.marketing).map(whole).collect()
+        }
+        Scope::Purpose(key) => purposes
+            .iter()
+            .filter(|p| &p.key == key)
+            .map(whole)
+            .collect(),
+        Scope::PurposeChannel(key, channel) => purposes
+            .iter()
+            .filter(|p| &p.key == key && p.applies_to(*channel))
+            .map(|p| (p, std::slice::from_ref(channel)))
+            .collect(),
+    };
+    if targets.is_empty() {
+        return Err(Refusal::new("invalid_token"));
+    }
+    Ok(targets)
+}
+
 impl Services {
     /// A signed unsubscribe token, valid for `link_validity_days`.
     pub fn unsubscribe_token(
@@ -109,33 +139,13 @@ impl Services {
         scope: &Scope,
     ) -> Result<Vec<UnsubscribeTarget>, Refusal> {
         let purposes = self.store.purposes().await?;
-        let whole = |p: &Purpose| UnsubscribeTarget {
-            purpose: p.clone(),
-            channels: p.channels.clone(),
-        };
-        let targets: Vec<UnsubscribeTarget> = match scope {
-            Scope::Everything | Scope::AllMarketing => {
-                purposes.iter().filter(|p| p.marketing).map(whole).collect()
-            }
-            Scope::Purpose(key) => purposes
-                .iter()
-                .filter(|p| &p.key == key)
-                .map(whole)
-                .collect(),
-            Scope::PurposeChannel(key, channel) => purposes
-                .iter()
-                .filter(|p| &p.key == key && p.applies_to(*channel))
-                .map(|p| UnsubscribeTarget {
-                    purpose: p.clone(),
-                    channels: vec![*channel],
-                })
-                .collect(),
-        };
-        if targets.is_empty() {
-            // The purpose the link was made for no longer exists or is no longer used there.
-            return Err(Refusal::new("invalid_token"));
-        }
-        Ok(targets)
+        Ok(covered(&purposes, scope)?
+            .into_iter()
+            .map(|(purpose, channels)| UnsubscribeTarget {
+                purpose: purpose.clone(),
+                channels: channels.to_vec(),
+            })
+            .collect())
     }
 
     /// Withdraws everything the token covers, in one transaction. Repeating it writes nothing
@@ -148,18 +158,13 @@ impl Services {
         provenance.occurred_at = now();
         provenance.notice_version = Some(self.notice_version().await?);
         provenance.campaign = claims.campaign.clone();
-        let changes = self
-            .unsubscribe_targets(&claims.scope)
-            .await?
+        let purposes = self.store.purposes().await?;
+        let changes = covered(&purposes, &claims.scope)?
             .into_iter()
-            .flat_map(|t| {
-                t.channels
-                    .into_iter()
-                    .map(move |c| (t.purpose.key.clone(), c))
-            })
+            .flat_map(|(purpose, channels)| channels.iter().map(move |&c| (&purpose.key, c)))
             .map(|(purpose, channel)| Change {
                 subject: claims.subject,
-                purpose,
+                purpose: purpose.clone(),
                 channel,
                 to: ConsentState::Withdrawn,
                 provenance: provenance.clone(),
@@ -205,7 +210,7 @@ impl Services {
                 let key = PurposeKey::parse(key).map_err(|_| Refusal::new("unknown_purpose"))?;
                 Some(
                     purposes
-                        .into_iter()
+                        .iter()
                         .find(|p| p.key == key)
                         .ok_or(Refusal::new("unknown_purpose"))?,
                 )
@@ -369,8 +374,8 @@ impl Services {
             .store
             .purposes()
             .await?
-            .into_iter()
-            .map(|p| p.key)
+            .iter()
+            .map(|p| p.key.clone())
             .collect();
         let Ok((subject, scope)) = crate::token::reply::verify(&self.keyring, local, &purposes)
         else {
@@ -386,5 +391,54 @@ impl Services {
         };
         self.unsubscribe(&claims, provenance).await?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(covered: &[(&Purpose, &[Channel])]) -> Vec<(String, Vec<Channel>)> {
+        covered
+            .iter()
+            .map(|(p, c)| (p.key.to_string(), c.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn a_token_covers_what_its_scope_names_and_nothing_else() {
+        use Channel::*;
+        let purposes = Purpose::seeds();
+        let newsletter: PurposeKey = "newsletter".parse().unwrap();
+        // Whole-center and all-marketing tokens: every marketing purpose, never third-party
+        // sharing (it is not marketing).
+        for scope in [Scope::Everything, Scope::AllMarketing] {
+            let all = keys(&covered(&purposes, &scope).unwrap());
+            assert_eq!(
+                all,
+                [
+                    (
+                        "newsletter".to_string(),
+                        vec![Email, Sms, Push, Postal, Phone]
+                    ),
+                    ("ad_targeting".to_string(), vec![Web, Email, Sms]),
+                ]
+            );
+        }
+        let one = Scope::Purpose(newsletter.clone());
+        assert_eq!(keys(&covered(&purposes, &one).unwrap()).len(), 1);
+        let cell = Scope::PurposeChannel(newsletter.clone(), Sms);
+        assert_eq!(
+            keys(&covered(&purposes, &cell).unwrap()),
+            [("newsletter".to_string(), vec![Sms])]
+        );
+        // A channel the purpose is not used on, or a purpose that is gone: nothing to withdraw.
+        let unused = Scope::PurposeChannel(newsletter, Web);
+        assert_eq!(
+            covered(&purposes, &unused).unwrap_err().code,
+            "invalid_token"
+        );
+        let gone = Scope::Purpose("surveys".parse().unwrap());
+        assert_eq!(covered(&purposes, &gone).unwrap_err().code, "invalid_token");
     }
 }

@@ -73,7 +73,7 @@ where
 pub struct GroupCommit {
     inner: Arc<dyn Store>,
     jobs: mpsc::Sender<Job>,
-    purposes: RwLock<Option<(Instant, Vec<Purpose>)>>,
+    purposes: RwLock<Option<(Instant, Arc<Vec<Purpose>>)>>,
     notices: RwLock<Option<(Instant, Arc<Vec<Notice>>)>>,
 }
 
@@ -151,7 +151,7 @@ impl Store for GroupCommit {
     fn purposes_changed(&self) {
         *self.purposes.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
-    async fn purposes(&self) -> StoreResult<Vec<Purpose>> {
+    async fn purposes(&self) -> StoreResult<Arc<Vec<Purpose>>> {
         if let Some((at, purposes)) = self
             .purposes
             .read()

@@ -135,10 +135,10 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn purposes(&self) -> app::store::StoreResult<Vec<app::domain::Purpose>> {
+            async fn purposes(&self) -> app::store::StoreResult<std::sync::Arc<Vec<app::domain::Purpose>>> {
                 let sql = format!("SELECT {PURPOSE_COLUMNS} FROM purposes ORDER BY position");
                 let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(crate::store::db_error)?;
-                rows.iter().map(rows::purpose).collect()
+                Ok(std::sync::Arc::new(rows.iter().map(rows::purpose).collect::<app::store::StoreResult<_>>()?))
             }
 
             async fn notices(&self) -> app::store::StoreResult<std::sync::Arc<Vec<app::domain::Notice>>> {
