@@ -330,6 +330,75 @@ async fn subjects_are_unique_by_external_id_and_email() {
 }
 
 #[tokio::test]
+async fn many_subjects_are_found_at_once_by_external_id_or_email_with_every_field() {
+    use app::domain::Jurisdiction;
+    for db in common::backends().await {
+        let s = services(&db);
+        let jp = s
+            .create_subject_in(
+                Some("m-1"),
+                Some("m1@Example.JP"),
+                Some("+81 90-1234-5678"),
+                Lang::Ja,
+                Jurisdiction::Jp,
+            )
+            .await
+            .unwrap();
+        let en = s
+            .create_subject(Some("m-2"), None, None, Lang::En)
+            .await
+            .unwrap();
+        let gone = s
+            .create_subject(Some("m-3"), Some("m3@example.jp"), None, Lang::En)
+            .await
+            .unwrap();
+        let erased_at = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
+        db.console()
+            .erase_subject(&app::store::Erasure {
+                subject: gone.id,
+                erased_at,
+                erased_by: "cli".into(),
+                reason: "test".into(),
+                placeholder: "erased-m-3".into(),
+                digests: Vec::new(),
+                email: Some("m3@example.jp".into()),
+            })
+            .await
+            .unwrap();
+        // By email (domain in any case), by external id, unknown keys, one subject twice.
+        let keys: Vec<String> = [
+            "m1@example.jp",
+            "m-2",
+            "nobody@example.jp",
+            "m-1",
+            "erased-m-3",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut found = db.store.find_subjects(&keys).await.unwrap();
+        found.sort_by(|a, b| a.external_id.as_str().cmp(b.external_id.as_str()));
+        assert_eq!(found.len(), 3, "{}", db.name());
+        assert_eq!(found[0].external_id.as_str(), "erased-m-3", "{}", db.name());
+        assert_eq!(found[0].id, gone.id);
+        assert_eq!(found[0].email, None, "{}", db.name());
+        assert_eq!(found[0].erased_at, Some(erased_at), "{}", db.name());
+        assert_eq!(found[1], jp, "{}", db.name());
+        assert_eq!(found[1].jurisdiction, Jurisdiction::Jp);
+        assert!(found[1].phone.is_some());
+        assert_eq!(found[2], en, "{}", db.name());
+        // A thousand and more keys take several queries.
+        let many: Vec<String> = (0..2_500)
+            .map(|i| format!("x-{i}"))
+            .chain(["m-2".to_string()])
+            .collect();
+        let found = db.store.find_subjects(&many).await.unwrap();
+        assert_eq!(found.len(), 1, "{}", db.name());
+        assert!(db.store.find_subjects(&[]).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn concurrent_changes_to_one_subject_stay_consistent() {
     for db in common::backends().await {
         let s = services(&db);

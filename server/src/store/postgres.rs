@@ -141,6 +141,23 @@ impl PgStore {
 
     /// One page of the chain, in any order. Seals and events are read as two ranges and matched
     /// here: a range of the events' primary key reads far faster than a lookup per link.
+    /// The subjects a `SELECT {SUBJECT_COLUMNS}` with text parameters finds.
+    async fn read_subjects(
+        &self,
+        sql: String,
+        values: Vec<String>,
+    ) -> app::store::StoreResult<Vec<app::domain::Subject>> {
+        let mut q = sqlx::query(&sql);
+        for v in &values {
+            q = q.bind(v.as_str());
+        }
+        let rows = q
+            .fetch_all(&self.pool)
+            .await
+            .map_err(crate::store::db_error)?;
+        rows.iter().map(rows::subject).collect()
+    }
+
     async fn read_chain_links(
         &self,
         after_position: i64,

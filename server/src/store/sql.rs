@@ -238,22 +238,13 @@ macro_rules! sql_store {
                     let emails: Vec<String> =
                         chunk.iter().filter_map(|k| app::domain::Email::parse(k).ok()).map(|e| e.as_str().to_owned()).collect();
                     let ids = (1..=chunk.len()).map($ph).collect::<Vec<_>>().join(", ");
-                    let mails = (chunk.len() + 1..=chunk.len() + emails.len().max(1)).map($ph).collect::<Vec<_>>().join(", ");
-                    let sql = format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE external_id IN ({ids}) OR email IN ({mails})");
-                    let mut q = sqlx::query(&sql);
-                    for k in chunk {
-                        q = q.bind(k.as_str());
+                    let mut sql = format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE external_id IN ({ids})");
+                    if !emails.is_empty() {
+                        let mails = (chunk.len() + 1..=chunk.len() + emails.len()).map($ph).collect::<Vec<_>>().join(", ");
+                        sql.push_str(&format!(" OR email IN ({mails})"));
                     }
-                    if emails.is_empty() {
-                        q = q.bind(Option::<String>::None);
-                    }
-                    for e in &emails {
-                        q = q.bind(e.as_str());
-                    }
-                    let rows = q.fetch_all(&self.pool).await.map_err(crate::store::db_error)?;
-                    for row in &rows {
-                        out.push(rows::subject(row)?);
-                    }
+                    let values = chunk.iter().cloned().chain(emails).collect();
+                    out.extend(self.read_subjects(sql, values).await?);
                 }
                 Ok(out)
             }
