@@ -553,19 +553,26 @@ pub(crate) fn csv_rows(
     keys: &[String],
     links: Vec<Option<app::services::Links>>,
 ) -> String {
+    use std::fmt::Write;
     let list_id = crate::cli::csv_field(&plan.list_id);
-    let mut text = String::with_capacity(keys.len() * 400);
-    for (key, link) in keys.iter().zip(links) {
+    let mut text = String::new();
+    for (i, (key, link)) in keys.iter().zip(links).enumerate() {
         let key = crate::cli::csv_field(key);
-        match link {
-            Some(l) => text.push_str(&format!(
-                "{key},{},{},{},{},{list_id},\n",
+        // Writing into `text` cannot fail.
+        let _ = match link {
+            Some(l) => writeln!(
+                text,
+                "{key},{},{},{},{},{list_id},",
                 l.unsubscribe_url,
                 l.preference_url,
                 crate::cli::csv_field(&l.list_unsubscribe),
                 app::services::ONE_CLICK
-            )),
-            None => text.push_str(&format!("{key},,,,,,unknown_subject_key\n")),
+            ),
+            None => writeln!(text, "{key},,,,,,unknown_subject_key"),
+        };
+        if i == 0 {
+            // Room for the rest, sized by the first line: one allocation, never a regrowth.
+            text.reserve((text.len() + 32) * (keys.len() - 1));
         }
     }
     text
