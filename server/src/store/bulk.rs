@@ -16,13 +16,13 @@ macro_rules! sql_bulk {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[app::domain::ConsentEvent],
             ) -> app::store::StoreResult<()> {
-                Self::$write(&mut **tx, events).await
+                Self::$write(tx, events).await
             }
 
             /// `write_events` with statements of one parameter per value (up to 400 rows each).
             #[allow(dead_code)]
             async fn write_events_lists(
-                conn: &mut <$db as sqlx::Database>::Connection,
+                tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[app::domain::ConsentEvent],
             ) -> app::store::StoreResult<()> {
                 use std::collections::HashMap;
@@ -59,7 +59,7 @@ macro_rules! sql_bulk {
                             .bind(p.reason.as_deref())
                             .bind(p.campaign.as_deref());
                     }
-                    q.execute(&mut *conn).await.map_err(db_error)?;
+                    q.execute(&mut **tx).await.map_err(db_error)?;
                 }
 
                 // The projection: the last event of each consent (one row per consent and statement).
@@ -96,7 +96,7 @@ macro_rules! sql_bulk {
                             .bind(e.provenance.source.key())
                             .bind(e.id);
                     }
-                    q.execute(&mut *conn).await.map_err(db_error)?;
+                    q.execute(&mut **tx).await.map_err(db_error)?;
                 }
                 Ok(())
             }

@@ -106,12 +106,12 @@ impl PgStore {
         None
     }
 
-    /// A group without idempotency keys in one transaction of three round trips: begin, lock
-    /// the subjects and read their choices; then (decided in memory) write the events and the
-    /// projection; then commit. Its statements look every row up by its key. The planner is told
-    /// not to scan whole tables: with statistics from when a table was small (a new database,
-    /// before autovacuum's next ANALYZE) it scans the consents for the group's subjects, ~1 ms a
-    /// group at 5,000 rows and growing, where the key finds them at once.
+    /// A group without idempotency keys in one transaction of three round trips: begin and lock
+    /// the subjects, read their choices, then (decided in memory) write the events and the
+    /// projection and commit. Its statements look every row up by its key. The planner is told not
+    /// to scan whole tables: with statistics from when a table was small (a new database, before
+    /// autovacuum's next ANALYZE) it scans the consents for the group's subjects, ~1 ms a group
+    /// at 5,000 rows and growing, where the key finds them at once.
     async fn apply_keyless(
         &self,
         requests: &[Vec<app::domain::Change>],
@@ -122,48 +122,25 @@ impl PgStore {
         // simple queries take one round trip where a bound statement takes two, and are planned
         // for their values each time. (A plan cached while a table was small, a sequential scan,
         // would stay in use as it grows, until the next ANALYZE; planning costs less than one
-        // such scan.) The subjects are locked in id order, so concurrent groups never deadlock;
-        // the outer join reads every locked subject, with or without choices.
+        // such scan.) The subjects are locked in id order, so concurrent groups never deadlock.
         let ids = uuid_array(&subjects);
-        let begin = format!(
-            "BEGIN; SET LOCAL enable_seqscan = off; \
-             SELECT s.id, c.purpose, c.channel, c.state \
-             FROM (SELECT id FROM subjects WHERE id = ANY({ids}) ORDER BY id FOR UPDATE) s \
-             LEFT JOIN consents c ON c.subject_id = s.id"
-        );
-        let mut tx = OpenTransaction {
-            conn: self.pool.acquire().await.map_err(db_error)?,
-            ended: false,
-        };
-        let outcome = Self::group_in(&mut tx.conn, &begin, requests).await;
-        tx.ended = outcome.is_ok()
-            || sqlx::Executor::execute(&mut *tx.conn, "ROLLBACK")
-                .await
-                .is_ok();
-        outcome
-    }
-
-    /// `apply_keyless`'s statements on its connection: `begin` (which begins, locks and reads),
-    /// the writes, the commit.
-    async fn group_in(
-        conn: &mut sqlx::PgConnection,
-        begin: &str,
-        requests: &[Vec<app::domain::Change>],
-    ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
-        use crate::store::db_error;
-        // Statements without arguments go as one simple query: one round trip.
-        let rows = sqlx::Executor::fetch_all(&mut *conn, begin)
+        let mut tx = self
+            .pool
+            .begin_with(format!(
+                "BEGIN; SET LOCAL enable_seqscan = off; \
+                 SELECT id FROM subjects WHERE id = ANY({ids}) ORDER BY id FOR UPDATE"
+            ))
             .await
             .map_err(db_error)?;
-        let current = current_choices(rows)?;
+        let current = Self::read_current(&mut tx, &ids).await?;
         let (results, events) = super::bulk::decide_group(requests, current);
-        Self::write_events_arrays(conn, &events).await?;
-        sqlx::Executor::execute(&mut *conn, "COMMIT")
-            .await
-            .map_err(db_error)?;
+        Self::write_events_arrays(&mut tx, &events).await?;
+        tx.commit().await.map_err(db_error)?;
         Ok(results)
     }
 
+    /// One page of the chain, in any order. Seals and events are read as two ranges and matched
+    /// here: a range of the events' primary key reads far faster than a lookup per link.
     /// The subjects a `SELECT {SUBJECT_COLUMNS}` with text parameters finds.
     async fn read_subjects(
         &self,
@@ -181,8 +158,6 @@ impl PgStore {
         rows.iter().map(rows::subject).collect()
     }
 
-    /// One page of the chain, in any order. Seals and events are read as two ranges and matched
-    /// here: a range of the events' primary key reads far faster than a lookup per link.
     async fn read_chain_links(
         &self,
         after_position: i64,
@@ -355,8 +330,39 @@ impl PgStore {
     /// The choices of the locked subjects (`ids`, an array literal), read in a statement of its
     /// own: its snapshot is taken once the locks are held, so it sees what the group before
     /// committed. (Read in the locking statement, they would be as of before its wait.)
+    async fn read_current(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        ids: &str,
+    ) -> app::store::StoreResult<
+        std::collections::HashMap<(uuid::Uuid, String, String), app::domain::ConsentState>,
+    > {
+        use crate::store::{corrupt, db_error};
+        use sqlx::Row;
+        let sql = format!(
+            "SELECT subject_id, purpose, channel, state FROM consents WHERE subject_id = ANY({ids})"
+        );
+        // A statement without arguments goes as a simple query: one round trip.
+        let rows = sqlx::Executor::fetch_all(&mut **tx, sql.as_str())
+            .await
+            .map_err(db_error)?;
+        let mut current = std::collections::HashMap::with_capacity(rows.len());
+        for row in rows {
+            let bad = |_| corrupt("consent");
+            let state: String = row.try_get("state").map_err(bad)?;
+            current.insert(
+                (
+                    row.try_get("subject_id").map_err(bad)?,
+                    row.try_get("purpose").map_err(bad)?,
+                    row.try_get("channel").map_err(bad)?,
+                ),
+                state.parse().map_err(|_| corrupt("state"))?,
+            );
+        }
+        Ok(current)
+    }
+
     async fn write_events_arrays(
-        conn: &mut sqlx::PgConnection,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         events: &[app::domain::ConsentEvent],
     ) -> app::store::StoreResult<()> {
         use crate::store::db_error;
@@ -415,7 +421,7 @@ impl PgStore {
         .bind(col(&|e| e.provenance.reason.clone()))
         .bind(col(&|e| e.provenance.campaign.clone()))
         .bind(&last)
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -423,47 +429,6 @@ impl PgStore {
 }
 
 /// A `uuid[]` literal of `ids`, to write into a statement.
-/// A connection inside a transaction begun by hand (see `apply_keyless`): unless the transaction
-/// is known to have ended, the connection is closed, never returned to the pool mid-transaction
-/// (as it would be if the group's future were dropped between its statements).
-struct OpenTransaction {
-    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
-    ended: bool,
-}
-
-impl Drop for OpenTransaction {
-    fn drop(&mut self) {
-        if !self.ended {
-            self.conn.close_on_drop();
-        }
-    }
-}
-
-/// The current choices of a group's subjects from the rows of its first statement (a subject
-/// without any choice reads as one row of nulls).
-fn current_choices(
-    rows: Vec<sqlx::postgres::PgRow>,
-) -> app::store::StoreResult<super::bulk::Current> {
-    use crate::store::corrupt;
-    use sqlx::Row;
-    let mut current = super::bulk::Current::with_capacity(rows.len());
-    for row in rows {
-        let bad = |_| corrupt("consent");
-        let Some(state) = row.try_get::<Option<String>, _>("state").map_err(bad)? else {
-            continue;
-        };
-        current.insert(
-            (
-                row.try_get("id").map_err(bad)?,
-                row.try_get("purpose").map_err(bad)?,
-                row.try_get("channel").map_err(bad)?,
-            ),
-            state.parse().map_err(|_| corrupt("state"))?,
-        );
-    }
-    Ok(current)
-}
-
 fn uuid_array(ids: &[uuid::Uuid]) -> String {
     let mut text = String::with_capacity(ids.len() * 37 + 12);
     text.push_str("'{");
