@@ -663,3 +663,72 @@ async fn concurrent_changes_through_group_commit_are_each_answered_after_commit(
         db.cleanup().await;
     }
 }
+
+/// Several instances may share one PostgreSQL: a group that waits for a subject another writer
+/// holds must decide from what that writer committed, not from what was there when it began
+/// waiting (its choices are read after the lock is held).
+#[tokio::test]
+async fn a_group_waiting_for_a_subjects_lock_decides_from_what_the_holder_committed() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let s = services(&db);
+    let subject = subject(&s).await;
+    let pool = db.pg.as_ref().unwrap().pool().clone();
+    // The other writer locks the subject and grants the newsletter by email.
+    let mut other = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM subjects WHERE id = $1 FOR UPDATE")
+        .bind(subject.0)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO consent_events (id, subject_id, purpose, channel, to_state, occurred_at, \
+         source, actor) VALUES ($1, $2, 'newsletter', 'email', 'granted', now(), \
+         'preference_center', 'subject') RETURNING seq",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(subject.0)
+    .fetch_one(&mut *other)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
+         last_event_seq) VALUES ($1, 'newsletter', 'email', 'granted', now(), \
+         'preference_center', $2)",
+    )
+    .bind(subject.0)
+    .bind(seq)
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    // This instance's group withdraws it meanwhile: it waits for the lock.
+    let store = db.store.clone();
+    let group = tokio::spawn(async move {
+        let withdraw = change(
+            subject,
+            "newsletter",
+            Channel::Email,
+            ConsentState::Withdrawn,
+            None,
+        );
+        store.apply_group(vec![vec![withdraw]]).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !group.is_finished(),
+        "the group waits for the subject's lock"
+    );
+    other.commit().await.unwrap();
+    let mut results = group.await.unwrap();
+    let applied = results.pop().unwrap().unwrap().pop().unwrap();
+    match applied.outcome {
+        Outcome::Recorded(e) => assert_eq!(
+            e.from,
+            Some(ConsentState::Granted),
+            "the withdrawal follows the grant the other writer committed"
+        ),
+        other => panic!("expected a recorded withdrawal, got {other:?}"),
+    }
+    db.cleanup().await;
+}
