@@ -1,6 +1,7 @@
 //! Test support: the same test bodies run on SQLite and on PostgreSQL (a fresh schema per test).
 #![allow(dead_code)]
 
+pub mod consents;
 pub mod server;
 pub mod smtp;
 
