@@ -126,8 +126,7 @@ impl Services {
             provenance,
             reconfirm: false,
         };
-        let mut applied = self.store.apply(vec![change]).await?;
-        Ok(applied.pop().expect("one change gives one result"))
+        self.apply_one(change).await
     }
 
     pub async fn admin_rows(&self) -> Result<Vec<AdminRow>, Refusal> {

@@ -160,6 +160,11 @@ impl Services {
             provenance,
             reconfirm: false,
         };
+        self.apply_one(change).await
+    }
+
+    /// Applies one change in a transaction of its own (through the group commit).
+    pub(crate) async fn apply_one(&self, change: Change) -> Result<Applied, Refusal> {
         let mut applied = self.store.apply(vec![change]).await?;
         Ok(applied.pop().expect("one change gives one result"))
     }
