@@ -8,17 +8,12 @@ use std::sync::Arc;
 
 use app::{
     domain::{Channel, ConsentState, Outcome},
-    services::Services,
     store::StoreError,
 };
 use common::{
-    TestDb,
     consents::{assert_projection_is_fold, change, subject},
+    services,
 };
-
-fn services(db: &TestDb) -> Services {
-    common::services(db)
-}
 
 #[tokio::test]
 async fn concurrent_changes_to_one_subject_stay_consistent() {

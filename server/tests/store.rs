@@ -4,19 +4,14 @@ mod common;
 
 use app::{
     domain::{Channel, ConsentState, Lang, Outcome},
-    services::Services,
     store::StoreError,
 };
 use common::{
-    TestDb,
     consents::{assert_projection_is_fold, change, subject},
+    services,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
-
-fn services(db: &TestDb) -> Services {
-    common::services(db)
-}
 
 #[tokio::test]
 async fn a_change_writes_its_event_and_the_projection_together() {
@@ -238,12 +233,105 @@ async fn the_database_refuses_update_and_delete_on_events() {
                 .expect_err("TRUNCATE must fail");
             assert!(err.to_string().contains("append-only"), "{err}");
         }
+        // Retention may delete an event only after its tombstone, and never one that is still
+        // its consent's current choice (the projection would point at nothing).
+        db.raw(
+            "INSERT INTO event_tombstones (seq, purged_at, reason, signature) \
+             SELECT seq, '2026-01-01T00:00:00Z', 'test', 'x' FROM consent_events",
+        )
+        .await
+        .unwrap();
+        db.raw("DELETE FROM consent_events")
+            .await
+            .expect_err(&format!(
+                "{}: the current choice's event must not be deleted",
+                db.name()
+            ));
         assert_eq!(
             db.store.all_events().await.unwrap().len(),
             1,
             "{}",
             db.name()
         );
+        assert_projection_is_fold(&db).await;
+        db.cleanup().await;
+    }
+}
+
+/// Texts of every kind (quotes, backslashes, Japanese, emoji, SQL) reach the events exactly as
+/// given through the group commit; a text the database cannot store (NUL, on PostgreSQL) refuses
+/// only its own request.
+#[tokio::test]
+async fn a_group_stores_every_text_exactly_as_given() {
+    let texts = [
+        "it's \"quoted\"",
+        "back\\slash \\' and $1 and $$ dollar $$",
+        "配信停止の理由：多すぎる 🙇",
+        "'); DROP TABLE consent_events; --",
+        "{\"a\",\"b\"} (NULL) ,",
+        "",
+    ];
+    for db in common::backends().await {
+        let s = services(&db);
+        let who = subject(&s).await;
+        let request = |i: usize, text: &str| {
+            let mut c = change(
+                who,
+                "newsletter",
+                [
+                    Channel::Email,
+                    Channel::Sms,
+                    Channel::Push,
+                    Channel::Postal,
+                    Channel::Phone,
+                    Channel::Web,
+                ][i % 6],
+                ConsentState::Granted,
+                None,
+            );
+            c.provenance.reason = Some(text.to_owned());
+            c.provenance.origin.user_agent = Some(text.to_owned());
+            c.provenance.campaign = Some(text.to_owned());
+            vec![c]
+        };
+        let requests: Vec<_> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| request(i, t))
+            .collect();
+        for result in db.store.apply_group(requests).await {
+            result.unwrap();
+        }
+        let events = db.store.all_events().await.unwrap();
+        assert_eq!(events.len(), texts.len(), "{}", db.name());
+        for (e, text) in events.iter().zip(texts) {
+            let p = &e.provenance;
+            assert_eq!(p.reason.as_deref(), Some(text), "{}", db.name());
+            assert_eq!(p.campaign.as_deref(), Some(text), "{}", db.name());
+            assert_eq!(p.origin.user_agent.as_deref(), Some(text), "{}", db.name());
+        }
+        if db.name() == "postgres" {
+            let other = subject(&s).await;
+            let mut nul = change(
+                other,
+                "newsletter",
+                Channel::Email,
+                ConsentState::Granted,
+                None,
+            );
+            nul.provenance.reason = Some("a\0b".into());
+            let fine = change(
+                other,
+                "newsletter",
+                Channel::Sms,
+                ConsentState::Granted,
+                None,
+            );
+            let results = db.store.apply_group(vec![vec![nul], vec![fine]]).await;
+            assert!(results[0].is_err(), "a NUL in a text is refused");
+            assert!(results[1].is_ok(), "the request beside it is applied");
+        }
+        assert_projection_is_fold(&db).await;
         db.cleanup().await;
     }
 }

@@ -106,12 +106,12 @@ impl PgStore {
         None
     }
 
-    /// A group without idempotency keys in one transaction of three round trips: begin and lock
-    /// the subjects, read their choices, then (decided in memory) write the events and the
-    /// projection and commit. Its statements look every row up by its key. The planner is told not
-    /// to scan whole tables: with statistics from when a table was small (a new database, before
-    /// autovacuum's next ANALYZE) it scans the consents for the group's subjects, ~1 ms a group
-    /// at 5,000 rows and growing, where the key finds them at once.
+    /// A group without idempotency keys in one transaction of three round trips: begin, lock the
+    /// subjects and read their choices; then (decided in memory) write the events and the
+    /// projection; then commit. Its statements look every row up by its key. The planner is told
+    /// not to scan whole tables: with statistics from when a table was small (a new database,
+    /// before autovacuum's next ANALYZE) it scans the consents for the group's subjects, ~1 ms a
+    /// group at 5,000 rows and growing, where the key finds them at once.
     async fn apply_keyless(
         &self,
         requests: &[Vec<app::domain::Change>],
@@ -119,23 +119,45 @@ impl PgStore {
         use crate::store::db_error;
         let subjects = super::bulk::subjects_of(requests);
         // The ids are written into the statements (a uuid's text is hex digits and hyphens):
-        // simple queries take one round trip where a bound statement takes two, and are planned
-        // for their values each time. (A plan cached while a table was small, a sequential scan,
-        // would stay in use as it grows, until the next ANALYZE; planning costs less than one
-        // such scan.) The subjects are locked in id order, so concurrent groups never deadlock.
+        // simple queries, several in one message, take one round trip where a bound statement
+        // takes two, and are planned for their values each time. (A plan cached while a table was
+        // small, a sequential scan, would stay in use as it grows, until the next ANALYZE;
+        // planning costs less than one such scan.) The subjects are locked in id order, so
+        // concurrent groups never deadlock. The choices are read by a statement of their own:
+        // its snapshot is taken once the locks are held, so it sees what the group before
+        // committed (read in the locking statement, they would be as of before its wait).
         let ids = uuid_array(&subjects);
-        let mut tx = self
-            .pool
-            .begin_with(format!(
-                "BEGIN; SET LOCAL enable_seqscan = off; \
-                 SELECT id FROM subjects WHERE id = ANY({ids}) ORDER BY id FOR UPDATE"
-            ))
+        let mut tx = OpenTransaction {
+            conn: self.pool.acquire().await.map_err(db_error)?,
+            ended: false,
+        };
+        let written = async {
+            let rows = sqlx::Executor::fetch_all(
+                &mut *tx.conn,
+                format!(
+                    "BEGIN; SET LOCAL enable_seqscan = off; \
+                     SELECT id FROM subjects WHERE id = ANY({ids}) ORDER BY id FOR UPDATE; \
+                     SELECT subject_id, purpose, channel, state FROM consents \
+                     WHERE subject_id = ANY({ids})"
+                )
+                .as_str(),
+            )
             .await
             .map_err(db_error)?;
-        let current = Self::read_current(&mut tx, &ids).await?;
-        let (results, events) = super::bulk::decide_group(requests, current);
-        Self::write_events_arrays(&mut tx, &events).await?;
-        tx.commit().await.map_err(db_error)?;
+            let (results, events) = super::bulk::decide_group(requests, current_choices(&rows)?);
+            Self::write_events_arrays(&mut tx.conn, &events).await?;
+            Ok(results)
+        }
+        .await;
+        let end = if written.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        let ended = sqlx::Executor::execute(&mut *tx.conn, end).await;
+        tx.ended = ended.is_ok();
+        let results = written?;
+        ended.map_err(db_error)?;
         Ok(results)
     }
 
@@ -327,42 +349,8 @@ fn event_at(
 /// PostgreSQL writes a group with arrays: one statement text whatever the group's size (prepared
 /// once per connection), and one parameter per column instead of one per value.
 impl PgStore {
-    /// The choices of the locked subjects (`ids`, an array literal), read in a statement of its
-    /// own: its snapshot is taken once the locks are held, so it sees what the group before
-    /// committed. (Read in the locking statement, they would be as of before its wait.)
-    async fn read_current(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        ids: &str,
-    ) -> app::store::StoreResult<
-        std::collections::HashMap<(uuid::Uuid, String, String), app::domain::ConsentState>,
-    > {
-        use crate::store::{corrupt, db_error};
-        use sqlx::Row;
-        let sql = format!(
-            "SELECT subject_id, purpose, channel, state FROM consents WHERE subject_id = ANY({ids})"
-        );
-        // A statement without arguments goes as a simple query: one round trip.
-        let rows = sqlx::Executor::fetch_all(&mut **tx, sql.as_str())
-            .await
-            .map_err(db_error)?;
-        let mut current = std::collections::HashMap::with_capacity(rows.len());
-        for row in rows {
-            let bad = |_| corrupt("consent");
-            let state: String = row.try_get("state").map_err(bad)?;
-            current.insert(
-                (
-                    row.try_get("subject_id").map_err(bad)?,
-                    row.try_get("purpose").map_err(bad)?,
-                    row.try_get("channel").map_err(bad)?,
-                ),
-                state.parse().map_err(|_| corrupt("state"))?,
-            );
-        }
-        Ok(current)
-    }
-
     async fn write_events_arrays(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        conn: &mut sqlx::PgConnection,
         events: &[app::domain::ConsentEvent],
     ) -> app::store::StoreResult<()> {
         use crate::store::db_error;
@@ -421,11 +409,50 @@ impl PgStore {
         .bind(col(&|e| e.provenance.reason.clone()))
         .bind(col(&|e| e.provenance.campaign.clone()))
         .bind(&last)
-        .execute(&mut **tx)
+        .execute(conn)
         .await
         .map_err(db_error)?;
         Ok(())
     }
+}
+
+/// A transaction begun by hand on a pooled connection (so that its first statements can go in the
+/// same message as its BEGIN). Dropped before it ends (its future cancelled, say), it closes the
+/// connection rather than give it back to the pool in the middle of a transaction.
+struct OpenTransaction {
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    ended: bool,
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// The current choices among the rows a group's first message returns (the consents' rows are
+/// the ones with four columns; the locked subjects' have one).
+fn current_choices(
+    rows: &[sqlx::postgres::PgRow],
+) -> app::store::StoreResult<super::bulk::Current> {
+    use crate::store::corrupt;
+    use sqlx::Row;
+    let mut current = super::bulk::Current::with_capacity(rows.len());
+    for row in rows.iter().filter(|r| r.len() == 4) {
+        let bad = |_| corrupt("consent");
+        let state: String = row.try_get("state").map_err(bad)?;
+        current.insert(
+            (
+                row.try_get("subject_id").map_err(bad)?,
+                row.try_get("purpose").map_err(bad)?,
+                row.try_get("channel").map_err(bad)?,
+            ),
+            state.parse().map_err(|_| corrupt("state"))?,
+        );
+    }
+    Ok(current)
 }
 
 /// A `uuid[]` literal of `ids`, to write into a statement.
