@@ -99,7 +99,9 @@ sql_seals!(
 /// (exports) by COPY.
 const SMALL_PAGE: u32 = 1_000;
 
-/// Bulk reads (chain walks, exports) by binary COPY (see pg_copy.rs).
+/// What the shared SQL (`sql_store!`, `sql_seals!`, `sql_console!`) asks of PostgreSQL: its write
+/// turn, the group commit, and the reads of subjects, chain pages (by binary COPY, see pg_copy.rs)
+/// and event pages.
 impl PgStore {
     /// PostgreSQL writers run side by side (rows are locked where they meet): no turn to wait.
     async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
@@ -161,8 +163,6 @@ impl PgStore {
         Ok(results)
     }
 
-    /// One page of the chain, in any order. Seals and events are read as two ranges and matched
-    /// here: a range of the events' primary key reads far faster than a lookup per link.
     /// The subjects a `SELECT {SUBJECT_COLUMNS}` with text parameters finds.
     async fn read_subjects(
         &self,
@@ -180,6 +180,8 @@ impl PgStore {
         rows.iter().map(rows::subject).collect()
     }
 
+    /// One page of the chain, in any order. Seals and events are read as two ranges and matched
+    /// here: a range of the events' primary key reads far faster than a lookup per link.
     async fn read_chain_links(
         &self,
         after_position: i64,
