@@ -278,14 +278,7 @@ async fn a_group_stores_every_text_exactly_as_given() {
             let mut c = change(
                 who,
                 "newsletter",
-                [
-                    Channel::Email,
-                    Channel::Sms,
-                    Channel::Push,
-                    Channel::Postal,
-                    Channel::Phone,
-                    Channel::Web,
-                ][i % 6],
+                Channel::ALL[i % Channel::ALL.len()],
                 ConsentState::Granted,
                 None,
             );
