@@ -26,6 +26,9 @@ test('R16 R18 R20: with Sec-GPC: 1 the page opts the person out of ad targeting 
   const web = sw(page, 'Personalised advertising', 'Web');
   await web.click();
   await expect(web).toHaveAttribute('aria-checked', 'true');
+  // The switch turns at once; "Saved" says the server has answered, so the grant is stored
+  // before the other browser arrives (without this wait the two requests could race).
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
   await expect(page.locator('[data-gpc="honoured"]')).toHaveCount(0);
 
   // The same person, a browser that sends the signal.

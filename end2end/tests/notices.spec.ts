@@ -24,6 +24,8 @@ async function agreeToSharing(page: Page, link: string) {
   await expect(page.locator('section.preferences')).toHaveAttribute('data-hydrated', 'true');
   await sharing(page).click();
   await expect(sharing(page)).toHaveAttribute('aria-checked', 'true');
+  // The switch turns at once; "Saved" says the agreement is stored (before the notice changes).
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
 }
 
 test.describe.configure({ mode: 'serial' });
