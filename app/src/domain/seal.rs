@@ -13,6 +13,54 @@ pub type Seal = [u8; 32];
 /// The seal before the first event.
 pub const GENESIS: Seal = [0; 32];
 
+/// An event's values as its store holds them, borrowed: what its seal covers. A chain walk
+/// writes the canonical bytes of millions of stored events straight from these, without
+/// building (and allocating) a [`ConsentEvent`] for each; sealing writes them from the event.
+/// The texts are the stored forms: the keys of purpose, channel, states and source, and the
+/// actor as it displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventFields<'a> {
+    pub id: uuid::Uuid,
+    pub subject: uuid::Uuid,
+    pub occurred_at: time::OffsetDateTime,
+    pub purpose: &'a str,
+    pub channel: &'a str,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub source: &'a str,
+    pub actor: &'a str,
+    pub notice_version: Option<&'a str>,
+    pub origin_ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub campaign: Option<&'a str>,
+}
+
+impl<'a> EventFields<'a> {
+    /// The fields of `e`, whose actor displays as `actor`.
+    pub fn of(e: &'a ConsentEvent, actor: &'a str) -> Self {
+        let p = &e.provenance;
+        Self {
+            id: e.id,
+            subject: e.subject.0,
+            occurred_at: p.occurred_at,
+            purpose: e.purpose.as_str(),
+            channel: e.channel.key(),
+            from: e.from.map(|s| s.key()),
+            to: e.to.key(),
+            source: p.source.key(),
+            actor,
+            notice_version: p.notice_version.as_deref(),
+            origin_ip: p.origin.ip.as_deref(),
+            user_agent: p.origin.user_agent.as_deref(),
+            idempotency_key: p.idempotency_key.as_deref(),
+            reason: p.reason.as_deref(),
+            campaign: p.campaign.as_deref(),
+        }
+    }
+}
+
 /// The bytes a seal covers: a version tag, then each field length-prefixed (so no two different
 /// events share bytes), in a fixed order. Times are RFC 3339 in UTC to the microsecond.
 pub fn canonical_bytes(seq: i64, e: &ConsentEvent) -> Vec<u8> {
@@ -21,68 +69,53 @@ pub fn canonical_bytes(seq: i64, e: &ConsentEvent) -> Vec<u8> {
     out
 }
 
-/// `canonical_bytes` into `out` (cleared first), without other allocations: a chain walk seals
-/// millions of events.
+/// `canonical_bytes` into `out` (cleared first).
 pub fn write_canonical(out: &mut Vec<u8>, seq: i64, e: &ConsentEvent) {
-    /// Writes one field's value.
-    type Writer<'w> = &'w dyn Fn(&mut Vec<u8>);
-    /// Appends a length-prefixed field written by `write` (`None`: missing, not empty).
-    fn field(out: &mut Vec<u8>, write: Option<Writer<'_>>) {
-        match write {
+    let actor = e.provenance.actor.to_string();
+    out.clear();
+    write_canonical_fields(out, seq, &EventFields::of(e, &actor));
+}
+
+/// The canonical bytes of stored fields, appended to `out` without other allocations.
+pub fn write_canonical_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) {
+    /// Appends a length-prefixed field (`None`: missing, not empty).
+    fn field(out: &mut Vec<u8>, value: Option<&[u8]>) {
+        match value {
             None => out.extend_from_slice(&u32::MAX.to_be_bytes()),
-            Some(write) => {
-                let at = out.len();
-                out.extend_from_slice(&[0; 4]);
-                write(out);
-                let len = (out.len() - at - 4) as u32;
-                out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+            Some(v) => {
+                out.extend_from_slice(&(v.len() as u32).to_be_bytes());
+                out.extend_from_slice(v);
             }
         }
     }
-    fn text(s: &str) -> impl Fn(&mut Vec<u8>) + '_ {
-        move |out: &mut Vec<u8>| out.extend_from_slice(s.as_bytes())
+    fn text(s: &str) -> Option<&[u8]> {
+        Some(s.as_bytes())
     }
-    fn uuid(u: &uuid::Uuid) -> impl Fn(&mut Vec<u8>) + '_ {
-        move |out: &mut Vec<u8>| {
-            let mut buf = [0u8; 36];
-            out.extend_from_slice(u.hyphenated().encode_lower(&mut buf).as_bytes());
-        }
-    }
-    let p = &e.provenance;
-    out.clear();
     out.extend_from_slice(b"doui-event-v1\0");
     out.extend_from_slice(&seq.to_be_bytes());
-    field(out, Some(&uuid(&e.id)));
-    field(out, Some(&uuid(&e.subject.0)));
-    field(out, Some(&text(e.purpose.as_str())));
-    field(out, Some(&text(e.channel.key())));
-    let from = e.from.map(|s| text(s.key()));
-    field(out, from.as_ref().map(|f| f as Writer<'_>));
-    field(out, Some(&text(e.to.key())));
-    field(
-        out,
-        Some(&|out: &mut Vec<u8>| {
-            let _ = p.occurred_at.format_into(out, &Rfc3339);
-        }),
-    );
-    field(out, Some(&text(p.source.key())));
-    field(
-        out,
-        Some(&|out: &mut Vec<u8>| {
-            use std::io::Write;
-            let _ = write!(out, "{}", p.actor);
-        }),
-    );
+    let mut id = [0u8; 36];
+    field(out, text(e.id.hyphenated().encode_lower(&mut id)));
+    field(out, text(e.subject.hyphenated().encode_lower(&mut id)));
+    field(out, text(e.purpose));
+    field(out, text(e.channel));
+    field(out, e.from.map(str::as_bytes));
+    field(out, text(e.to));
+    let mut time = [0u8; 40];
+    let mut rest = &mut time[..];
+    let _ = e.occurred_at.format_into(&mut rest, &Rfc3339);
+    let written = 40 - rest.len();
+    field(out, Some(&time[..written]));
+    field(out, text(e.source));
+    field(out, text(e.actor));
     for value in [
-        &p.notice_version,
-        &p.origin.ip,
-        &p.origin.user_agent,
-        &p.idempotency_key,
-        &p.reason,
-        &p.campaign,
+        e.notice_version,
+        e.origin_ip,
+        e.user_agent,
+        e.idempotency_key,
+        e.reason,
+        e.campaign,
     ] {
-        let v = value.as_deref().map(text);
-        field(out, v.as_ref().map(|f| f as Writer<'_>));
+        field(out, value.map(str::as_bytes));
     }
 }
 
@@ -94,10 +127,15 @@ pub fn seal(prev: &Seal, seq: i64, event: &ConsentEvent) -> Seal {
 /// `seal`, reusing `buf` for the canonical bytes.
 pub fn seal_with(buf: &mut Vec<u8>, prev: &Seal, seq: i64, event: &ConsentEvent) -> Seal {
     write_canonical(buf, seq, event);
+    seal_canonical(prev, buf)
+}
+
+/// The seal of an event, given its canonical bytes, after `prev`.
+pub fn seal_canonical(prev: &Seal, canonical: &[u8]) -> Seal {
     let mut h = Sha256::new();
     h.update(b"doui-seal-v1\0");
     h.update(prev);
-    h.update(&buf[..]);
+    h.update(canonical);
     h.finalize().into()
 }
 
@@ -194,7 +232,9 @@ pub struct ChainLink {
     pub position: i64,
     pub seq: i64,
     pub seal: String,
-    pub event: Option<ConsentEvent>,
+    /// The canonical bytes of the event the link names, as it is stored now (`None`: the event
+    /// is gone, or no longer reads as an event).
+    pub canonical: Option<Vec<u8>>,
     /// The event was purged by retention: what the purge signed in its place.
     pub tombstone: Option<Tombstone>,
 }
@@ -254,7 +294,6 @@ fn walk(
     links: &[ChainLink],
     tombstone_ok: TombstoneCheck<'_>,
 ) -> Result<(Seal, i64), (Break, Seal, i64)> {
-    let mut buf = Vec::with_capacity(512);
     for link in links {
         if link.position != expected_position {
             return Err((
@@ -272,7 +311,7 @@ fn walk(
             prev,
             expected_position,
         ))?;
-        let Some(event) = &link.event else {
+        let Some(canonical) = &link.canonical else {
             // Purged by retention: the signed tombstone vouches for the seal it replaces.
             if let Some(t) = &link.tombstone
                 && tombstone_ok(link, t)
@@ -290,7 +329,7 @@ fn walk(
                 expected_position,
             ));
         };
-        let recomputed = seal_with(&mut buf, &prev, link.seq, event);
+        let recomputed = seal_canonical(&prev, canonical);
         if recomputed != stored {
             return Err((
                 Break::Altered {
@@ -356,7 +395,7 @@ mod tests {
                     position: seq,
                     seq,
                     seal: to_hex(&prev),
-                    event: Some(e.clone()),
+                    canonical: Some(canonical_bytes(seq, e)),
                     tombstone: None,
                 }
             })
@@ -379,7 +418,7 @@ mod tests {
     fn editing_deleting_or_reordering_is_found_at_its_position() {
         let links = chain(&[event(1, None), event(2, None), event(3, None)]);
         let mut edited = links.clone();
-        edited[1].event = Some(event(2, Some("changed")));
+        edited[1].canonical = Some(canonical_bytes(2, &event(2, Some("changed"))));
         assert_eq!(
             verify_links(GENESIS, 1, &edited, NONE).map_err(|b| b.at),
             Err(Break::Altered {
@@ -388,7 +427,7 @@ mod tests {
             })
         );
         let mut deleted = links.clone();
-        deleted[2].event = None;
+        deleted[2].canonical = None;
         assert_eq!(
             verify_links(GENESIS, 1, &deleted, NONE).map_err(|b| b.at),
             Err(Break::Missing {
@@ -397,9 +436,10 @@ mod tests {
             })
         );
         let mut swapped = links.clone();
-        let (a, b) = (swapped[0].event.clone(), swapped[1].event.clone());
-        swapped[0].event = b;
-        swapped[1].event = a;
+        // Each event where the other was (with its own seq: a row moved as it is).
+        let (a, b) = (swapped[0].canonical.clone(), swapped[1].canonical.clone());
+        swapped[0].canonical = b;
+        swapped[1].canonical = a;
         assert_eq!(
             verify_links(GENESIS, 1, &swapped, NONE).map_err(|b| b.at),
             Err(Break::Altered {
@@ -421,7 +461,7 @@ mod tests {
     fn a_purged_event_verifies_only_with_a_genuine_tombstone() {
         let links = chain(&[event(1, None), event(2, None), event(3, None)]);
         let mut purged = links.clone();
-        purged[1].event = None;
+        purged[1].canonical = None;
         purged[1].tombstone = Some(Tombstone {
             purged_at: "2030-01-01T00:00:00Z".into(),
             reason: "retention".into(),
@@ -490,6 +530,39 @@ fn tests_support_event() -> ConsentEvent {
 
 #[cfg(test)]
 mod golden {
+    /// What a store reads back (texts as stored) seals like the event it wrote.
+    #[test]
+    fn stored_fields_seal_like_the_event() {
+        let e = super::tests_support_event();
+        let stored = super::EventFields {
+            id: e.id,
+            subject: e.subject.0,
+            occurred_at: time::macros::datetime!(2026-11-01 09:00:00.123456 UTC),
+            purpose: "newsletter",
+            channel: "sms",
+            from: Some("granted"),
+            to: "withdrawn",
+            source: "admin",
+            actor: "admin:a1",
+            notice_version: Some("1.0"),
+            origin_ip: Some("192.0.2.0"),
+            user_agent: None,
+            idempotency_key: Some("k"),
+            reason: Some("同意 reason"),
+            campaign: Some(""),
+        };
+        let mut bytes = Vec::new();
+        super::write_canonical_fields(&mut bytes, 42, &stored);
+        assert_eq!(bytes, super::canonical_bytes(42, &e));
+        let other = super::EventFields {
+            actor: "admin:a2",
+            ..stored
+        };
+        let mut changed = Vec::new();
+        super::write_canonical_fields(&mut changed, 42, &other);
+        assert_ne!(changed, bytes);
+    }
+
     /// The canonical bytes never change: chains sealed by earlier versions keep verifying.
     #[test]
     fn canonical_bytes_are_stable_across_versions() {

@@ -234,9 +234,9 @@ impl Services {
                     .await
                     .map_err(|_| Refusal::new("internal"))?;
             for l in &links {
-                present += i64::from(l.event.is_some());
+                present += i64::from(l.canonical.is_some());
                 if l.seq > max_seq {
-                    (max_seq, max_present) = (l.seq, l.event.is_some());
+                    (max_seq, max_present) = (l.seq, l.canonical.is_some());
                 }
             }
             match checked {

@@ -6,7 +6,7 @@ use app::store::StoreResult;
 
 use super::corrupt;
 
-/// Every event column, in the order `event_with` reads them (after the two ids and the time).
+/// Every event column, in the order `StoredEvent` holds them (the two ids, the time, then its texts).
 pub(crate) const EVENT_COLUMNS: [&str; 15] = [
     "id",
     "subject_id",
@@ -30,35 +30,70 @@ pub(crate) fn event_columns() -> String {
     EVENT_COLUMNS.map(|c| format!("e.{c}")).join(", ")
 }
 
-/// The event with these ids, this time and the twelve text columns after them.
-pub(crate) fn event_with(
-    id: uuid::Uuid,
-    subject: SubjectId,
-    occurred_at: time::OffsetDateTime,
-    f: [Option<&str>; 12],
-) -> StoreResult<ConsentEvent> {
-    let parse = |i: usize, what: &str| -> StoreResult<&str> { f[i].ok_or_else(|| corrupt(what)) };
-    let owned = |i: usize| f[i].map(str::to_owned);
-    let bad = |what: &'static str| move |_| corrupt(what);
-    Ok(ConsentEvent {
-        id,
-        subject,
-        purpose: parse(0, "purpose")?.parse().map_err(bad("purpose"))?,
-        channel: parse(1, "channel")?.parse().map_err(bad("channel"))?,
-        from: f[2].map(str::parse).transpose().map_err(bad("state"))?,
-        to: parse(3, "to_state")?.parse().map_err(bad("state"))?,
-        provenance: Provenance {
-            occurred_at,
-            source: parse(4, "source")?.parse().map_err(bad("source"))?,
-            actor: parse(5, "actor")?.parse().map_err(bad("actor"))?,
-            notice_version: owned(6),
-            origin: Origin {
-                ip: owned(7),
-                user_agent: owned(8),
+/// An event's columns as a bulk reader reads them, borrowed from its page: the two ids, the time
+/// and the twelve text columns after them (`EVENT_COLUMNS`' order).
+pub(crate) struct StoredEvent<'a> {
+    pub id: uuid::Uuid,
+    pub subject: uuid::Uuid,
+    pub occurred_at: time::OffsetDateTime,
+    pub texts: [Option<&'a str>; 12],
+}
+
+impl StoredEvent<'_> {
+    /// The canonical bytes (what the seal covers) of this event as stored, at `seq`, written
+    /// from the columns: a chain walk builds no event. `None` when a value every event has is
+    /// missing.
+    pub(crate) fn canonical(&self, seq: i64) -> Option<Vec<u8>> {
+        let f = &self.texts;
+        let fields = app::domain::seal::EventFields {
+            id: self.id,
+            subject: self.subject,
+            occurred_at: self.occurred_at,
+            purpose: f[0]?,
+            channel: f[1]?,
+            from: f[2],
+            to: f[3]?,
+            source: f[4]?,
+            actor: f[5]?,
+            notice_version: f[6],
+            origin_ip: f[7],
+            user_agent: f[8],
+            idempotency_key: f[9],
+            reason: f[10],
+            campaign: f[11],
+        };
+        let mut out = Vec::with_capacity(256);
+        app::domain::seal::write_canonical_fields(&mut out, seq, &fields);
+        Some(out)
+    }
+
+    /// The event, its values checked.
+    pub(crate) fn event(&self) -> StoreResult<ConsentEvent> {
+        let f = &self.texts;
+        let parse =
+            |i: usize, what: &str| -> StoreResult<&str> { f[i].ok_or_else(|| corrupt(what)) };
+        let owned = |i: usize| f[i].map(str::to_owned);
+        let bad = |what: &'static str| move |_| corrupt(what);
+        Ok(ConsentEvent {
+            id: self.id,
+            subject: SubjectId(self.subject),
+            purpose: parse(0, "purpose")?.parse().map_err(bad("purpose"))?,
+            channel: parse(1, "channel")?.parse().map_err(bad("channel"))?,
+            from: f[2].map(str::parse).transpose().map_err(bad("state"))?,
+            to: parse(3, "to_state")?.parse().map_err(bad("state"))?,
+            provenance: Provenance {
+                occurred_at: self.occurred_at,
+                source: parse(4, "source")?.parse().map_err(bad("source"))?,
+                actor: parse(5, "actor")?.parse().map_err(bad("actor"))?,
+                notice_version: owned(6),
+                origin: Origin {
+                    ip: owned(7),
+                    user_agent: owned(8),
+                },
+                idempotency_key: owned(9),
+                reason: owned(10),
+                campaign: owned(11),
             },
-            idempotency_key: owned(9),
-            reason: owned(10),
-            campaign: owned(11),
-        },
-    })
+        })
+    }
 }

@@ -236,8 +236,12 @@ impl PgStore {
         for t in pg_copy::tuples(&events) {
             let t = t?;
             // An event that no longer reads as an event counts as gone.
-            if let Ok(Some(event)) = event_at(&t, 1) {
-                found.push((t.int(0)?, Some(event)));
+            let seq = t.int(0)?;
+            if let Some(canonical) = stored_at(&t, 1)
+                .unwrap_or(None)
+                .and_then(|e| e.canonical(seq))
+            {
+                found.push((seq, Some(canonical)));
             }
         }
         found.sort_by_key(|(seq, _)| *seq);
@@ -251,11 +255,11 @@ impl PgStore {
             .into_iter()
             .map(|(position, seq, seal)| {
                 let tombstone = purged.remove(&seq).unwrap_or_default();
-                let event = found
+                let canonical = found
                     .binary_search_by_key(&seq, |(s, _)| *s)
                     .ok()
                     .and_then(|i| found[i].1.take());
-                super::seals::link(position, seq, seal, tombstone, event)
+                super::seals::link(position, seq, seal, tombstone, canonical)
             })
             .collect())
     }
@@ -325,27 +329,34 @@ impl PgStore {
         let mut events = Vec::with_capacity(limit as usize);
         for t in pg_copy::tuples(&page) {
             let t = t?;
-            let event = event_at(&t, 1)?.ok_or_else(|| super::corrupt("event"))?;
+            let event = stored_at(&t, 1)?
+                .ok_or_else(|| super::corrupt("event"))?
+                .event()?;
             events.push((t.int(0)?, event));
         }
         Ok(events)
     }
 }
 
-/// The event in `columns::EVENT_COLUMNS` from column `at` on (`None` when its id is NULL).
-fn event_at(
-    t: &pg_copy::Tuple<'_>,
+/// The event whose columns start at `at` (`None` when its ids are NULL).
+fn stored_at<'a>(
+    t: &pg_copy::Tuple<'a>,
     at: usize,
-) -> app::store::StoreResult<Option<app::domain::ConsentEvent>> {
+) -> app::store::StoreResult<Option<columns::StoredEvent<'a>>> {
     let (Some(id), Some(subject)) = (t.uuid(at)?, t.uuid(at + 1)?) else {
         return Ok(None);
     };
     let occurred_at = t.time(at + 2)?;
-    let mut fields = [None; 12];
-    for (i, f) in fields.iter_mut().enumerate() {
+    let mut texts = [None; 12];
+    for (i, f) in texts.iter_mut().enumerate() {
         *f = t.text(at + 3 + i)?;
     }
-    columns::event_with(id, app::domain::SubjectId(subject), occurred_at, fields).map(Some)
+    Ok(Some(columns::StoredEvent {
+        id,
+        subject,
+        occurred_at,
+        texts,
+    }))
 }
 
 /// PostgreSQL writes a group with arrays: one statement text whatever the group's size (prepared

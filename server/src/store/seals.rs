@@ -315,7 +315,7 @@ pub(crate) fn link(
     seq: i64,
     seal: String,
     tombstone: [Option<String>; 3],
-    event: Option<app::domain::ConsentEvent>,
+    canonical: Option<Vec<u8>>,
 ) -> app::domain::seal::ChainLink {
     let tombstone = match tombstone {
         [Some(purged_at), Some(reason), Some(signature)] => Some(app::domain::seal::Tombstone {
@@ -329,7 +329,7 @@ pub(crate) fn link(
         position,
         seq,
         seal,
-        event,
+        canonical,
         tombstone,
     }
 }

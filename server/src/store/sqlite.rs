@@ -160,13 +160,16 @@ impl SqliteStore {
             let owned = |i| row.text(i).map(|t| t.map(str::to_owned));
             let tombstone = [owned(3)?, owned(4)?, owned(5)?];
             // An event that no longer reads as an event counts as gone.
-            let event = event_at(row, 6).unwrap_or(None);
+            let seq = row.int(1);
+            let canonical = stored_at(row, 6)
+                .unwrap_or(None)
+                .and_then(|e| e.canonical(seq));
             links.push(super::seals::link(
                 row.int(0),
-                row.int(1),
+                seq,
                 seal.to_owned(),
                 tombstone,
-                event,
+                canonical,
             ));
             Ok(())
         })
@@ -197,7 +200,9 @@ impl SqliteStore {
             .collect();
         let events = Vec::with_capacity(limit as usize);
         sqlite_raw::each_row(self.path.clone(), sql, params, events, |events, row| {
-            let event = event_at(row, 1)?.ok_or_else(|| super::corrupt("event"))?;
+            let event = stored_at(row, 1)?
+                .ok_or_else(|| super::corrupt("event"))?
+                .event()?;
             events.push((row.int(0), event));
             Ok(())
         })
@@ -240,12 +245,11 @@ fn subject_at(row: &sqlite_raw::Row<'_>) -> app::store::StoreResult<app::domain:
     })
 }
 
-/// The event in `columns::EVENT_COLUMNS` from column `at` on (`None` when a LEFT JOIN found
-/// none).
-fn event_at(
-    row: &sqlite_raw::Row<'_>,
+/// The event whose columns start at `at` (`None` when its ids are NULL: a LEFT JOIN found none).
+fn stored_at<'r>(
+    row: &'r sqlite_raw::Row<'_>,
     at: i32,
-) -> app::store::StoreResult<Option<app::domain::ConsentEvent>> {
+) -> app::store::StoreResult<Option<columns::StoredEvent<'r>>> {
     let id = |i: i32| {
         row.bytes(at + i)
             .map(|b| uuid::Uuid::from_slice(b).map_err(|_| super::corrupt("id")))
@@ -259,11 +263,16 @@ fn event_at(
         .text(at + 2)?
         .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
         .ok_or_else(|| super::corrupt("occurred_at"))?;
-    let mut fields = [None; 12];
-    for (i, f) in fields.iter_mut().enumerate() {
+    let mut texts = [None; 12];
+    for (i, f) in texts.iter_mut().enumerate() {
         *f = row.text(at + 3 + i as i32)?;
     }
-    columns::event_with(id, app::domain::SubjectId(subject), occurred_at, fields).map(Some)
+    Ok(Some(columns::StoredEvent {
+        id,
+        subject,
+        occurred_at,
+        texts,
+    }))
 }
 
 /// The rules of `Store::apply` for a group without idempotency keys on the writer's connection:
