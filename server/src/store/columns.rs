@@ -39,7 +39,30 @@ pub(crate) struct StoredEvent<'a> {
     pub texts: [Option<&'a str>; 12],
 }
 
-impl StoredEvent<'_> {
+impl<'a> StoredEvent<'a> {
+    /// An event's columns through a row reader's accessors: the two ids, a reader of the time
+    /// and one of the `i`-th text column. `None` when its ids are NULL.
+    pub(crate) fn read(
+        (id, subject): (Option<uuid::Uuid>, Option<uuid::Uuid>),
+        occurred_at: impl FnOnce() -> StoreResult<time::OffsetDateTime>,
+        text: impl Fn(usize) -> StoreResult<Option<&'a str>>,
+    ) -> StoreResult<Option<Self>> {
+        let (Some(id), Some(subject)) = (id, subject) else {
+            return Ok(None);
+        };
+        let occurred_at = occurred_at()?;
+        let mut texts = [None; 12];
+        for (i, f) in texts.iter_mut().enumerate() {
+            *f = text(i)?;
+        }
+        Ok(Some(Self {
+            id,
+            subject,
+            occurred_at,
+            texts,
+        }))
+    }
+
     /// The canonical bytes (what the seal covers) of this event as stored, at `seq`, written
     /// from the columns: a chain walk builds no event. `None` when a value every event has is
     /// missing.

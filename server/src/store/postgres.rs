@@ -343,20 +343,11 @@ fn stored_at<'a>(
     t: &pg_copy::Tuple<'a>,
     at: usize,
 ) -> app::store::StoreResult<Option<columns::StoredEvent<'a>>> {
-    let (Some(id), Some(subject)) = (t.uuid(at)?, t.uuid(at + 1)?) else {
-        return Ok(None);
-    };
-    let occurred_at = t.time(at + 2)?;
-    let mut texts = [None; 12];
-    for (i, f) in texts.iter_mut().enumerate() {
-        *f = t.text(at + 3 + i)?;
-    }
-    Ok(Some(columns::StoredEvent {
-        id,
-        subject,
-        occurred_at,
-        texts,
-    }))
+    columns::StoredEvent::read(
+        (t.uuid(at)?, t.uuid(at + 1)?),
+        || t.time(at + 2),
+        |i| t.text(at + 3 + i),
+    )
 }
 
 /// PostgreSQL writes a group with arrays: one statement text whatever the group's size (prepared

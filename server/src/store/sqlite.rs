@@ -255,24 +255,16 @@ fn stored_at<'r>(
             .map(|b| uuid::Uuid::from_slice(b).map_err(|_| super::corrupt("id")))
             .transpose()
     };
-    let (Some(id), Some(subject)) = (id(0)?, id(1)?) else {
-        return Ok(None);
-    };
-    // Times are RFC 3339 text.
-    let occurred_at = row
-        .text(at + 2)?
-        .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
-        .ok_or_else(|| super::corrupt("occurred_at"))?;
-    let mut texts = [None; 12];
-    for (i, f) in texts.iter_mut().enumerate() {
-        *f = row.text(at + 3 + i as i32)?;
-    }
-    Ok(Some(columns::StoredEvent {
-        id,
-        subject,
-        occurred_at,
-        texts,
-    }))
+    columns::StoredEvent::read(
+        (id(0)?, id(1)?),
+        // Times are RFC 3339 text.
+        || {
+            row.text(at + 2)?
+                .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+                .ok_or_else(|| super::corrupt("occurred_at"))
+        },
+        |i| row.text(at + 3 + i as i32),
+    )
 }
 
 /// The rules of `Store::apply` for a group without idempotency keys on the writer's connection:
