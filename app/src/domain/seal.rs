@@ -139,28 +139,48 @@ pub fn seal_canonical(prev: &Seal, canonical: &[u8]) -> Seal {
     h.finalize().into()
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Each byte's value as a hex digit (either case), or `INVALID`.
+const NIBBLES: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+const INVALID: u8 = 0xff;
+
 pub fn to_hex(seal: &Seal) -> String {
-    seal.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(64);
+    for b in seal {
+        out.push(HEX_DIGITS[usize::from(b >> 4)] as char);
+        out.push(HEX_DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
+/// A seal from its 64 hex digits (either case). Decoded by table, without a branch per digit:
+/// a chain walk decodes one per link, and digits of a hash are as unpredictable as branches get.
 pub fn from_hex(text: &str) -> Option<Seal> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
+    let bytes: &[u8; 64] = text.as_bytes().try_into().ok()?;
     let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    let mut seen = 0u8;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let (hi, lo) = (NIBBLES[usize::from(pair[0])], NIBBLES[usize::from(pair[1])]);
+        seen |= hi | lo;
+        *o = (hi << 4) | lo;
     }
-    Some(out)
+    // A valid digit's value fits in four bits; INVALID does not.
+    (seen <= 0xf).then_some(out)
 }
 
 /// What a walk of the chain found first wrong.
@@ -412,6 +432,28 @@ mod tests {
         assert_eq!(from_hex(&to_hex(&head).to_uppercase()), Some(head));
         assert_eq!(from_hex(&"g".repeat(64)), None);
         assert_eq!(from_hex("ab"), None);
+    }
+
+    #[test]
+    fn seals_read_and_write_as_hex() {
+        let seal: Seal = std::array::from_fn(|i| (i * 8 + 3) as u8);
+        let hex = to_hex(&seal);
+        assert_eq!(
+            hex,
+            "030b131b232b333b434b535b636b737b838b939ba3abb3bbc3cbd3dbe3ebf3fb"
+        );
+        assert_eq!(from_hex(&hex), Some(seal));
+        assert_eq!(from_hex(&hex.to_uppercase()), Some(seal));
+        // Any one digit that is not hex, anywhere: no seal.
+        for bad in ["g", "G", "/", ":", "@", "`", " ", "\0", "\u{e9}"] {
+            for at in [0, 1, 31, 62] {
+                let text = format!("{}{bad}{}", &hex[..at], &hex[at + bad.len()..]);
+                assert_eq!(text.len(), 64);
+                assert_eq!(from_hex(&text), None, "{text:?}");
+            }
+        }
+        assert_eq!(from_hex(&hex[..63]), None);
+        assert_eq!(from_hex(&format!("{hex}0")), None);
     }
 
     #[test]
