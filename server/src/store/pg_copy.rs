@@ -54,67 +54,65 @@ async fn read_whole(
     Ok(out)
 }
 
+/// The stream's chunks, kept until its end, then copied once into a buffer of their total size
+/// (a growing buffer would copy a page of megabytes several times over).
 async fn collect(
     mut stream: futures_util::stream::BoxStream<'_, sqlx::Result<axum::body::Bytes>>,
 ) -> StoreResult<Vec<u8>> {
-    let mut out = Vec::new();
+    let mut chunks = Vec::new();
     while let Some(chunk) = stream.try_next().await.map_err(db_error)? {
-        out.extend_from_slice(&chunk);
+        chunks.push(chunk);
     }
-    Ok(out)
+    Ok(chunks.concat())
 }
+
+/// The most values a copied row holds (an event page's seq and event columns, with room to spare).
+const MAX_FIELDS: usize = 20;
 
 /// One row: its values (`None` for NULL), borrowed from the page.
 pub(crate) struct Tuple<'a> {
-    fields: Vec<Option<&'a [u8]>>,
+    fields: [Option<&'a [u8]>; MAX_FIELDS],
+    count: usize,
 }
 
-/// The rows of a binary COPY output.
-pub(crate) fn tuples(page: &[u8]) -> impl Iterator<Item = StoreResult<Tuple<'_>>> + '_ {
+/// Calls `row` with each row of a binary COPY output, in order. One `Tuple` is filled in place
+/// for every row: a chain walk reads two rows per link, millions of them, and neither a vector
+/// per row nor a row moved out of an iterator is free at that count.
+pub(crate) fn each<'a>(
+    page: &'a [u8],
+    mut row: impl FnMut(&Tuple<'a>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    if page.is_empty() {
+        return Ok(());
+    }
     let bad = || corrupt("copied row");
-    let mut rest = page;
-    let mut started = false;
-    let mut done = page.is_empty();
-    std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        let mut next = || -> StoreResult<Option<Tuple<'_>>> {
-            if !started {
-                started = true;
-                let header = rest.strip_prefix(SIGNATURE).ok_or_else(bad)?;
-                // Flags, then the length of a header extension to skip.
-                rest = header.get(4..).ok_or_else(bad)?;
-                let ext = u32::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?) as usize;
-                rest = rest.get(ext..).ok_or_else(bad)?;
-            }
-            let count = i16::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?);
-            if count < 0 {
-                return Ok(None); // the trailer
-            }
-            let mut fields = Vec::with_capacity(count as usize);
-            for _ in 0..count {
-                let len = i32::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?);
-                fields.push(if len < 0 {
-                    None
-                } else {
-                    Some(take(&mut rest, len as usize).ok_or_else(bad)?)
-                });
-            }
-            Ok(Some(Tuple { fields }))
+    let header = page.strip_prefix(SIGNATURE).ok_or_else(bad)?;
+    // Flags, then the length of a header extension to skip.
+    let mut rest = header.get(4..).ok_or_else(bad)?;
+    let ext = u32::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?) as usize;
+    rest = rest.get(ext..).ok_or_else(bad)?;
+    let mut tuple = Tuple {
+        fields: [None; MAX_FIELDS],
+        count: 0,
+    };
+    loop {
+        let count = i16::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?);
+        let Ok(count) = usize::try_from(count) else {
+            return Ok(()); // the trailer
         };
-        match next() {
-            Ok(Some(t)) => Some(Ok(t)),
-            Ok(None) => {
-                done = true;
-                None
-            }
-            Err(e) => {
-                done = true;
-                Some(Err(e))
-            }
+        if count > MAX_FIELDS {
+            return Err(bad());
         }
-    })
+        tuple.count = count;
+        for f in &mut tuple.fields[..count] {
+            let len = i32::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?);
+            *f = match usize::try_from(len) {
+                Ok(len) => Some(take(&mut rest, len).ok_or_else(bad)?),
+                Err(_) => None,
+            };
+        }
+        row(&tuple)?;
+    }
 }
 
 fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
@@ -133,7 +131,7 @@ const PG_EPOCH_MICROS: i128 = 946_684_800_000_000;
 
 impl<'a> Tuple<'a> {
     pub fn bytes(&self, i: usize) -> Option<&'a [u8]> {
-        self.fields.get(i).copied().flatten()
+        self.fields[..self.count].get(i).copied().flatten()
     }
 
     pub fn text(&self, i: usize) -> StoreResult<Option<&'a str>> {
@@ -192,6 +190,16 @@ mod tests {
         out
     }
 
+    /// How many rows `each` reads from `p`, or its error.
+    fn count(p: &[u8]) -> StoreResult<usize> {
+        let mut n = 0;
+        each(p, |_| {
+            n += 1;
+            Ok(())
+        })?;
+        Ok(n)
+    }
+
     #[test]
     fn rows_are_read_back_whatever_they_hold() {
         let n = 7i64.to_be_bytes();
@@ -199,25 +207,45 @@ mod tests {
         let t = (1_735_689_600_000_001i64 - 946_684_800_000_000).to_be_bytes();
         let text = "a,\"b\" ()\n".as_bytes();
         let p = page(&[&[Some(&n), None, Some(text), Some(b"")], &[Some(&t)]]);
-        let mut rows = tuples(&p);
-        let row = rows.next().unwrap().unwrap();
-        assert_eq!(row.int(0).unwrap(), 7);
-        assert_eq!(row.text(1).unwrap(), None);
-        assert_eq!(row.text(2).unwrap(), Some("a,\"b\" ()\n"));
-        assert_eq!(row.text(3).unwrap(), Some(""));
-        assert!(row.int(3).is_err());
-        assert_eq!(row.bytes(4), None);
-        let row = rows.next().unwrap().unwrap();
-        assert_eq!(
-            row.time(0).unwrap(),
-            time::macros::datetime!(2025-01-01 0:00:00.000001 UTC)
-        );
-        assert!(rows.next().is_none());
-        assert_eq!(tuples(&[]).count(), 0);
+        let mut seen = 0;
+        each(&p, |row| {
+            if seen == 0 {
+                assert_eq!(row.int(0).unwrap(), 7);
+                assert_eq!(row.text(1).unwrap(), None);
+                assert_eq!(row.text(2).unwrap(), Some("a,\"b\" ()\n"));
+                assert_eq!(row.text(3).unwrap(), Some(""));
+                assert!(row.int(3).is_err());
+                assert_eq!(row.bytes(4), None);
+            } else {
+                assert_eq!(
+                    row.time(0).unwrap(),
+                    time::macros::datetime!(2025-01-01 0:00:00.000001 UTC)
+                );
+                // The first row's values are not the second's.
+                assert_eq!(row.bytes(2), None);
+            }
+            seen += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, 2);
+        assert_eq!(count(&[]).unwrap(), 0);
         // Cut short anywhere, or not COPY output at all: an error, never a panic.
         for cut in 1..p.len() - 2 {
-            assert!(tuples(&p[..cut]).any(|r| r.is_err()), "cut at {cut}");
+            assert!(count(&p[..cut]).is_err(), "cut at {cut}");
         }
-        assert!(tuples(b"(1,2)").any(|r| r.is_err()));
+        assert!(count(b"(1,2)").is_err());
+        // More values than a row can hold: an error too.
+        let wide = [None; MAX_FIELDS + 1];
+        assert!(count(&page(&[&wide])).is_err());
+        assert_eq!(count(&page(&[&wide[1..], &wide[1..]])).unwrap(), 2);
+        // An error of the caller's stops the reading.
+        let mut calls = 0;
+        let stopped = each(&p, |_| {
+            calls += 1;
+            Err(corrupt("test"))
+        });
+        assert!(stopped.is_err());
+        assert_eq!(calls, 1);
     }
 }

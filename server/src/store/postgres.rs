@@ -197,11 +197,11 @@ impl PgStore {
         )
         .await?;
         let mut page = Vec::with_capacity(limit as usize);
-        for t in pg_copy::tuples(&seals) {
-            let t = t?;
+        pg_copy::each(&seals, |t| {
             let seal = t.text(2)?.ok_or_else(|| super::corrupt("seal"))?;
             page.push((t.int(0)?, t.int(1)?, seal.to_owned()));
-        }
+            Ok(())
+        })?;
         let (Some(lo), Some(hi)) = (
             page.iter().map(|p| p.1).min(),
             page.iter().map(|p| p.1).max(),
@@ -233,24 +233,24 @@ impl PgStore {
         // were a tenth of the walk's CPU. (A range of the primary key comes in seq order, so
         // the sort is a single pass.)
         let mut found = Vec::with_capacity(page.len());
-        for t in pg_copy::tuples(&events) {
-            let t = t?;
+        pg_copy::each(&events, |t| {
             // An event that no longer reads as an event counts as gone.
             let seq = t.int(0)?;
-            if let Some(canonical) = stored_at(&t, 1)
+            if let Some(canonical) = stored_at(t, 1)
                 .unwrap_or(None)
                 .and_then(|e| e.canonical(seq))
             {
                 found.push((seq, Some(canonical)));
             }
-        }
+            Ok(())
+        })?;
         found.sort_by_key(|(seq, _)| *seq);
         let mut purged = std::collections::HashMap::new();
-        for t in pg_copy::tuples(&tombstones) {
-            let t = t?;
+        pg_copy::each(&tombstones, |t| {
             let owned = |i| t.text(i).map(|v| v.map(str::to_owned));
             purged.insert(t.int(0)?, [owned(1)?, owned(2)?, owned(3)?]);
-        }
+            Ok(())
+        })?;
         Ok(page
             .into_iter()
             .map(|(position, seq, seal)| {
@@ -327,13 +327,13 @@ impl PgStore {
         )
         .await?;
         let mut events = Vec::with_capacity(limit as usize);
-        for t in pg_copy::tuples(&page) {
-            let t = t?;
-            let event = stored_at(&t, 1)?
+        pg_copy::each(&page, |t| {
+            let event = stored_at(t, 1)?
                 .ok_or_else(|| super::corrupt("event"))?
                 .event()?;
             events.push((t.int(0)?, event));
-        }
+            Ok(())
+        })?;
         Ok(events)
     }
 }
