@@ -180,7 +180,8 @@ pub trait SealStore: Send + Sync + 'static {
     /// and older than `late_window_secs` is left unsealed: it was inserted after the fact.
     /// Returns how many were sealed.
     async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> StoreResult<u64>;
-    /// Links of the chain after `after_position`, in order, each with its event as it is now.
+    /// Links of the chain after `after_position`, in position order, each with its event as it
+    /// is stored now sealed again after the seal stored at the position before (read with it).
     async fn chain_links(
         &self,
         after_position: i64,

@@ -168,10 +168,11 @@ pub fn to_hex(seal: &Seal) -> String {
     out
 }
 
-/// A seal from its 64 hex digits (either case). Decoded by table, without a branch per digit:
-/// a chain walk decodes one per link, and digits of a hash are as unpredictable as branches get.
-pub fn from_hex(text: &str) -> Option<Seal> {
-    let bytes: &[u8; 64] = text.as_bytes().try_into().ok()?;
+/// A seal from its 64 hex digits (either case), as text or as the bytes a store read. Decoded by
+/// table, without a branch per digit: a chain walk decodes one per link, and digits of a hash are
+/// as unpredictable as branches get.
+pub fn from_hex(text: impl AsRef<[u8]>) -> Option<Seal> {
+    let bytes: &[u8; 64] = text.as_ref().try_into().ok()?;
     let mut out = [0u8; 32];
     let mut seen = 0u8;
     for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
@@ -246,17 +247,50 @@ impl std::fmt::Display for Break {
     }
 }
 
-/// One stored link of the chain, with the event it names as it is now (if it still exists).
-#[derive(Debug, Clone)]
+/// One stored link of the chain, with the event it names sealed again as it is stored now.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainLink {
     pub position: i64,
     pub seq: i64,
-    pub seal: String,
-    /// The canonical bytes of the event the link names, as it is stored now (`None`: the event
-    /// is gone, or no longer reads as an event).
-    pub canonical: Option<Vec<u8>>,
+    /// The stored seal (`None`: it is not 64 hex digits, so the seals were tampered with).
+    pub seal: Option<Seal>,
+    /// The event the link names, as it is stored now, sealed again (`None`: the event is gone,
+    /// or no longer reads as an event).
+    pub resealed: Option<Resealed>,
     /// The event was purged by retention: what the purge signed in its place.
     pub tombstone: Option<Tombstone>,
+}
+
+/// An event sealed again by the reader of its link, after the seal stored at the position before
+/// (see [`seal_before`]): each link is then checked on its own, so a store seals a page's events
+/// as it reads them, into one reused buffer, and a walk only compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resealed {
+    /// The seal it was sealed after (`None`: no seal was read at the position before).
+    pub after: Option<Seal>,
+    /// The result: what the link's stored seal must be.
+    pub seal: Seal,
+}
+
+/// The seal a link at `position` is sealed after: [`GENESIS`] for the first, else the one stored
+/// at the position before, given the link read just before it (position and decoded seal).
+pub fn seal_before(position: i64, previous: Option<(i64, Option<Seal>)>) -> Option<Seal> {
+    match previous {
+        _ if position == 1 => Some(GENESIS),
+        Some((p, seal)) if p == position - 1 => seal,
+        _ => None,
+    }
+}
+
+/// The event with these stored fields, sealed again at `seq` after `after`; `buf` holds its
+/// canonical bytes meanwhile.
+pub fn reseal(buf: &mut Vec<u8>, after: Option<Seal>, seq: i64, e: &EventFields<'_>) -> Resealed {
+    buf.clear();
+    write_canonical_fields(buf, seq, e);
+    Resealed {
+        after,
+        seal: seal_canonical(&after.unwrap_or(GENESIS), buf),
+    }
 }
 
 /// What retention leaves of a purged event: when and why, signed with the checkpoint key over
@@ -324,14 +358,14 @@ fn walk(
                 expected_position,
             ));
         }
-        let stored = from_hex(&link.seal).ok_or((
+        let stored = link.seal.ok_or((
             Break::SealMismatch {
                 position: link.position,
             },
             prev,
             expected_position,
         ))?;
-        let Some(canonical) = &link.canonical else {
+        let Some(resealed) = &link.resealed else {
             // Purged by retention: the signed tombstone vouches for the seal it replaces.
             if let Some(t) = &link.tombstone
                 && tombstone_ok(link, t)
@@ -349,8 +383,9 @@ fn walk(
                 expected_position,
             ));
         };
-        let recomputed = seal_canonical(&prev, canonical);
-        if recomputed != stored {
+        // Sealed again after the seal this walk holds (a page's first link was read by another
+        // query than the link before it), the event must give the stored seal.
+        if resealed.after != Some(prev) || resealed.seal != stored {
             return Err((
                 Break::Altered {
                     position: link.position,
@@ -403,6 +438,17 @@ mod tests {
     /// No tombstone is genuine.
     const NONE: TombstoneCheck<'static> = &|_, _| false;
 
+    /// `e` at `seq`, sealed again from its stored fields after `after`.
+    fn resealed(after: Seal, seq: i64, e: &ConsentEvent) -> Resealed {
+        let actor = e.provenance.actor.to_string();
+        reseal(
+            &mut Vec::new(),
+            Some(after),
+            seq,
+            &EventFields::of(e, &actor),
+        )
+    }
+
     fn chain(events: &[ConsentEvent]) -> Vec<ChainLink> {
         let mut prev = GENESIS;
         events
@@ -410,12 +456,14 @@ mod tests {
             .enumerate()
             .map(|(i, e)| {
                 let seq = i as i64 + 1;
-                prev = seal(&prev, seq, e);
+                let again = resealed(prev, seq, e);
+                assert_eq!(again.seal, seal(&prev, seq, e), "stored fields seal alike");
+                prev = again.seal;
                 ChainLink {
                     position: seq,
                     seq,
-                    seal: to_hex(&prev),
-                    canonical: Some(canonical_bytes(seq, e)),
+                    seal: Some(prev),
+                    resealed: Some(again),
                     tombstone: None,
                 }
             })
@@ -427,11 +475,54 @@ mod tests {
         let links = chain(&[event(1, None), event(2, None), event(3, None)]);
         let (head, next) = verify_links(GENESIS, 1, &links, NONE).unwrap();
         assert_eq!(next, 4);
-        assert_eq!(to_hex(&head), links[2].seal);
-        assert_eq!(from_hex(&to_hex(&head)), Some(head));
-        assert_eq!(from_hex(&to_hex(&head).to_uppercase()), Some(head));
-        assert_eq!(from_hex(&"g".repeat(64)), None);
+        assert_eq!(Some(head), links[2].seal);
+        assert_eq!(from_hex(to_hex(&head)), Some(head));
+        assert_eq!(from_hex(to_hex(&head).to_uppercase()), Some(head));
+        assert_eq!(from_hex("g".repeat(64)), None);
         assert_eq!(from_hex("ab"), None);
+        // A walk may start anywhere, from the seal stored before.
+        assert_eq!(
+            verify_links(links[0].seal.unwrap(), 2, &links[1..], NONE),
+            Ok((head, 4))
+        );
+    }
+
+    #[test]
+    fn a_link_holds_only_after_the_seal_the_walk_holds() {
+        let links = chain(&[event(1, None), event(2, None), event(3, None)]);
+        // From a seal other than the one stored before (a checkpoint's head, when the chain
+        // below it was rewritten): the link does not hold.
+        assert_eq!(
+            verify_links([7; 32], 2, &links[1..], NONE).map_err(|b| b.at),
+            Err(Break::Altered {
+                position: 2,
+                seq: 2
+            })
+        );
+        // Nothing read before it to seal after.
+        let mut orphan = links.clone();
+        orphan[1].resealed = orphan[1].resealed.map(|r| Resealed { after: None, ..r });
+        assert_eq!(
+            verify_links(GENESIS, 1, &orphan, NONE).map_err(|b| b.at),
+            Err(Break::Altered {
+                position: 2,
+                seq: 2
+            })
+        );
+        // A stored seal that is not a seal.
+        let mut malformed = links.clone();
+        malformed[2].seal = None;
+        assert_eq!(
+            verify_links(GENESIS, 1, &malformed, NONE).map_err(|b| b.at),
+            Err(Break::SealMismatch { position: 3 })
+        );
+        let s = Some([1; 32]);
+        assert_eq!(seal_before(1, None), Some(GENESIS));
+        assert_eq!(seal_before(1, Some((0, s))), Some(GENESIS));
+        assert_eq!(seal_before(5, Some((4, s))), s);
+        assert_eq!(seal_before(5, Some((4, None))), None);
+        assert_eq!(seal_before(5, Some((3, s))), None, "a gap");
+        assert_eq!(seal_before(5, None), None);
     }
 
     #[test]
@@ -443,7 +534,7 @@ mod tests {
             "030b131b232b333b434b535b636b737b838b939ba3abb3bbc3cbd3dbe3ebf3fb"
         );
         assert_eq!(from_hex(&hex), Some(seal));
-        assert_eq!(from_hex(&hex.to_uppercase()), Some(seal));
+        assert_eq!(from_hex(hex.to_uppercase()), Some(seal));
         // Any one digit that is not hex, anywhere: no seal.
         for bad in ["g", "G", "/", ":", "@", "`", " ", "\0", "\u{e9}"] {
             for at in [0, 1, 31, 62] {
@@ -453,14 +544,18 @@ mod tests {
             }
         }
         assert_eq!(from_hex(&hex[..63]), None);
-        assert_eq!(from_hex(&format!("{hex}0")), None);
+        assert_eq!(from_hex(format!("{hex}0")), None);
     }
 
     #[test]
     fn editing_deleting_or_reordering_is_found_at_its_position() {
         let links = chain(&[event(1, None), event(2, None), event(3, None)]);
         let mut edited = links.clone();
-        edited[1].canonical = Some(canonical_bytes(2, &event(2, Some("changed"))));
+        edited[1].resealed = Some(resealed(
+            links[0].seal.unwrap(),
+            2,
+            &event(2, Some("changed")),
+        ));
         assert_eq!(
             verify_links(GENESIS, 1, &edited, NONE).map_err(|b| b.at),
             Err(Break::Altered {
@@ -469,7 +564,7 @@ mod tests {
             })
         );
         let mut deleted = links.clone();
-        deleted[2].canonical = None;
+        deleted[2].resealed = None;
         assert_eq!(
             verify_links(GENESIS, 1, &deleted, NONE).map_err(|b| b.at),
             Err(Break::Missing {
@@ -479,9 +574,9 @@ mod tests {
         );
         let mut swapped = links.clone();
         // Each event where the other was (with its own seq: a row moved as it is).
-        let (a, b) = (swapped[0].canonical.clone(), swapped[1].canonical.clone());
-        swapped[0].canonical = b;
-        swapped[1].canonical = a;
+        let (a, b) = (event(1, None), event(2, None));
+        swapped[0].resealed = Some(resealed(GENESIS, 2, &b));
+        swapped[1].resealed = Some(resealed(links[0].seal.unwrap(), 1, &a));
         assert_eq!(
             verify_links(GENESIS, 1, &swapped, NONE).map_err(|b| b.at),
             Err(Break::Altered {
@@ -496,14 +591,14 @@ mod tests {
         );
         let broken = verify_links(GENESIS, 1, &edited, NONE).unwrap_err();
         assert_eq!(broken.good_links, 1);
-        assert_eq!(to_hex(&broken.last_good), links[0].seal);
+        assert_eq!(Some(broken.last_good), links[0].seal);
     }
 
     #[test]
     fn a_purged_event_verifies_only_with_a_genuine_tombstone() {
         let links = chain(&[event(1, None), event(2, None), event(3, None)]);
         let mut purged = links.clone();
-        purged[1].canonical = None;
+        purged[1].resealed = None;
         purged[1].tombstone = Some(Tombstone {
             purged_at: "2030-01-01T00:00:00Z".into(),
             reason: "retention".into(),
@@ -524,8 +619,14 @@ mod tests {
             })
         );
         assert!(
-            tombstone_statement(2, 2, &links[1].seal, "2030-01-01T00:00:00Z", "retention")
-                .starts_with("doui-tombstone-v1\n2\n2\n")
+            tombstone_statement(
+                2,
+                2,
+                &to_hex(&links[1].seal.unwrap()),
+                "2030-01-01T00:00:00Z",
+                "retention"
+            )
+            .starts_with("doui-tombstone-v1\n2\n2\n")
         );
     }
 

@@ -5,8 +5,7 @@ use std::collections::VecDeque;
 
 use super::{Refusal, Services, now};
 use crate::domain::seal::{
-    Break, Broken, ChainLink, GENESIS, Seal, Tombstone, from_hex, to_hex, tombstone_statement,
-    verify_links,
+    Break, ChainLink, GENESIS, Tombstone, from_hex, to_hex, tombstone_statement, verify_links,
 };
 use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 
@@ -17,61 +16,18 @@ pub const LATE_WINDOW_SECS: i64 = 60;
 /// The most events one sealing transaction takes.
 pub const SEAL_BATCH: u64 = 500;
 
-/// `verify_links` across the machine's cores: each link's seal depends only on the event and the
-/// seal stored before it, so parts of a page are checked at once; the first break still wins.
-fn verify_split(
-    prev: Seal,
-    first: i64,
-    links: &[ChainLink],
-    verifier: &Verifier,
-) -> Result<(Seal, i64), Broken> {
-    let genuine = |l: &ChainLink, t: &Tombstone| tombstone_is_genuine(verifier, l, t);
-    let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if parts < 2 || links.len() < 4_096 {
-        return verify_links(prev, first, links, &genuine);
-    }
-    let size = links.len().div_ceil(parts);
-    let results: Vec<Result<(Seal, i64), Broken>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = links
-            .chunks(size)
-            .enumerate()
-            .map(|(i, chunk)| {
-                let offset = i * size;
-                let start = first + offset as i64;
-                // The seal stored before this part (the part before checks that it is right).
-                let before = if i == 0 {
-                    Some(prev)
-                } else {
-                    from_hex(&links[offset - 1].seal)
-                };
-                scope.spawn(move || match before {
-                    Some(p) => verify_links(p, start, chunk, &genuine),
-                    None => Err(Broken {
-                        at: Break::SealMismatch {
-                            position: start - 1,
-                        },
-                        last_good: GENESIS,
-                        good_links: start - 2,
-                    }),
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    let mut last = Ok((prev, first));
-    for r in results {
-        last = Ok(r?);
-    }
-    last
-}
-
 /// Whether a purged link's tombstone carries the signing key's signature over that link.
 pub(crate) fn tombstone_is_genuine(verifier: &Verifier, link: &ChainLink, t: &Tombstone) -> bool {
-    let statement =
-        tombstone_statement(link.position, link.seq, &link.seal, &t.purged_at, &t.reason);
+    let Some(seal) = &link.seal else {
+        return false;
+    };
+    let statement = tombstone_statement(
+        link.position,
+        link.seq,
+        &to_hex(seal),
+        &t.purged_at,
+        &t.reason,
+    );
     verifier.verify(statement.as_bytes(), &t.signature)
 }
 
@@ -142,7 +98,8 @@ impl Services {
                 .chain_links((length - 1).max(0), 1)
                 .await?
                 .pop()
-                .map(|l| l.seal)
+                .and_then(|l| l.seal)
+                .map(|s| to_hex(&s))
                 .unwrap_or_default();
             (length, head, false, None, 0)
         };
@@ -200,19 +157,21 @@ impl Services {
             checkpoints,
         };
         // Pages are read ahead, several at once (positions are dense, so page k starts after
-        // position k × walk_page), while the current one is checked on every core. A page that
-        // ends short of its range (the chain's end, or a gap) drops the guesses after it and the
-        // walk goes on from its last position.
+        // position k × walk_page), and each reader seals its page's events again as it reads
+        // them, on its own core: what is left here is to compare. A page that ends short of its
+        // range (the chain's end, or a gap) drops the guesses after it and the walk goes on from
+        // its last position.
         let walk_page = self.settings.walk_page.max(1);
         let fetch = |after: i64| {
             let seals = self.seals.clone();
             tokio::spawn(async move { seals.chain_links(after, walk_page).await })
         };
-        let ahead = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+        let ahead = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
         let page = i64::from(walk_page);
         let mut pending: std::collections::VecDeque<_> = (0..ahead as i64)
             .map(|k| (k * page, fetch(k * page)))
             .collect();
+        let genuine = |l: &ChainLink, t: &Tombstone| tombstone_is_genuine(verifier, l, t);
         while let Some((after, handle)) = pending.pop_front() {
             let links = handle.await.map_err(|_| Refusal::new("internal"))??;
             let Some(last) = links.last().map(|l| l.position) else {
@@ -228,18 +187,13 @@ impl Services {
                 pending.push_back((last, fetch(last)));
             }
             let first = next;
-            let v = verifier.clone();
-            let (checked, links) =
-                tokio::task::spawn_blocking(move || (verify_split(prev, first, &links, &v), links))
-                    .await
-                    .map_err(|_| Refusal::new("internal"))?;
             for l in &links {
-                present += i64::from(l.canonical.is_some());
+                present += i64::from(l.resealed.is_some());
                 if l.seq > max_seq {
-                    (max_seq, max_present) = (l.seq, l.canonical.is_some());
+                    (max_seq, max_present) = (l.seq, l.resealed.is_some());
                 }
             }
-            match checked {
+            match verify_links(prev, first, &links, &genuine) {
                 Ok((p, n)) => (prev, next) = (p, n),
                 Err(b) => return Ok(broken(b.good_links, b.last_good, b.at, good_checkpoints)),
             }
@@ -247,8 +201,9 @@ impl Services {
                 let seal = usize::try_from(cp.length - first)
                     .ok()
                     .and_then(|i| links.get(i))
-                    .map(|l| l.seal.as_str());
-                if let Err(at) = check_checkpoint(&cp, seal, verifier) {
+                    .and_then(|l| l.seal)
+                    .map(|s| to_hex(&s));
+                if let Err(at) = check_checkpoint(&cp, seal.as_deref(), verifier) {
                     return Ok(broken(next - 1, prev, at, good_checkpoints));
                 }
                 good_checkpoints += 1;

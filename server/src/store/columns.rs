@@ -63,12 +63,11 @@ impl<'a> StoredEvent<'a> {
         }))
     }
 
-    /// The canonical bytes (what the seal covers) of this event as stored, at `seq`, written
-    /// from the columns: a chain walk builds no event. `None` when a value every event has is
-    /// missing.
-    pub(crate) fn canonical(&self, seq: i64) -> Option<Vec<u8>> {
+    /// The fields its seal covers, as stored, borrowed: a chain walk builds no event. `None`
+    /// when a value every event has is missing.
+    pub(crate) fn fields(&self) -> Option<app::domain::seal::EventFields<'a>> {
         let f = &self.texts;
-        let fields = app::domain::seal::EventFields {
+        Some(app::domain::seal::EventFields {
             id: self.id,
             subject: self.subject,
             occurred_at: self.occurred_at,
@@ -84,10 +83,7 @@ impl<'a> StoredEvent<'a> {
             idempotency_key: f[9],
             reason: f[10],
             campaign: f[11],
-        };
-        let mut out = Vec::with_capacity(256);
-        app::domain::seal::write_canonical_fields(&mut out, seq, &fields);
-        Some(out)
+        })
     }
 
     /// The event, its values checked.
@@ -119,4 +115,17 @@ impl<'a> StoredEvent<'a> {
             },
         })
     }
+}
+
+/// The event a bulk reader read (`StoredEvent::read`'s answer), at `seq`, sealed again after
+/// `after`; `buf` holds its canonical bytes meanwhile. `None` when it no longer reads as an event:
+/// a walk counts it as gone.
+pub(crate) fn resealed(
+    stored: StoreResult<Option<StoredEvent<'_>>>,
+    buf: &mut Vec<u8>,
+    after: Option<app::domain::seal::Seal>,
+    seq: i64,
+) -> Option<app::domain::seal::Resealed> {
+    let fields = stored.ok()??.fields()?;
+    Some(app::domain::seal::reseal(buf, after, seq, &fields))
 }

@@ -180,26 +180,36 @@ impl PgStore {
         rows.iter().map(rows::subject).collect()
     }
 
-    /// One page of the chain, in any order. Seals and events are read as two ranges and matched
-    /// here: a range of the events' primary key reads far faster than a lookup per link.
+    /// One page of the chain, in position order, each event sealed again after the seal read
+    /// before it. Seals and events are read as two ranges and matched here: a range of the
+    /// events' primary key reads far faster than a lookup per link. The events are parsed and
+    /// sealed on a blocking thread.
     async fn read_chain_links(
         &self,
         after_position: i64,
         limit: u32,
     ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
+        // The link at `after_position` is read for its seal only: the first link is sealed
+        // after it.
         let seals = pg_copy::read(
             &self.pool,
             &format!(
-                "SELECT position, event_seq, seal FROM event_seals WHERE position > {after_position} \
-                 ORDER BY position LIMIT {limit}"
+                "SELECT position, event_seq, seal FROM event_seals WHERE position >= {after_position} \
+                 ORDER BY position LIMIT {}",
+                i64::from(limit) + 1
             ),
             &[],
         )
         .await?;
-        let mut page = Vec::with_capacity(limit as usize);
+        let (mut before, mut page) = (None, Vec::with_capacity(limit as usize));
         pg_copy::each(&seals, |t| {
-            let seal = t.text(2)?.ok_or_else(|| super::corrupt("seal"))?;
-            page.push((t.int(0)?, t.int(1)?, seal.to_owned()));
+            let (position, seq) = (t.int(0)?, t.int(1)?);
+            let seal = t.bytes(2).and_then(app::domain::seal::from_hex);
+            if position <= after_position {
+                before = Some((position, seal));
+            } else if page.len() < limit as usize {
+                page.push((position, seq, seal));
+            }
             Ok(())
         })?;
         let (Some(lo), Some(hi)) = (
@@ -229,39 +239,9 @@ impl PgStore {
             pg_copy::read(&self.pool, &events, &[]),
             pg_copy::read(&self.pool, &tombstones, &[]),
         )?;
-        // The events by seq, for a binary search per link: a hash map's hashing and probing
-        // were a tenth of the walk's CPU. (A range of the primary key comes in seq order, so
-        // the sort is a single pass.)
-        let mut found = Vec::with_capacity(page.len());
-        pg_copy::each(&events, |t| {
-            // An event that no longer reads as an event counts as gone.
-            let seq = t.int(0)?;
-            if let Some(canonical) = stored_at(t, 1)
-                .unwrap_or(None)
-                .and_then(|e| e.canonical(seq))
-            {
-                found.push((seq, Some(canonical)));
-            }
-            Ok(())
-        })?;
-        found.sort_by_key(|(seq, _)| *seq);
-        let mut purged = std::collections::HashMap::new();
-        pg_copy::each(&tombstones, |t| {
-            let owned = |i| t.text(i).map(|v| v.map(str::to_owned));
-            purged.insert(t.int(0)?, [owned(1)?, owned(2)?, owned(3)?]);
-            Ok(())
-        })?;
-        Ok(page
-            .into_iter()
-            .map(|(position, seq, seal)| {
-                let tombstone = purged.remove(&seq).unwrap_or_default();
-                let canonical = found
-                    .binary_search_by_key(&seq, |(s, _)| *s)
-                    .ok()
-                    .and_then(|i| found[i].1.take());
-                super::seals::link(position, seq, seal, tombstone, canonical)
-            })
-            .collect())
+        tokio::task::spawn_blocking(move || chain_page(before, page, &events, &tombstones))
+            .await
+            .map_err(|_| app::store::StoreError::Backend("the read stopped".into()))?
     }
 
     /// One page of events (`tail` is the WHERE/ORDER/LIMIT, its parameters `$1`, `$2`…), in
@@ -336,6 +316,50 @@ impl PgStore {
         })?;
         Ok(events)
     }
+}
+
+/// A page of links from its seals (position, seq and seal, in position order, after the link
+/// read at `before`) and the COPY pages of their events and tombstones: each event sealed again
+/// after the seal stored before its link.
+fn chain_page(
+    before: Option<(i64, Option<app::domain::seal::Seal>)>,
+    page: Vec<(i64, i64, Option<app::domain::seal::Seal>)>,
+    events: &[u8],
+    tombstones: &[u8],
+) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
+    // The links by seq, for a binary search per event: a hash map's hashing and probing were a
+    // tenth of the walk's CPU. (Links come in seq order but for late commits: a short sort.)
+    let mut by_seq: Vec<(i64, usize)> = page.iter().enumerate().map(|(i, l)| (l.1, i)).collect();
+    by_seq.sort_unstable();
+    let mut resealed = vec![None; page.len()];
+    let mut buf = Vec::with_capacity(512);
+    pg_copy::each(events, |t| {
+        let seq = t.int(0)?;
+        if let Ok(k) = by_seq.binary_search_by_key(&seq, |&(s, _)| s) {
+            let i = by_seq[k].1;
+            let previous = match i {
+                0 => before,
+                _ => Some((page[i - 1].0, page[i - 1].2)),
+            };
+            let after = app::domain::seal::seal_before(page[i].0, previous);
+            resealed[i] = columns::resealed(stored_at(t, 1), &mut buf, after, seq);
+        }
+        Ok(())
+    })?;
+    let mut purged = std::collections::HashMap::new();
+    pg_copy::each(tombstones, |t| {
+        let owned = |i| t.text(i).map(|v| v.map(str::to_owned));
+        purged.insert(t.int(0)?, [owned(1)?, owned(2)?, owned(3)?]);
+        Ok(())
+    })?;
+    Ok(page
+        .into_iter()
+        .zip(resealed)
+        .map(|(link, resealed)| {
+            let tombstone = purged.remove(&link.1).unwrap_or_default();
+            super::seals::link(link, tombstone, resealed)
+        })
+        .collect())
 }
 
 /// The event whose columns start at `at` (`None` when its ids are NULL).

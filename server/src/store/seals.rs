@@ -123,10 +123,9 @@ macro_rules! sql_seals {
                 after_position: i64,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
-                // Each backend reads pages of millions-long walks its fastest way.
-                let mut links = self.read_chain_links(after_position, limit).await?;
-                links.sort_by_key(|l| l.position);
-                Ok(links)
+                // Each backend reads pages of millions-long walks its fastest way, in position
+                // order, and seals each event again as it reads it.
+                self.read_chain_links(after_position, limit).await
             }
 
             async fn unsealed_below(
@@ -311,11 +310,9 @@ pub(crate) use sql_seals;
 /// A link of the chain as read: its tombstone (`purged_at`, `reason`, `signature`) counts when
 /// all three are there.
 pub(crate) fn link(
-    position: i64,
-    seq: i64,
-    seal: String,
+    (position, seq, seal): (i64, i64, Option<app::domain::seal::Seal>),
     tombstone: [Option<String>; 3],
-    canonical: Option<Vec<u8>>,
+    resealed: Option<app::domain::seal::Resealed>,
 ) -> app::domain::seal::ChainLink {
     let tombstone = match tombstone {
         [Some(purged_at), Some(reason), Some(signature)] => Some(app::domain::seal::Tombstone {
@@ -329,7 +326,7 @@ pub(crate) fn link(
         position,
         seq,
         seal,
-        canonical,
+        resealed,
         tombstone,
     }
 }

@@ -138,38 +138,41 @@ impl SqliteStore {
         .await
     }
 
-    /// One page of the chain, in order.
+    /// One page of the chain, in order, each event sealed again as it is read (on the read's
+    /// own thread) after the seal read before it.
     async fn read_chain_links(
         &self,
         after_position: i64,
         limit: u32,
     ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
-        // The event's columns are named by table: the tombstone has a `reason` too.
+        use app::domain::seal::{from_hex, seal_before};
+        // The event's columns are named by table: the tombstone has a `reason` too. The link at
+        // `after_position` is read first for its seal only: the first link is sealed after it.
         let sql = format!(
             "SELECT s.position, s.event_seq, s.seal, t.purged_at, t.reason, t.signature, {} \
              FROM event_seals s \
              LEFT JOIN consent_events e ON e.seq = s.event_seq \
              LEFT JOIN event_tombstones t ON t.seq = s.event_seq \
-             WHERE s.position > ?1 ORDER BY s.position LIMIT ?2",
+             WHERE s.position >= ?1 ORDER BY s.position LIMIT ?2",
             columns::event_columns()
         );
-        let params = vec![Param::Int(after_position), Param::Int(i64::from(limit))];
+        let params = vec![Param::Int(after_position), Param::Int(i64::from(limit) + 1)];
         let links = Vec::with_capacity(limit as usize);
-        sqlite_raw::each_row(self.path.clone(), sql, params, links, |links, row| {
-            let seal = row.text(2)?.ok_or_else(|| super::corrupt("seal"))?;
+        let (mut previous, mut buf) = (None, Vec::with_capacity(512));
+        sqlite_raw::each_row(self.path.clone(), sql, params, links, move |links, row| {
+            let (position, seq) = (row.int(0), row.int(1));
+            let seal = from_hex(row.bytes(2).unwrap_or_default());
+            let after = seal_before(position, previous.replace((position, seal)));
+            if position <= after_position || links.len() == limit as usize {
+                return Ok(());
+            }
             let owned = |i| row.text(i).map(|t| t.map(str::to_owned));
             let tombstone = [owned(3)?, owned(4)?, owned(5)?];
-            // An event that no longer reads as an event counts as gone.
-            let seq = row.int(1);
-            let canonical = stored_at(row, 6)
-                .unwrap_or(None)
-                .and_then(|e| e.canonical(seq));
+            let resealed = columns::resealed(stored_at(row, 6), &mut buf, after, seq);
             links.push(super::seals::link(
-                row.int(0),
-                seq,
-                seal.to_owned(),
+                (position, seq, seal),
                 tombstone,
-                canonical,
+                resealed,
             ));
             Ok(())
         })
