@@ -16,47 +16,49 @@ pub const GENESIS: Seal = [0; 32];
 /// An event's values as its store holds them, borrowed: what its seal covers. A chain walk
 /// writes the canonical bytes of millions of stored events straight from these, without
 /// building (and allocating) a [`ConsentEvent`] for each; sealing writes them from the event.
-/// The texts are the stored forms: the keys of purpose, channel, states and source, and the
-/// actor as it displays.
+/// The texts are the stored forms, as bytes (what the seal covers; a walk has no need to check
+/// that they are UTF-8): the keys of purpose, channel, states and source, and the actor as it
+/// displays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventFields<'a> {
     pub id: uuid::Uuid,
     pub subject: uuid::Uuid,
     pub occurred_at: time::OffsetDateTime,
-    pub purpose: &'a str,
-    pub channel: &'a str,
-    pub from: Option<&'a str>,
-    pub to: &'a str,
-    pub source: &'a str,
-    pub actor: &'a str,
-    pub notice_version: Option<&'a str>,
-    pub origin_ip: Option<&'a str>,
-    pub user_agent: Option<&'a str>,
-    pub idempotency_key: Option<&'a str>,
-    pub reason: Option<&'a str>,
-    pub campaign: Option<&'a str>,
+    pub purpose: &'a [u8],
+    pub channel: &'a [u8],
+    pub from: Option<&'a [u8]>,
+    pub to: &'a [u8],
+    pub source: &'a [u8],
+    pub actor: &'a [u8],
+    pub notice_version: Option<&'a [u8]>,
+    pub origin_ip: Option<&'a [u8]>,
+    pub user_agent: Option<&'a [u8]>,
+    pub idempotency_key: Option<&'a [u8]>,
+    pub reason: Option<&'a [u8]>,
+    pub campaign: Option<&'a [u8]>,
 }
 
 impl<'a> EventFields<'a> {
     /// The fields of `e`, whose actor displays as `actor`.
     pub fn of(e: &'a ConsentEvent, actor: &'a str) -> Self {
         let p = &e.provenance;
+        let text = |t: &'a Option<String>| t.as_deref().map(str::as_bytes);
         Self {
             id: e.id,
             subject: e.subject.0,
             occurred_at: p.occurred_at,
-            purpose: e.purpose.as_str(),
-            channel: e.channel.key(),
-            from: e.from.map(|s| s.key()),
-            to: e.to.key(),
-            source: p.source.key(),
-            actor,
-            notice_version: p.notice_version.as_deref(),
-            origin_ip: p.origin.ip.as_deref(),
-            user_agent: p.origin.user_agent.as_deref(),
-            idempotency_key: p.idempotency_key.as_deref(),
-            reason: p.reason.as_deref(),
-            campaign: p.campaign.as_deref(),
+            purpose: e.purpose.as_str().as_bytes(),
+            channel: e.channel.key().as_bytes(),
+            from: e.from.map(|s| s.key().as_bytes()),
+            to: e.to.key().as_bytes(),
+            source: p.source.key().as_bytes(),
+            actor: actor.as_bytes(),
+            notice_version: text(&p.notice_version),
+            origin_ip: text(&p.origin.ip),
+            user_agent: text(&p.origin.user_agent),
+            idempotency_key: text(&p.idempotency_key),
+            reason: text(&p.reason),
+            campaign: text(&p.campaign),
         }
     }
 }
@@ -88,17 +90,23 @@ pub fn write_canonical_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) 
             }
         }
     }
-    fn text(s: &str) -> Option<&[u8]> {
-        Some(s.as_bytes())
+    fn text(s: &[u8]) -> Option<&[u8]> {
+        Some(s)
     }
     out.extend_from_slice(b"doui-event-v1\0");
     out.extend_from_slice(&seq.to_be_bytes());
     let mut id = [0u8; 36];
-    field(out, text(e.id.hyphenated().encode_lower(&mut id)));
-    field(out, text(e.subject.hyphenated().encode_lower(&mut id)));
+    field(
+        out,
+        text(e.id.hyphenated().encode_lower(&mut id).as_bytes()),
+    );
+    field(
+        out,
+        text(e.subject.hyphenated().encode_lower(&mut id).as_bytes()),
+    );
     field(out, text(e.purpose));
     field(out, text(e.channel));
-    field(out, e.from.map(str::as_bytes));
+    field(out, e.from);
     field(out, text(e.to));
     let mut time = [0u8; 40];
     let mut rest = &mut time[..];
@@ -115,7 +123,7 @@ pub fn write_canonical_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) 
         e.reason,
         e.campaign,
     ] {
-        field(out, value.map(str::as_bytes));
+        field(out, value);
     }
 }
 
@@ -681,24 +689,24 @@ mod golden {
             id: e.id,
             subject: e.subject.0,
             occurred_at: time::macros::datetime!(2026-11-01 09:00:00.123456 UTC),
-            purpose: "newsletter",
-            channel: "sms",
-            from: Some("granted"),
-            to: "withdrawn",
-            source: "admin",
-            actor: "admin:a1",
-            notice_version: Some("1.0"),
-            origin_ip: Some("192.0.2.0"),
+            purpose: b"newsletter",
+            channel: b"sms",
+            from: Some(b"granted"),
+            to: b"withdrawn",
+            source: b"admin",
+            actor: b"admin:a1",
+            notice_version: Some(b"1.0"),
+            origin_ip: Some(b"192.0.2.0"),
             user_agent: None,
-            idempotency_key: Some("k"),
-            reason: Some("同意 reason"),
-            campaign: Some(""),
+            idempotency_key: Some(b"k"),
+            reason: Some("同意 reason".as_bytes()),
+            campaign: Some(b""),
         };
         let mut bytes = Vec::new();
         super::write_canonical_fields(&mut bytes, 42, &stored);
         assert_eq!(bytes, super::canonical_bytes(42, &e));
         let other = super::EventFields {
-            actor: "admin:a2",
+            actor: b"admin:a2",
             ..stored
         };
         let mut changed = Vec::new();

@@ -31,30 +31,28 @@ pub(crate) fn event_columns() -> String {
 }
 
 /// An event's columns as a bulk reader reads them, borrowed from its page: the two ids, the time
-/// and the twelve text columns after them (`EVENT_COLUMNS`' order).
+/// and the twelve text columns after them (`EVENT_COLUMNS`' order), as bytes: a chain walk seals
+/// them as they are, and only `event` needs them to be UTF-8.
 pub(crate) struct StoredEvent<'a> {
     pub id: uuid::Uuid,
     pub subject: uuid::Uuid,
     pub occurred_at: time::OffsetDateTime,
-    pub texts: [Option<&'a str>; 12],
+    pub texts: [Option<&'a [u8]>; 12],
 }
 
 impl<'a> StoredEvent<'a> {
     /// An event's columns through a row reader's accessors: the two ids, a reader of the time
-    /// and one of the `i`-th text column. `None` when its ids are NULL.
+    /// and one of the `i`-th text column's bytes. `None` when its ids are NULL.
     pub(crate) fn read(
         (id, subject): (Option<uuid::Uuid>, Option<uuid::Uuid>),
         occurred_at: impl FnOnce() -> StoreResult<time::OffsetDateTime>,
-        text: impl Fn(usize) -> StoreResult<Option<&'a str>>,
+        text: impl Fn(usize) -> Option<&'a [u8]>,
     ) -> StoreResult<Option<Self>> {
         let (Some(id), Some(subject)) = (id, subject) else {
             return Ok(None);
         };
         let occurred_at = occurred_at()?;
-        let mut texts = [None; 12];
-        for (i, f) in texts.iter_mut().enumerate() {
-            *f = text(i)?;
-        }
+        let texts = std::array::from_fn(text);
         Ok(Some(Self {
             id,
             subject,
@@ -86,9 +84,15 @@ impl<'a> StoredEvent<'a> {
         })
     }
 
-    /// The event, its values checked.
+    /// The event, its values checked (texts that are not UTF-8 are corrupt).
     pub(crate) fn event(&self) -> StoreResult<ConsentEvent> {
-        let f = &self.texts;
+        let mut f = [None; 12];
+        for (t, bytes) in f.iter_mut().zip(self.texts) {
+            *t = bytes
+                .map(std::str::from_utf8)
+                .transpose()
+                .map_err(|_| corrupt("text"))?;
+        }
         let parse =
             |i: usize, what: &str| -> StoreResult<&str> { f[i].ok_or_else(|| corrupt(what)) };
         let owned = |i: usize| f[i].map(str::to_owned);

@@ -370,7 +370,7 @@ fn stored_at<'a>(
     columns::StoredEvent::read(
         (t.uuid(at)?, t.uuid(at + 1)?),
         || t.time(at + 2),
-        |i| t.text(at + 3 + i),
+        |i| t.bytes(at + 3 + i),
     )
 }
 

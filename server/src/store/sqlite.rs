@@ -266,7 +266,7 @@ fn stored_at<'r>(
                 .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
                 .ok_or_else(|| super::corrupt("occurred_at"))
         },
-        |i| row.text(at + 3 + i as i32),
+        |i| row.bytes(at + 3 + i as i32),
     )
 }
 
