@@ -13,6 +13,29 @@ export PATH="$TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
+# The downloads (npm packages, Debian's chromium) run alongside the builds below: they wait on
+# the network while the compiler keeps the cores busy. Each one's output is shown if it fails.
+LOGS=$(mktemp -d)
+background=()
+if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ ! -d "$TOOLS/node_modules/playwright-core" ]; then
+  say "installing wasm-opt (binaryen $BINARYEN_VERSION) and Playwright from npm (alongside)"
+  mkdir -p "$TOOLS"
+  (
+    cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+    ln -sfn "$PWD/node_modules" "$TOOLS/node_modules"
+  ) > "$LOGS/npm" 2>&1 &
+  background+=("$!:npm")
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  say "installing Debian's chromium for the browser tests (alongside)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  (
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+  ) > "$LOGS/chromium" 2>&1 &
+  background+=("$!:chromium")
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
@@ -30,19 +53,14 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ ! -d "$TOOLS/node_modules/playwright-core" ]; then
-  say "installing wasm-opt (binaryen $BINARYEN_VERSION) and Playwright from npm"
-  mkdir -p "$TOOLS"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-  ln -sfn "$PWD/end2end/node_modules" "$TOOLS/node_modules"
-fi
-
-if ! command -v chromium >/dev/null 2>&1; then
-  say "installing Debian's chromium for the browser tests"
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
+for job in "${background[@]}"; do
+  if ! wait "${job%%:*}"; then
+    say "installing ${job#*:} failed:"
+    cat "$LOGS/${job#*:}" >&2
+    exit 1
+  fi
+done
+rm -rf "$LOGS"
 
 # The store tests need PostgreSQL (127.0.0.1:5432, or DATABASE_URL_PG); start a local cluster
 # that is installed but stopped.
