@@ -457,6 +457,17 @@ mod tests {
         )
     }
 
+    /// The event at position 2 (seq 2) is not what was sealed there.
+    const ALTERED_2: Break = Break::Altered {
+        position: 2,
+        seq: 2,
+    };
+
+    /// Where a walk from the start, with no genuine tombstone, breaks first.
+    fn first_break(links: &[ChainLink]) -> Option<Break> {
+        verify_links(GENESIS, 1, links, NONE).err().map(|b| b.at)
+    }
+
     fn chain(events: &[ConsentEvent]) -> Vec<ChainLink> {
         let mut prev = GENESIS;
         events
@@ -502,27 +513,18 @@ mod tests {
         // below it was rewritten): the link does not hold.
         assert_eq!(
             verify_links([7; 32], 2, &links[1..], NONE).map_err(|b| b.at),
-            Err(Break::Altered {
-                position: 2,
-                seq: 2
-            })
+            Err(ALTERED_2)
         );
         // Nothing read before it to seal after.
         let mut orphan = links.clone();
         orphan[1].resealed = orphan[1].resealed.map(|r| Resealed { after: None, ..r });
-        assert_eq!(
-            verify_links(GENESIS, 1, &orphan, NONE).map_err(|b| b.at),
-            Err(Break::Altered {
-                position: 2,
-                seq: 2
-            })
-        );
+        assert_eq!(first_break(&orphan), Some(ALTERED_2));
         // A stored seal that is not a seal.
         let mut malformed = links.clone();
         malformed[2].seal = None;
         assert_eq!(
-            verify_links(GENESIS, 1, &malformed, NONE).map_err(|b| b.at),
-            Err(Break::SealMismatch { position: 3 })
+            first_break(&malformed),
+            Some(Break::SealMismatch { position: 3 })
         );
         let s = Some([1; 32]);
         assert_eq!(seal_before(1, None), Some(GENESIS));
@@ -564,18 +566,12 @@ mod tests {
             2,
             &event(2, Some("changed")),
         ));
-        assert_eq!(
-            verify_links(GENESIS, 1, &edited, NONE).map_err(|b| b.at),
-            Err(Break::Altered {
-                position: 2,
-                seq: 2
-            })
-        );
+        assert_eq!(first_break(&edited), Some(ALTERED_2));
         let mut deleted = links.clone();
         deleted[2].resealed = None;
         assert_eq!(
-            verify_links(GENESIS, 1, &deleted, NONE).map_err(|b| b.at),
-            Err(Break::Missing {
+            first_break(&deleted),
+            Some(Break::Missing {
                 position: 3,
                 seq: 3
             })
@@ -586,17 +582,14 @@ mod tests {
         swapped[0].resealed = Some(resealed(GENESIS, 2, &b));
         swapped[1].resealed = Some(resealed(links[0].seal.unwrap(), 1, &a));
         assert_eq!(
-            verify_links(GENESIS, 1, &swapped, NONE).map_err(|b| b.at),
-            Err(Break::Altered {
+            first_break(&swapped),
+            Some(Break::Altered {
                 position: 1,
                 seq: 1
             })
         );
         let gap: Vec<_> = links.iter().filter(|l| l.position != 2).cloned().collect();
-        assert_eq!(
-            verify_links(GENESIS, 1, &gap, NONE).map_err(|b| b.at),
-            Err(Break::Gap { position: 2 })
-        );
+        assert_eq!(first_break(&gap), Some(Break::Gap { position: 2 }));
         let broken = verify_links(GENESIS, 1, &edited, NONE).unwrap_err();
         assert_eq!(broken.good_links, 1);
         assert_eq!(Some(broken.last_good), links[0].seal);
@@ -620,8 +613,8 @@ mod tests {
             "the next link still chains to the purged one's seal"
         );
         assert_eq!(
-            verify_links(GENESIS, 1, &purged, NONE).map_err(|b| b.at),
-            Err(Break::Missing {
+            first_break(&purged),
+            Some(Break::Missing {
                 position: 2,
                 seq: 2
             })
