@@ -144,75 +144,9 @@ async fn seed(url: &str, subjects: usize, events: usize) {
     }
 }
 
-/// A client signed in to the console as an owner.
-async fn console_client(base: &str, services: &Services) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let password = "bench-password-long-enough";
-    services
-        .create_admin("bench@example.jp", Role::Owner, password)
-        .await
-        .unwrap();
-    let res = client.get(format!("{base}/")).send().await.unwrap();
-    let csrf = res
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("doui_csrf="))
-        .map(|c| c.split(';').next().unwrap_or("").to_owned())
-        .unwrap();
-    let res = client
-        .post(format!("{base}/admin/signin"))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[
-            ("email", "bench@example.jp"),
-            ("password", password),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "signed in");
-    client
-}
-
-/// Latencies of `n` sequential GETs of `path(i)`, each answered 200.
-async fn timed<F: Fn(usize) -> String>(
-    client: &reqwest::Client,
-    n: usize,
-    path: F,
-) -> Vec<Duration> {
-    let mut all = Vec::with_capacity(n);
-    for i in 0..n {
-        let url = path(i);
-        let t = Instant::now();
-        let res = client.get(&url).send().await.unwrap();
-        let status = res.status();
-        let body = res.bytes().await.unwrap();
-        assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
-        all.push(t.elapsed());
-    }
-    all.sort();
-    all
-}
-
-async fn run(name: &str, url: &str) {
-    let subjects = env_num("BENCH_SUBJECTS", 1_000_000);
-    let events = env_num("BENCH_EVENTS", 10_000_000);
-    let samples = env_num("BENCH_SAMPLES", 500);
-    let data_dir = std::env::temp_dir().join(format!(
-        "doui-bench-audit-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let config = Config {
-        public_url: "https://prefs.example.jp".into(),
-        ..Config::ephemeral(url, data_dir.clone())
-    };
-    let services = server::services(&config).await.unwrap();
+/// Seeds `events` events for `subjects` subjects, seals them all and brings the database to the
+/// steady state a running server would be in.
+async fn prepare(name: &str, url: &str, services: &Services, subjects: usize, events: usize) {
     println!("\n{name}: seeding {subjects} subjects and {events} events…");
     let t = Instant::now();
     seed(url, subjects, events).await;
@@ -256,6 +190,93 @@ async fn run(name: &str, url: &str) {
         sealing.as_secs_f64(),
         events as f64 / sealing.as_secs_f64()
     );
+}
+
+/// A client signed in to the console as an owner.
+async fn console_client(base: &str, services: &Services) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let password = "bench-password-long-enough";
+    // One admin per run: a kept database is measured again with the admins of earlier runs.
+    let email = format!("bench-{}@example.jp", uuid::Uuid::new_v4().simple());
+    services
+        .create_admin(&email, Role::Owner, password)
+        .await
+        .unwrap();
+    let res = client.get(format!("{base}/")).send().await.unwrap();
+    let csrf = res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("doui_csrf="))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+        .unwrap();
+    let res = client
+        .post(format!("{base}/admin/signin"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("email", email.as_str()),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed in");
+    client
+}
+
+/// Latencies of `n` sequential GETs of `path(i)`, each answered 200.
+async fn timed<F: Fn(usize) -> String>(
+    client: &reqwest::Client,
+    n: usize,
+    path: F,
+) -> Vec<Duration> {
+    let mut all = Vec::with_capacity(n);
+    for i in 0..n {
+        let url = path(i);
+        let t = Instant::now();
+        let res = client.get(&url).send().await.unwrap();
+        let status = res.status();
+        let body = res.bytes().await.unwrap();
+        assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
+        all.push(t.elapsed());
+    }
+    all.sort();
+    all
+}
+
+async fn run(name: &str, url: &str) {
+    let subjects = env_num("BENCH_SUBJECTS", 1_000_000);
+    let events = env_num("BENCH_EVENTS", 10_000_000);
+    let samples = env_num("BENCH_SAMPLES", 500);
+    let reused = common::reused().is_some();
+    let data_dir = if reused {
+        std::path::PathBuf::from(
+            std::env::var("DOUI_DATA_DIR")
+                .expect("BENCH_REUSE=1 needs the DOUI_DATA_DIR a BENCH_KEEP=1 run printed"),
+        )
+    } else {
+        std::env::temp_dir().join(format!(
+            "doui-bench-audit-{}",
+            uuid::Uuid::new_v4().simple()
+        ))
+    };
+    let config = Config {
+        public_url: "https://prefs.example.jp".into(),
+        ..Config::ephemeral(url, data_dir.clone())
+    };
+    let services = server::services(&config).await.unwrap();
+    if reused {
+        // A kept database, measured again as it is (to compare builds without seeding anew).
+        println!("\n{name}: measuring the kept database at {url} again…");
+    } else {
+        prepare(name, url, &services, subjects, events).await;
+    }
 
     let running = server::start(&config, services.clone()).await.unwrap();
     let base = format!("http://{}", running.addr);
@@ -356,7 +377,7 @@ async fn run(name: &str, url: &str) {
     running.task.abort();
     if common::keep() {
         println!("kept: DOUI_DATA_DIR={}", data_dir.display());
-    } else {
+    } else if !reused {
         std::fs::remove_dir_all(data_dir).ok();
     }
 }

@@ -17,12 +17,21 @@ where
 
 /// Runs `run(name, url)` on a fresh SQLite file, then on a fresh schema of the PostgreSQL at
 /// `DATABASE_URL_PG` (default `127.0.0.1:5432/test`) when one answers. `BENCH_BACKEND=sqlite` or
-/// `postgres` runs only one. `BENCH_KEEP=1` keeps the databases (to profile against them later).
+/// `postgres` runs only one. `BENCH_KEEP=1` keeps the databases (to profile against them later);
+/// `BENCH_REUSE=1` with the `DATABASE_URL` a kept run printed runs on that database alone.
 pub async fn on_each_backend<F, Fut>(run: F)
 where
     F: Fn(&'static str, String) -> Fut,
     Fut: Future<Output = ()>,
 {
+    if let Some(url) = reused() {
+        let name = if url.starts_with("sqlite:") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        return run(name, url).await;
+    }
     let only = std::env::var("BENCH_BACKEND").unwrap_or_default();
     if only.is_empty() || only == "sqlite" {
         let dir =
@@ -67,4 +76,15 @@ where
 /// Whether `BENCH_KEEP` asks to keep what the benchmark made.
 pub fn keep() -> bool {
     std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1")
+}
+
+/// The kept database to run on again (`BENCH_REUSE=1` and its `DATABASE_URL`), if asked.
+pub fn reused() -> Option<String> {
+    if std::env::var("BENCH_REUSE").is_ok_and(|v| v == "1") {
+        let url = std::env::var("DATABASE_URL")
+            .expect("BENCH_REUSE=1 needs the DATABASE_URL a BENCH_KEEP=1 run printed");
+        Some(url)
+    } else {
+        None
+    }
 }
