@@ -419,20 +419,42 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-/// Free text for a CSV cell: quoted as needed, and never read as a spreadsheet formula (a leading
-/// `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front).
-pub(crate) fn csv_text(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        csv_field(&format!("'{value}"))
-    } else {
-        csv_field(value)
-    }
+pub(crate) fn csv_field(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    push_csv_field(&mut out, value);
+    out
 }
 
-pub(crate) fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
+/// `csv_field(value)`, written at the end of `out`.
+pub(crate) fn push_csv_field(out: &mut String, value: &str) {
+    push_csv(out, "", value);
+}
+
+/// Free text for a CSV cell, written at the end of `out`: quoted as needed, and never read as a
+/// spreadsheet formula (a leading `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front).
+pub(crate) fn push_csv_text(out: &mut String, value: &str) {
+    let guard = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        "'"
     } else {
-        value.to_owned()
+        ""
+    };
+    push_csv(out, guard, value);
+}
+
+/// `guard` then `value` as one CSV field (`guard` holds nothing that needs quoting).
+fn push_csv(out: &mut String, guard: &str, value: &str) {
+    if !value.contains([',', '"', '\n', '\r']) {
+        out.push_str(guard);
+        out.push_str(value);
+        return;
     }
+    out.push('"');
+    out.push_str(guard);
+    for (i, part) in value.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
+        }
+        out.push_str(part);
+    }
+    out.push('"');
 }
