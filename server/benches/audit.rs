@@ -347,10 +347,10 @@ async fn run(name: &str, url: &str) {
             })
             .await,
         );
-        if pages.len() == 1 {
-            if let Err(e) = warm(url).await {
-                println!("  (the database was not read into memory: {e})");
-            }
+        if pages.len() == 1
+            && let Err(e) = warm(url).await
+        {
+            println!("  (the database was not read into memory: {e})");
         }
     }
     let (cold, history) = (&pages[0], &pages[1]);
