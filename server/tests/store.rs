@@ -529,3 +529,41 @@ async fn sqlite_runs_durable_wal_with_foreign_keys() {
     assert_eq!(fk, 1);
     db.cleanup().await;
 }
+
+/// PostgreSQL restarted (or the link dropped) while the pool's connections sat idle: the store
+/// takes fresh ones instead of failing the next requests. (A connection used a moment ago is
+/// not pinged before use; one idle longer is.)
+#[tokio::test]
+async fn connections_the_server_closed_while_idle_are_replaced() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let pool = db.pg.as_ref().unwrap().pool().clone();
+    // Several connections open at once, and the server process behind each.
+    let mut held = Vec::new();
+    let mut pids = Vec::new();
+    for _ in 0..4 {
+        let mut conn = pool.acquire().await.unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        pids.push(pid);
+        held.push(conn);
+    }
+    drop(held);
+    let killed: Vec<bool> =
+        sqlx::query_scalar("SELECT pg_terminate_backend(p) FROM UNNEST($1::int[]) p")
+            .bind(&pids)
+            .fetch_all(&sqlx::PgPool::connect(&common::pg_url()).await.unwrap())
+            .await
+            .unwrap();
+    assert_eq!(killed, vec![true; 4]);
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    // Every pooled connection is dead now: each read must still be answered.
+    let reads = (0..4).map(|_| db.store.purposes());
+    for read in futures_util::future::join_all(reads).await {
+        read.expect("a read after the server closed the idle connections");
+    }
+    db.cleanup().await;
+}

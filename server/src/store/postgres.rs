@@ -19,9 +19,8 @@ impl PgStore {
 
     /// Opens a pool of at most `connections`.
     pub async fn open_with(url: &str, connections: u32) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
+        let pool = pool_options()
             .max_connections(connections)
-            .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
         Ok(Self { pool })
@@ -42,7 +41,7 @@ impl PgStore {
         admin.close().await;
         let options: sqlx::postgres::PgConnectOptions = url.parse()?;
         let options = options.options([("search_path", schema)]);
-        let pool = PgPoolOptions::new()
+        let pool = pool_options()
             .max_connections(8)
             .connect_with(options)
             .await?;
@@ -61,6 +60,27 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+/// How long a pooled connection may sit unused before its next use is preceded by a ping.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// The pool: a connection is pinged before use only when it has been idle a while (a server
+/// restart or a dropped link since then would otherwise fail the query that takes it). One just
+/// released is used as it is: a ping is a round trip, and a console page takes a connection for
+/// each of its reads. A connection that fails the ping is closed and another one taken.
+fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 sql_store! {
