@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    admin::{admin_me, admin_notices},
+    admin::admin_notices,
     console::{ConsoleError, ConsoleFrame},
     domain::Lang,
     pages::visitor_lang,
@@ -264,10 +264,7 @@ pub fn RenewalSection(
 pub fn AdminNoticesPage() -> impl IntoView {
     let lang = visitor_lang();
     let c = copy(lang);
-    let data = Resource::new_blocking(
-        || (),
-        |_| async move { Ok::<_, crate::error::ApiError>((admin_me().await?, admin_notices().await?)) },
-    );
+    let data = Resource::new_blocking(|| (), |_| crate::console::with_admin(admin_notices()));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{ConsoleError, ConsoleFrame, state_name};
 use crate::{
-    admin::{admin_chart, admin_events, admin_me, admin_purposes},
+    admin::{admin_chart, admin_events, admin_purposes},
     domain::{Channel, Lang},
     i18n::{SOURCE_KEYS, channel_name, source_name, texts},
     pages::visitor_lang,
@@ -290,8 +290,6 @@ pub fn AdminEventsPage() -> impl IntoView {
         move |_| {
             let f = filter.clone();
             async move {
-                let me = admin_me().await?;
-                let purposes = admin_purposes().await?;
                 let page = admin_events(
                     f.purpose.clone(),
                     f.channel.clone(),
@@ -299,9 +297,14 @@ pub fn AdminEventsPage() -> impl IntoView {
                     f.from.clone(),
                     f.until.clone(),
                     before,
-                )
+                );
+                let chart = admin_chart(f.purpose, f.channel, f.source, f.from, f.until);
+                let (me, (purposes, page, chart)) = super::with_admin(async {
+                    let (purposes, page, chart) =
+                        futures_util::future::join3(admin_purposes(), page, chart).await;
+                    Ok((purposes?, page?, chart?))
+                })
                 .await?;
-                let chart = admin_chart(f.purpose, f.channel, f.source, f.from, f.until).await?;
                 Ok::<_, crate::error::ApiError>((me, purposes, page, chart))
             }
         },

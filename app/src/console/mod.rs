@@ -25,6 +25,15 @@ use crate::{
     view::{SignedInAdmin, SubjectSummary},
 };
 
+/// The signed-in admin and a page's data, asked for at once: each is a round trip or two to the
+/// database, and neither needs the other. Not being signed in wins over the data's own error.
+pub(crate) async fn with_admin<T>(
+    data: impl std::future::Future<Output = Result<T, crate::error::ApiError>>,
+) -> Result<(SignedInAdmin, T), crate::error::ApiError> {
+    let (me, data) = futures_util::future::join(admin_me(), data).await;
+    Ok((me?, data?))
+}
+
 /// Role keys, lowest first (for the role form).
 const ROLES: [&str; 3] = ["viewer", "operator", "owner"];
 
@@ -157,12 +166,7 @@ pub fn AdminHome() -> impl IntoView {
         let query = query.clone();
         move |_| {
             let query = query.clone();
-            async move {
-                Ok::<_, crate::error::ApiError>((
-                    admin_me().await?,
-                    admin_search(query, page).await?,
-                ))
-            }
+            with_admin(admin_search(query, page))
         }
     });
     view! {
@@ -239,12 +243,9 @@ pub fn AdminSubjectPage() -> impl IntoView {
         let id = id.clone();
         move |_| {
             let (id, f) = (id.clone(), filter.clone());
-            async move {
-                let me = admin_me().await?;
-                let v = admin_subject(id, f.purpose, f.channel, f.source, f.from, f.until, before)
-                    .await?;
-                Ok::<_, crate::error::ApiError>((me, v))
-            }
+            with_admin(admin_subject(
+                id, f.purpose, f.channel, f.source, f.from, f.until, before,
+            ))
         }
     });
     view! {
@@ -376,12 +377,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
 pub fn AdminAdminsPage() -> impl IntoView {
     let lang = visitor_lang();
     let t = texts(lang);
-    let data = Resource::new_blocking(
-        || (),
-        |_| async move {
-            Ok::<_, crate::error::ApiError>((admin_me().await?, admin_list_admins().await?))
-        },
-    );
+    let data = Resource::new_blocking(|| (), |_| with_admin(admin_list_admins()));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -448,12 +444,7 @@ pub fn AdminAdminsPage() -> impl IntoView {
 pub fn AdminApiKeysPage() -> impl IntoView {
     let lang = visitor_lang();
     let t = texts(lang);
-    let data = Resource::new_blocking(
-        || (),
-        |_| async move {
-            Ok::<_, crate::error::ApiError>((admin_me().await?, admin_list_api_keys().await?))
-        },
-    );
+    let data = Resource::new_blocking(|| (), |_| with_admin(admin_list_api_keys()));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -531,12 +522,7 @@ pub fn AdminChainPage() -> impl IntoView {
     let lang = visitor_lang();
     let t = texts(lang);
     let verify = use_query_map().read_untracked().get("verify").is_some();
-    let data = Resource::new_blocking(
-        || (),
-        move |_| async move {
-            Ok::<_, crate::error::ApiError>((admin_me().await?, admin_chain(verify).await?))
-        },
-    );
+    let data = Resource::new_blocking(|| (), move |_| with_admin(admin_chain(verify)));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::{ConsoleError, ConsoleFrame};
+use super::{ConsoleError, ConsoleFrame, with_admin};
 use crate::{
-    admin::{admin_me, admin_purposes},
+    admin::admin_purposes,
     domain::{Channel, Lang},
     i18n::{channel_name, texts},
     pages::visitor_lang,
@@ -122,10 +122,7 @@ fn PurposeFields(lang: Lang, form: PurposeForm, editable: bool, new: bool) -> im
 pub fn AdminPurposesPage() -> impl IntoView {
     let lang = visitor_lang();
     let t = texts(lang);
-    let data = Resource::new_blocking(
-        || (),
-        |_| async move { Ok::<_, crate::error::ApiError>((admin_me().await?, admin_purposes().await?)) },
-    );
+    let data = Resource::new_blocking(|| (), |_| with_admin(admin_purposes()));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

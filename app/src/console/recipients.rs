@@ -4,13 +4,8 @@
 
 use leptos::prelude::*;
 
-use super::{ConsoleError, ConsoleFrame};
-use crate::{
-    admin::{admin_me, admin_recipients},
-    domain::Lang,
-    pages::visitor_lang,
-    view::RecipientRow,
-};
+use super::{ConsoleError, ConsoleFrame, with_admin};
+use crate::{admin::admin_recipients, domain::Lang, pages::visitor_lang, view::RecipientRow};
 
 /// The page's wording (server-rendered only).
 struct Copy {
@@ -77,12 +72,7 @@ fn RecipientFields(lang: Lang, r: RecipientRow, editable: bool, new: bool) -> im
 pub fn AdminRecipientsPage() -> impl IntoView {
     let lang = visitor_lang();
     let c = copy(lang);
-    let data = Resource::new_blocking(
-        || (),
-        |_| async move {
-            Ok::<_, crate::error::ApiError>((admin_me().await?, admin_recipients().await?))
-        },
-    );
+    let data = Resource::new_blocking(|| (), |_| with_admin(admin_recipients()));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -46,21 +46,20 @@ impl Services {
         filter: crate::view::EventFilterForm,
         before: Option<i64>,
     ) -> Result<AdminSubjectView, Refusal> {
-        let id = Uuid::parse_str(id.trim()).map_err(|_| Refusal::new("unknown_subject_id"))?;
-        let subject = self
-            .store
-            .subject(SubjectId(id))
-            .await?
-            .ok_or(Refusal::new("unknown_subject_id"))?;
+        let id =
+            SubjectId(Uuid::parse_str(id.trim()).map_err(|_| Refusal::new("unknown_subject_id"))?);
         // Independent reads, run together: the page waits for the slowest, not for their sum.
-        let (purposes, records, notices, events, provisions, erasure) = tokio::try_join!(
-            async { Ok::<_, Refusal>(self.store.purposes().await?) },
-            async { Ok(self.store.consents(subject.id).await?) },
+        // (For an unknown id the others find nothing, and the page is refused.)
+        let (subject, purposes, records, notices, events, provisions, erasure) = tokio::try_join!(
+            async { Ok::<_, Refusal>(self.store.subject(id).await?) },
+            async { Ok(self.store.purposes().await?) },
+            async { Ok(self.store.consents(id).await?) },
             async { Ok(self.store.notices().await?) },
-            self.event_page(filter, Some(subject.id), before),
-            self.provision_rows(&subject),
-            async { Ok(self.console.erasure(subject.id).await?) },
+            self.event_page(filter, Some(id), before),
+            self.provision_rows(id),
+            async { Ok(self.console.erasure(id).await?) },
         )?;
+        let subject = subject.ok_or(Refusal::new("unknown_subject_id"))?;
         let (channels, rows) = matrix(
             &purposes,
             &records,

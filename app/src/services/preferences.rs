@@ -111,7 +111,7 @@ impl Services {
             signed_in: token.is_empty(),
             can_stay_signed_in: !token.is_empty() && visitor.scope == Scope::Everything,
             gpc: false,
-            provisions: self.provision_rows(&visitor.subject).await?,
+            provisions: self.provision_rows(visitor.subject.id).await?,
             reconfirm: self
                 .reconfirmations(visitor, &purposes, &records, lang)
                 .await?,

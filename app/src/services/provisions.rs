@@ -5,7 +5,7 @@
 
 use super::{Refusal, Services, now};
 use crate::{
-    domain::{PurposeKind, Subject},
+    domain::{PurposeKind, Subject, SubjectId},
     store::{Acquisition, Provision, Recipient},
 };
 
@@ -179,13 +179,13 @@ impl Services {
     /// The person's own provision records, newest first, with each recipient's name.
     pub async fn provision_rows(
         &self,
-        subject: &Subject,
+        subject: SubjectId,
     ) -> Result<Vec<crate::view::ProvisionRow>, Refusal> {
-        let recipients = self.console.recipients().await?;
-        Ok(self
-            .console
-            .provisions(subject.id, 200)
-            .await?
+        let (recipients, provisions) = tokio::try_join!(
+            self.console.recipients(),
+            self.console.provisions(subject, 200),
+        )?;
+        Ok(provisions
             .into_iter()
             .map(|p| {
                 let r = recipients.iter().find(|r| r.id == p.recipient);

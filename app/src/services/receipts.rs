@@ -96,7 +96,7 @@ impl Services {
             .collect();
         // APPI 第29条: what was provided of the person's data, to whom.
         let provisions: Vec<Value> = self
-            .provision_rows(subject)
+            .provision_rows(subject.id)
             .await?
             .into_iter()
             .map(|p| {
