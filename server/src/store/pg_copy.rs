@@ -1,7 +1,8 @@
 //! Bulk reads on PostgreSQL (chain walks, exports) by binary `COPY … TO STDOUT`: the server
 //! sends each row's values as they are stored (a uuid is 16 bytes, a time 8), with no text
-//! conversion on either side and no per-row decoding in sqlx. A page is read whole, then parsed
-//! in place.
+//! conversion on either side and no per-row decoding in sqlx. A page is either read whole, then
+//! parsed in place (chain walks, which match two reads), or parsed row by row as it arrives
+//! (exports).
 
 use app::store::{StoreError, StoreResult};
 use futures_util::TryStreamExt;
@@ -23,22 +24,122 @@ pub(crate) async fn read(
     query: &str,
     settings: &[(String, String)],
 ) -> StoreResult<Vec<u8>> {
+    on_own_task(pool, query, settings, Whole(Vec::new())).await
+}
+
+/// Like `read` then `each`, but each row is given to `row` (with `state`, returned at the end) as
+/// soon as it has arrived: the server goes on producing the next rows meanwhile, where a page
+/// read whole and only then parsed leaves it idle while the page is parsed. An error of `row`'s
+/// stops the parsing, not the reading (see `read`).
+pub(crate) async fn read_each<T, F>(
+    pool: &sqlx::PgPool,
+    query: &str,
+    settings: &[(String, String)],
+    state: T,
+    row: F,
+) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnMut(&mut T, &Tuple<'_>) -> StoreResult<()> + Send + 'static,
+{
+    let rows = Rows {
+        at: At::Header,
+        pending: Vec::new(),
+        state,
+        row,
+        failed: None,
+    };
+    on_own_task(pool, query, settings, rows).await
+}
+
+/// What is done with a COPY's output as it arrives.
+trait Consumer: Send + 'static {
+    type Out: Send + 'static;
+    fn chunk(&mut self, chunk: axum::body::Bytes);
+    fn finish(self) -> StoreResult<Self::Out>;
+}
+
+/// The output kept whole (chunk by chunk, then copied once into a buffer of their total size: a
+/// growing buffer would copy a page of megabytes several times over).
+struct Whole(Vec<axum::body::Bytes>);
+
+impl Consumer for Whole {
+    type Out = Vec<u8>;
+    fn chunk(&mut self, chunk: axum::body::Bytes) {
+        self.0.push(chunk);
+    }
+    fn finish(self) -> StoreResult<Vec<u8>> {
+        Ok(self.0.concat())
+    }
+}
+
+/// The rows parsed as they arrive; a row cut across chunks waits in `pending` for the rest.
+struct Rows<T, F> {
+    at: At,
+    pending: Vec<u8>,
+    state: T,
+    row: F,
+    failed: Option<StoreError>,
+}
+
+impl<T, F> Consumer for Rows<T, F>
+where
+    T: Send + 'static,
+    F: FnMut(&mut T, &Tuple<'_>) -> StoreResult<()> + Send + 'static,
+{
+    type Out = T;
+    fn chunk(&mut self, chunk: axum::body::Bytes) {
+        if self.failed.is_some() {
+            return;
+        }
+        let (state, row) = (&mut self.state, &mut self.row);
+        let mut each_row = |t: &Tuple<'_>| row(state, t);
+        let parsed = if self.pending.is_empty() {
+            advance(&chunk, &mut self.at, &mut each_row)
+                .map(|used| self.pending.extend_from_slice(&chunk[used..]))
+        } else {
+            self.pending.extend_from_slice(&chunk);
+            advance(&self.pending, &mut self.at, &mut each_row).map(|used| {
+                self.pending.drain(..used);
+            })
+        };
+        self.failed = parsed.err();
+    }
+    fn finish(self) -> StoreResult<T> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        // Nothing at all is an empty page (as in `each`); anything else must have ended.
+        match (self.at, self.pending.is_empty()) {
+            (At::End, _) | (At::Header, true) => Ok(self.state),
+            _ => Err(corrupt("copied row")),
+        }
+    }
+}
+
+async fn on_own_task<C: Consumer>(
+    pool: &sqlx::PgPool,
+    query: &str,
+    settings: &[(String, String)],
+    consumer: C,
+) -> StoreResult<C::Out> {
     let (pool, query, settings) = (pool.clone(), query.to_owned(), settings.to_vec());
-    tokio::spawn(async move { read_whole(&pool, &query, &settings).await })
+    tokio::spawn(async move { read_into(&pool, &query, &settings, consumer).await })
         .await
         .map_err(|_| StoreError::Backend("the read stopped".into()))?
 }
 
-async fn read_whole(
+async fn read_into<C: Consumer>(
     pool: &sqlx::PgPool,
     query: &str,
     settings: &[(String, String)],
-) -> StoreResult<Vec<u8>> {
+    consumer: C,
+) -> StoreResult<C::Out> {
     let copy = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
     if settings.is_empty() {
         // Nothing to set: no transaction around it, one round trip fewer.
         let mut conn = pool.acquire().await.map_err(db_error)?;
-        return collect(conn.copy_out_raw(&copy).await.map_err(db_error)?).await;
+        return consume(conn.copy_out_raw(&copy).await.map_err(db_error)?, consumer).await;
     }
     let mut tx = pool.begin().await.map_err(db_error)?;
     for (name, value) in settings {
@@ -49,21 +150,20 @@ async fn read_whole(
             .await
             .map_err(db_error)?;
     }
-    let out = collect(tx.copy_out_raw(&copy).await.map_err(db_error)?).await?;
+    let out = consume(tx.copy_out_raw(&copy).await.map_err(db_error)?, consumer).await;
     tx.rollback().await.map_err(db_error)?;
-    Ok(out)
+    out
 }
 
-/// The stream's chunks, kept until its end, then copied once into a buffer of their total size
-/// (a growing buffer would copy a page of megabytes several times over).
-async fn collect(
+/// The stream to its end, chunk by chunk, into `consumer`.
+async fn consume<C: Consumer>(
     mut stream: futures_util::stream::BoxStream<'_, sqlx::Result<axum::body::Bytes>>,
-) -> StoreResult<Vec<u8>> {
-    let mut chunks = Vec::new();
+    mut consumer: C,
+) -> StoreResult<C::Out> {
     while let Some(chunk) = stream.try_next().await.map_err(db_error)? {
-        chunks.push(chunk);
+        consumer.chunk(chunk);
     }
-    Ok(chunks.concat())
+    consumer.finish()
 }
 
 /// The most values a copied row holds (an event page's seq and event columns, with room to spare).
@@ -85,34 +185,91 @@ pub(crate) fn each<'a>(
     if page.is_empty() {
         return Ok(());
     }
+    let mut at = At::Header;
+    advance(page, &mut at, &mut row)?;
+    // Cut short: a row or the trailer is missing.
+    if at != At::End {
+        return Err(corrupt("copied row"));
+    }
+    Ok(())
+}
+
+/// Where a reader of COPY output is: before the header, among the rows, or past the trailer.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum At {
+    Header,
+    Rows,
+    End,
+}
+
+/// Reads what `data` holds whole from `at` on (the header, then rows, each given to `row`, up to
+/// the trailer) and returns how many bytes it used: a part cut off at the end of `data` is left
+/// for when the rest has arrived. Output that cannot be COPY's is an error.
+fn advance<'a>(
+    data: &'a [u8],
+    at: &mut At,
+    row: &mut impl FnMut(&Tuple<'a>) -> StoreResult<()>,
+) -> StoreResult<usize> {
     let bad = || corrupt("copied row");
-    let header = page.strip_prefix(SIGNATURE).ok_or_else(bad)?;
-    // Flags, then the length of a header extension to skip.
-    let mut rest = header.get(4..).ok_or_else(bad)?;
-    let ext = u32::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?) as usize;
-    rest = rest.get(ext..).ok_or_else(bad)?;
+    let mut rest = data;
+    let used = |rest: &[u8]| data.len() - rest.len();
+    if *at == At::Header {
+        let seen = rest.len().min(SIGNATURE.len());
+        if rest[..seen] != SIGNATURE[..seen] {
+            return Err(bad());
+        }
+        // Signature and flags, then the length of a header extension to skip.
+        let mut r = rest;
+        let (Some(_), Some(ext)) = (take(&mut r, SIGNATURE.len() + 4), take_array(&mut r)) else {
+            return Ok(0);
+        };
+        if take(&mut r, u32::from_be_bytes(ext) as usize).is_none() {
+            return Ok(0);
+        }
+        rest = r;
+        *at = At::Rows;
+    }
     let mut tuple = Tuple {
         fields: [None; MAX_FIELDS],
         count: 0,
     };
-    loop {
-        let count = i16::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?);
+    while *at == At::Rows {
+        let mut r = rest;
+        let Some(count) = take_array(&mut r).map(i16::from_be_bytes) else {
+            break;
+        };
         let Ok(count) = usize::try_from(count) else {
-            return Ok(()); // the trailer
+            *at = At::End; // the trailer
+            return Ok(used(r));
         };
         if count > MAX_FIELDS {
             return Err(bad());
         }
         tuple.count = count;
+        let mut whole = true;
         for f in &mut tuple.fields[..count] {
-            let len = i32::from_be_bytes(take_array(&mut rest).ok_or_else(bad)?);
+            let Some(len) = take_array(&mut r).map(i32::from_be_bytes) else {
+                whole = false;
+                break;
+            };
             *f = match usize::try_from(len) {
-                Ok(len) => Some(take(&mut rest, len).ok_or_else(bad)?),
+                Ok(len) => match take(&mut r, len) {
+                    Some(v) => Some(v),
+                    None => {
+                        whole = false;
+                        break;
+                    }
+                },
                 Err(_) => None,
             };
         }
+        if !whole {
+            break;
+        }
+        rest = r;
         row(&tuple)?;
     }
+    Ok(used(rest))
 }
 
 fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
@@ -247,5 +404,74 @@ mod tests {
         });
         assert!(stopped.is_err());
         assert_eq!(calls, 1);
+    }
+
+    /// The rows a `Rows` consumer finds in `page` delivered in `chunks` (their lengths, the last
+    /// taking the rest), as each row's first value.
+    fn streamed(page: &[u8], chunks: &[usize]) -> StoreResult<Vec<Option<Vec<u8>>>> {
+        let mut rows = Rows {
+            at: At::Header,
+            pending: Vec::new(),
+            state: Vec::new(),
+            row: |seen: &mut Vec<Option<Vec<u8>>>, t: &Tuple<'_>| {
+                seen.push(t.bytes(0).map(<[u8]>::to_vec));
+                Ok(())
+            },
+            failed: None,
+        };
+        let mut rest = page;
+        for &n in chunks {
+            let (head, tail) = rest.split_at(n.min(rest.len()));
+            rows.chunk(axum::body::Bytes::copy_from_slice(head));
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            rows.chunk(axum::body::Bytes::copy_from_slice(rest));
+        }
+        rows.finish()
+    }
+
+    #[test]
+    fn rows_arriving_in_pieces_are_read_as_a_whole_page_is() {
+        let p = page(&[
+            &[Some(b"first"), None, Some(b"x")],
+            &[None],
+            &[Some(b""), Some(&[0; 300])],
+            &[Some(b"last")],
+        ]);
+        let mut whole = Vec::new();
+        each(&p, |t| {
+            whole.push(t.bytes(0).map(<[u8]>::to_vec));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(whole.len(), 4);
+        // Cut in two anywhere, or byte by byte.
+        for cut in 0..=p.len() {
+            assert_eq!(streamed(&p, &[cut]).unwrap(), whole, "cut at {cut}");
+        }
+        assert_eq!(streamed(&p, &vec![1; p.len()]).unwrap(), whole);
+        // Nothing at all is an empty page; a stream that stops short is an error, wherever.
+        assert_eq!(streamed(&[], &[]).unwrap(), Vec::new());
+        for end in 1..p.len() - 1 {
+            assert!(streamed(&p[..end], &[end / 2]).is_err(), "ends at {end}");
+        }
+        assert!(streamed(b"(1,2)", &[2]).is_err());
+        // An error of the caller's is kept, and what arrives after it is not parsed.
+        let mut calls = 0;
+        let mut rows = Rows {
+            at: At::Header,
+            pending: Vec::new(),
+            state: (),
+            row: move |_: &mut (), _: &Tuple<'_>| {
+                calls += 1;
+                assert_eq!(calls, 1, "parsed after the error");
+                Err(corrupt("test"))
+            },
+            failed: None,
+        };
+        rows.chunk(axum::body::Bytes::copy_from_slice(&p[..40]));
+        rows.chunk(axum::body::Bytes::copy_from_slice(&p[40..]));
+        assert!(rows.finish().is_err());
     }
 }

@@ -317,24 +317,24 @@ impl PgStore {
             );
             settings.push((name, value));
         }
-        let page = pg_copy::read(
+        // Each event is parsed as it arrives, while PostgreSQL produces the next ones.
+        pg_copy::read_each(
             &self.pool,
             &format!(
                 "SELECT e.seq, {} FROM consent_events e{tail}",
                 columns::event_columns()
             ),
             &settings,
+            Vec::with_capacity(limit as usize),
+            |events, t| {
+                let event = stored_at(t, 1)?
+                    .ok_or_else(|| super::corrupt("event"))?
+                    .event()?;
+                events.push((t.int(0)?, event));
+                Ok(())
+            },
         )
-        .await?;
-        let mut events = Vec::with_capacity(limit as usize);
-        pg_copy::each(&page, |t| {
-            let event = stored_at(t, 1)?
-                .ok_or_else(|| super::corrupt("event"))?
-                .event()?;
-            events.push((t.int(0)?, event));
-            Ok(())
-        })?;
-        Ok(events)
+        .await
     }
 }
 
