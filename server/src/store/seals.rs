@@ -293,9 +293,7 @@ macro_rules! sql_seals {
 
             async fn chain_extent(&self) -> app::store::StoreResult<(i64, i64)> {
                 use crate::store::db_error;
-                let extent: (i64, i64) = sqlx::query_as(
-                    "SELECT COALESCE(MAX(position), 0), COALESCE(MAX(event_seq), 0) FROM event_seals",
-                )
+                let extent: (i64, i64) = sqlx::query_as(crate::store::seals::CHAIN_EXTENT)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(db_error)?;
@@ -306,6 +304,12 @@ macro_rules! sql_seals {
 }
 
 pub(crate) use sql_seals;
+
+/// The chain's length and the highest sealed event: each maximum in a query of its own, which
+/// reads one end of an index. (SQLite answers a query with two aggregates by reading every
+/// link, and the sealer asks every second while a checkpoint is due.)
+pub(crate) const CHAIN_EXTENT: &str = "SELECT COALESCE((SELECT MAX(position) FROM event_seals), 0), \
+     COALESCE((SELECT MAX(event_seq) FROM event_seals), 0)";
 
 /// A link of the chain as read: its tombstone (`purged_at`, `reason`, `signature`) counts when
 /// all three are there.
@@ -343,5 +347,49 @@ pub(crate) fn checkpoint(row: CheckpointRow) -> app::signing::Checkpoint {
         at,
         key_id,
         signature,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use app::store::Store;
+
+    /// How SQLite would answer `sql`: its query plan's steps.
+    async fn plan(store: &super::super::SqliteStore, sql: &str) -> Vec<String> {
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        rows.into_iter().map(|r| r.3).collect()
+    }
+
+    #[tokio::test]
+    async fn the_chain_extent_reads_the_ends_of_indexes_not_every_link() {
+        let dir = std::env::temp_dir().join(format!("doui-extent-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite:{}", dir.join("doui.db").display());
+        let store = super::super::SqliteStore::open(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let steps = plan(&store, super::CHAIN_EXTENT).await;
+        assert!(
+            steps
+                .iter()
+                .filter(|s| s.starts_with("SEARCH event_seals"))
+                .count()
+                == 2
+                && !steps.iter().any(|s| s.starts_with("SCAN event_seals")),
+            "{steps:?}"
+        );
+        // What it replaced read every link.
+        let both = "SELECT MAX(position), MAX(event_seq) FROM event_seals";
+        assert!(
+            plan(&store, both)
+                .await
+                .iter()
+                .any(|s| s.starts_with("SCAN"))
+        );
+        drop(store);
+        std::fs::remove_dir_all(dir).ok();
     }
 }
