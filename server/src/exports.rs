@@ -13,7 +13,7 @@ use axum::{
 
 use app::{
     auth::{Role, SessionKind, cookie_value},
-    domain::Lang,
+    domain::{Lang, rfc3339::Rfc3339Text},
     services::{Refusal, Services},
 };
 
@@ -285,31 +285,6 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
     res
 }
 
-/// A time in RFC 3339 (as `time` writes it), formatted on the stack: an export writes millions.
-/// Empty for a time RFC 3339 cannot write (a year outside 0–9999).
-struct Rfc3339 {
-    buf: [u8; 40],
-    len: usize,
-}
-
-impl Rfc3339 {
-    fn new(t: time::OffsetDateTime) -> Self {
-        let mut buf = [0u8; 40];
-        let mut rest: &mut [u8] = &mut buf;
-        // The length is what the writing used up of `buf` (`format_into`'s count falls short
-        // when a fraction of a second is written).
-        let len = match t.format_into(&mut rest, &time::format_description::well_known::Rfc3339) {
-            Ok(_) => 40 - rest.len(),
-            Err(_) => 0,
-        };
-        Self { buf, len }
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
-    }
-}
-
 /// One event as a CSV line (free text can't start a spreadsheet formula), written straight into
 /// `out`: no string per field.
 fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
@@ -321,7 +296,7 @@ fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
         out,
         "{seq},{},{},{},{},{},{},{},{},",
         e.id,
-        Rfc3339::new(p.occurred_at).as_str(),
+        Rfc3339Text::new(p.occurred_at).as_str(),
         e.subject,
         e.purpose,
         e.channel.key(),
@@ -354,7 +329,7 @@ fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &app::domain::ConsentEvent) {
     use std::io::Write;
     let p = &e.provenance;
     let (mut id, mut subject) = (uuid::Uuid::encode_buffer(), uuid::Uuid::encode_buffer());
-    let occurred_at = Rfc3339::new(p.occurred_at);
+    let occurred_at = Rfc3339Text::new(p.occurred_at);
     let actor = match &p.actor {
         Actor::Subject => std::borrow::Cow::Borrowed("subject"),
         Actor::System => std::borrow::Cow::Borrowed("system"),
@@ -578,7 +553,7 @@ mod tests {
         );
         // Times as `time` writes RFC 3339: whole seconds without a fraction, an offset kept.
         let t = time::macros::datetime!(2025-06-30 23:59:59 +09:00);
-        assert_eq!(Rfc3339::new(t).as_str(), "2025-06-30T23:59:59+09:00");
+        assert_eq!(Rfc3339Text::new(t).as_str(), "2025-06-30T23:59:59+09:00");
     }
 
     /// `push_json_str(s)`, as a string.

@@ -15,6 +15,8 @@ pub mod receipt;
 #[cfg(feature = "ssr")]
 pub mod retention;
 #[cfg(feature = "ssr")]
+pub mod rfc3339;
+#[cfg(feature = "ssr")]
 pub mod seal;
 #[cfg(feature = "ssr")]
 mod subject;

@@ -262,8 +262,8 @@ fn stored_at<'r>(
         (id(0)?, id(1)?),
         // Times are RFC 3339 text.
         || {
-            row.text(at + 2)?
-                .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+            row.bytes(at + 2)
+                .and_then(app::domain::rfc3339::parse)
                 .ok_or_else(|| super::corrupt("occurred_at"))
         },
         |i| row.bytes(at + 3 + i as i32),

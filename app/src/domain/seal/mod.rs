@@ -13,7 +13,6 @@ pub use walk::{
 };
 
 use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
 
 use super::ConsentEvent;
 
@@ -118,11 +117,10 @@ pub fn write_canonical_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) 
     field(out, text(e.channel));
     field(out, e.from);
     field(out, text(e.to));
-    let mut time = [0u8; 40];
-    let mut rest = &mut time[..];
-    let _ = e.occurred_at.format_into(&mut rest, &Rfc3339);
-    let written = 40 - rest.len();
-    field(out, Some(&time[..written]));
+    field(
+        out,
+        text(super::rfc3339::Rfc3339Text::new(e.occurred_at).as_bytes()),
+    );
     field(out, text(e.source));
     field(out, text(e.actor));
     for value in [
