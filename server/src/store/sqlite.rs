@@ -139,44 +139,73 @@ impl SqliteStore {
     }
 
     /// One page of the chain, in order, each event sealed again as it is read (on the read's
-    /// own thread) after the seal read before it.
+    /// own thread) after the seal read before it. The tombstones of the events found gone are
+    /// read after, by a query of their own: a join would look each link's up, for the few
+    /// retention purged.
     async fn read_chain_links(
         &self,
         after_position: i64,
         limit: u32,
     ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
         use app::domain::seal::{from_hex, seal_before};
-        // The event's columns are named by table: the tombstone has a `reason` too. The link at
-        // `after_position` is read first for its seal only: the first link is sealed after it.
+        // The link at `after_position` is read first for its seal only: the first link is sealed
+        // after it.
         let sql = format!(
-            "SELECT s.position, s.event_seq, s.seal, t.purged_at, t.reason, t.signature, {} \
-             FROM event_seals s \
-             LEFT JOIN consent_events e ON e.seq = s.event_seq \
-             LEFT JOIN event_tombstones t ON t.seq = s.event_seq \
+            "SELECT s.position, s.event_seq, s.seal, {} \
+             FROM event_seals s LEFT JOIN consent_events e ON e.seq = s.event_seq \
              WHERE s.position >= ?1 ORDER BY s.position LIMIT ?2",
             columns::event_columns()
         );
         let params = vec![Param::Int(after_position), Param::Int(i64::from(limit) + 1)];
         let links = Vec::with_capacity(limit as usize);
         let (mut previous, mut buf) = (None, Vec::with_capacity(512));
-        sqlite_raw::each_row(self.path.clone(), sql, params, links, move |links, row| {
-            let (position, seq) = (row.int(0), row.int(1));
-            let seal = from_hex(row.bytes(2).unwrap_or_default());
-            let after = seal_before(position, previous.replace((position, seal)));
-            if position <= after_position || links.len() == limit as usize {
-                return Ok(());
+        let mut links =
+            sqlite_raw::each_row(self.path.clone(), sql, params, links, move |links, row| {
+                let (position, seq) = (row.int(0), row.int(1));
+                let seal = from_hex(row.bytes(2).unwrap_or_default());
+                let after = seal_before(position, previous.replace((position, seal)));
+                if position <= after_position || links.len() == limit as usize {
+                    return Ok(());
+                }
+                let resealed = columns::resealed(stored_at(row, 3), &mut buf, after, seq);
+                links.push(super::seals::link(
+                    (position, seq, seal),
+                    [None, None, None],
+                    resealed,
+                ));
+                Ok(())
+            })
+            .await?;
+        let gone: Vec<String> = links
+            .iter()
+            .filter(|l| l.resealed.is_none())
+            .map(|l| l.seq.to_string())
+            .collect();
+        if gone.is_empty() {
+            return Ok(links);
+        }
+        let sql = format!(
+            "SELECT seq, purged_at, reason, signature FROM event_tombstones WHERE seq IN ({})",
+            gone.join(", ")
+        );
+        let mut found = sqlite_raw::each_row(
+            self.path.clone(),
+            sql,
+            Vec::new(),
+            std::collections::HashMap::new(),
+            |found, row| {
+                let owned = |i| row.text(i).map(|t| t.map(str::to_owned));
+                found.insert(row.int(0), [owned(1)?, owned(2)?, owned(3)?]);
+                Ok(())
+            },
+        )
+        .await?;
+        for l in links.iter_mut().filter(|l| l.resealed.is_none()) {
+            if let Some(tombstone) = found.remove(&l.seq) {
+                *l = super::seals::link((l.position, l.seq, l.seal), tombstone, None);
             }
-            let owned = |i| row.text(i).map(|t| t.map(str::to_owned));
-            let tombstone = [owned(3)?, owned(4)?, owned(5)?];
-            let resealed = columns::resealed(stored_at(row, 6), &mut buf, after, seq);
-            links.push(super::seals::link(
-                (position, seq, seal),
-                tombstone,
-                resealed,
-            ));
-            Ok(())
-        })
-        .await
+        }
+        Ok(links)
     }
 
     /// One page of events (`tail` is the WHERE/ORDER/LIMIT), in order.
