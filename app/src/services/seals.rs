@@ -166,7 +166,10 @@ impl Services {
             let seals = self.seals.clone();
             tokio::spawn(async move { seals.chain_links(after, walk_page).await })
         };
-        let ahead = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        // One page more than cores: while the walk waits for the oldest page, every core still
+        // has a later page to read (with as many pages as cores, one core sat idle whenever a
+        // later page finished first).
+        let ahead = std::thread::available_parallelism().map_or(3, |n| n.get().clamp(2, 8) + 1);
         let page = i64::from(walk_page);
         let mut pending: std::collections::VecDeque<_> = (0..ahead as i64)
             .map(|k| (k * page, fetch(k * page)))
