@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     admin::admin_notices,
-    console::{ConsoleError, ConsoleFrame},
+    console::{ConsoleError, ConsoleFrame, with_admin},
     domain::Lang,
     pages::visitor_lang,
     view::{DiffRow, NoticeSummary, ReconfirmView, RenewalRow},
@@ -264,7 +264,7 @@ pub fn RenewalSection(
 pub fn AdminNoticesPage() -> impl IntoView {
     let lang = visitor_lang();
     let c = copy(lang);
-    let data = Resource::new_blocking(|| (), |_| crate::console::with_admin(admin_notices()));
+    let data = Resource::new_blocking(|| (), |_| with_admin(admin_notices()));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

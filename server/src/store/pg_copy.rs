@@ -117,6 +117,8 @@ where
     }
 }
 
+/// `read_into` on a task of its own, which runs to the end even when the caller stops waiting
+/// (see `read`).
 async fn on_own_task<C: Consumer>(
     pool: &sqlx::PgPool,
     query: &str,
@@ -129,6 +131,8 @@ async fn on_own_task<C: Consumer>(
         .map_err(|_| StoreError::Backend("the read stopped".into()))?
 }
 
+/// Runs `query` as a binary COPY (with `settings` set for its transaction, if any) and hands
+/// its output to `consumer` as it arrives; the COPY is always read to its end.
 async fn read_into<C: Consumer>(
     pool: &sqlx::PgPool,
     query: &str,
