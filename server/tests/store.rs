@@ -567,3 +567,76 @@ async fn connections_the_server_closed_while_idle_are_replaced() {
     }
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_export_reads_every_event_page_by_page_as_stored() {
+    use app::domain::seal::EventFields;
+    use app::store::{EventCursor, EventFilter};
+    for db in common::backends().await {
+        let s = services(&db);
+        let who = subject(&s).await;
+        let requests: Vec<_> = (0..7)
+            .map(|i| {
+                let mut c = change(
+                    who,
+                    "newsletter",
+                    Channel::ALL[i % 3],
+                    [ConsentState::Granted, ConsentState::Withdrawn][i % 2],
+                    None,
+                );
+                c.provenance.reason = (i % 2 == 0).then(|| format!("理由 \"{i}\"\n"));
+                vec![c]
+            })
+            .collect();
+        for result in db.store.apply_group(requests).await {
+            result.unwrap();
+        }
+        let console = db.console();
+        // Each event as its fields, owned, for comparing.
+        let owned = |seq: i64, f: &EventFields<'_>| format!("{seq} {f:?}");
+        for filter in [
+            EventFilter::default(),
+            EventFilter {
+                channel: Some(Channel::ALL[1]),
+                ..EventFilter::default()
+            },
+        ] {
+            let events = console
+                .events(&filter, EventCursor::OldestAbove(0), 100)
+                .await
+                .unwrap();
+            let mut expected = Vec::new();
+            for (seq, e) in &events {
+                let actor = e.provenance.actor.to_string();
+                expected.push(owned(*seq, &EventFields::of(e, &actor)));
+            }
+            let (mut read, mut after, mut pages) = (Vec::new(), 0, 0);
+            loop {
+                let page = console.stored_events(&filter, after, 3).await.unwrap();
+                let Some(last) = page.last_seq() else { break };
+                page.each(&mut |seq, f| {
+                    read.push(owned(seq, f));
+                    Ok(())
+                })
+                .unwrap();
+                assert!(last > after, "{}", db.name());
+                (after, pages) = (last, pages + 1);
+            }
+            assert!(!expected.is_empty());
+            assert_eq!(read, expected, "{}", db.name());
+            assert_eq!(pages, expected.len().div_ceil(3), "{}", db.name());
+        }
+        // An error of the caller's stops the reading at once.
+        let page = console
+            .stored_events(&EventFilter::default(), 0, 100)
+            .await
+            .unwrap();
+        let mut calls = 0;
+        let stopped = page.each(&mut |_, _| {
+            calls += 1;
+            Err(StoreError::Backend("stop".into()))
+        });
+        assert!(stopped.is_err() && calls == 1, "{}", db.name());
+        db.cleanup().await;
+    }
+}
