@@ -7,10 +7,9 @@ use crate::api_key::ApiKeyRecord;
 use crate::auth::{Admin, AdminId, Principal, SessionRecord, SignInLink};
 use time::OffsetDateTime;
 
-use crate::domain::seal::EventFields;
 use crate::domain::{
-    Actor, Change, Channel, ConsentEvent, ConsentState, NewSubject, Outcome, Purpose, PurposeKey,
-    Source, Subject, SubjectId,
+    Change, Channel, ConsentEvent, ConsentState, NewSubject, Outcome, Purpose, PurposeKey, Source,
+    Subject, SubjectId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -320,41 +319,6 @@ pub enum EventCursor {
     OldestAbove(i64),
 }
 
-/// A page of events as the store read them, for exports of millions: each is handed over as its
-/// stored fields ([`EventFields`]), without a [`ConsentEvent`] built (and its texts allocated) for
-/// every one.
-pub trait StoredEventPage: Send {
-    /// The seq of its last event (`None`: the page is empty).
-    fn last_seq(&self) -> Option<i64>;
-    /// Each event in order, with its seq. A row that holds no event is an error, and so is
-    /// `event`'s, which stops the reading.
-    fn each(
-        &self,
-        event: &mut dyn FnMut(i64, &EventFields<'_>) -> StoreResult<()>,
-    ) -> StoreResult<()>;
-}
-
-/// A page read as events: what a backend without a faster reader hands over.
-impl StoredEventPage for Vec<(i64, ConsentEvent)> {
-    fn last_seq(&self) -> Option<i64> {
-        self.last().map(|(seq, _)| *seq)
-    }
-    fn each(
-        &self,
-        each: &mut dyn FnMut(i64, &EventFields<'_>) -> StoreResult<()>,
-    ) -> StoreResult<()> {
-        for (seq, e) in self {
-            let actor = match &e.provenance.actor {
-                Actor::Subject => std::borrow::Cow::Borrowed("subject"),
-                Actor::System => std::borrow::Cow::Borrowed("system"),
-                other => std::borrow::Cow::Owned(other.to_string()),
-            };
-            each(*seq, &EventFields::of(e, &actor))?;
-        }
-        Ok(())
-    }
-}
-
 /// How many events of a kind happened on a day (UTC), for the charts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventCount {
@@ -422,14 +386,6 @@ pub trait ConsoleStore: Send + Sync + 'static {
         cursor: EventCursor,
         limit: u32,
     ) -> StoreResult<Vec<(i64, ConsentEvent)>>;
-    /// The next page of an export: events matching `filter` after seq `after`, oldest first,
-    /// at most `limit`, as stored.
-    async fn stored_events(
-        &self,
-        filter: &EventFilter,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<Box<dyn StoredEventPage>>;
     /// How many events match (for an export's progress).
     async fn count_events(&self, filter: &EventFilter) -> StoreResult<i64>;
     /// Events per day, purpose, channel, new state and source.

@@ -13,14 +13,13 @@ use axum::{
 
 use app::{
     auth::{Role, SessionKind, cookie_value},
-    domain::{Channel, ConsentState, Lang, Source, rfc3339::Rfc3339Text, seal::EventFields},
+    domain::{Lang, rfc3339::Rfc3339Text},
     services::{Refusal, Services},
-    store::StoreResult,
 };
 
 use app::api::ClientIp;
 
-use crate::{http::AppState, store::corrupt};
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,10 +34,7 @@ pub fn routes() -> Router<AppState> {
 type Chunk = Result<axum::body::Bytes, std::io::Error>;
 
 /// A page read for a download: the cursor after it, and the work that turns it into text.
-pub(crate) type Page = (i64, WritePage);
-
-/// The work that turns a page into text (or finds it unreadable).
-pub(crate) type WritePage = Box<dyn FnOnce() -> Result<Vec<u8>, Refusal> + Send>;
+pub(crate) type Page = (i64, Box<dyn FnOnce() -> Vec<u8> + Send>);
 
 /// A download whose body is produced page by page: `next_page(cursor)` reads the next page and
 /// returns its cursor and how to write it, or `None` at the end. The next page is read while
@@ -63,14 +59,10 @@ where
             match read {
                 Ok(Some((next, write))) => {
                     reading = tokio::spawn(next_page(next));
-                    let written = tokio::task::spawn_blocking(write)
-                        .await
-                        .unwrap_or_else(|_| Err(Refusal::new("internal")));
-                    let text = match written {
+                    let text = match tokio::task::spawn_blocking(write).await {
                         Ok(text) => text,
-                        Err(r) => {
-                            reading.abort();
-                            let _ = out.send(fail(r)).await;
+                        Err(_) => {
+                            let _ = out.send(fail(Refusal::new("internal"))).await;
                             return;
                         }
                     };
@@ -250,36 +242,41 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
         async move {
             let page = services
                 .console
-                .stored_events(&filter, after, EXPORT_PAGE)
+                .events(
+                    &filter,
+                    app::store::EventCursor::OldestAbove(after),
+                    EXPORT_PAGE,
+                )
                 .await?;
             let csv_header = header && matches!(format, EventFormat::Csv);
-            let Some(last) = page.last_seq() else {
+            let Some(&(last, _)) = page.last() else {
                 // An empty CSV export still has its header line.
-                let header: Page = (
-                    after,
-                    Box::new(|| Ok(EVENTS_CSV_HEADER.as_bytes().to_vec())),
-                );
+                let header: Page = (after, Box::new(|| EVENTS_CSV_HEADER.as_bytes().to_vec()));
                 return Ok(csv_header.then_some(header));
             };
-            // The first unreadable event ends the page (and the download) with an error.
-            let write = move || -> Result<Vec<u8>, Refusal> {
-                match format {
-                    EventFormat::Csv => {
-                        let mut text = String::with_capacity(EXPORT_PAGE as usize * 256);
-                        if csv_header {
-                            text.push_str(EVENTS_CSV_HEADER);
-                        }
-                        page.each(&mut |seq, e| event_csv_line(&mut text, seq, e))?;
-                        Ok(text.into_bytes())
+            let write = move || match format {
+                EventFormat::Csv => {
+                    let mut text = String::with_capacity(page.len() * 256);
+                    if csv_header {
+                        text.push_str(EVENTS_CSV_HEADER);
                     }
-                    EventFormat::JsonLines => {
-                        let mut lines = Vec::with_capacity(EXPORT_PAGE as usize * 400);
-                        page.each(&mut |seq, e| event_json_line(&mut lines, seq, e))?;
-                        Ok(lines)
+                    for (seq, e) in &page {
+                        event_csv_line(&mut text, *seq, e);
                     }
+                    text.into_bytes()
+                }
+                EventFormat::JsonLines => {
+                    let mut lines = Vec::with_capacity(page.len() * 400);
+                    for (seq, e) in &page {
+                        event_json_line(&mut lines, *seq, e);
+                    }
+                    lines
                 }
             };
-            Ok(Some((last, Box::new(write) as WritePage)))
+            Ok(Some((
+                last,
+                Box::new(write) as Box<dyn FnOnce() -> Vec<u8> + Send>,
+            )))
         }
     });
     if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
@@ -288,84 +285,74 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
     res
 }
 
-/// A stored text as an export writes it: as it is, but it must be UTF-8.
-fn text(stored: &[u8]) -> StoreResult<&str> {
-    std::str::from_utf8(stored).map_err(|_| corrupt("text"))
-}
-
-/// A stored key of a closed set (channel, state, source): written as stored, once checked.
-fn key<K: std::str::FromStr>(stored: &[u8]) -> StoreResult<&str> {
-    let key = text(stored)?;
-    key.parse::<K>().map_err(|_| corrupt("key"))?;
-    Ok(key)
-}
-
-/// A stored text that may be missing, as `text`.
-fn optional(stored: Option<&[u8]>) -> StoreResult<Option<&str>> {
-    stored.map(text).transpose()
-}
-
-/// One stored event as a CSV line (free text can't start a spreadsheet formula), written straight
-/// into `out`: no string per field.
-fn event_csv_line(out: &mut String, seq: i64, e: &EventFields<'_>) -> StoreResult<()> {
+/// One event as a CSV line (free text can't start a spreadsheet formula), written straight into
+/// `out`: no string per field.
+fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
     use crate::cli::{push_csv_field, push_csv_text};
     use std::fmt::Write;
-    let (mut id, mut subject) = (uuid::Uuid::encode_buffer(), uuid::Uuid::encode_buffer());
+    let p = &e.provenance;
     // Numbers, ids, times and keys never need quoting.
     let _ = write!(
         out,
         "{seq},{},{},{},{},{},{},{},{},",
-        e.id.hyphenated().encode_lower(&mut id),
-        Rfc3339Text::new(e.occurred_at).as_str(),
-        e.subject.hyphenated().encode_lower(&mut subject),
-        text(e.purpose)?,
-        key::<Channel>(e.channel)?,
-        e.from
-            .map(key::<ConsentState>)
-            .transpose()?
-            .unwrap_or_default(),
-        key::<ConsentState>(e.to)?,
-        key::<Source>(e.source)?,
+        e.id,
+        Rfc3339Text::new(p.occurred_at).as_str(),
+        e.subject,
+        e.purpose,
+        e.channel.key(),
+        e.from.map(|s| s.key()).unwrap_or_default(),
+        e.to.key(),
+        p.source.key(),
     );
-    push_csv_field(out, text(e.actor)?);
+    let actor = out.len();
+    let _ = write!(out, "{}", p.actor);
+    if out[actor..].contains([',', '"', '\n', '\r']) {
+        let written = out.split_off(actor);
+        push_csv_field(out, &written);
+    }
     out.push(',');
-    push_csv_text(out, optional(e.notice_version)?.unwrap_or_default());
+    push_csv_text(out, p.notice_version.as_deref().unwrap_or_default());
     out.push(',');
-    push_csv_field(out, optional(e.origin_ip)?.unwrap_or_default());
-    for free in [e.user_agent, e.campaign, e.reason] {
+    push_csv_field(out, p.origin.ip.as_deref().unwrap_or_default());
+    for text in [&p.origin.user_agent, &p.campaign, &p.reason] {
         out.push(',');
-        push_csv_text(out, optional(free)?.unwrap_or_default());
+        push_csv_text(out, text.as_deref().unwrap_or_default());
     }
     out.push('\n');
-    Ok(())
 }
 
-/// One stored event as a JSON line, written straight into `out`: the keys as they are, each text
-/// through `push_json_str` (an export writes millions of lines; serde's field-by-field
-/// serialiser and its byte-by-byte escaping were a fifth of an export's CPU). Its golden test
-/// pins the line.
-fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) -> StoreResult<()> {
+/// One event as a JSON line, written straight into `out`: the keys as they are, each text through
+/// `push_json_str` (an export writes millions of lines; serde's field-by-field serialiser and
+/// its byte-by-byte escaping were a fifth of an export's CPU). Its golden test pins the line.
+fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &app::domain::ConsentEvent) {
+    use app::domain::Actor;
     use std::io::Write;
+    let p = &e.provenance;
     let (mut id, mut subject) = (uuid::Uuid::encode_buffer(), uuid::Uuid::encode_buffer());
-    let occurred_at = Rfc3339Text::new(e.occurred_at);
+    let occurred_at = Rfc3339Text::new(p.occurred_at);
+    let actor = match &p.actor {
+        Actor::Subject => std::borrow::Cow::Borrowed("subject"),
+        Actor::System => std::borrow::Cow::Borrowed("system"),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
     let fields: [(&str, Option<&str>); 14] = [
         ("event_id", Some(e.id.hyphenated().encode_lower(&mut id))),
         ("occurred_at", Some(occurred_at.as_str())),
         (
             "subject_id",
-            Some(e.subject.hyphenated().encode_lower(&mut subject)),
+            Some(e.subject.0.hyphenated().encode_lower(&mut subject)),
         ),
-        ("purpose", Some(text(e.purpose)?)),
-        ("channel", Some(key::<Channel>(e.channel)?)),
-        ("from", e.from.map(key::<ConsentState>).transpose()?),
-        ("to", Some(key::<ConsentState>(e.to)?)),
-        ("source", Some(key::<Source>(e.source)?)),
-        ("actor", Some(text(e.actor)?)),
-        ("notice_version", optional(e.notice_version)?),
-        ("origin_ip", optional(e.origin_ip)?),
-        ("user_agent", optional(e.user_agent)?),
-        ("campaign", optional(e.campaign)?),
-        ("reason", optional(e.reason)?),
+        ("purpose", Some(e.purpose.as_str())),
+        ("channel", Some(e.channel.key())),
+        ("from", e.from.map(|s| s.key())),
+        ("to", Some(e.to.key())),
+        ("source", Some(p.source.key())),
+        ("actor", Some(&actor)),
+        ("notice_version", p.notice_version.as_deref()),
+        ("origin_ip", p.origin.ip.as_deref()),
+        ("user_agent", p.origin.user_agent.as_deref()),
+        ("campaign", p.campaign.as_deref()),
+        ("reason", p.reason.as_deref()),
     ];
     let _ = write!(out, "{{\"seq\":{seq}");
     for (key, value) in fields {
@@ -378,7 +365,6 @@ fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) -> StoreRes
         }
     }
     out.extend_from_slice(b"}\n");
-    Ok(())
 }
 
 /// `s` as a JSON string, escaped as serde_json escapes it (`"` as `\"`, `\` as `\\`, control
@@ -437,8 +423,11 @@ async fn checkpoints(State(state): State<AppState>, req: Request) -> Response {
                 let Some(last) = page.last().map(|c| c.length) else {
                     return Ok(None);
                 };
-                let write = move || Ok(checkpoint_lines(&page).into_bytes());
-                Ok(Some((last, Box::new(write) as WritePage)))
+                let write = move || checkpoint_lines(&page).into_bytes();
+                Ok(Some((
+                    last,
+                    Box::new(write) as Box<dyn FnOnce() -> Vec<u8> + Send>,
+                )))
             }
         },
     )
@@ -499,21 +488,10 @@ mod tests {
         }
     }
 
-    /// `e`'s line as a stored event's, written by `line`.
-    fn written<T>(
-        e: &ConsentEvent,
-        out: &mut T,
-        line: fn(&mut T, i64, &EventFields<'_>) -> StoreResult<()>,
-        seq: i64,
-    ) {
-        let actor = e.provenance.actor.to_string();
-        line(out, seq, &EventFields::of(e, &actor)).unwrap();
-    }
-
     #[test]
     fn a_csv_line_quotes_what_needs_it_and_never_starts_a_formula() {
         let mut out = String::from("before\n");
-        written(&awkward(), &mut out, event_csv_line, 7);
+        event_csv_line(&mut out, 7, &awkward());
         assert_eq!(
             out,
             "before\n7,00000000-0000-0000-0000-000000000001,2025-01-01T00:00:00.25Z,\
@@ -526,7 +504,7 @@ mod tests {
         plain.provenance.reason = None;
         plain.provenance.origin.user_agent = Some("-".into());
         let mut line = String::new();
-        written(&plain, &mut line, event_csv_line, 8);
+        event_csv_line(&mut line, 8, &plain);
         assert_eq!(
             line.trim_end().split(',').count(),
             EVENTS_CSV_HEADER.trim_end().split(',').count()
@@ -537,7 +515,7 @@ mod tests {
     #[test]
     fn a_json_line_is_the_event_as_written() {
         let mut out = Vec::new();
-        written(&awkward(), &mut out, event_json_line, 7);
+        event_json_line(&mut out, 7, &awkward());
         assert_eq!(out.last(), Some(&b'\n'));
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
@@ -576,52 +554,6 @@ mod tests {
         // Times as `time` writes RFC 3339: whole seconds without a fraction, an offset kept.
         let t = time::macros::datetime!(2025-06-30 23:59:59 +09:00);
         assert_eq!(Rfc3339Text::new(t).as_str(), "2025-06-30T23:59:59+09:00");
-    }
-
-    #[test]
-    fn an_unreadable_stored_event_is_an_error_not_a_line() {
-        let e = awkward();
-        let actor = e.provenance.actor.to_string();
-        let good = EventFields::of(&e, &actor);
-        let unreadable = [
-            EventFields {
-                reason: Some(b"\xff"),
-                ..good
-            },
-            EventFields {
-                user_agent: Some(b"a\xc3"),
-                ..good
-            },
-            EventFields {
-                actor: b"\xfe",
-                ..good
-            },
-            EventFields {
-                channel: b"fax",
-                ..good
-            },
-            EventFields {
-                from: Some(b"maybe"),
-                ..good
-            },
-            EventFields { to: b"", ..good },
-            EventFields {
-                source: b"Admin",
-                ..good
-            },
-        ];
-        for bad in unreadable {
-            assert!(
-                event_json_line(&mut Vec::new(), 1, &bad).is_err(),
-                "{bad:?}"
-            );
-            assert!(
-                event_csv_line(&mut String::new(), 1, &bad).is_err(),
-                "{bad:?}"
-            );
-        }
-        assert!(event_json_line(&mut Vec::new(), 1, &good).is_ok());
-        assert!(event_csv_line(&mut String::new(), 1, &good).is_ok());
     }
 
     /// `push_json_str(s)`, as a string.

@@ -291,19 +291,6 @@ macro_rules! sql_console {
                 Ok(events)
             }
 
-            async fn stored_events(
-                &self,
-                filter: &app::store::EventFilter,
-                after: i64,
-                limit: u32,
-            ) -> app::store::StoreResult<Box<dyn app::store::StoredEventPage>> {
-                let cursor = app::store::EventCursor::OldestAbove(after);
-                let (tail, binds) = crate::store::console::event_query(
-                    filter, Some(cursor), Some(limit), $ph, $text_times,
-                );
-                self.read_stored_events(&tail, binds, limit).await
-            }
-
             async fn count_events(&self, filter: &app::store::EventFilter) -> app::store::StoreResult<i64> {
                 let (tail, binds) =
                     crate::store::console::event_query(filter, None, None, $ph, $text_times);

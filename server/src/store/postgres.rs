@@ -273,6 +273,7 @@ impl PgStore {
         binds: Vec<crate::store::console::Bind>,
         limit: u32,
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
+        use crate::store::console::Bind;
         if limit <= SMALL_PAGE {
             // A console page (or the sealer's next events): one round trip matters more than
             // decoding speed. Planned for its values each time, not once for any: a plan cached
@@ -295,7 +296,27 @@ impl PgStore {
                 })
                 .collect();
         }
-        let (tail, settings) = copy_settings(tail, binds)?;
+        let mut tail = tail.to_owned();
+        let mut settings = Vec::with_capacity(binds.len());
+        // From the last, so `$1` never matches the start of `$10`.
+        for (i, b) in binds.into_iter().enumerate().rev() {
+            let name = format!("doui.p{}", i + 1);
+            let (value, ty) = match b {
+                Bind::Id(u) => (u.to_string(), "uuid"),
+                Bind::Text(t) => (t, "text"),
+                Bind::Time(t) => (
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .map_err(|_| super::corrupt("time"))?,
+                    "timestamptz",
+                ),
+                Bind::Int(n) => (n.to_string(), "bigint"),
+            };
+            tail = tail.replace(
+                &format!("${}", i + 1),
+                &format!("current_setting('{name}')::{ty}"),
+            );
+            settings.push((name, value));
+        }
         // Each event is parsed as it arrives, while PostgreSQL produces the next ones.
         pg_copy::read_each(
             &self.pool,
@@ -315,85 +336,6 @@ impl PgStore {
         )
         .await
     }
-
-    /// A page of an export, copied whole; its events are read from their rows while it is
-    /// written, without an event built for each.
-    async fn read_stored_events(
-        &self,
-        tail: &str,
-        binds: Vec<crate::store::console::Bind>,
-        _limit: u32,
-    ) -> app::store::StoreResult<Box<dyn app::store::StoredEventPage>> {
-        let (tail, settings) = copy_settings(tail, binds)?;
-        let query = format!(
-            "SELECT e.seq, {} FROM consent_events e{tail}",
-            columns::event_columns()
-        );
-        let copy = pg_copy::read(&self.pool, &query, &settings).await?;
-        let mut last = None;
-        pg_copy::each(&copy, |t| {
-            last = Some(t.int(0)?);
-            Ok(())
-        })?;
-        Ok(Box::new(CopiedEvents { copy, last }))
-    }
-}
-
-/// An export's page as PostgreSQL copied it (rows of `seq` and `EVENT_COLUMNS`, in order).
-struct CopiedEvents {
-    copy: Vec<u8>,
-    last: Option<i64>,
-}
-
-impl app::store::StoredEventPage for CopiedEvents {
-    fn last_seq(&self) -> Option<i64> {
-        self.last
-    }
-
-    fn each(
-        &self,
-        event: &mut dyn FnMut(
-            i64,
-            &app::domain::seal::EventFields<'_>,
-        ) -> app::store::StoreResult<()>,
-    ) -> app::store::StoreResult<()> {
-        pg_copy::each(&self.copy, |t| {
-            let stored = stored_at(t, 1)?.ok_or_else(|| super::corrupt("event"))?;
-            let fields = stored.fields().ok_or_else(|| super::corrupt("event"))?;
-            event(t.int(0)?, &fields)
-        })
-    }
-}
-
-/// A query's tail with its parameters (`$1`, `$2`…) made settings of the transaction, read back
-/// with their types: COPY takes no parameters.
-fn copy_settings(
-    tail: &str,
-    binds: Vec<crate::store::console::Bind>,
-) -> app::store::StoreResult<(String, Vec<(String, String)>)> {
-    use crate::store::console::Bind;
-    let mut tail = tail.to_owned();
-    let mut settings = Vec::with_capacity(binds.len());
-    // From the last, so `$1` never matches the start of `$10`.
-    for (i, b) in binds.into_iter().enumerate().rev() {
-        let name = format!("doui.p{}", i + 1);
-        let (value, ty) = match b {
-            Bind::Id(u) => (u.to_string(), "uuid"),
-            Bind::Text(t) => (t, "text"),
-            Bind::Time(t) => (
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .map_err(|_| super::corrupt("time"))?,
-                "timestamptz",
-            ),
-            Bind::Int(n) => (n.to_string(), "bigint"),
-        };
-        tail = tail.replace(
-            &format!("${}", i + 1),
-            &format!("current_setting('{name}')::{ty}"),
-        );
-        settings.push((name, value));
-    }
-    Ok((tail, settings))
 }
 
 /// A page of links from its seals (position, seq and seal, in position order, after the link

@@ -240,17 +240,6 @@ impl SqliteStore {
         })
         .await
     }
-
-    /// A page of an export, read as events: SQLite's reader builds them fast enough (see the
-    /// benchmark), and the page holds no statement open while it is written.
-    async fn read_stored_events(
-        &self,
-        tail: &str,
-        binds: Vec<super::console::Bind>,
-        limit: u32,
-    ) -> app::store::StoreResult<Box<dyn app::store::StoredEventPage>> {
-        Ok(Box::new(self.read_events(tail, binds, limit).await?))
-    }
 }
 
 /// The subject in a row of `SUBJECT_COLUMNS` (id, external_id, email, phone, lang,
