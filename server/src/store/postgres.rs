@@ -202,8 +202,9 @@ impl PgStore {
 
     /// One page of the chain, in position order, each event sealed again after the seal read
     /// before it. Seals and events are read as two ranges and matched here: a range of the
-    /// events' primary key reads far faster than a lookup per link. The events are parsed and
-    /// sealed on a blocking thread.
+    /// events' primary key reads far faster than a lookup per link. Both are parsed as their rows
+    /// arrive, each event sealed on the spot: PostgreSQL goes on sending meanwhile, and no page
+    /// is gathered, copied whole, then read again.
     async fn read_chain_links(
         &self,
         after_position: i64,
@@ -211,7 +212,12 @@ impl PgStore {
     ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
         // The link at `after_position` is read for its seal only: the first link is sealed
         // after it.
-        let seals = pg_copy::read(
+        let seals = ChainPage {
+            before: None,
+            links: Vec::with_capacity(limit as usize),
+            resealed: Vec::new(),
+        };
+        let page = pg_copy::read_each(
             &self.pool,
             &format!(
                 "SELECT position, event_seq, seal FROM event_seals WHERE position >= {after_position} \
@@ -219,22 +225,22 @@ impl PgStore {
                 i64::from(limit) + 1
             ),
             &[],
+            seals,
+            move |page, t| {
+                let (position, seq) = (t.int(0)?, t.int(1)?);
+                let seal = t.bytes(2).and_then(app::domain::seal::from_hex);
+                if position <= after_position {
+                    page.before = Some((position, seal));
+                } else if page.links.len() < limit as usize {
+                    page.links.push((position, seq, seal));
+                }
+                Ok(())
+            },
         )
         .await?;
-        let (mut before, mut page) = (None, Vec::with_capacity(limit as usize));
-        pg_copy::each(&seals, |t| {
-            let (position, seq) = (t.int(0)?, t.int(1)?);
-            let seal = t.bytes(2).and_then(app::domain::seal::from_hex);
-            if position <= after_position {
-                before = Some((position, seal));
-            } else if page.len() < limit as usize {
-                page.push((position, seq, seal));
-            }
-            Ok(())
-        })?;
         let (Some(lo), Some(hi)) = (
-            page.iter().map(|p| p.1).min(),
-            page.iter().map(|p| p.1).max(),
+            page.links.iter().map(|p| p.1).min(),
+            page.links.iter().map(|p| p.1).max(),
         ) else {
             return Ok(Vec::new());
         };
@@ -255,13 +261,37 @@ impl PgStore {
         let tombstones = format!(
             "SELECT e.seq, e.purged_at, e.reason, e.signature FROM event_tombstones e WHERE {range}"
         );
-        let (events, tombstones) = tokio::try_join!(
-            pg_copy::read(&self.pool, &events, &[]),
+        // The links by seq, for a binary search per event: a hash map's hashing and probing were
+        // a tenth of the walk's CPU. (Links come in seq order but for late commits: a short sort.)
+        let mut by_seq: Vec<(i64, usize)> = page
+            .links
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.1, i))
+            .collect();
+        by_seq.sort_unstable();
+        let mut buf = Vec::with_capacity(512);
+        let page = ChainPage {
+            resealed: vec![None; page.links.len()],
+            ..page
+        };
+        let (page, tombstones) = tokio::try_join!(
+            pg_copy::read_each(&self.pool, &events, &[], page, move |page, t| {
+                let seq = t.int(0)?;
+                if let Ok(k) = by_seq.binary_search_by_key(&seq, |&(s, _)| s) {
+                    let i = by_seq[k].1;
+                    let previous = match i {
+                        0 => page.before,
+                        _ => Some((page.links[i - 1].0, page.links[i - 1].2)),
+                    };
+                    let after = app::domain::seal::seal_before(page.links[i].0, previous);
+                    page.resealed[i] = columns::resealed(stored_at(t, 1), &mut buf, after, seq);
+                }
+                Ok(())
+            }),
             pg_copy::read(&self.pool, &tombstones, &[]),
         )?;
-        tokio::task::spawn_blocking(move || chain_page(before, page, &events, &tombstones))
-            .await
-            .map_err(|_| app::store::StoreError::Backend("the read stopped".into()))?
+        chain_page(page, &tombstones)
     }
 
     /// One page of events (`tail` is the WHERE/ORDER/LIMIT, its parameters `$1`, `$2`…), in
@@ -338,34 +368,21 @@ impl PgStore {
     }
 }
 
-/// A page of links from its seals (position, seq and seal, in position order, after the link
-/// read at `before`) and the COPY pages of their events and tombstones: each event sealed again
-/// after the seal stored before its link.
-fn chain_page(
+/// A page of the chain as it is read: the link read at the position before its first (position
+/// and seal), its links (position, seq and seal, in position order), and each link's event
+/// sealed again after the seal stored before it, as the events arrive.
+struct ChainPage {
     before: Option<(i64, Option<app::domain::seal::Seal>)>,
-    page: Vec<(i64, i64, Option<app::domain::seal::Seal>)>,
-    events: &[u8],
+    links: Vec<(i64, i64, Option<app::domain::seal::Seal>)>,
+    resealed: Vec<Option<app::domain::seal::Resealed>>,
+}
+
+/// The links of a page read whole, with the tombstones of the events purged among them (a COPY
+/// page of those).
+fn chain_page(
+    page: ChainPage,
     tombstones: &[u8],
 ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
-    // The links by seq, for a binary search per event: a hash map's hashing and probing were a
-    // tenth of the walk's CPU. (Links come in seq order but for late commits: a short sort.)
-    let mut by_seq: Vec<(i64, usize)> = page.iter().enumerate().map(|(i, l)| (l.1, i)).collect();
-    by_seq.sort_unstable();
-    let mut resealed = vec![None; page.len()];
-    let mut buf = Vec::with_capacity(512);
-    pg_copy::each(events, |t| {
-        let seq = t.int(0)?;
-        if let Ok(k) = by_seq.binary_search_by_key(&seq, |&(s, _)| s) {
-            let i = by_seq[k].1;
-            let previous = match i {
-                0 => before,
-                _ => Some((page[i - 1].0, page[i - 1].2)),
-            };
-            let after = app::domain::seal::seal_before(page[i].0, previous);
-            resealed[i] = columns::resealed(stored_at(t, 1), &mut buf, after, seq);
-        }
-        Ok(())
-    })?;
     let mut purged = std::collections::HashMap::new();
     pg_copy::each(tombstones, |t| {
         let owned = |i| t.text(i).map(|v| v.map(str::to_owned));
@@ -373,10 +390,16 @@ fn chain_page(
         Ok(())
     })?;
     Ok(page
+        .links
         .into_iter()
-        .zip(resealed)
+        .zip(page.resealed)
         .map(|(link, resealed)| {
-            let tombstone = purged.remove(&link.1).unwrap_or_default();
+            // Most pages purged nothing: no lookup (and no hashing) per link then.
+            let tombstone = if purged.is_empty() {
+                Default::default()
+            } else {
+                purged.remove(&link.1).unwrap_or_default()
+            };
             super::seals::link(link, tombstone, resealed)
         })
         .collect())
