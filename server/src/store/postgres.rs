@@ -377,8 +377,8 @@ struct ChainPage {
     resealed: Vec<Option<app::domain::seal::Resealed>>,
 }
 
-/// The links of a page read whole, with the tombstones of the events purged among them (a COPY
-/// page of those).
+/// A page's links once all its events have arrived, each with what retention left of its event
+/// if it was purged (`tombstones`: a COPY page of those among the page's events).
 fn chain_page(
     page: ChainPage,
     tombstones: &[u8],
