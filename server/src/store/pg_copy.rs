@@ -1,8 +1,8 @@
 //! Bulk reads on PostgreSQL (chain walks, exports) by binary `COPY … TO STDOUT`: the server
 //! sends each row's values as they are stored (a uuid is 16 bytes, a time 8), with no text
-//! conversion on either side and no per-row decoding in sqlx. A page is either read whole, then
-//! parsed in place (chain walks, which match two reads), or parsed row by row as it arrives
-//! (exports).
+//! conversion on either side and no per-row decoding in sqlx. A page is parsed row by row as it
+//! arrives (chain walks' seals and events, exports), or, when small, read whole and then parsed in
+//! place (a chain page's tombstones).
 
 use app::store::{StoreError, StoreResult};
 use futures_util::TryStreamExt;
