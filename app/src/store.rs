@@ -181,12 +181,13 @@ pub trait SealStore: Send + Sync + 'static {
     /// Returns how many were sealed.
     async fn seal_pending(&self, limit: u32, late_window_secs: i64) -> StoreResult<u64>;
     /// Links of the chain after `after_position`, in position order, each with its event as it
-    /// is stored now sealed again after the seal stored at the position before (read with it).
+    /// is stored now sealed again after the seal stored at the position before (read with it);
+    /// and, when the store read every event in a range of seqs for them, how many.
     async fn chain_links(
         &self,
         after_position: i64,
         limit: u32,
-    ) -> StoreResult<Vec<crate::domain::seal::ChainLink>>;
+    ) -> StoreResult<crate::domain::seal::ChainPage>;
     /// Events no seal covers whose seq is below `below_seq` and which occurred before `before`.
     async fn unsealed_below(
         &self,

@@ -32,23 +32,7 @@ async fn sealed(db: &TestDb) -> Services {
         .into_iter()
         .take(if i == 0 { 1 } else { 2 })
         {
-            changes.push(Change {
-                subject: who,
-                purpose: PurposeKey::parse("newsletter").unwrap(),
-                channel,
-                to,
-                provenance: Provenance {
-                    occurred_at: app::services::now() - time::Duration::hours(2),
-                    source: Source::PreferenceCenter,
-                    actor: Actor::Subject,
-                    notice_version: Some("1.0".into()),
-                    origin: Origin::default(),
-                    idempotency_key: None,
-                    reason: None,
-                    campaign: None,
-                },
-                reconfirm: false,
-            });
+            changes.push(change(who, channel, to));
         }
     }
     s.store.apply(changes).await.unwrap();
@@ -57,6 +41,27 @@ async fn sealed(db: &TestDb) -> Services {
     let report = s.verify_chain().await.unwrap();
     assert_eq!((report.length, report.broken), (5, None), "{}", db.name());
     s
+}
+
+/// `who`'s newsletter on `channel` set to `to` from the preference center, two hours ago.
+fn change(who: app::domain::SubjectId, channel: Channel, to: ConsentState) -> Change {
+    Change {
+        subject: who,
+        purpose: PurposeKey::parse("newsletter").unwrap(),
+        channel,
+        to,
+        provenance: Provenance {
+            occurred_at: app::services::now() - time::Duration::hours(2),
+            source: Source::PreferenceCenter,
+            actor: Actor::Subject,
+            notice_version: Some("1.0".into()),
+            origin: Origin::default(),
+            idempotency_key: None,
+            reason: None,
+            campaign: None,
+        },
+        reconfirm: false,
+    }
 }
 
 /// Takes the append-only triggers away, as someone with direct database access could.
@@ -179,53 +184,111 @@ async fn reordered_events_are_found() {
     }
 }
 
+/// Inserts an old opt-in at `seq` directly, for the subject of the first event.
+async fn insert_forged(db: &TestDb, seq: i64) {
+    let subject: uuid::Uuid = match (&db.sqlite, &db.pg) {
+        (Some(x), _) => sqlx::query_scalar("SELECT subject_id FROM consent_events LIMIT 1")
+            .fetch_one(x.pool())
+            .await
+            .unwrap(),
+        (_, Some(p)) => sqlx::query_scalar("SELECT subject_id FROM consent_events LIMIT 1")
+            .fetch_one(p.pool())
+            .await
+            .unwrap(),
+        _ => unreachable!(),
+    };
+    let insert = "INSERT INTO consent_events (seq, id, subject_id, purpose, channel, from_state, to_state, \
+         occurred_at, source, actor) {overriding} VALUES ($1, $2, $3, 'newsletter', 'postal', NULL, 'granted', $4, \
+         'preference_center', 'subject')";
+    let at = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    let id = uuid::Uuid::now_v7();
+    match (&db.sqlite, &db.pg) {
+        (Some(x), _) => {
+            sqlx::query(&insert.replace("{overriding}", ""))
+                .bind(seq)
+                .bind(id)
+                .bind(subject)
+                .bind(at)
+                .execute(x.pool())
+                .await
+                .unwrap();
+        }
+        (_, Some(p)) => {
+            sqlx::query(&insert.replace("{overriding}", "OVERRIDING SYSTEM VALUE"))
+                .bind(seq)
+                .bind(id)
+                .bind(subject)
+                .bind(at)
+                .execute(p.pool())
+                .await
+                .unwrap();
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_inserted_between_two_pages_of_the_walk_is_found() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        // Two more links, with two seqs left unused between them (a rolled back write leaves
+        // such gaps): the walk reads pages of two, so the gap lies between pages 3 and 4.
+        let who = s
+            .create_subject(Some(&common::unique("gap")), None, None, Lang::En)
+            .await
+            .unwrap()
+            .id;
+        s.store
+            .apply(vec![change(who, Channel::Email, ConsentState::Granted)])
+            .await
+            .unwrap();
+        match &db.pg {
+            Some(p) => {
+                for _ in 0..2 {
+                    sqlx::query("SELECT nextval(pg_get_serial_sequence('consent_events', 'seq'))")
+                        .execute(p.pool())
+                        .await
+                        .unwrap();
+                }
+            }
+            None => {
+                db.raw("UPDATE sqlite_sequence SET seq = seq + 2 WHERE name = 'consent_events'")
+                    .await
+                    .unwrap();
+            }
+        }
+        s.store
+            .apply(vec![change(who, Channel::Sms, ConsentState::Granted)])
+            .await
+            .unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 2);
+        let (sixth, seventh) = (seq_at(&db, 6).await, seq_at(&db, 7).await);
+        assert_eq!(seventh, sixth + 3, "{}", db.name());
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!((report.length, report.broken), (7, None), "{}", db.name());
+        bypass_triggers(&db).await;
+        insert_forged(&db, sixth + 1).await;
+        assert_eq!(s.seal_pending().await.unwrap(), 0);
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            (report.length, report.broken),
+            (7, Some(Break::Unsealed { seq: sixth + 1 })),
+            "{}",
+            db.name()
+        );
+        db.cleanup().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_inserted_after_the_fact_is_found_and_never_sealed() {
     for db in common::backends().await {
         let s = sealed(&db).await;
         bypass_triggers(&db).await;
         let first = seq_at(&db, 1).await;
-        let subject: uuid::Uuid = match (&db.sqlite, &db.pg) {
-            (Some(x), _) => sqlx::query_scalar("SELECT subject_id FROM consent_events LIMIT 1")
-                .fetch_one(x.pool())
-                .await
-                .unwrap(),
-            (_, Some(p)) => sqlx::query_scalar("SELECT subject_id FROM consent_events LIMIT 1")
-                .fetch_one(p.pool())
-                .await
-                .unwrap(),
-            _ => unreachable!(),
-        };
         // An old opt-in, slipped in before the first event.
         let forged = first - 1;
-        let insert = "INSERT INTO consent_events (seq, id, subject_id, purpose, channel, from_state, to_state, \
-             occurred_at, source, actor) {overriding} VALUES ($1, $2, $3, 'newsletter', 'postal', NULL, 'granted', $4, \
-             'preference_center', 'subject')";
-        let at = time::OffsetDateTime::now_utc() - time::Duration::days(30);
-        let id = uuid::Uuid::now_v7();
-        match (&db.sqlite, &db.pg) {
-            (Some(x), _) => {
-                sqlx::query(&insert.replace("{overriding}", ""))
-                    .bind(forged)
-                    .bind(id)
-                    .bind(subject)
-                    .bind(at)
-                    .execute(x.pool())
-                    .await
-                    .unwrap();
-            }
-            (_, Some(p)) => {
-                sqlx::query(&insert.replace("{overriding}", "OVERRIDING SYSTEM VALUE"))
-                    .bind(forged)
-                    .bind(id)
-                    .bind(subject)
-                    .bind(at)
-                    .execute(p.pool())
-                    .await
-                    .unwrap();
-            }
-            _ => unreachable!(),
-        }
+        insert_forged(&db, forged).await;
         assert_eq!(
             s.seal_pending().await.unwrap(),
             0,

@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use super::{Refusal, Services, now};
 use crate::domain::seal::{
-    Break, ChainLink, GENESIS, Tombstone, from_hex, to_hex, tombstone_statement, verify_links,
+    Break, ChainLink, EventTally, GENESIS, Tombstone, from_hex, to_hex, tombstone_statement,
+    verify_links,
 };
 use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 
@@ -97,6 +98,7 @@ impl Services {
                 .seals
                 .chain_links((length - 1).max(0), 1)
                 .await?
+                .links
                 .pop()
                 .and_then(|l| l.seal)
                 .map(|s| to_hex(&s))
@@ -150,6 +152,8 @@ impl Services {
         // The highest seq walked (and whether its event is there), and how many walked links
         // still have their event: what tells whether an event below the head is unsealed.
         let (mut max_seq, mut max_present, mut present) = (0i64, false, 0i64);
+        // The events the pages read, when they read every one in a range of seqs.
+        let mut tally = EventTally::default();
         let broken = |length: i64, head: [u8; 32], at: Break, checkpoints: i64| ChainReport {
             length,
             head: to_hex(&head),
@@ -176,10 +180,12 @@ impl Services {
             .collect();
         let genuine = |l: &ChainLink, t: &Tombstone| tombstone_is_genuine(verifier, l, t);
         while let Some((after, handle)) = pending.pop_front() {
-            let links = handle.await.map_err(|_| Refusal::new("internal"))??;
+            let read = handle.await.map_err(|_| Refusal::new("internal"))??;
+            let links = read.links;
             let Some(last) = links.last().map(|l| l.position) else {
                 break;
             };
+            tally.add(read.events.as_ref());
             if last == after + page {
                 let furthest = pending.back().map_or(last, |(a, _)| *a + page);
                 pending.push_back((furthest, fetch(furthest)));
@@ -220,9 +226,14 @@ impl Services {
         // Every walked link below the head holds a distinct event below it: when the events
         // below the head are no more than those, none is unsealed. Only when there are more
         // (a late commit the sealer has not reached yet, or an insertion after the fact) are the
-        // events searched one by one for those no seal covers.
+        // events searched one by one for those no seal covers. The pages counted the events
+        // below the head when their ranges joined up; else they are counted now.
         let sealed_below = present - i64::from(max_present);
-        let unsealed = if self.seals.events_below(max_seq).await? > sealed_below {
+        let events_below = match tally.below(max_seq, max_present) {
+            Some(n) => n,
+            None => self.seals.events_below(max_seq).await?,
+        };
+        let unsealed = if events_below > sealed_below {
             let before = now() - time::Duration::seconds(LATE_WINDOW_SECS);
             self.seals.unsealed_below(max_seq, before, 1).await?
         } else {
@@ -257,7 +268,7 @@ impl Services {
             None => (GENESIS, 1),
         };
         while next <= length {
-            let links = self.seals.chain_links(next - 1, 10_000).await?;
+            let links = self.seals.chain_links(next - 1, 10_000).await?.links;
             let links = &links[..links.len().min((length - next + 1) as usize)];
             if links.is_empty() {
                 break;

@@ -209,13 +209,14 @@ impl PgStore {
         &self,
         after_position: i64,
         limit: u32,
-    ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
-        // The link at `after_position` is read for its seal only: the first link is sealed
-        // after it.
-        let seals = ChainPage {
+    ) -> app::store::StoreResult<app::domain::seal::ChainPage> {
+        // The link at `after_position` is read for its seal and seq only: the first link is
+        // sealed after it, and the page's events are read from just after its event.
+        let seals = PageRead {
             before: None,
             links: Vec::with_capacity(limit as usize),
             resealed: Vec::new(),
+            events: 0,
         };
         let page = pg_copy::read_each(
             &self.pool,
@@ -230,7 +231,7 @@ impl PgStore {
                 let (position, seq) = (t.int(0)?, t.int(1)?);
                 let seal = t.bytes(2).and_then(app::domain::seal::from_hex);
                 if position <= after_position {
-                    page.before = Some((position, seal));
+                    page.before = Some((position, seq, seal));
                 } else if page.links.len() < limit as usize {
                     page.links.push((position, seq, seal));
                 }
@@ -242,17 +243,33 @@ impl PgStore {
             page.links.iter().map(|p| p.1).min(),
             page.links.iter().map(|p| p.1).max(),
         ) else {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         };
-        // Links sealed far out of order (a late commit) would make the range long: then each
-        // link's event is looked up instead.
-        let range = if hi - lo < 2 * i64::from(limit) {
-            format!("e.seq BETWEEN {lo} AND {hi}")
-        } else {
-            format!(
-                "e.seq IN (SELECT event_seq FROM event_seals WHERE position > {after_position} \
-                 ORDER BY position LIMIT {limit})"
-            )
+        // Every event from just after the link before's (from the lowest seq, on the chain's
+        // first page) up to the page's highest is read and counted, when the page's links all
+        // lie above the link before's: pages sealed in order then count every event below the
+        // chain's head between them, and the walk need not count the table again. Links sealed
+        // out of order read the page's own range (or, far out of order, as a late commit makes
+        // them, each link's event looked up) and count nothing.
+        let counted = match page.before {
+            None if after_position == 0 => Some(None),
+            Some((_, seq, _)) if seq < lo => Some(Some(seq)),
+            _ => None,
+        };
+        let near = |from: i64| hi.saturating_sub(from) < 2 * i64::from(limit);
+        let (range, counted) = match counted {
+            Some(None) if near(lo) => (format!("e.seq <= {hi}"), counted),
+            Some(Some(after)) if near(after) => {
+                (format!("e.seq > {after} AND e.seq <= {hi}"), counted)
+            }
+            _ if near(lo) => (format!("e.seq BETWEEN {lo} AND {hi}"), None),
+            _ => (
+                format!(
+                    "e.seq IN (SELECT event_seq FROM event_seals WHERE position > {after_position} \
+                     ORDER BY position LIMIT {limit})"
+                ),
+                None,
+            ),
         };
         let events = format!(
             "SELECT e.seq, {} FROM consent_events e WHERE {range}",
@@ -271,17 +288,18 @@ impl PgStore {
             .collect();
         by_seq.sort_unstable();
         let mut buf = Vec::with_capacity(512);
-        let page = ChainPage {
+        let page = PageRead {
             resealed: vec![None; page.links.len()],
             ..page
         };
         let (page, tombstones) = tokio::try_join!(
             pg_copy::read_each(&self.pool, &events, &[], page, move |page, t| {
                 let seq = t.int(0)?;
+                page.events += 1;
                 if let Ok(k) = by_seq.binary_search_by_key(&seq, |&(s, _)| s) {
                     let i = by_seq[k].1;
                     let previous = match i {
-                        0 => page.before,
+                        0 => page.before.map(|(position, _, seal)| (position, seal)),
                         _ => Some((page.links[i - 1].0, page.links[i - 1].2)),
                     };
                     let after = app::domain::seal::seal_before(page.links[i].0, previous);
@@ -291,7 +309,15 @@ impl PgStore {
             }),
             pg_copy::read(&self.pool, &tombstones, &[]),
         )?;
-        chain_page(page, &tombstones)
+        let events = counted.map(|after| app::domain::seal::EventsRead {
+            after,
+            upto: hi,
+            count: page.events,
+        });
+        Ok(app::domain::seal::ChainPage {
+            events,
+            links: chain_page(page, &tombstones)?,
+        })
     }
 
     /// One page of events (`tail` is the WHERE/ORDER/LIMIT, its parameters `$1`, `$2`…), in
@@ -368,19 +394,21 @@ impl PgStore {
     }
 }
 
-/// A page of the chain as it is read: the link read at the position before its first (position
-/// and seal), its links (position, seq and seal, in position order), and each link's event
-/// sealed again after the seal stored before it, as the events arrive.
-struct ChainPage {
-    before: Option<(i64, Option<app::domain::seal::Seal>)>,
+/// A page of the chain as it is read: the link read at the position before its first (position,
+/// seq and seal), its links (position, seq and seal, in position order), each link's event
+/// sealed again after the seal stored before it, and how many events were read, as the events
+/// arrive.
+struct PageRead {
+    before: Option<(i64, i64, Option<app::domain::seal::Seal>)>,
     links: Vec<(i64, i64, Option<app::domain::seal::Seal>)>,
     resealed: Vec<Option<app::domain::seal::Resealed>>,
+    events: i64,
 }
 
 /// A page's links once all its events have arrived, each with what retention left of its event
 /// if it was purged (`tombstones`: a COPY page of those among the page's events).
 fn chain_page(
-    page: ChainPage,
+    page: PageRead,
     tombstones: &[u8],
 ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
     let mut purged = std::collections::HashMap::new();

@@ -122,7 +122,7 @@ macro_rules! sql_seals {
                 &self,
                 after_position: i64,
                 limit: u32,
-            ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
+            ) -> app::store::StoreResult<app::domain::seal::ChainPage> {
                 // Each backend reads pages of millions-long walks its fastest way, in position
                 // order, and seals each event again as it reads it.
                 self.read_chain_links(after_position, limit).await

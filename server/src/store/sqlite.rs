@@ -146,7 +146,7 @@ impl SqliteStore {
         &self,
         after_position: i64,
         limit: u32,
-    ) -> app::store::StoreResult<Vec<app::domain::seal::ChainLink>> {
+    ) -> app::store::StoreResult<app::domain::seal::ChainPage> {
         use app::domain::seal::{from_hex, seal_before};
         // The link at `after_position` is read first for its seal only: the first link is sealed
         // after it.
@@ -181,8 +181,14 @@ impl SqliteStore {
             .filter(|l| l.resealed.is_none())
             .map(|l| l.seq.to_string())
             .collect();
+        // Each link's event is looked up, not a range of seqs read: the page counts no events
+        // (a walk counts them at its end, from SQLite's smallest index).
+        let page = |links| app::domain::seal::ChainPage {
+            links,
+            events: None,
+        };
         if gone.is_empty() {
-            return Ok(links);
+            return Ok(page(links));
         }
         let sql = format!(
             "SELECT seq, purged_at, reason, signature FROM event_tombstones WHERE seq IN ({})",
@@ -205,7 +211,7 @@ impl SqliteStore {
                 *l = super::seals::link((l.position, l.seq, l.seal), tombstone, None);
             }
         }
-        Ok(links)
+        Ok(page(links))
     }
 
     /// One page of events (`tail` is the WHERE/ORDER/LIMIT), in order.

@@ -8,8 +8,8 @@
 mod walk;
 
 pub use walk::{
-    Break, Broken, ChainLink, Resealed, Tombstone, TombstoneCheck, reseal, seal_before,
-    tombstone_statement, verify_links,
+    Break, Broken, ChainLink, ChainPage, EventTally, EventsRead, Resealed, Tombstone,
+    TombstoneCheck, reseal, seal_before, tombstone_statement, verify_links,
 };
 
 use sha2::{Digest, Sha256};

@@ -80,6 +80,64 @@ pub struct ChainLink {
     pub tombstone: Option<Tombstone>,
 }
 
+/// A page of the chain as a store reads it: its links, and the events it read for them when it
+/// read every event in a range of seqs (see [`EventsRead`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainPage {
+    pub links: Vec<ChainLink>,
+    pub events: Option<EventsRead>,
+}
+
+/// Every event (sealed or not) whose seq is above `after` and at most `upto`, `count` of them,
+/// as a page's reader read them; `after` is `None` from the lowest seq on. Pages whose ranges
+/// join up end to end have counted every event below the chain's head between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventsRead {
+    pub after: Option<i64>,
+    pub upto: i64,
+    pub count: i64,
+}
+
+/// The events a walk's pages read, added up in walk order while their ranges join up from the
+/// lowest seq on: then the walk knows how many events lie below its highest seq without counting
+/// the table again. One page that read no range, or whose range does not start where the last
+/// ended (links sealed out of seq order across pages), leaves the sum unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTally {
+    upto: Option<i64>,
+    count: i64,
+    joined: bool,
+}
+
+impl Default for EventTally {
+    fn default() -> Self {
+        Self {
+            upto: None,
+            count: 0,
+            joined: true,
+        }
+    }
+}
+
+impl EventTally {
+    /// Adds the next page's events, in walk order.
+    pub fn add(&mut self, events: Option<&EventsRead>) {
+        match events {
+            Some(e) if self.joined && e.after == self.upto && Some(e.upto) > e.after => {
+                self.upto = Some(e.upto);
+                self.count += e.count;
+            }
+            _ => self.joined = false,
+        }
+    }
+
+    /// How many events have a seq below `below`, when the pages read every one up to it
+    /// (`at_below`: whether the event at `below` itself is there, counted with them).
+    pub fn below(&self, below: i64, at_below: bool) -> Option<i64> {
+        (self.joined && self.upto == Some(below)).then(|| self.count - i64::from(at_below))
+    }
+}
+
 /// An event sealed again by the reader of its link, after the seal stored at the position before
 /// (see [`seal_before`]): each link is then checked on its own, so a store seals a page's events
 /// as it reads them, into one reused buffer, and a walk only compares.
@@ -299,6 +357,39 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn pages_whose_ranges_join_up_count_the_events_below_the_head() {
+        let read = |after, upto, count| EventsRead { after, upto, count };
+        let mut tally = EventTally::default();
+        tally.add(Some(&read(None, 4, 5)));
+        tally.add(Some(&read(Some(4), 9, 5)));
+        // Five events up to seq 9 and five more, the one at 9 among them.
+        assert_eq!(tally.below(9, true), Some(9));
+        assert_eq!(tally.below(9, false), Some(10));
+        // Not up to the head: unknown.
+        assert_eq!(tally.below(12, true), None);
+        let no_walk = EventTally::default();
+        assert_eq!(no_walk.below(0, false), None);
+        // A page read from elsewhere than where the last ended leaves a stretch uncounted (or
+        // counted twice), and a page that read no range leaves its own.
+        for odd in [
+            Some(read(Some(3), 12, 3)),
+            Some(read(Some(5), 12, 3)),
+            Some(read(None, 12, 3)),
+            Some(read(Some(9), 9, 0)),
+            None,
+        ] {
+            let mut t = tally;
+            t.add(odd.as_ref());
+            t.add(Some(&read(Some(12), 14, 2)));
+            assert_eq!(t.below(14, true), None, "{odd:?}");
+        }
+        // The first page must start from the lowest seq.
+        let mut late_start = EventTally::default();
+        late_start.add(Some(&read(Some(0), 4, 4)));
+        assert_eq!(late_start.below(4, true), None);
     }
 
     #[test]
