@@ -6,10 +6,7 @@
 mod common;
 
 use app::{
-    domain::{
-        Actor, Change, Channel, ConsentState, Jurisdiction, Lang, Origin, Provenance, PurposeKey,
-        Source, SubjectId, seal::Break,
-    },
+    domain::{Change, Channel, ConsentState, Jurisdiction, Lang, SubjectId, seal::Break},
     services::{PurgeReport, Services, now},
 };
 
@@ -20,23 +17,7 @@ fn change(
     to: ConsentState,
     days_ago: i64,
 ) -> Change {
-    Change {
-        subject: who,
-        purpose: PurposeKey::parse(purpose).unwrap(),
-        channel,
-        to,
-        provenance: Provenance {
-            occurred_at: now() - time::Duration::days(days_ago),
-            source: Source::PreferenceCenter,
-            actor: Actor::Subject,
-            notice_version: Some("1.0".into()),
-            origin: Origin::default(),
-            idempotency_key: None,
-            reason: None,
-            campaign: None,
-        },
-        reconfirm: false,
-    }
+    common::consents::change_ago(who, purpose, channel, to, time::Duration::days(days_ago))
 }
 
 async fn subject(s: &Services, j: Jurisdiction) -> SubjectId {

@@ -5,10 +5,7 @@
 mod common;
 
 use app::{
-    domain::{
-        Actor, Change, Channel, ConsentState, Lang, Origin, Provenance, PurposeKey, Source,
-        seal::Break,
-    },
+    domain::{Change, Channel, ConsentState, Lang, seal::Break},
     services::Services,
 };
 use common::TestDb;
@@ -45,23 +42,7 @@ async fn sealed(db: &TestDb) -> Services {
 
 /// `who`'s newsletter on `channel` set to `to` from the preference center, two hours ago.
 fn change(who: app::domain::SubjectId, channel: Channel, to: ConsentState) -> Change {
-    Change {
-        subject: who,
-        purpose: PurposeKey::parse("newsletter").unwrap(),
-        channel,
-        to,
-        provenance: Provenance {
-            occurred_at: app::services::now() - time::Duration::hours(2),
-            source: Source::PreferenceCenter,
-            actor: Actor::Subject,
-            notice_version: Some("1.0".into()),
-            origin: Origin::default(),
-            idempotency_key: None,
-            reason: None,
-            campaign: None,
-        },
-        reconfirm: false,
-    }
+    common::consents::change_ago(who, "newsletter", channel, to, time::Duration::hours(2))
 }
 
 /// Takes the append-only triggers away, as someone with direct database access could.
@@ -425,23 +406,15 @@ async fn two_instances_on_one_postgres_seal_one_chain() {
                 .await
                 .unwrap()
                 .id;
-            changes.push(Change {
-                subject: who,
-                purpose: PurposeKey::parse("newsletter").unwrap(),
-                channel: Channel::Email,
-                to: ConsentState::Granted,
-                provenance: Provenance {
-                    occurred_at: app::services::now(),
-                    source: Source::Api,
-                    actor: Actor::System,
-                    notice_version: None,
-                    origin: Origin::default(),
-                    idempotency_key: None,
-                    reason: Some(format!("round {round}")),
-                    campaign: None,
-                },
-                reconfirm: false,
-            });
+            let mut change = common::consents::change(
+                who,
+                "newsletter",
+                Channel::Email,
+                ConsentState::Granted,
+                None,
+            );
+            change.provenance.reason = Some(format!("round {round}"));
+            changes.push(change);
         }
         a.store.apply(changes).await.unwrap();
         total += 20;

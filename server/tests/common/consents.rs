@@ -52,6 +52,19 @@ pub fn change(
     }
 }
 
+/// A change made in the preference center `ago` ago.
+pub fn change_ago(
+    subject: SubjectId,
+    purpose: &str,
+    channel: Channel,
+    to: ConsentState,
+    ago: time::Duration,
+) -> Change {
+    let mut change = change(subject, purpose, channel, to, None);
+    change.provenance.occurred_at -= ago;
+    change
+}
+
 /// The projection equals the fold of the events, and each event starts where the last ended.
 pub async fn assert_projection_is_fold(db: &TestDb) {
     let events = db.store.all_events().await.unwrap();
