@@ -7,7 +7,9 @@
 //! caches as the load left them, then with the database read into memory), subject
 //! search by prefix (p99 < 20 ms), a walk of the whole chain (≥ 1 M events/s) and the streamed
 //! JSON Lines export of every event (≥ 500 k events/s, with the server's memory sampled while it
-//! streams). Seeding 10 M events takes a few minutes per backend and ~6 GB of disk each.
+//! streams). On PostgreSQL it also measures the database's own pace at sending the same rows, and
+//! gives the walk and the export as shares of it. Seeding 10 M events takes 10 to 30 minutes per
+//! backend, by the machine, and ~6 GB of disk each.
 
 use std::time::{Duration, Instant};
 
@@ -292,6 +294,50 @@ async fn warm(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// PostgreSQL's own pace at sending what the export and the walk read, in events per second
+/// with the machine's line for each: every event's columns by one binary COPY, then the same at
+/// once with every link's seal by another, each table in the order it is stored, received here
+/// and thrown away: a plain read, with nothing sealed, matched or written out, and a scan in
+/// storage order, which costs the database less than the ranges of the key a walk or an export
+/// reads. Their figures as shares of these tell Doui's part from the machine's.
+async fn database_pace(url: &str, events: usize) -> Result<[(f64, String); 2], String> {
+    use futures_util::TryStreamExt;
+    let store = server::store::PgStore::open(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let pool = store.pool();
+    let drain = |query: String| async move {
+        let mut conn = pool.acquire().await?;
+        let mut rows = conn
+            .copy_out_raw(&format!("COPY ({query}) TO STDOUT (FORMAT binary)"))
+            .await?;
+        while rows.try_next().await?.is_some() {}
+        Ok::<_, sqlx::Error>(())
+    };
+    let all_events = format!(
+        "SELECT e.seq, {} FROM consent_events e",
+        server::store::event_columns()
+    );
+    let text = |e: sqlx::Error| e.to_string();
+    let pace = |t: Instant| events as f64 / t.elapsed().as_secs_f64();
+    let (t, machine) = (Instant::now(), Machine::now());
+    drain(all_events.clone()).await.map_err(text)?;
+    // The machine's line in parentheses (nothing where there is no `/proc/stat`).
+    let line = |m: Machine| {
+        m.since()
+            .strip_prefix("; ")
+            .map_or_else(String::new, |l| format!(" ({l})"))
+    };
+    let alone = (pace(t), line(machine));
+    let (t, machine) = (Instant::now(), Machine::now());
+    tokio::try_join!(
+        drain(all_events),
+        drain("SELECT position, event_seq, seal FROM event_seals".into()),
+    )
+    .map_err(text)?;
+    Ok([alone, (pace(t), line(machine))])
+}
+
 /// A client signed in to the console as an owner.
 async fn console_client(base: &str, services: &Services) -> reqwest::Client {
     let client = reqwest::Client::builder()
@@ -448,6 +494,20 @@ async fn run(name: &str, url: &str) {
     assert_eq!(report.broken, None);
     assert_eq!(report.length as usize, events);
 
+    // The database's own pace at the same rows, right after the walk (PostgreSQL only: SQLite's
+    // walk reads in-process, with nothing to hand over).
+    let pace = if url.starts_with("sqlite:") {
+        None
+    } else {
+        match database_pace(url, events).await {
+            Ok(pace) => Some(pace),
+            Err(e) => {
+                println!("  (the database's own pace was not measured: {e})");
+                None
+            }
+        }
+    };
+
     // The streamed export of every event, with the process's memory sampled meanwhile.
     let before = rss_mib();
     let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -516,6 +576,16 @@ async fn run(name: &str, url: &str) {
         export.as_secs_f64(),
         events as f64 / export.as_secs_f64()
     );
+    if let Some([(events_pace, events_machine), (walk_pace, walk_machine)]) = pace {
+        println!(
+            "  PostgreSQL alone, sending the rows read (each table by one COPY, thrown away): \
+             the events at {events_pace:.0}/s{events_machine}, the events and their seals \
+             at once at {walk_pace:.0} events/s{walk_machine}; the walk ran at {:.2} of the \
+             latter, the export at {:.2} of the former",
+            events as f64 / verify.as_secs_f64() / walk_pace,
+            events as f64 / export.as_secs_f64() / events_pace
+        );
+    }
     running.task.abort();
     if common::keep() {
         println!("kept: DOUI_DATA_DIR={}", data_dir.display());

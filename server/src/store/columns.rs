@@ -26,7 +26,7 @@ pub(crate) const EVENT_COLUMNS: [&str; 15] = [
 ];
 
 /// `EVENT_COLUMNS` of table alias `e`, as a select list.
-pub(crate) fn event_columns() -> String {
+pub fn event_columns() -> String {
     EVENT_COLUMNS.map(|c| format!("e.{c}")).join(", ")
 }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use app::store::{ConsoleStore, IdentityStore, SealStore, Store, StoreError};
 
+pub use columns::event_columns;
 pub use group::{GroupCommit, Writers};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
