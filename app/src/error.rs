@@ -59,6 +59,7 @@ impl ApiError {
             "last_owner" => 409,
             "rate_limited" => 429,
             "idempotency_key_reused" => 409,
+            "method_not_allowed" => 405,
             "payload_too_large" => 413,
             "channel_not_applicable" => 422,
             "unavailable" => 503,

@@ -24,7 +24,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{Html, IntoResponse, Redirect, Response},
-    routing::{get, post},
+    routing::{any, get, post},
 };
 use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -89,8 +89,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/.well-known/gpc.json", get(gpc_json))
         .route("/readyz", get(readyz))
-        // Leptos adds a route for each server function; this one answers the unknown ones.
-        .route("/api/{*fn_name}", post(unknown_server_fn))
+        // Leptos adds a route for each server function; this one answers the unknown ones (and
+        // any other unknown path under /api/, whatever its method).
+        .route("/api/{*fn_name}", any(unknown_server_fn))
         // RFC 8058 one-click (GET is the Leptos confirmation page below).
         .route(
             "/u/{token}",
@@ -105,6 +106,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(page_context(services), shell))
+        .layer(middleware::from_fn(explain_bare_refusals))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard_server_fns,
@@ -297,12 +299,39 @@ pub(crate) fn is_cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
-async fn unknown_server_fn() -> Response {
+async fn unknown_server_fn(req: Request) -> Response {
+    let lang = crate::exports::request_lang(&req);
     (
         StatusCode::NOT_FOUND,
-        Json(ApiError::new(Lang::En, "not_found")),
+        Json(ApiError::new(lang, "not_found")),
     )
         .into_response()
+}
+
+/// A method a route does not take is answered by the router itself, 405 with `Allow` and an
+/// empty body; like every other refusal it gets a message in the user's language here: JSON on
+/// the API's paths, a page elsewhere. The status and headers stay as the router set them.
+async fn explain_bare_refusals(req: Request, next: Next) -> Response {
+    let lang = crate::exports::request_lang(&req);
+    let path = req.uri().path();
+    let json = path.starts_with("/api/") || is_machine_path(path);
+    let res = next.run(req).await;
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED
+        || res.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return res;
+    }
+    let error = ApiError::new(lang, "method_not_allowed");
+    let explained = if json {
+        Json(error).into_response()
+    } else {
+        Html(error_page(lang, &error, "/")).into_response()
+    };
+    let (mut parts, _) = res.into_parts();
+    let (explained, body) = explained.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(explained.headers);
+    Response::from_parts(parts, body)
 }
 
 /// Wraps every server function call. Refuses cross-site and oversized requests. Plain HTML forms

@@ -328,6 +328,73 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_method_or_path_nothing_answers_is_refused_with_a_message() {
+    for s in servers().await {
+        let (_, token) = s.subject("method@example.com", Lang::En).await;
+        let send = |method: reqwest::Method, path: String, lang: &'static str| {
+            s.client
+                .request(method, format!("{}{path}", s.base))
+                .header(header::ACCEPT_LANGUAGE, lang)
+                .send()
+        };
+        // The API's paths answer JSON, in the caller's language, and keep `Allow`.
+        for (lang, words) in [("en", "kind of request"), ("ja", "受け付けていません")] {
+            let res = send(reqwest::Method::GET, "/api/v1/links".into(), lang)
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+            assert!(
+                res.headers()[header::ALLOW]
+                    .to_str()
+                    .unwrap()
+                    .contains("POST")
+            );
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["code"], "method_not_allowed");
+            assert!(body["message"].as_str().unwrap().contains(words), "{body}");
+        }
+        // Pages answer a page, with the security headers every page has.
+        let res = send(reqwest::Method::PUT, format!("/u/{token}"), "ja")
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert!(res.headers().contains_key(header::ALLOW));
+        assert!(res.headers().contains_key("content-security-policy"));
+        assert!(
+            res.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("lang=\"ja\"") && html.contains("受け付けていません"),
+            "{html}"
+        );
+        // A path under /api/ that nothing serves is not found, whatever the method.
+        for method in [
+            reqwest::Method::GET,
+            reqwest::Method::POST,
+            reqwest::Method::DELETE,
+        ] {
+            let res = send(method.clone(), "/api/v1/no_such_thing".into(), "ja")
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method}");
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["code"], "not_found");
+            assert!(body["message"].as_str().unwrap().contains("見つかりません"));
+        }
+        // What the router answers with a body of its own is left as it is.
+        let res = send(reqwest::Method::GET, "/no/such/page".into(), "en")
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_idempotency_key_with_another_change_is_a_conflict() {
     for s in servers().await {
         let (who, token) = s.subject("idem@example.com", Lang::En).await;

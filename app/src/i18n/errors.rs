@@ -295,6 +295,12 @@ fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
         (Lang::En, "erase_unconfirmed") => "Tick the box to confirm the erasure.",
         (Lang::Ja, "already_erased") => "この対象者はすでに消去されています。",
         (Lang::En, "already_erased") => "This subject is already erased.",
+        (Lang::Ja, "method_not_allowed") => {
+            "このアドレスはその種類のリクエストを受け付けていません（Allow ヘッダーをご覧ください）。"
+        }
+        (Lang::En, "method_not_allowed") => {
+            "This address does not take that kind of request (see the Allow header)."
+        }
         (Lang::Ja, "nothing_to_reconfirm") => "再確認が必要な同意はありません。",
         (Lang::En, "nothing_to_reconfirm") => "Nothing here needs re-confirming.",
         _ => return None,
