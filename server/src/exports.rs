@@ -19,7 +19,7 @@ use app::{
 
 use app::api::ClientIp;
 
-use crate::http::AppState;
+use crate::http::{AppState, request_lang};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -92,19 +92,6 @@ where
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
-}
-
-/// The language of a download's error answer: `?lang=`, else Accept-Language.
-pub(crate) fn request_lang(req: &Request) -> Lang {
-    let explicit = req
-        .uri()
-        .query()
-        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("lang=")));
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    Services::page_lang(explicit, None, accept)
 }
 
 /// The signed-in admin allowed `needed`, or the refusal as a page.

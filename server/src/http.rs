@@ -299,8 +299,19 @@ pub(crate) fn is_cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The language of an answer made outside Leptos (a download, a refusal): `?lang=`, else
+/// Accept-Language.
+pub(crate) fn request_lang(req: &Request) -> Lang {
+    let explicit = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("lang=")));
+    let accept = header_str(req.headers(), "accept-language");
+    Services::page_lang(explicit, None, accept)
+}
+
 async fn unknown_server_fn(req: Request) -> Response {
-    let lang = crate::exports::request_lang(&req);
+    let lang = request_lang(&req);
     (
         StatusCode::NOT_FOUND,
         Json(ApiError::new(lang, "not_found")),
@@ -312,7 +323,7 @@ async fn unknown_server_fn(req: Request) -> Response {
 /// empty body; like every other refusal it gets a message in the user's language here: JSON on
 /// the API's paths, a page elsewhere. The status and headers stay as the router set them.
 async fn explain_bare_refusals(req: Request, next: Next) -> Response {
-    let lang = crate::exports::request_lang(&req);
+    let lang = request_lang(&req);
     let path = req.uri().path();
     let json = path.starts_with("/api/") || is_machine_path(path);
     let res = next.run(req).await;
