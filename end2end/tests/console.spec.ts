@@ -67,6 +67,7 @@ test('the owner adds a purpose, and the chain verifies with a signed checkpoint'
   await add.getByLabel('Description (Japanese)').fill('ご意見をうかがいます。');
   await add.getByLabel('Description (English)').fill('We ask for your opinion.');
   await add.getByLabel('SMS').check();
+  await add.getByLabel('Kind (how the law treats it)').selectOption('other');
   await add.getByRole('button', { name: 'Save' }).click();
   const surveys = page.locator('section[data-purpose="surveys"]');
   await expect(surveys).toBeVisible();

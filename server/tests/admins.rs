@@ -52,6 +52,7 @@ async fn each_role_can_do_only_what_it_may() {
                     ("description_en", "News"),
                     ("mode", "opt_in"),
                     ("channel_email", "on"),
+                    ("kind", "advertising"),
                 ],
                 Role::Owner,
             ),

@@ -359,6 +359,7 @@ async fn owners_add_and_change_purposes_and_every_save_is_a_version() {
                 ("mode", mode),
                 ("channel_email", "on"),
                 ("channel_sms", "on"),
+                ("kind", "other"),
             ]
         };
         // Saves the form and returns the purpose as the answer lists it.

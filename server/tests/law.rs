@@ -246,3 +246,90 @@ async fn r46_r48_the_privacy_policy_publishes_the_sender_and_the_appi_items() {
         s.stop().await;
     }
 }
+
+/// Hardening 21 (R39, R42): a purpose's kind is required, and the advertising-mail rules guard
+/// what a purpose does: marketing on email or SMS, whatever kind the owner picked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hardening_21_a_purpose_needs_a_kind_and_marketing_mail_is_guarded_whatever_the_kind() {
+    for s in servers().await {
+        let db = s.db.name();
+        let owner = s.signed_in(Role::Owner).await;
+        let code_of = |res: reqwest::Response| async move {
+            let status = res.status().as_u16();
+            let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+            (status, body["code"].as_str().unwrap_or_default().to_owned())
+        };
+        let mut no_kind = purpose_form(&[("mode", "opt_in")]);
+        no_kind.retain(|(k, _)| *k != "kind");
+        let res = owner.call("admin/save_purpose", &no_kind).await;
+        assert_eq!(
+            code_of(res).await,
+            (400, "purpose_kind_required".into()),
+            "{db}"
+        );
+        // Marketing mail by opt-out, called "other": refused by the same rule as advertising.
+        let res = owner
+            .call(
+                "admin/save_purpose",
+                &purpose_form(&[("kind", "other"), ("marketing", "on")]),
+            )
+            .await;
+        assert_eq!(
+            code_of(res).await,
+            (400, "rule_jp_advertising_mail_opt_in".into()),
+            "{db}"
+        );
+        // Not marketing, by opt-out (service messages, say): allowed.
+        let res = owner
+            .call("admin/save_purpose", &purpose_form(&[("kind", "other")]))
+            .await;
+        assert_eq!(res.status(), 200, "{db}: {}", res.text().await.unwrap());
+        s.stop().await;
+    }
+}
+
+/// Hardening 15: a purpose's names reach mail headers (List-Id, subject lines), so a line break
+/// in one is refused, and a name saved before this check is still written on one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hardening_15_no_line_break_reaches_a_mail_header_from_a_purpose_name() {
+    for s in servers().await {
+        let db = s.db.name();
+        let owner = s.signed_in(Role::Owner).await;
+        let res = owner
+            .call(
+                "admin/save_purpose",
+                &purpose_form(&[
+                    ("mode", "opt_in"),
+                    ("name_en", "Offers\r\nBcc: everyone@example.com"),
+                ]),
+            )
+            .await;
+        assert_eq!(res.status(), 400, "{db}");
+        let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+        assert_eq!(body["code"], "control_characters", "{db}");
+
+        // Saved before names were checked (straight into the store), and not ASCII.
+        s.services.seed_purposes().await.unwrap();
+        let mut legacy = app::domain::Purpose::seeds().remove(0);
+        legacy.name_en = "Café news\r\nBcc: everyone@example.com".into();
+        s.services
+            .console
+            .save_purpose(&legacy, "test")
+            .await
+            .unwrap();
+        s.services.store.purposes_changed();
+        let plan = s
+            .services
+            .link_plan(Some("newsletter"), Some("email"), None)
+            .await
+            .unwrap();
+        assert!(
+            !plan.list_id.contains(['\r', '\n']),
+            "{db}: {:?}",
+            plan.list_id
+        );
+        assert!(plan.list_id.starts_with("=?UTF-8?B?"), "{}", plan.list_id);
+        assert!(plan.list_id.ends_with(" <newsletter.doui.test>"));
+        s.stop().await;
+    }
+}

@@ -370,3 +370,73 @@ async fn r31_r43_notices_are_checked_owned_by_owners_and_append_only() {
         s.stop().await;
     }
 }
+
+/// Hardening 16: a re-confirmation's idempotency key is checked like every other path's, so a
+/// key with a multi-byte character where it used to be cut (byte 96) is refused with a message
+/// instead of panicking the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hardening_16_a_reconfirmation_key_with_a_multibyte_character_is_refused_not_a_panic() {
+    for s in servers().await {
+        let db = s.db.name();
+        let owner = s.signed_in(Role::Owner).await;
+        let (who, token) = s.subject("reconfirm-key@example.com", Lang::En).await;
+        let res = publish(
+            &owner,
+            &[("version", "v1"), ("text_ja", "一"), ("text_en", V1_EN)],
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{db}");
+        grant(&s, &token, "newsletter", "email").await;
+        let res = publish(
+            &owner,
+            &[
+                ("version", "v2"),
+                ("material", "on"),
+                ("purposes", "newsletter"),
+                ("summary_ja", "変更"),
+                ("summary_en", "Changed."),
+                ("text_ja", "二"),
+                ("text_en", V2_EN),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{db}");
+
+        let key = format!("{}é-and-more", "k".repeat(95));
+        let before = s.event_count(who).await;
+        let res = s
+            .call(
+                "reconfirm",
+                &[
+                    ("token", token.as_str()),
+                    ("purpose", "newsletter"),
+                    ("decision", "confirm"),
+                    ("idempotency_key", key.as_str()),
+                ],
+            )
+            .await;
+        let (status, code, message) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "malformed_idempotency_key"),
+            "{db}"
+        );
+        assert!(!message.is_empty());
+        assert_eq!(s.event_count(who).await, before, "{db}: nothing written");
+
+        // A well-formed key still answers.
+        let res = s
+            .call(
+                "reconfirm",
+                &[
+                    ("token", token.as_str()),
+                    ("purpose", "newsletter"),
+                    ("decision", "confirm"),
+                    ("idempotency_key", "k".repeat(120).as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{db}: {}", res.text().await.unwrap());
+        s.stop().await;
+    }
+}

@@ -34,10 +34,12 @@ fn PurposeFields(lang: Lang, form: PurposeForm, editable: bool, new: bool) -> im
     ]
     .into_iter()
     .map(|(k, label)| {
-        let selected = form.kind == k || (form.kind.is_empty() && k == "other");
+        let selected = form.kind == k;
         view! { <option value=k selected=selected>{label}</option> }
     })
     .collect_view();
+    // No kind is chosen for the owner: the rules that protect people depend on it (R39, R42).
+    let choose = view! { <option value="" selected=form.kind.is_empty() disabled=true>{t.kind_choose}</option> };
     let jurisdictions = [
         ("jp", t.jurisdiction_jp),
         ("eu", t.jurisdiction_eu),
@@ -89,7 +91,7 @@ fn PurposeFields(lang: Lang, form: PurposeForm, editable: bool, new: bool) -> im
         </fieldset>
         <label class="check"><input type="checkbox" name="marketing" checked=form.marketing disabled=ro />" "{t.marketing_label}</label>
         <label>{t.kind_label}
-            <select name="kind" disabled=ro>{kinds}</select>
+            <select name="kind" required=true disabled=ro>{choose}{kinds}</select>
         </label>
         <fieldset>
             <legend>{t.jurisdiction_modes_label}</legend>

@@ -157,6 +157,21 @@ pub fn check_idempotency_key(key: &str) -> Result<(), Invalid> {
     }
 }
 
+/// The key of one consent's change, derived from the key of a request that changes several
+/// (the request's key, checked first, then the purpose and channel). Cut on a character
+/// boundary, so any text is safe here.
+pub fn consent_idempotency_key(
+    request_key: &str,
+    purpose: &PurposeKey,
+    channel: Channel,
+) -> String {
+    let mut end = request_key.len().min(96);
+    while !request_key.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}:{purpose}:{channel}", &request_key[..end])
+}
+
 /// A request to set one consent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -264,6 +279,20 @@ mod tests {
             reason: None,
             campaign: None,
         }
+    }
+
+    #[test]
+    fn a_consent_key_is_cut_on_a_character_boundary() {
+        let purpose = PurposeKey::parse("newsletter").unwrap();
+        let key = format!("{}é", "k".repeat(95));
+        assert_eq!(
+            consent_idempotency_key(&key, &purpose, Channel::Email),
+            format!("{}:newsletter:email", "k".repeat(95))
+        );
+        assert_eq!(
+            consent_idempotency_key("r1", &purpose, Channel::Sms),
+            "r1:newsletter:sms"
+        );
     }
 
     fn change(subject: u128, purpose: &str, channel: Channel, to: ConsentState) -> Change {

@@ -230,6 +230,9 @@ impl Rule {
 /// A purpose's configuration as the rules see it.
 pub struct Configured<'a> {
     pub kind: PurposeKind,
+    /// Marketing (what "Stop all marketing" covers): on email or SMS it is advertising mail
+    /// whatever kind was chosen.
+    pub marketing: bool,
     pub default_mode: Mode,
     pub modes: &'a JurisdictionModes,
     pub channels: &'a [Channel],
@@ -246,7 +249,10 @@ pub fn check_purpose(c: &Configured<'_>) -> Result<(), Rule> {
         .channels
         .iter()
         .any(|ch| matches!(ch, Channel::Email | Channel::Sms));
-    if c.kind == PurposeKind::Advertising && mails {
+    // Guarded by what the purpose does, not only by the kind's name: marketing on email or SMS
+    // is advertising mail (特定電子メール法 第2条, ePrivacy Art. 13).
+    let advertising = c.kind == PurposeKind::Advertising || c.marketing;
+    if advertising && mails {
         if mode(Jurisdiction::Jp) == Mode::OptOut {
             return Err(Rule::JpAdvertisingMailOptIn);
         }
@@ -299,8 +305,24 @@ mod tests {
             modes,
             channels,
             legal,
+            marketing: false,
             sender_items_published: true,
         }
+    }
+
+    #[test]
+    fn hardening_21_marketing_mail_is_guarded_whatever_kind_was_chosen() {
+        let none = JurisdictionModes::default();
+        let legal = LegalBasis::default();
+        let mut c = configured(PurposeKind::Other, Mode::OptOut, &none, &[Email], &legal);
+        assert_eq!(check_purpose(&c), Ok(()), "not marketing: no mail rule");
+        c.marketing = true;
+        assert_eq!(check_purpose(&c), Err(Rule::JpAdvertisingMailOptIn));
+        let jp_in = JurisdictionModes::parse("jp=opt_in").unwrap();
+        c.modes = &jp_in;
+        assert_eq!(check_purpose(&c), Err(Rule::EuAdvertisingMailOptIn));
+        c.channels = &[Postal];
+        assert_eq!(check_purpose(&c), Ok(()), "post is outside both mail laws");
     }
 
     #[test]

@@ -84,6 +84,18 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "bad_date") => "Enter dates as YYYY-MM-DD.",
         (Lang::Ja, "bad_date_range") => "終了日は開始日以降にしてください。",
         (Lang::En, "bad_date_range") => "The end date must not be before the start date.",
+        (Lang::Ja, "purpose_kind_required") => {
+            "種類を選んでください。どの法律上のルールが適用されるかは種類で決まります。"
+        }
+        (Lang::En, "purpose_kind_required") => {
+            "Choose a kind: it decides which legal rules protect the people who receive this purpose."
+        }
+        (Lang::Ja, "control_characters") => {
+            "改行や制御文字は使えません（メールのヘッダーに入る文字列です）。"
+        }
+        (Lang::En, "control_characters") => {
+            "Line breaks and control characters are not allowed (this text goes into mail headers)."
+        }
         (Lang::Ja, "purpose_text") => {
             "名前（100 文字まで）と説明（1000 文字まで）を日本語と英語の両方で入力してください。"
         }

@@ -10,8 +10,8 @@ use crate::{
     auth::{Admin, Role},
     domain::{
         Channel, Configured, ConsentEvent, ConsentState, Jurisdiction, JurisdictionModes,
-        LegalBasis, Mode, PpcFiling, Purpose, PurposeKey, PurposeKind, Source, Subject, SubjectId,
-        check_purpose,
+        LegalBasis, Mode, PpcFiling, Purpose, PurposeKey, Source, Subject, SubjectId,
+        check_purpose, header::check_one_line,
     },
     store::{EventCursor, EventFilter, SubjectField},
     view::{
@@ -109,6 +109,12 @@ pub fn purpose_from_form(form: &PurposeForm) -> Result<Purpose, Refusal> {
         }
         Ok(s.to_owned())
     };
+    // A purpose's names go into mail headers (List-Id, subject lines): one line each.
+    let name = |s: &str| -> Result<String, Refusal> {
+        let s = text(s, 100)?;
+        check_one_line("name", &s)?;
+        Ok(s)
+    };
     let mode: Mode = form.mode.parse()?;
     let mut channels = Vec::new();
     for c in &form.channels {
@@ -153,18 +159,18 @@ pub fn purpose_from_form(form: &PurposeForm) -> Result<Purpose, Refusal> {
     };
     Ok(Purpose {
         key,
-        name_ja: text(&form.name_ja, 100)?,
-        name_en: text(&form.name_en, 100)?,
+        name_ja: name(&form.name_ja)?,
+        name_en: name(&form.name_en)?,
         description_ja: text(&form.description_ja, 1000)?,
         description_en: text(&form.description_en, 1000)?,
         mode,
         modes,
         channels,
         marketing: form.marketing,
-        kind: if form.kind.trim().is_empty() {
-            PurposeKind::Other
-        } else {
-            form.kind.trim().parse()?
+        // Required: which rules guard a purpose depends on it (R39, R42).
+        kind: match form.kind.trim() {
+            "" => return Err(Refusal::new("purpose_kind_required")),
+            kind => kind.parse()?,
         },
         legal: LegalBasis {
             soft_opt_in: (!soft.is_empty()).then_some(soft),
@@ -446,6 +452,7 @@ impl Services {
             .all(|s| !s.trim().is_empty());
         check_purpose(&Configured {
             kind: p.kind,
+            marketing: p.marketing,
             default_mode: p.mode,
             modes: &p.modes,
             channels: &p.channels,
@@ -514,12 +521,25 @@ mod tests {
             mode: "opt_in".into(),
             channels: vec!["sms".into(), "email".into(), "email".into()],
             jurisdiction_modes: vec![("jp".into(), "opt_in".into()), ("eu".into(), "".into())],
+            kind: "other".into(),
             ..Default::default()
         };
         let p = purpose_from_form(&form).unwrap();
         assert_eq!(p.channels, [Channel::Email, Channel::Sms]);
         assert_eq!(p.modes.to_text(), "jp=opt_in");
         assert_eq!(p.kind, crate::domain::PurposeKind::Other);
+        let mut no_kind = form.clone();
+        no_kind.kind = " ".into();
+        assert_eq!(
+            purpose_from_form(&no_kind).unwrap_err().code,
+            "purpose_kind_required"
+        );
+        let mut header_break = form.clone();
+        header_break.name_en = "Surveys\r\nBcc: all@example.com".into();
+        assert_eq!(
+            purpose_from_form(&header_break).unwrap_err().code,
+            "control_characters"
+        );
         form.ppc_filed_on = "2026-02-30".into();
         form.ppc_number = "PPC-1".into();
         assert_eq!(
@@ -532,7 +552,7 @@ mod tests {
         let mut wrong = form.clone();
         wrong.kind = "lottery".into();
         assert_eq!(purpose_from_form(&wrong).unwrap_err().code, "unknown_kind");
-        wrong.kind = String::new();
+        wrong.kind = "other".into();
         wrong.jurisdiction_modes = vec![("mars".into(), "opt_in".into())];
         assert_eq!(
             purpose_from_form(&wrong).unwrap_err().code,

@@ -9,6 +9,7 @@ use super::{Refusal, Services, Visitor, format_when, now, scope_allows};
 use crate::{
     domain::{
         Change, ConsentState, Jurisdiction, Lang, Notice, Provenance, Purpose, PurposeKey,
+        check_idempotency_key, consent_idempotency_key,
         notice::{
             DiffLine, check_new_notice, effective_after_notice, in_force, line_diff, previous,
             reconfirmation_due,
@@ -268,6 +269,9 @@ impl Services {
         confirm: bool,
         mut provenance: Provenance,
     ) -> Result<Vec<Applied>, Refusal> {
+        if let Some(k) = &provenance.idempotency_key {
+            check_idempotency_key(k)?;
+        }
         let purpose = self.purpose(purpose).await?;
         let notices = self.store.notices().await?;
         let records = self.store.consents(visitor.subject.id).await?;
@@ -289,7 +293,7 @@ impl Services {
                 let mut provenance = provenance.clone();
                 provenance.idempotency_key = provenance
                     .idempotency_key
-                    .map(|k| format!("{}:{}:{}", &k[..k.len().min(96)], purpose.key, channel));
+                    .map(|k| consent_idempotency_key(&k, &purpose.key, channel));
                 Change {
                     subject: visitor.subject.id,
                     purpose: purpose.key.clone(),

@@ -9,7 +9,7 @@ use super::{Refusal, Services, Visitor, consent_effect, format_when, mask_email,
 use crate::{
     domain::{
         Change, Channel, ConsentState, Jurisdiction, Lang, Outcome, Provenance, Purpose,
-        PurposeKey, Subject, check_idempotency_key,
+        PurposeKey, Subject, check_idempotency_key, consent_idempotency_key,
     },
     i18n::source_name,
     store::{Applied, ConsentRecord},
@@ -217,7 +217,7 @@ impl Services {
                 // One key per consent, derived from the request's key.
                 provenance.idempotency_key = provenance
                     .idempotency_key
-                    .map(|k| format!("{}:{}:{}", &k[..k.len().min(96)], p.key, channel));
+                    .map(|k| consent_idempotency_key(&k, &p.key, channel));
                 Change {
                     subject: visitor.subject.id,
                     purpose: p.key.clone(),
