@@ -94,8 +94,12 @@ pub struct LinksRequest {
 pub struct MailHeadersJson {
     #[serde(rename = "List-Unsubscribe")]
     pub list_unsubscribe: String,
-    #[serde(rename = "List-Unsubscribe-Post")]
-    pub list_unsubscribe_post: String,
+    /// Only with https links (RFC 8058): absent on a loopback demo served over http.
+    #[serde(
+        rename = "List-Unsubscribe-Post",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub list_unsubscribe_post: Option<String>,
     #[serde(rename = "List-Id")]
     pub list_id: String,
 }
@@ -320,7 +324,7 @@ async fn links(
             unsubscribe_url: h.unsubscribe_url,
             headers: MailHeadersJson {
                 list_unsubscribe: h.list_unsubscribe,
-                list_unsubscribe_post: h.list_unsubscribe_post.to_owned(),
+                list_unsubscribe_post: h.list_unsubscribe_post.map(str::to_owned),
                 list_id: h.list_id,
             },
             footer: Footer {
@@ -554,10 +558,10 @@ pub(crate) fn csv_rows(
     links: Vec<Option<app::services::Links>>,
 ) -> String {
     use std::fmt::Write;
-    let list_id = crate::cli::csv_field(&plan.list_id);
+    let list_id = crate::csv::text(&plan.list_id);
     let mut text = String::new();
     for (i, (key, link)) in keys.iter().zip(links).enumerate() {
-        let key = crate::cli::csv_field(key);
+        let key = crate::csv::text(key);
         // Writing into `text` cannot fail.
         let _ = match link {
             Some(l) => writeln!(
@@ -565,8 +569,8 @@ pub(crate) fn csv_rows(
                 "{key},{},{},{},{},{list_id},",
                 l.unsubscribe_url,
                 l.preference_url,
-                crate::cli::csv_field(&l.list_unsubscribe),
-                app::services::ONE_CLICK
+                crate::csv::text(&l.list_unsubscribe),
+                plan.one_click.unwrap_or_default()
             ),
             None => writeln!(text, "{key},,,,,,unknown_subject_key"),
         };

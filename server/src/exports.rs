@@ -275,7 +275,7 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
 /// One event as a CSV line (free text can't start a spreadsheet formula), written straight into
 /// `out`: no string per field.
 fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
-    use crate::cli::{push_csv_field, push_csv_text};
+    use crate::csv::{push_plain, push_text};
     use std::fmt::Write;
     let p = &e.provenance;
     // Numbers, ids, times and keys never need quoting.
@@ -295,15 +295,15 @@ fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
     let _ = write!(out, "{}", p.actor);
     if out[actor..].contains([',', '"', '\n', '\r']) {
         let written = out.split_off(actor);
-        push_csv_field(out, &written);
+        push_text(out, &written);
     }
     out.push(',');
-    push_csv_text(out, p.notice_version.as_deref().unwrap_or_default());
+    push_text(out, p.notice_version.as_deref().unwrap_or_default());
     out.push(',');
-    push_csv_field(out, p.origin.ip.as_deref().unwrap_or_default());
+    push_plain(out, p.origin.ip.as_deref().unwrap_or_default());
     for text in [&p.origin.user_agent, &p.campaign, &p.reason] {
         out.push(',');
-        push_csv_text(out, text.as_deref().unwrap_or_default());
+        push_text(out, text.as_deref().unwrap_or_default());
     }
     out.push('\n');
 }

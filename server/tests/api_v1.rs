@@ -415,3 +415,31 @@ async fn r01_r02_r09_r11_a_mail_parser_reads_the_headers_and_footer_as_sent() {
     );
     s.stop().await;
 }
+
+/// Hardening 17: `links.csv` echoes each recipient back, and recipients are the sender's text:
+/// nothing in the answer can be read as a spreadsheet formula.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hardening_17_links_csv_never_answers_a_spreadsheet_formula() {
+    for s in servers().await {
+        s.services
+            .create_subject(Some("=1+2"), Some("formula@example.jp"), None, Lang::En)
+            .await
+            .unwrap();
+        let k = key(&s, &["links"]).await;
+        let csv = "=1+2\n+cmd|' /C calc'!A0\n@SUM(A1)\n".to_owned();
+        let res = links_csv(&s, &k, "purpose=newsletter&channel=email", csv).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let text = res.text().await.unwrap();
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("'=1+2,"), "{text}");
+        assert!(
+            lines[0].contains("/u/1.k1."),
+            "the subject is found: {text}"
+        );
+        assert!(lines[1].starts_with("'+cmd|' /C calc'!A0,"), "{text}");
+        assert!(lines[1].ends_with("unknown_subject_key"));
+        assert!(lines[2].starts_with("'@SUM(A1),"), "{text}");
+        s.stop().await;
+    }
+}

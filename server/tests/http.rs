@@ -520,7 +520,7 @@ async fn a_link_made_by_the_cli_keyring_opens_the_page() {
         let again = server::keys::load_or_create(&s.data_dir, None).unwrap();
         assert_eq!(keyring.signing_key().secret(), again.signing_key().secret());
         let link = s.services.preference_link(who);
-        assert!(link.starts_with("http://doui.test/p/1.k1."));
+        assert!(link.starts_with("https://doui.test/p/1.k1."));
         let token = link.rsplit_once("/p/").unwrap().1;
         assert_eq!(
             s.get(&format!("/p/{token}"), "en").await.status(),

@@ -150,7 +150,7 @@ async fn without_smtp_the_mail_is_written_to_the_outbox() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let eml = std::fs::read_to_string(found.expect("an .eml in the outbox")).unwrap();
-    assert!(link_in_mail(&eml).starts_with("http://doui.test/signin/"));
+    assert!(link_in_mail(&eml).starts_with("https://doui.test/signin/"));
     s.stop().await;
 }
 

@@ -319,16 +319,35 @@ async fn r01_r02_r09_r11_r46_headers_and_footer_for_senders() {
             .mail_headers(&subject, Some("newsletter"), Some("email"), Some("c-42"))
             .await
             .unwrap();
-        // R1: exactly one URI in angle brackets; http here because the test's public_url is http.
+        // R1: exactly one https URI in angle brackets.
         assert!(
-            h.list_unsubscribe.starts_with("<http://doui.test/u/1.k1.")
+            h.list_unsubscribe.starts_with("<https://doui.test/u/1.k1.")
                 && h.list_unsubscribe.ends_with('>')
         );
         assert_eq!(h.list_unsubscribe.matches('<').count(), 1);
         assert_eq!(
-            h.list_unsubscribe_post, "List-Unsubscribe=One-Click",
+            h.list_unsubscribe_post,
+            Some("List-Unsubscribe=One-Click"),
             "R2: byte-exact"
         );
+
+        // Hardening 19: served over http (a loopback demo), the links are not https, and RFC 8058
+        // allows the one-click header only with an https URI: it is left out.
+        let mut demo = s.services.clone();
+        demo.settings = std::sync::Arc::new(app::services::Settings {
+            public_url: "http://127.0.0.1:3000".into(),
+            ..(*s.services.settings).clone()
+        });
+        let plain = demo
+            .mail_headers(&subject, Some("newsletter"), Some("email"), None)
+            .await
+            .unwrap();
+        assert!(
+            plain
+                .list_unsubscribe
+                .starts_with("<http://127.0.0.1:3000/u/")
+        );
+        assert_eq!(plain.list_unsubscribe_post, None, "hardening 19");
         assert_eq!(
             h.list_id, "\"Newsletter and marketing messages\" <newsletter.doui.test>",
             "R11"
@@ -522,7 +541,7 @@ async fn a_reply_to_the_mailto_address_unsubscribes_with_source_reply() {
         // R1: one https URI, then the optional mailto.
         let parts: Vec<&str> = h.list_unsubscribe.split(", ").collect();
         assert_eq!(parts.len(), 2, "{}", h.list_unsubscribe);
-        assert!(parts[0].starts_with("<http://doui.test/u/"));
+        assert!(parts[0].starts_with("<https://doui.test/u/"));
         let mailto = parts[1]
             .trim_start_matches("<mailto:")
             .trim_end_matches('>');

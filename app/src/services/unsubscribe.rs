@@ -4,6 +4,7 @@
 use crate::{
     domain::{
         Change, Channel, ConsentState, Lang, Provenance, Purpose, PurposeKey, Subject, SubjectId,
+        header::phrase,
     },
     i18n::channel_name,
     store::{Applied, StoreError, Suppression},
@@ -38,6 +39,9 @@ pub struct LinkPlan {
     scope: Scope,
     campaign: Option<String>,
     pub list_id: String,
+    /// `List-Unsubscribe=One-Click`, or nothing where the links are not https (RFC 8058 §3.1
+    /// allows the header only with an https URI; a loopback demo's links are http).
+    pub one_click: Option<&'static str>,
 }
 
 /// The links of one message.
@@ -54,8 +58,8 @@ pub struct Links {
 pub struct MailHeaders {
     /// `<https://…/u/TOKEN>`: exactly one https URI (R1).
     pub list_unsubscribe: String,
-    /// Always `List-Unsubscribe=One-Click` (R2).
-    pub list_unsubscribe_post: &'static str,
+    /// `List-Unsubscribe=One-Click` (R2), only with https links (see `LinkPlan::one_click`).
+    pub list_unsubscribe_post: Option<&'static str>,
     /// `"Name" <purpose.host>`: one list id per purpose (R11).
     pub list_id: String,
     pub unsubscribe_url: String,
@@ -238,8 +242,8 @@ impl Services {
             .to_owned();
         let list_id = match &purpose {
             Some(p) => format!(
-                "\"{}\" <{}.{host}>",
-                p.name_en.replace(['"', '\\'], ""),
+                "{} <{}.{host}>",
+                phrase(&p.name_en),
                 p.key.as_str().replace('_', "-")
             ),
             None => format!("\"Marketing\" <marketing.{host}>"),
@@ -248,6 +252,11 @@ impl Services {
             scope,
             campaign: campaign.map(str::to_owned),
             list_id,
+            one_click: self
+                .settings
+                .public_url
+                .starts_with("https://")
+                .then_some(ONE_CLICK),
         })
     }
 
@@ -286,7 +295,7 @@ impl Services {
         );
         MailHeaders {
             list_unsubscribe,
-            list_unsubscribe_post: ONE_CLICK,
+            list_unsubscribe_post: plan.one_click,
             list_id: plan.list_id.clone(),
             unsubscribe_url,
             preference_url,

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use super::{ApiKeyCommand, csv_field, refusal};
+use super::{ApiKeyCommand, refusal};
 use crate::config::Config;
+use crate::csv::text as csv_text;
 
 /// A subject's preference center link.
 pub(super) async fn link(config: &Config, subject: String) -> anyhow::Result<()> {
@@ -74,7 +75,9 @@ pub(super) async fn links(
         );
     }
     println!("List-Unsubscribe: {}", h.list_unsubscribe);
-    println!("List-Unsubscribe-Post: {}", h.list_unsubscribe_post);
+    if let Some(post) = h.list_unsubscribe_post {
+        println!("List-Unsubscribe-Post: {post}");
+    }
     println!("List-Id: {}", h.list_id);
     println!("\n{}\n{}", h.footer_ja, h.footer_en);
     Ok(())
@@ -102,9 +105,9 @@ pub(super) async fn suppressions(
         println!(
             "{},{},{},{},{at}",
             r.cursor,
-            csv_field(s.external_id.as_str()),
-            csv_field(s.email.as_ref().map_or("", |e| e.as_str())),
-            csv_field(s.phone.as_ref().map_or("", |p| p.as_str())),
+            csv_text(s.external_id.as_str()),
+            csv_text(s.email.as_ref().map_or("", |e| e.as_str())),
+            csv_text(s.phone.as_ref().map_or("", |p| p.as_str())),
         );
     }
     Ok(())

@@ -271,7 +271,7 @@ pub fn link_in_mail(data: &str) -> String {
         .to_owned()
 }
 
-/// The path of a link made for `http://doui.test`.
+/// The path of a link made for `https://doui.test`.
 pub fn path_of(link: &str) -> String {
     link.split_once("doui.test")
         .expect("public url")
