@@ -18,6 +18,41 @@ pub struct Mail {
 pub trait Mailer: Send + Sync + 'static {
     /// Delivers the message to the transport (an SMTP server, or a file).
     async fn send(&self, mail: &Mail) -> Result<(), String>;
+
+    /// Deletes what the transport still keeps of messages to `address` (the person is being
+    /// erased); how many. A transport that keeps nothing has nothing to forget.
+    async fn forget(&self, _address: &str) -> Result<usize, String> {
+        Ok(0)
+    }
+}
+
+/// `text` (a transport's error, say) with every mail address in it replaced, so logs keep no
+/// recipient: an SMTP server's refusal often quotes the address it refused.
+pub fn without_addresses(text: &str) -> String {
+    let is_part = |c: char| !c.is_whitespace() && !"<>()[],;:\"'".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        let start = rest[..at]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !is_part(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let end = rest[at + 1..]
+            .char_indices()
+            .find(|&(_, c)| !is_part(c))
+            .map_or(rest.len(), |(i, _)| at + 1 + i);
+        if start < at && end > at + 1 {
+            out.push_str(&rest[..start]);
+            out.push_str("[address]");
+            rest = &rest[end..];
+        } else {
+            out.push_str(&rest[..=at]);
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The double opt-in confirmation mail (R12, R58): what was asked for, the link to confirm
@@ -36,9 +71,11 @@ pub fn opt_in_mail(
         "\n-- \n{}\n{}\n{}\n",
         sender.name, sender.postal_address, sender.contact
     );
+    // The name is in the subject line: one line, whatever was saved.
+    let subject_name = crate::domain::header::one_line(purpose_name);
     let (subject, text) = match lang {
         Lang::Ja => (
-            format!("「{purpose_name}」の配信登録の確認"),
+            format!("「{subject_name}」の配信登録の確認"),
             format!(
                 "「{purpose_name}」の配信登録のお申し込みを受け付けました。\n\n\
                  次のリンクを開き、「登録を確定する」を押すと登録が完了します（{hours} 時間有効）。\n\n\
@@ -48,7 +85,7 @@ pub fn opt_in_mail(
             ),
         ),
         Lang::En => (
-            format!("Please confirm: {purpose_name}"),
+            format!("Please confirm: {subject_name}"),
             format!(
                 "We received a request to subscribe this address to \"{purpose_name}\".\n\n\
                  Open this link and press \"Confirm\" to start (it works for {hours} hours):\n\n\
@@ -107,6 +144,22 @@ pub fn sign_in_mail(lang: Lang, to: &str, link: &str, minutes: i64, sender: &Sen
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hardening_12_errors_are_logged_without_addresses() {
+        assert_eq!(
+            without_addresses("SMTP: 550 5.1.1 <hanako@example.jp>: Recipient address rejected"),
+            "SMTP: 550 5.1.1 <[address]>: Recipient address rejected"
+        );
+        assert_eq!(
+            without_addresses("to taro.y+news@mail.example.com, alex@example.com."),
+            "to [address], [address]"
+        );
+        assert_eq!(
+            without_addresses("no address @ here, a@"),
+            "no address @ here, a@"
+        );
+    }
 
     #[test]
     fn sign_in_mails_carry_the_link_in_the_persons_language() {

@@ -42,11 +42,13 @@ struct FileConfig {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     session_secret: Option<String>,
+    data_key: Option<String>,
     cookie_secure: Option<bool>,
     require_totp: Option<bool>,
     signing_key: Option<String>,
     checkpoint_interval_secs: Option<u32>,
     retention_days: Option<u32>,
+    outbox_retention_days: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -67,7 +69,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Where the built site (CSS, wasm) is served from. `DOUI_SITE_ROOT`, default `target/site`.
     pub site_root: String,
-    /// Seed demo subjects into an empty database. `DOUI_DEMO`, default `true`.
+    /// Seed demo subjects (and an owner) into a database never used before. `DOUI_DEMO`, default
+    /// `true` for a loopback http `public_url` and `false` for https, where `true` is refused.
     pub demo: bool,
     /// `text` or `json` logs. `DOUI_LOG_FORMAT`.
     pub log_format: LogFormat,
@@ -97,6 +100,10 @@ pub struct Config {
     /// Secret for CSRF tokens (32+ characters) instead of `<data_dir>/session-key`; instances
     /// sharing a database must share it. `DOUI_SESSION_SECRET`.
     pub session_secret: Option<String>,
+    /// Secret (32+ characters) for what is kept at rest (keyed digests of erased identifiers,
+    /// encrypted TOTP secrets) instead of `<data_dir>/data-key`; it must never change, and
+    /// instances sharing a database must share it. `DOUI_DATA_KEY`.
+    pub data_key: Option<String>,
     /// `Secure` cookies. `DOUI_COOKIE_SECURE`, default: true when public_url is https.
     pub cookie_secure: bool,
     /// Admins must use a TOTP code. `DOUI_REQUIRE_TOTP`, default false.
@@ -112,6 +119,9 @@ pub struct Config {
     /// Your own minimum retention of superseded evidence, in days (`doui purge`); the law's
     /// minimum for each event wins when longer. `DOUI_RETENTION_DAYS`, default 1095 (3 years).
     pub retention_days: u32,
+    /// With no SMTP server, how long a message stays in `<data_dir>/outbox/` before it is
+    /// deleted (it holds an address). `DOUI_OUTBOX_RETENTION_DAYS`, default 30.
+    pub outbox_retention_days: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -143,11 +153,13 @@ impl std::fmt::Debug for Config {
                 "session_secret",
                 &self.session_secret.as_ref().map(|_| "***"),
             )
+            .field("data_key", &self.data_key.as_ref().map(|_| "***"))
             .field("cookie_secure", &self.cookie_secure)
             .field("require_totp", &self.require_totp)
             .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
             .field("checkpoint_interval_secs", &self.checkpoint_interval_secs)
             .field("retention_days", &self.retention_days)
+            .field("outbox_retention_days", &self.outbox_retention_days)
             .finish()
     }
 }
@@ -175,7 +187,7 @@ impl Config {
             data_dir,
             database_url: database_url.to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            public_url: "http://doui.test".into(),
+            public_url: "https://doui.test".into(),
             notice_version: "2026-11".into(),
             token_secret: None,
             trust_forwarded_for: false,
@@ -193,12 +205,14 @@ impl Config {
             smtp_url: None,
             mail_from: "Doui <no-reply@doui.test>".into(),
             session_secret: None,
+            data_key: None,
             cookie_secure: false,
             require_totp: false,
             limits: app::rate::Limits::default(),
             signing_key: None,
             checkpoint_interval_secs: 60,
             retention_days: 1095,
+            outbox_retention_days: crate::mail::OUTBOX_RETENTION_DAYS,
         }
     }
 
@@ -234,6 +248,21 @@ impl Config {
             public_url.starts_with("http://") || public_url.starts_with("https://"),
             "public_url must start with http:// or https://"
         );
+        // Its host goes into mail headers (List-Id) and every link.
+        anyhow::ensure!(
+            !public_url
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace()),
+            "public_url must not contain spaces or control characters"
+        );
+        // RFC 8058: one-click unsubscribe works only with an https link, and mail providers
+        // reach nothing else; plain http is for a demo on this machine alone.
+        anyhow::ensure!(
+            public_url.starts_with("https://") || is_loopback_url(&public_url),
+            "public_url must be https:// ({public_url} is http on an address other machines reach: \
+             mail providers only honour one-click unsubscribe links over https, RFC 8058); \
+             plain http is allowed only for loopback (127.0.0.1, localhost, [::1]) demos"
+        );
         let token_secret = env("DOUI_TOKEN_SECRET").or(file.token_secret);
         if let Some(s) = &token_secret {
             anyhow::ensure!(
@@ -245,10 +274,19 @@ impl Config {
             Some(v) => parse_bool("DOUI_TRUST_FORWARDED_FOR", v)?,
             None => file.trust_forwarded_for.unwrap_or(false),
         };
+        // Demo data (example people, and an owner whose password is printed) is for a trial on
+        // this machine: on by default only there, and refused for a server at an https URL.
+        let https = public_url.starts_with("https://");
         let demo = match env("DOUI_DEMO") {
             Some(v) => parse_bool("DOUI_DEMO", v)?,
-            None => file.demo.unwrap_or(true),
+            None => file.demo.unwrap_or(!https),
         };
+        anyhow::ensure!(
+            !(demo && https),
+            "demo = true is for a trial on this machine: it adds example people and prints an \
+             owner's password to the log. {public_url} is a real server's address; set demo = \
+             false (DOUI_DEMO=false)"
+        );
         let log_format = match env("DOUI_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
@@ -295,6 +333,10 @@ impl Config {
                 "session_secret must have at least 32 characters"
             );
         }
+        let data_key = env("DOUI_DATA_KEY").or(file.data_key);
+        if let Some(s) = &data_key {
+            anyhow::ensure!(s.len() >= 32, "data_key must have at least 32 characters");
+        }
         let cookie_secure = match env("DOUI_COOKIE_SECURE") {
             Some(v) => parse_bool("DOUI_COOKIE_SECURE", v)?,
             None => file
@@ -336,15 +378,29 @@ impl Config {
                 .map_err(|_| anyhow::anyhow!("DOUI_RETENTION_DAYS must be a number of days"))?,
             None => file.retention_days.unwrap_or(1095),
         };
+        let outbox_retention_days = match env("DOUI_OUTBOX_RETENTION_DAYS") {
+            Some(v) => v.parse().map_err(|_| {
+                anyhow::anyhow!("DOUI_OUTBOX_RETENTION_DAYS must be a number of days")
+            })?,
+            None => file
+                .outbox_retention_days
+                .unwrap_or(crate::mail::OUTBOX_RETENTION_DAYS),
+        };
+        anyhow::ensure!(
+            outbox_retention_days >= 1,
+            "outbox_retention_days must be at least 1"
+        );
         Ok(Self {
             signing_key,
             checkpoint_interval_secs,
             retention_days,
+            outbox_retention_days,
             smtp_url,
             mail_from: env("DOUI_MAIL_FROM")
                 .or(file.mail_from)
                 .unwrap_or_else(|| "Doui <no-reply@localhost>".into()),
             session_secret,
+            data_key,
             cookie_secure,
             require_totp,
             limits: app::rate::Limits::default(),
@@ -381,6 +437,22 @@ impl Config {
             log_format,
         })
     }
+}
+
+/// Whether an `http://` URL names this machine only (127.0.0.0/8, `localhost`, `[::1]`).
+fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -422,6 +494,7 @@ mod tests {
         assert!(e.contains("DOUI_DEMO"), "{e}");
         assert!(load("", &[("DOUI_TOKEN_SECRET", "short")]).is_err());
         assert!(load("public_url = \"ftp://x\"", &[]).is_err());
+        assert!(load("public_url = \"https://x.example\\r\\nBcc: y\"", &[]).is_err());
         let e = load("link_validity_days = 30", &[])
             .unwrap_err()
             .to_string();
@@ -461,6 +534,55 @@ mod tests {
             load("public_url = \"https://prefs.example.jp\"", &[])
                 .unwrap()
                 .cookie_secure
+        );
+    }
+
+    #[test]
+    fn hardening_19_an_http_public_url_is_refused_outside_a_loopback_demo() {
+        for url in [
+            "http://prefs.example.jp",
+            "http://192.0.2.10:3000",
+            "http://0.0.0.0:3000",
+            "http://localhost.example.jp",
+        ] {
+            let e = load(&format!("public_url = \"{url}\""), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("must be https://") && e.contains("RFC 8058"),
+                "{url}: {e}"
+            );
+        }
+        for url in [
+            "http://127.0.0.1:3000",
+            "http://localhost:3000/",
+            "http://[::1]:3000",
+            "https://prefs.example.jp",
+        ] {
+            assert!(
+                load(&format!("public_url = \"{url}\""), &[]).is_ok(),
+                "{url}"
+            );
+        }
+        // The default follows `listen`: a server listening on every address must say its URL.
+        assert!(load("listen = \"0.0.0.0:3000\"", &[]).is_err());
+    }
+
+    #[test]
+    fn hardening_13_a_real_server_never_starts_with_demo_data() {
+        let https = "public_url = \"https://prefs.example.jp\"";
+        assert!(!load(https, &[]).unwrap().demo, "off by default at https");
+        let e = load(https, &[("DOUI_DEMO", "true")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("demo = true") && e.contains("DOUI_DEMO=false"),
+            "{e}"
+        );
+        assert!(load(&format!("{https}\ndemo = true"), &[]).is_err());
+        assert!(
+            load("", &[]).unwrap().demo,
+            "on by default for a loopback trial"
         );
     }
 }

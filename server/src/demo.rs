@@ -55,9 +55,16 @@ const SUBJECTS: [DemoSubject; 3] = [
     },
 ];
 
-/// Seeds the demo subjects into an empty database; returns (external id, link) for each.
+/// Seeds the demo subjects into a database never used before (no subject, no admin); returns
+/// (external id, link) for each. A database with anything in it gets nothing, so the demo's
+/// owner (and the password printed for it) never appears in a real one.
 pub async fn seed_if_empty(services: &Services) -> anyhow::Result<Vec<(String, String)>> {
-    if services.store.count_subjects().await? > 0 {
+    let admins = services
+        .has_admins()
+        .await
+        .map_err(|r| anyhow::anyhow!(r.code))?;
+    if admins || services.store.count_subjects().await? > 0 {
+        tracing::info!("demo data not added: the database is already in use");
         return Ok(Vec::new());
     }
     if services

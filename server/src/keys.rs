@@ -31,8 +31,7 @@ pub fn load_or_create(data_dir: &Path, configured_secret: Option<&str>) -> anyho
     }
     let path = data_dir.join(FILE);
     if !path.exists() {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
+        crate::files::private_dir(data_dir)?;
         let file = KeyFile {
             keys: vec![new_key("k1")?],
         };
@@ -57,6 +56,22 @@ pub fn load_or_create(data_dir: &Path, configured_secret: Option<&str>) -> anyho
 }
 
 const SESSION_KEY_FILE: &str = "session-key";
+const DATA_KEY_FILE: &str = "data-key";
+
+/// The data key (digests of erased identifiers, TOTP secrets at rest): `data_key` from config,
+/// else `data-key` in the data directory (created on first run, mode 0600). It must never change
+/// for the life of the database, and instances that share one database must share it.
+pub fn data_key(data_dir: &Path, configured: Option<&str>) -> anyhow::Result<app::auth::DataKey> {
+    if let Some(secret) = configured {
+        return Ok(app::auth::DataKey::new(secret.as_bytes()));
+    }
+    let (path, text) = secret_file(data_dir, DATA_KEY_FILE, "the data key")?;
+    let secret = B64
+        .decode(text.trim())
+        .with_context(|| format!("{} is not base64url", path.display()))?;
+    anyhow::ensure!(secret.len() >= 32, "{} is too short", path.display());
+    Ok(app::auth::DataKey::new(&secret))
+}
 const SIGNING_KEY_FILE: &str = "signing-key";
 
 /// The secret CSRF tokens are signed with: `session_secret` from config, else `session-key` in
@@ -99,8 +114,7 @@ fn secret_file(
 ) -> anyhow::Result<(std::path::PathBuf, String)> {
     let path = data_dir.join(name);
     if !path.exists() {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
+        crate::files::private_dir(data_dir)?;
         let key = new_key(name)?;
         write_private(&path, &format!("{}\n", key.secret))?;
         tracing::info!(path = %path.display(), "created {what}");

@@ -6,8 +6,10 @@ pub mod api_v1;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod csv;
 pub mod demo;
 pub mod exports;
+pub mod files;
 pub mod http;
 pub mod inbound;
 pub mod keys;
@@ -16,6 +18,8 @@ pub mod store;
 pub mod unsubscribe;
 
 use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
 
 use app::services::{Sender, Services, Settings};
 use leptos::prelude::LeptosOptions;
@@ -31,12 +35,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Opens the store, applies migrations and loads the signing keys.
 pub async fn services(config: &Config) -> anyhow::Result<Services> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        anyhow::anyhow!(
-            "creating the data directory {}: {e}",
-            config.data_dir.display()
-        )
-    })?;
+    files::private_dir(&config.data_dir)
+        .with_context(|| format!("the data directory {}", config.data_dir.display()))?;
     let store::Stores {
         store,
         identity,
@@ -50,9 +50,10 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
     let keyring = keys::load_or_create(&config.data_dir, config.token_secret.as_deref())?;
     let mailer: Arc<dyn app::mail::Mailer> = match &config.smtp_url {
         Some(url) => Arc::new(mail::SmtpMailer::new(url, &config.mail_from)?),
-        None => Arc::new(mail::FileMailer::new(
+        None => Arc::new(mail::FileMailer::with_retention(
             config.data_dir.join("outbox"),
             &config.mail_from,
+            config.outbox_retention_days,
         )?),
     };
     let csrf = app::auth::CsrfKey::new(keys::session_key(
@@ -67,6 +68,10 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         mailer,
         limiter: Arc::new(app::rate::RateLimiter::default()),
         csrf: Arc::new(csrf),
+        data_key: Arc::new(keys::data_key(
+            &config.data_dir,
+            config.data_key.as_deref(),
+        )?),
         keyring: Arc::new(keyring),
         signer: Arc::new(keys::signer(
             &config.data_dir,
@@ -96,6 +101,14 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         .seed_purposes()
         .await
         .map_err(|e| anyhow::anyhow!("seeding purposes: {e}"))?;
+    // TOTP secrets stored in plain text by earlier versions are encrypted now.
+    let sealed = services
+        .seal_stored_totp_secrets()
+        .await
+        .map_err(|e| anyhow::anyhow!("encrypting stored TOTP secrets: {e}"))?;
+    if sealed > 0 {
+        tracing::info!(sealed, "stored TOTP secrets encrypted with the data key");
+    }
     Ok(services)
 }
 

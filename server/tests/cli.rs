@@ -315,3 +315,177 @@ fn admins_are_created_with_a_password_from_standard_input_never_argv() {
     );
     assert!(cli.ok(&["admin", "list"]).contains("totp"));
 }
+
+/// Hardening 17: the suppression list and the links answer are CSV a sender opens in a
+/// spreadsheet, and external ids are the sender's own text: none is written as a formula.
+#[tokio::test]
+async fn hardening_17_csv_from_the_command_line_never_holds_a_spreadsheet_formula() {
+    use app::{
+        domain::{Channel, ConsentState},
+        store::Store,
+    };
+    let cli = Cli::new();
+    cli.ok(&[
+        "subject",
+        "add",
+        "--email",
+        "formula@example.jp",
+        "--phone",
+        "+81 90 1234 5678",
+        "--external-id",
+        "=1+2",
+    ]);
+    let url = format!("sqlite:{}", cli.dir.join("data/doui.db").display());
+    let store = ::server::store::SqliteStore::open(&url).await.unwrap();
+    let who = store.find_subject("=1+2").await.unwrap().unwrap().id;
+    for to in [ConsentState::Granted, ConsentState::Withdrawn] {
+        store
+            .apply(vec![common::consents::change(
+                who,
+                "newsletter",
+                Channel::Email,
+                to,
+                None,
+            )])
+            .await
+            .unwrap();
+    }
+    drop(store);
+    let csv = cli.ok(&[
+        "suppressions",
+        "--purpose",
+        "newsletter",
+        "--channel",
+        "email",
+    ]);
+    let line = csv.lines().nth(1).expect("one suppressed subject");
+    assert!(
+        line.contains(",'=1+2,formula@example.jp,+819012345678,"),
+        "{line}"
+    );
+
+    let recipients = cli.dir.join("recipients.csv");
+    std::fs::write(&recipients, "=1+2\n@SUM(A1)\n").unwrap();
+    let answer = cli.ok(&[
+        "links",
+        "--csv",
+        recipients.to_str().unwrap(),
+        "--purpose",
+        "newsletter",
+        "--channel",
+        "email",
+    ]);
+    let lines: Vec<&str> = answer.lines().skip(1).collect();
+    assert!(lines[0].starts_with("'=1+2,"), "{answer}");
+    assert!(lines[1].starts_with("'@SUM(A1),"), "{answer}");
+}
+
+/// The TOTP secret as stored for owner@example.jp.
+async fn totp_stored(store: &::server::store::SqliteStore) -> String {
+    use app::store::IdentityStore;
+    store
+        .admin_by_email("owner@example.jp")
+        .await
+        .unwrap()
+        .unwrap()
+        .totp_secret
+        .unwrap()
+}
+
+/// Hardening 13: what Doui keeps on disk is its user's alone (the data directory 0700, the
+/// database and key files 0600, whatever the umask), a TOTP secret is stored encrypted with the
+/// data key (a plain one from an earlier version is encrypted at the next start), and demo data
+/// never lands in a database already in use.
+#[tokio::test]
+async fn hardening_13_files_are_private_totp_secrets_encrypted_and_demo_data_stays_out() {
+    use app::store::IdentityStore;
+    let cli = Cli::new();
+    cli.ok(&["migrate"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| {
+            std::fs::metadata(cli.dir.join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("data"), 0o700);
+        for file in ["data/doui.db", "data/data-key", "data/token-keys.toml"] {
+            assert_eq!(mode(file), 0o600, "{file}");
+        }
+    }
+
+    let created = cli.run_with_input(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "owner@example.jp",
+            "--role",
+            "owner",
+        ],
+        "correct horse battery 2026\n",
+    );
+    assert!(created.status.success());
+    let printed = cli.ok(&["admin", "totp", "--email", "owner@example.jp"]);
+    let secret = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("secret: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let url = format!("sqlite:{}", cli.dir.join("data/doui.db").display());
+    let store = ::server::store::SqliteStore::open(&url).await.unwrap();
+    let kept = totp_stored(&store).await;
+    assert!(kept.starts_with("v1:") && !kept.contains(&secret), "{kept}");
+    // As an earlier version kept it: in plain text. The next start encrypts it.
+    let mut admin = store
+        .admin_by_email("owner@example.jp")
+        .await
+        .unwrap()
+        .unwrap();
+    admin.totp_secret = Some(secret.clone());
+    store.update_admin(&admin).await.unwrap();
+    cli.ok(&["admin", "list"]);
+    let kept = totp_stored(&store).await;
+    assert!(kept.starts_with("v1:") && !kept.contains(&secret), "{kept}");
+
+    // A database with an admin in it is in use: a demo start adds no people and no owner.
+    let mut demo = cli
+        .command(&["serve"])
+        .env("DOUI_PUBLIC_URL", "http://127.0.0.1:1")
+        .env("DOUI_LISTEN", "127.0.0.1:0")
+        .env("DOUI_DEMO", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Everything it printed until it listened (demo data is added before that).
+    let stdout = demo.stdout.take().unwrap();
+    let printed = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut seen = String::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains("Doui is listening") {
+                break;
+            }
+        }
+        seen
+    })
+    .join()
+    .unwrap();
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+    assert!(printed.contains("Doui is listening"), "{printed}");
+    assert!(
+        !printed.contains("password") && !printed.contains("Demo subjects"),
+        "{printed}"
+    );
+    use app::store::Store;
+    assert_eq!(store.count_subjects().await.unwrap(), 0);
+}

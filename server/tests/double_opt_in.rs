@@ -36,12 +36,16 @@ async fn r12_r58_double_opt_in_grants_only_after_the_confirming_post_with_the_ev
             .unwrap();
         assert!(form.contains("name=\"purpose\"") && form.contains("value=\"newsletter\""));
 
-        // The request: from a page, with a browser's user agent.
+        // The request: from a page, with a browser's user agent. The page's address carries the
+        // person's address in its query (hardening 12): the evidence keeps the page alone.
         let res = browser
             .client
             .post(format!("{}/subscribe", s.base))
             .header("sec-fetch-site", "same-origin")
-            .header(header::REFERER, "https://shop.example.jp/signup")
+            .header(
+                header::REFERER,
+                "https://shop.example.jp/signup?email=new.reader%40example.jp#form",
+            )
             .header(header::USER_AGENT, "Mozilla/5.0 (signup)")
             .form(&[
                 ("email", "new.reader@example.jp"),

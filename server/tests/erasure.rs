@@ -170,3 +170,112 @@ async fn r35_an_erased_person_leaves_only_evidence_and_a_suppression_digest() {
         s.stop().await;
     }
 }
+
+/// The outbox's messages (`.eml`), each with its text.
+fn outbox(s: &common::server::TestServer) -> Vec<(std::path::PathBuf, String)> {
+    std::fs::read_dir(s.data_dir.join("outbox"))
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .map(|p| {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    (p, text)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Hardening 12: what an erasure leaves cannot be turned back into the address. The digest kept
+/// is keyed (a guess at the address can't be confirmed against it without the server's data
+/// key), the outbox's messages to the person are deleted, and the outbox itself is private.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hardening_12_an_erasure_leaves_no_guessable_digest_and_no_mail_behind() {
+    use app::domain::{erased_identifier, legacy_erased_digest};
+    for s in servers().await {
+        let db = s.db.name();
+        let mut ids = Vec::new();
+        for email in ["gone@example.jp", "stays@example.jp"] {
+            ids.push(s.subject(email, Lang::En).await.0);
+            let res = s.browser().await.post("/signin", &[("email", email)]).await;
+            assert_eq!(res.status(), 303, "{db}");
+        }
+        for _ in 0..100 {
+            if outbox(&s).len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(outbox(&s).len(), 2, "{db}: both mails written");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&s.data_dir.join("outbox")), 0o700, "{db}");
+            for (path, _) in outbox(&s) {
+                assert_eq!(mode(&path), 0o600, "{db}: {}", path.display());
+            }
+        }
+
+        let operator = s.signed_in(Role::Operator).await;
+        let res = call(
+            &operator,
+            vec![
+                ("subject", ids[0].0.to_string()),
+                ("reason", "asked by phone".to_owned()),
+                ("confirm", "on".to_owned()),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{db}: {}", res.text().await.unwrap());
+
+        // Only the other person's mail is left.
+        let left = outbox(&s);
+        assert_eq!(left.len(), 1, "{db}");
+        assert!(left[0].1.contains("stays@example.jp"), "{db}");
+
+        // The plain SHA-256 of the address is not what was kept; the keyed digest is.
+        let identifier = erased_identifier("email", "gone@example.jp");
+        let console = s.db.console();
+        assert!(
+            !console
+                .erased_identifier(&[legacy_erased_digest(&identifier)])
+                .await
+                .unwrap(),
+            "{db}: the unkeyed digest would confirm a guess"
+        );
+        assert!(
+            console
+                .erased_identifier(&[s.services.data_key.digest(&identifier)])
+                .await
+                .unwrap(),
+            "{db}"
+        );
+        let refused = s
+            .services
+            .create_subject(None, Some("GONE@example.jp"), None, Lang::En)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, "erased_identifier", "{db}");
+
+        // An erasure made before digests were keyed still keeps its address out.
+        let old = legacy_erased_digest(&erased_identifier("email", "before@example.jp"));
+        let at = if db == "sqlite" {
+            "'2026-01-01T00:00:00Z'"
+        } else {
+            "now()"
+        };
+        s.db.raw(&format!(
+            "INSERT INTO erased_identifiers (digest, kind, erased_at) VALUES ('{old}', 'email', {at})"
+        ))
+        .await
+        .unwrap();
+        let refused = s
+            .services
+            .create_subject(None, Some("before@example.jp"), None, Lang::En)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, "erased_identifier", "{db}");
+        s.stop().await;
+    }
+}

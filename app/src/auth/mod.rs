@@ -1,11 +1,13 @@
 //! Identity without I/O: admin roles, the password policy, TOTP (RFC 6238), sessions and their
 //! expiry, single-use sign-in links, CSRF tokens. The services store and send; this decides.
 
+mod data_key;
 mod password;
 mod secrets;
 mod sessions;
 mod totp;
 
+pub use data_key::DataKey;
 pub use password::*;
 pub use secrets::*;
 pub use sessions::*;

@@ -5,6 +5,8 @@ mod channel;
 mod consent;
 #[cfg(feature = "ssr")]
 mod event;
+#[cfg(feature = "ssr")]
+pub mod header;
 mod lang;
 pub mod law;
 #[cfg(feature = "ssr")]
@@ -28,7 +30,7 @@ pub use consent::{ConsentState, Mode, effective};
 #[cfg(feature = "ssr")]
 pub use event::{
     Actor, Change, ConsentEvent, Decision, Origin, Outcome, Provenance, Source,
-    check_idempotency_key, decide, fold, to_micros, truncate_ip,
+    check_idempotency_key, consent_idempotency_key, decide, fold, to_micros, truncate_ip,
 };
 pub use lang::Lang;
 pub use law::{
@@ -39,7 +41,10 @@ pub use law::{
 pub use notice::{DiffLine, Notice};
 pub use purpose::{Purpose, PurposeKey};
 #[cfg(feature = "ssr")]
-pub use subject::{Email, ExternalId, NewSubject, Phone, Subject, SubjectId, erased_digest};
+pub use subject::{
+    Email, ExternalId, NewSubject, Phone, Subject, SubjectId, erased_identifier,
+    legacy_erased_digest,
+};
 
 /// A value that failed validation, with a stable code (used for messages in each language).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -105,28 +105,37 @@ pub struct Subject {
     pub erased_at: Option<time::OffsetDateTime>,
 }
 
-/// The digest kept of an erased identifier (hex SHA-256 of `email:<address, lower-cased>` or
-/// `phone:<E.164>`): enough to recognise the address if it is imported again, nothing more.
-pub fn erased_digest(kind: &str, value: &str) -> String {
-    use sha2::{Digest, Sha256};
+/// What is digested of an erased identifier: `email:<address, lower-cased>` or
+/// `phone:<E.164>`. The digest kept is keyed (HMAC with the server's data key), so it recognises
+/// the address if it is imported again and cannot be confirmed by guessing addresses.
+pub fn erased_identifier(kind: &str, value: &str) -> String {
     let normalised = if kind == "email" {
         value.trim().to_lowercase()
     } else {
         value.trim().to_owned()
     };
-    let digest = Sha256::digest(format!("{kind}:{normalised}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{kind}:{normalised}")
+}
+
+/// The unkeyed digest (hex SHA-256) that erasures made before digests were keyed kept: still
+/// recognised, never written again.
+pub fn legacy_erased_digest(identifier: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(identifier.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Subject {
-    /// The digests of this subject's identifiers, as (kind, digest).
-    pub fn erased_digests(&self) -> Vec<(&'static str, String)> {
+    /// This subject's identifiers as erasure digests them, as (kind, `erased_identifier`).
+    pub fn erased_identifiers(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         if let Some(e) = &self.email {
-            out.push(("email", erased_digest("email", e.as_str())));
+            out.push(("email", erased_identifier("email", e.as_str())));
         }
         if let Some(p) = &self.phone {
-            out.push(("phone", erased_digest("phone", p.as_str())));
+            out.push(("phone", erased_identifier("phone", p.as_str())));
         }
         out
     }

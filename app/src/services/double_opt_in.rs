@@ -93,7 +93,11 @@ impl Services {
                 ip: evidence.ip.map(truncate_ip),
                 user_agent: evidence.user_agent.map(|u| u.chars().take(300).collect()),
             },
-            url: evidence.url.map(|u| u.chars().take(500).collect()),
+            // The form's page, without its query or fragment: they may carry the address.
+            url: evidence.url.map(|u| {
+                let page = u.split(['?', '#']).next().unwrap_or_default();
+                page.chars().take(500).collect()
+            }),
             notice_version: self.notice_version().await?,
             confirmed_at: None,
         };

@@ -9,7 +9,7 @@ use super::{MAX_REASON_CHARS, Refusal, Services, now};
 use crate::{
     domain::{
         Actor, Change, ConsentState, Email, Phone, Provenance, Source, Subject, SubjectId,
-        erased_digest,
+        erased_identifier, legacy_erased_digest,
     },
     store::Erasure,
 };
@@ -28,13 +28,18 @@ impl Services {
         email: Option<&Email>,
         phone: Option<&Phone>,
     ) -> Result<(), Refusal> {
-        let mut digests = Vec::new();
+        let mut identifiers = Vec::new();
         if let Some(e) = email {
-            digests.push(erased_digest("email", e.as_str()));
+            identifiers.push(erased_identifier("email", e.as_str()));
         }
         if let Some(p) = phone {
-            digests.push(erased_digest("phone", p.as_str()));
+            identifiers.push(erased_identifier("phone", p.as_str()));
         }
+        // Keyed digests, and the unkeyed ones erasures made before keyed digests still hold.
+        let digests: Vec<String> = identifiers
+            .iter()
+            .flat_map(|i| [self.data_key.digest(i), legacy_erased_digest(i)])
+            .collect();
         if !digests.is_empty() && self.console.erased_identifier(&digests).await? {
             return Err(Refusal::new("erased_identifier"));
         }
@@ -112,14 +117,25 @@ impl Services {
             reason: reason.to_owned(),
             placeholder: format!("erased-{}", subject.id.0.simple()),
             digests: subject
-                .erased_digests()
+                .erased_identifiers()
                 .into_iter()
-                .map(|(k, d)| (k.to_owned(), d))
+                .map(|(k, i)| (k.to_owned(), self.data_key.digest(&i)))
                 .collect(),
             email: subject.email.as_ref().map(|e| e.as_str().to_owned()),
         };
         if !self.console.erase_subject(&erasure).await? {
             return Err(Refusal::new("already_erased"));
+        }
+        // Messages to the person that a transport still keeps (the outbox's files) go too.
+        if let Some(email) = &subject.email {
+            match self.mailer.forget(email.as_str()).await {
+                Ok(deleted) => tracing::info!(subject = %subject.id, deleted, "kept mail deleted"),
+                Err(e) => tracing::error!(
+                    subject = %subject.id,
+                    error = %crate::mail::without_addresses(&e),
+                    "kept mail could not be deleted"
+                ),
+            }
         }
         tracing::info!(subject = %subject.id, by = %erasure.erased_by, "subject erased");
         Ok(erasure)

@@ -91,6 +91,9 @@ pub(super) fn ip_key(ip: Option<IpAddr>) -> String {
     ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
+/// What an admin's stored TOTP secret is sealed as (the data key binds each secret to its use).
+const TOTP_SECRET: &str = "totp";
+
 /// A new session: the secret for the cookie (only its hash is stored).
 pub struct NewSession {
     pub cookie: String,
@@ -343,13 +346,33 @@ impl Services {
         Ok(())
     }
 
-    /// Enrolls a new TOTP secret (replacing any) and returns it, base32.
+    /// Enrolls a new TOTP secret (replacing any) and returns it, base32. It is stored encrypted
+    /// with the data key.
     pub async fn enroll_totp(&self, email: &str) -> Result<String, Refusal> {
         let mut admin = self.admin_named(email).await?;
         let secret = new_totp_secret();
-        admin.totp_secret = Some(secret.clone());
+        admin.totp_secret = Some(self.data_key.seal(TOTP_SECRET, &secret));
         self.identity.update_admin(&admin).await?;
         Ok(secret)
+    }
+
+    /// Encrypts the TOTP secrets stored before they were encrypted (once, at start); how many.
+    pub async fn seal_stored_totp_secrets(&self) -> Result<usize, Refusal> {
+        let mut sealed = 0;
+        for mut admin in self.identity.admins().await? {
+            let Some(plain) = admin
+                .totp_secret
+                .as_deref()
+                .filter(|s| !crate::auth::DataKey::is_sealed(s))
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            admin.totp_secret = Some(self.data_key.seal(TOTP_SECRET, &plain));
+            self.identity.update_admin(&admin).await?;
+            sealed += 1;
+        }
+        Ok(sealed)
     }
 
     /// Changes a role; the last owner cannot be demoted or disabled (someone must manage).
@@ -439,8 +462,12 @@ impl Services {
             code.map(str::trim).filter(|c| !c.is_empty()),
         ) {
             (Some(_), None) => return Err(Refusal::new("totp_required")),
-            (Some(secret), Some(code)) => {
-                let step = verify_totp(secret, code, t, admin.totp_last_step)
+            (Some(stored), Some(code)) => {
+                let Some(secret) = self.data_key.open(TOTP_SECRET, stored) else {
+                    tracing::error!(admin = %admin.id, "the TOTP secret does not open with this data key");
+                    return Err(Refusal::new("internal"));
+                };
+                let step = verify_totp(&secret, code, t, admin.totp_last_step)
                     .ok_or_else(|| fail("totp_invalid"))?;
                 if !self.identity.use_totp_step(admin.id, step).await? {
                     return Err(fail("totp_invalid"));

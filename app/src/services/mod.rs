@@ -131,6 +131,8 @@ pub struct Services {
     pub mailer: Arc<dyn Mailer>,
     pub limiter: Arc<RateLimiter>,
     pub csrf: Arc<CsrfKey>,
+    /// Keyed digests of erased identifiers and encrypted TOTP secrets.
+    pub data_key: Arc<crate::auth::DataKey>,
 }
 
 /// A rule refused the request; `code` is stable (see `i18n::error_message`).
@@ -222,7 +224,12 @@ impl Services {
         tokio::spawn(async move {
             match mailer.send(&mail).await {
                 Ok(()) => tracing::info!(mail = what, "mailed"),
-                Err(e) => tracing::error!(mail = what, error = %e, "mail could not be sent"),
+                // Transports' errors quote addresses; logs keep none.
+                Err(e) => tracing::error!(
+                    mail = what,
+                    error = %crate::mail::without_addresses(&e),
+                    "mail could not be sent"
+                ),
             }
         });
     }

@@ -96,14 +96,37 @@ pub(crate) fn anonymous(_: usize) -> String {
 
 /// A database URL without its password, for messages and logs.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
+            let userinfo = &base[scheme + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+            format!("{}{user}:***{}", &base[..scheme + 3], &base[at..])
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        // `?password=…` (and `sslpassword`, a token or key) is a secret as much as userinfo.
+        let secret = |name: &str| {
+            let name = name.to_ascii_lowercase();
+            ["pass", "pwd", "secret", "token", "key"]
+                .iter()
+                .any(|s| name.contains(s))
+        };
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if secret(name) => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 /// Maps what the database said to what the rules understand.
@@ -141,5 +164,17 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redact_url("sqlite:data/doui.db"), "sqlite:data/doui.db");
+    }
+
+    #[test]
+    fn hardening_13_a_password_in_the_query_is_redacted_too() {
+        assert_eq!(
+            redact_url("postgres://u@h/db?sslmode=require&password=hunter2&sslpassword=x"),
+            "postgres://u:***@h/db?sslmode=require&password=***&sslpassword=***"
+        );
+        assert_eq!(
+            redact_url("postgres://u:pw@h/db?application_name=doui"),
+            "postgres://u:***@h/db?application_name=doui"
+        );
     }
 }

@@ -39,6 +39,17 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let path = options.get_filename().to_owned();
+        // The database holds people's addresses: only Doui's user may read it (and its -wal
+        // and -shm files, which SQLite makes with the database file's mode).
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory && !path.as_os_str().is_empty() {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                if !parent.exists() {
+                    crate::files::private_dir(parent)?;
+                }
+            }
+            crate::files::private_file(&path)?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)

@@ -173,12 +173,13 @@ pub fn services(db: &TestDb) -> app::services::Services {
         // Pages of two links: the chain walks in these tests cross pages, read ahead.
         settings: Arc::new(app::services::Settings {
             walk_page: 2,
-            ..app::services::Settings::for_url("http://doui.test")
+            ..app::services::Settings::for_url("https://doui.test")
         }),
         mailer: Arc::new(
             ::server::mail::FileMailer::new(outbox, "Doui <no-reply@doui.test>").unwrap(),
         ),
         limiter: Arc::new(app::rate::RateLimiter::default()),
         csrf: Arc::new(app::auth::CsrfKey::new(vec![9; 32])),
+        data_key: Arc::new(app::auth::DataKey::new(&[3; 32])),
     }
 }
