@@ -376,6 +376,7 @@ pub(crate) fn ErrorPage(lang: Lang, code: String) -> impl IntoView {
         code.as_str(),
         "invalid_token"
             | "expired_token"
+            | "link_revoked"
             | "unknown_subject"
             | "sign_in_required"
             | "sign_in_link_invalid"

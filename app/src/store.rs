@@ -170,6 +170,19 @@ pub trait IdentityStore: Send + Sync + 'static {
     async fn update_admin(&self, admin: &Admin) -> StoreResult<()>;
     /// Records a TOTP step as used; false when that step or a later one was used already.
     async fn use_totp_step(&self, id: AdminId, step: i64) -> StoreResult<bool>;
+
+    /// Records that every link of `subject` issued at or before `issued_upto` (unix seconds) is
+    /// revoked: who did it and why (append-only).
+    async fn revoke_links(
+        &self,
+        subject: SubjectId,
+        at: OffsetDateTime,
+        issued_upto: i64,
+        revoked_by: &str,
+        reason: &str,
+    ) -> StoreResult<()>;
+    /// The latest issue time up to which the subject's links are revoked, if ever.
+    async fn links_revoked_upto(&self, subject: SubjectId) -> StoreResult<Option<i64>>;
 }
 
 /// The hash chain of the events (tamper evidence).
