@@ -56,6 +56,7 @@ impl ApiError {
             | "unknown_recipient" => 404,
             "provision_not_allowed"
             | "grant_link_used"
+            | "marketing_objection"
             | "notice_version_taken"
             | "nothing_to_reconfirm"
             | "erased_identifier"

@@ -299,6 +299,16 @@ pub struct Acquisition {
     pub recorded_by: String,
 }
 
+/// A lasting objection to direct marketing (GDPR Art. 21(3), R34), raised or lifted, with who,
+/// when, where from and under which notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Objection {
+    pub subject: SubjectId,
+    /// Raised (`true`) or lifted.
+    pub objecting: bool,
+    pub provenance: crate::domain::Provenance,
+}
+
 /// An event retention may purge, with what the rules need to decide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PurgeCandidate {
@@ -419,4 +429,11 @@ pub trait ConsoleStore: Send + Sync + 'static {
     async fn add_acquisition(&self, acquisition: &Acquisition) -> StoreResult<i64>;
     /// A subject's acquisition records, newest first.
     async fn acquisitions(&self, subject: SubjectId, limit: u32) -> StoreResult<Vec<Acquisition>>;
+
+    /// Appends the raising or lifting of a lasting objection to direct marketing.
+    async fn add_objection(&self, objection: &Objection) -> StoreResult<()>;
+    /// The subject's latest objection record (in force when `objecting`), if any.
+    async fn objection(&self, subject: SubjectId) -> StoreResult<Option<Objection>>;
+    /// Every subject whose objection is in force.
+    async fn objecting_subjects(&self) -> StoreResult<Vec<SubjectId>>;
 }

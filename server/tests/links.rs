@@ -1,6 +1,6 @@
 //! Issue 30, items 9, 10, 11 and 20, on SQLite and PostgreSQL: what a link lets its holder see
 //! and do (expiry, revocation, confirmation by mail), narrow links, Global Privacy Control within
-//! a link's scope.
+//! a link's scope, and the lasting objection to direct marketing.
 
 mod common;
 
@@ -380,4 +380,147 @@ async fn item09_a_link_becomes_a_session_only_through_a_mailed_sign_in_link() {
         assert_eq!(b.get("/me").await.status(), 200);
         s.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item20_stop_all_marketing_is_a_lasting_objection_that_covers_purposes_added_later() {
+    for s in servers().await {
+        let (who, token) = s.subject("objects@example.com", Lang::En).await;
+        let (other, _) = s.subject("does-not@example.com", Lang::En).await;
+        let person = s.signed_in_as(who).await;
+        let set = |purpose: &'static str, state: &'static str| {
+            let person = &person;
+            async move {
+                person
+                    .call(
+                        "set_consent",
+                        &[
+                            ("token", ""),
+                            ("purpose", purpose),
+                            ("channel", "email"),
+                            ("state", state),
+                        ],
+                    )
+                    .await
+            }
+        };
+        assert_eq!(
+            set("newsletter", "granted").await.status(),
+            200,
+            "{}",
+            s.db.name()
+        );
+        // The person stops all marketing from their page.
+        let res = s
+            .post_form("stop_all_marketing", &[("token", token.as_str())], "en")
+            .await;
+        assert_eq!(res.status(), 303);
+        let objection = s
+            .services
+            .objection_in_force(who)
+            .await
+            .unwrap()
+            .expect("recorded");
+        assert_eq!(objection.provenance.source, Source::PreferenceCenter);
+        assert_eq!(objection.provenance.actor, app::domain::Actor::Subject);
+        assert!(objection.provenance.notice_version.is_some());
+        let page = page(&s, &token, false).await;
+        assert!(page.contains("data-objection=\"in-force\""), "{page}");
+        assert!(page.contains("Lift my objection"));
+        // While it stands, no marketing may be granted, by the person or an operator.
+        let refused = set("newsletter", "granted").await;
+        assert_eq!(refused.status(), 409);
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["code"], "marketing_objection");
+        let operator_email = format!("{}@admins.example.jp", common::unique("op"));
+        s.admin(&operator_email, app::auth::Role::Operator).await;
+        let operator = s.services.admin_named(&operator_email).await.unwrap();
+        let behalf = s
+            .services
+            .admin_set_consent(
+                &operator,
+                app::services::BehalfChange {
+                    subject: &who.0.to_string(),
+                    purpose: "newsletter",
+                    channel: "sms",
+                    state: "granted",
+                    reason: "asked by phone",
+                },
+                change(who, "newsletter", Channel::Sms, ConsentState::Granted, None).provenance,
+            )
+            .await;
+        assert_eq!(behalf.unwrap_err().code, "marketing_objection");
+        // A marketing purpose added later, on by default (opt-out): withdrawn for the person at
+        // once, so the suppression list carries it; not for anyone else.
+        let owner_email = format!("{}@admins.example.jp", common::unique("owner"));
+        s.admin(&owner_email, app::auth::Role::Owner).await;
+        let owner = s.services.admin_named(&owner_email).await.unwrap();
+        s.services
+            .save_purpose(
+                &owner,
+                &app::view::PurposeForm {
+                    key: "app_offers".into(),
+                    name_ja: "アプリのお得情報".into(),
+                    name_en: "Offers in the app".into(),
+                    description_ja: "アプリでお得な情報をお知らせします。".into(),
+                    description_en: "Offers shown in the app.".into(),
+                    mode: "opt_out".into(),
+                    channels: vec!["push".into()],
+                    marketing: true,
+                    kind: "other".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            state(&s, who, "app_offers", Channel::Push).await,
+            Some(ConsentState::Withdrawn)
+        );
+        let last = s
+            .services
+            .store
+            .events_for_subject(who, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            last.provenance.reason.as_deref(),
+            Some(app::services::OBJECTION_REASON)
+        );
+        assert_eq!(state(&s, other, "app_offers", Channel::Push).await, None);
+        let suppressed = s
+            .services
+            .suppressions("app_offers", "push", 0, 100)
+            .await
+            .unwrap();
+        assert_eq!(suppressed.len(), 1);
+        assert_eq!(suppressed[0].subject.id, who);
+        // A newsletter's narrow link cannot lift it; the person's page can.
+        let narrow = s.services.unsubscribe_token(who, newsletter_email(), None);
+        let res = s
+            .post_form("lift_objection", &[("token", narrow.as_str())], "en")
+            .await;
+        assert_eq!(res.status(), 403);
+        assert!(s.services.objection_in_force(who).await.unwrap().is_some());
+        let res = s
+            .post_form("lift_objection", &[("token", token.as_str())], "en")
+            .await;
+        assert_eq!(res.status(), 303);
+        assert!(s.services.objection_in_force(who).await.unwrap().is_none());
+        let lifted = s.db.console().objection(who).await.unwrap().unwrap();
+        assert!(!lifted.objecting && lifted.provenance.source == Source::PreferenceCenter);
+        assert!(!page_has_objection(&s, &token).await);
+        // Lifting grants nothing; the person may now choose marketing again.
+        assert_eq!(
+            state(&s, who, "newsletter", Channel::Email).await,
+            Some(ConsentState::Withdrawn)
+        );
+        assert_eq!(set("newsletter", "granted").await.status(), 200);
+        s.stop().await;
+    }
+}
+
+async fn page_has_objection(s: &TestServer, token: &str) -> bool {
+    page(s, token, false).await.contains("data-objection")
 }

@@ -28,6 +28,12 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "grant_link_used") => {
             "This confirmation link was used already, or the choice changed since it was sent."
         }
+        (Lang::Ja, "marketing_objection") => {
+            "広告・宣伝の停止を求めているため、同意できません。先に配信設定ページで停止の求めを解除してください。"
+        }
+        (Lang::En, "marketing_objection") => {
+            "You objected to all marketing, so this cannot be allowed. Lift your objection on your preference page first."
+        }
         (Lang::Ja, "no_email_to_confirm") => {
             "確認のメールを送るメールアドレスが登録されていないため、この操作はできません。"
         }

@@ -193,6 +193,8 @@ impl Services {
         mut provenance: Provenance,
     ) -> Result<(GrantPreview, Applied), Refusal> {
         let preview = self.grant_preview(token, ip).await?;
+        self.check_objection(preview.subject.id, &preview.purpose, ConsentState::Granted)
+            .await?;
         provenance.occurred_at = now();
         provenance.notice_version = Some(self.notice_version().await?);
         let asked = time::OffsetDateTime::from_unix_timestamp(preview.asked_at)

@@ -144,6 +144,10 @@ impl Services {
                 .reconfirmations(visitor, &purposes, &records, lang)
                 .await?,
             renewals: self.renewals(visitor, &purposes, &records, lang).await?,
+            objection: self
+                .objection_in_force(visitor.subject.id)
+                .await?
+                .map(|o| format_when(o.provenance.occurred_at)),
         })
     }
 
@@ -178,6 +182,8 @@ impl Services {
         if !scope_allows(&visitor.scope, &purpose, channel) {
             return Err(Refusal::new("invalid_token"));
         }
+        self.check_objection(visitor.subject.id, &purpose, to)
+            .await?;
         if to == ConsentState::Granted && super::links::grant_needs_confirmation(visitor, &purpose)
         {
             // Nothing is granted now: the person's own mailbox confirms it.
@@ -263,7 +269,10 @@ impl Services {
                 }
             })
             .collect();
-        Ok(self.store.apply(changes).await?)
+        let applied = self.store.apply(changes).await?;
+        // A lasting objection: it also covers marketing purposes added later (R34).
+        self.raise_objection(visitor, &provenance).await?;
+        Ok(applied)
     }
 }
 
