@@ -315,3 +315,38 @@ fn admins_are_created_with_a_password_from_standard_input_never_argv() {
     );
     assert!(cli.ok(&["admin", "list"]).contains("totp"));
 }
+
+#[test]
+fn item09_an_operator_revokes_every_link_of_one_person_from_the_command_line() {
+    let cli = Cli::new();
+    cli.ok(&["subject", "add", "--email", "lost-phone@example.com"]);
+    let no_reason = cli.run(&[
+        "subject",
+        "revoke-links",
+        "lost-phone@example.com",
+        "--reason",
+        " ",
+    ]);
+    assert!(!no_reason.status.success());
+    assert!(String::from_utf8_lossy(&no_reason.stderr).contains("reason"));
+    let nobody = cli.run(&[
+        "subject",
+        "revoke-links",
+        "nobody@example.com",
+        "--reason",
+        "lost",
+    ]);
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no subject"));
+    let out = cli.ok(&[
+        "subject",
+        "revoke-links",
+        "lost-phone@example.com",
+        "--reason",
+        "phone lost, asked by mail",
+    ]);
+    assert!(
+        out.contains("revoked") && out.contains("session(s) ended"),
+        "{out}"
+    );
+}
