@@ -174,7 +174,7 @@ mod ssr {
 #[cfg(feature = "ssr")]
 pub use ssr::{ClientIp, CsrfToken, request_lang};
 #[cfg(feature = "ssr")]
-pub(crate) use ssr::{admin, csrf_token, provenance, refuse, require_csrf, services};
+pub(crate) use ssr::{admin, csrf_token, provenance, refuse, require_csrf, services, visitor};
 
 /// The preference center of the token's subject.
 #[server(endpoint = "preferences")]

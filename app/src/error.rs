@@ -38,6 +38,9 @@ impl ApiError {
             | "totp_enrollment_required" => 401,
             "invalid_token"
             | "expired_token"
+            | "link_revoked"
+            | "grant_confirmation_mailed"
+            | "grant_link_invalid"
             | "unknown_subject"
             | "cross_site"
             | "forbidden_scope"
@@ -52,6 +55,8 @@ impl ApiError {
             | "unknown_subject_id"
             | "unknown_recipient" => 404,
             "provision_not_allowed"
+            | "grant_link_used"
+            | "marketing_objection"
             | "notice_version_taken"
             | "nothing_to_reconfirm"
             | "erased_identifier"

@@ -18,6 +18,7 @@ pub mod islands;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod notices;
+pub mod objection;
 pub mod pages;
 pub mod privacy;
 #[cfg(feature = "ssr")]

@@ -141,6 +141,50 @@ pub fn sign_in_mail(lang: Lang, to: &str, link: &str, minutes: i64, sender: &Sen
     }
 }
 
+/// The confirmation of a grant asked for through a link (third-party sharing or ad targeting):
+/// what would be allowed, the link that allows it (its page has one button), how long it works.
+pub fn grant_mail(
+    lang: Lang,
+    to: &str,
+    link: &str,
+    what: &str,
+    hours: i64,
+    sender: &Sender,
+) -> Mail {
+    let signature = format!(
+        "\n-- \n{}\n{}\n{}\n",
+        sender.name, sender.postal_address, sender.contact
+    );
+    let (subject, text) = match lang {
+        Lang::Ja => (
+            format!("同意の確認: {what}"),
+            format!(
+                "配信設定ページのリンクから、次のことへの同意が求められました。\n\n  {what}\n\n\
+                 ご本人の操作であれば、次のリンクを開き「同意する」を押してください（{hours} 時間有効）。\n\
+                 押すまで何も変更されません。\n\n\
+                 {link}\n\n\
+                 お心当たりがない場合は、このメールを破棄してください。同意されません。\n{signature}"
+            ),
+        ),
+        Lang::En => (
+            format!("Please confirm: {what}"),
+            format!(
+                "Someone used the link to your preference center to allow this:\n\n  {what}\n\n\
+                 If it was you, open this link and press \"Allow\" (it works for {hours} hours).\n\
+                 Nothing changes until you do.\n\n\
+                 {link}\n\n\
+                 If it was not you, ignore this message; nothing is allowed.\n{signature}"
+            ),
+        ),
+    };
+    Mail {
+        to: to.to_owned(),
+        subject,
+        text,
+        lang,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

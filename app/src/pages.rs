@@ -255,6 +255,16 @@ fn PreferencePage() -> impl IntoView {
                                 changes=reconfirm
                             />
                         });
+                        // R34: the lasting objection to direct marketing, and lifting it.
+                        let objection = view.objection.take().map(|since| view! {
+                            <crate::objection::ObjectionSection
+                                lang
+                                token=view.token.clone()
+                                csrf=view.csrf.clone()
+                                since
+                                can_lift=view.signed_in || view.can_stay_signed_in
+                            />
+                        });
                         let renewals = std::mem::take(&mut view.renewals);
                         let renewals = (!renewals.is_empty()).then(|| view! {
                             <crate::notices::RenewalSection
@@ -268,6 +278,7 @@ fn PreferencePage() -> impl IntoView {
                         view! {
                             <Frame lang title=t.preferences_title>
                                 {gpc}
+                                {objection}
                                 {reconfirm}
                                 {renewals}
                                 <PreferenceCenter view />
@@ -376,6 +387,7 @@ pub(crate) fn ErrorPage(lang: Lang, code: String) -> impl IntoView {
         code.as_str(),
         "invalid_token"
             | "expired_token"
+            | "link_revoked"
             | "unknown_subject"
             | "sign_in_required"
             | "sign_in_link_invalid"

@@ -170,6 +170,19 @@ pub trait IdentityStore: Send + Sync + 'static {
     async fn update_admin(&self, admin: &Admin) -> StoreResult<()>;
     /// Records a TOTP step as used; false when that step or a later one was used already.
     async fn use_totp_step(&self, id: AdminId, step: i64) -> StoreResult<bool>;
+
+    /// Records that every link of `subject` issued at or before `issued_upto` (unix seconds) is
+    /// revoked: who did it and why (append-only).
+    async fn revoke_links(
+        &self,
+        subject: SubjectId,
+        at: OffsetDateTime,
+        issued_upto: i64,
+        revoked_by: &str,
+        reason: &str,
+    ) -> StoreResult<()>;
+    /// The latest issue time up to which the subject's links are revoked, if ever.
+    async fn links_revoked_upto(&self, subject: SubjectId) -> StoreResult<Option<i64>>;
 }
 
 /// The hash chain of the events (tamper evidence).
@@ -284,6 +297,16 @@ pub struct Acquisition {
     pub data_items: String,
     pub received_at: OffsetDateTime,
     pub recorded_by: String,
+}
+
+/// A lasting objection to direct marketing (GDPR Art. 21(3), R34), raised or lifted, with who,
+/// when, where from and under which notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Objection {
+    pub subject: SubjectId,
+    /// Raised (`true`) or lifted.
+    pub objecting: bool,
+    pub provenance: crate::domain::Provenance,
 }
 
 /// An event retention may purge, with what the rules need to decide.
@@ -406,4 +429,11 @@ pub trait ConsoleStore: Send + Sync + 'static {
     async fn add_acquisition(&self, acquisition: &Acquisition) -> StoreResult<i64>;
     /// A subject's acquisition records, newest first.
     async fn acquisitions(&self, subject: SubjectId, limit: u32) -> StoreResult<Vec<Acquisition>>;
+
+    /// Appends the raising or lifting of a lasting objection to direct marketing.
+    async fn add_objection(&self, objection: &Objection) -> StoreResult<()>;
+    /// The subject's latest objection record (in force when `objecting`), if any.
+    async fn objection(&self, subject: SubjectId) -> StoreResult<Option<Objection>>;
+    /// Every subject whose objection is in force.
+    async fn objecting_subjects(&self) -> StoreResult<Vec<SubjectId>>;
 }

@@ -36,6 +36,10 @@ pub struct PreferenceView {
     /// Consents in their last days or ended, offered for renewal (R59; server-rendered too).
     #[serde(skip)]
     pub renewals: Vec<RenewalRow>,
+    /// When the person's lasting objection to direct marketing was made, while it stands (R34;
+    /// server-rendered).
+    #[serde(skip)]
+    pub objection: Option<String>,
 }
 
 /// A consent whose validity ends soon (or has ended), offered for renewal.

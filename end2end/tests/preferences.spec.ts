@@ -77,13 +77,20 @@ test.describe('without JavaScript', () => {
     await expect(latest).toContainText('Preference center');
   });
 
-  test('stop all marketing turns off every marketing switch', async ({ page }) => {
+  test('stop all marketing turns off every marketing switch, lastingly until lifted', async ({ page }) => {
     await page.goto(links['demo-alex']);
     await page.getByRole('button', { name: 'Stop all marketing' }).click();
     await page.waitForLoadState();
     for (const name of ['Email', 'SMS', 'Push', 'Post', 'Phone']) {
       await expect(sw(page, 'Newsletter and marketing messages', name)).toHaveAttribute('aria-checked', 'false');
     }
+    await expect(sw(page, 'Personalised advertising', 'Web')).toHaveAttribute('aria-checked', 'false');
+    // R34: a lasting objection, shown until the person lifts it (lifting grants nothing).
+    const objection = page.locator('[data-objection="in-force"]');
+    await expect(objection).toContainText('All marketing stopped');
+    await objection.getByRole('button', { name: 'Lift my objection' }).click();
+    await page.waitForLoadState();
+    await expect(page.locator('[data-objection]')).toHaveCount(0);
     await expect(sw(page, 'Personalised advertising', 'Web')).toHaveAttribute('aria-checked', 'false');
   });
 });

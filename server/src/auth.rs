@@ -14,10 +14,12 @@ use axum::{
     extract::{Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
-    routing::post,
+    routing::{get, post},
 };
 
-use crate::http::{AppState, MAX_BODY, error_page, form_fields, is_cross_site};
+use crate::http::{
+    AppState, MAX_BODY, error_page, escape, form_fields, is_cross_site, page_document,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signin/{token}", post(continue_with_link))
         .route("/subscribe", post(subscribe))
         .route("/confirm/{token}", post(confirm_subscription))
+        .route("/grant/{token}", get(grant_page).post(confirm_grant))
         .route("/signout", post(sign_out_customer))
         .route("/admin/signin", post(admin_sign_in))
         .route("/admin/signout", post(sign_out_admin))
@@ -225,6 +228,109 @@ async fn confirm_subscription(
     }
 }
 
+/// The texts of a grant's confirmation page: title, lead, button, done.
+fn grant_texts(lang: Lang) -> [&'static str; 4] {
+    match lang {
+        Lang::Ja => [
+            "同意の確認",
+            "リンクから、次のことへの同意が求められました。ご本人の操作であれば「同意する」を押してください。",
+            "同意する",
+            "同意を記録しました。配信設定ページでいつでも撤回できます。",
+        ],
+        Lang::En => [
+            "Please confirm",
+            "The link to your preference center was used to allow this. If it was you, press \"Allow\".",
+            "Allow",
+            "Recorded. You can withdraw it at any time in your preference center.",
+        ],
+    }
+}
+
+/// `GET /grant/<token>`: what a grant's confirmation mail would allow, and one button. Opening
+/// it changes nothing (mail scanners open links).
+async fn grant_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: Request,
+) -> Response {
+    let services = &state.services;
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
+    let csrf = req
+        .extensions()
+        .get::<app::api::CsrfToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default();
+    let browser = crate::http::request_lang(&req);
+    let preview = match services.grant_preview(&token, ip).await {
+        Ok(p) => p,
+        Err(r) => return page_error(browser, r, &with_lang("/signin", browser)),
+    };
+    let lang = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(preview.subject.lang);
+    let [title, lead, button, _] = grant_texts(lang);
+    let body = format!(
+        "<section class=\"card\"><h1>{title}</h1><p>{lead}</p><p><strong data-grant>{what}</strong></p>\
+         <form method=\"post\" action=\"/grant/{token}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <input type=\"hidden\" name=\"lang\" value=\"{lang}\"><button type=\"submit\">{button}</button></form></section>",
+        title = escape(title),
+        lead = escape(lead),
+        what = escape(&preview.describe(lang)),
+        token = escape(&token),
+        csrf = escape(&csrf),
+        lang = lang.key(),
+        button = escape(button),
+    );
+    Html(page_document(lang, title, &body)).into_response()
+}
+
+/// `POST /grant/<token>`: the button of a grant's confirmation mail. Grants it, once.
+async fn confirm_grant(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: Request,
+) -> Response {
+    let services = &state.services;
+    let form = match read_form(services, req, "/signin").await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let back = with_lang("/signin", form.lang);
+    let provenance = app::domain::Provenance {
+        occurred_at: app::services::now(),
+        source: app::domain::Source::PreferenceCenter,
+        actor: app::domain::Actor::Subject,
+        notice_version: None,
+        origin: app::domain::Origin::new(
+            form.ip,
+            form.headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok()),
+        ),
+        idempotency_key: None,
+        reason: None,
+        campaign: None,
+    };
+    match services.confirm_grant(&token, form.ip, provenance).await {
+        Ok((preview, _)) => {
+            tracing::info!(subject = %preview.subject.id, purpose = %preview.purpose.key,
+                channel = preview.channel.key(), "grant confirmed by mail");
+            let [title, _, _, done] = grant_texts(form.lang);
+            let body = format!(
+                "<section class=\"card\" role=\"status\" data-grant-done><h1>{}</h1><p><strong>{}</strong></p><p>{}</p></section>",
+                escape(title),
+                escape(&preview.describe(form.lang)),
+                escape(done),
+            );
+            Html(page_document(form.lang, title, &body)).into_response()
+        }
+        Err(r) => page_error(form.lang, r, &back),
+    }
+}
+
 /// `POST /signin/<token>`: the "continue" button. Uses the link (once) and starts a session.
 async fn continue_with_link(
     State(state): State<AppState>,
@@ -250,7 +356,8 @@ async fn continue_with_link(
     }
 }
 
-/// `POST /signin/link`: a link to the whole preference center starts a session for its subject.
+/// `POST /signin/link`: a link to the whole preference center mails its subject a sign-in link;
+/// that link, used, starts the session.
 async fn stay_signed_in(State(state): State<AppState>, req: Request) -> Response {
     let services = &state.services;
     let form = match read_form(services, req, "/signin").await {
@@ -259,13 +366,7 @@ async fn stay_signed_in(State(state): State<AppState>, req: Request) -> Response
     };
     let back = with_lang("/signin", form.lang);
     match services.sign_in_with_link(form.get("token"), form.ip).await {
-        Ok(session) => {
-            rotate(services, &form.headers, SessionKind::Customer).await;
-            redirect_with(
-                &with_lang("/me", form.lang),
-                &[session_cookie(services, &session)],
-            )
-        }
+        Ok(()) => Redirect::to(&with_lang("/signin?sent=1", form.lang)).into_response(),
         Err(r) => page_error(form.lang, r, &back),
     }
 }

@@ -282,6 +282,15 @@ enum SubjectCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Revoke every link of one person sent so far (a forwarded mail, a lost phone) and end
+    /// their sessions; links made afterwards work. Recorded with the reason.
+    RevokeLinks {
+        /// The subject's id, external id or email address.
+        subject: String,
+        /// Why (recorded with the revocation).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 pub fn main() -> ExitCode {

@@ -32,6 +32,7 @@ struct FileConfig {
     demo: Option<bool>,
     log_format: Option<LogFormat>,
     link_validity_days: Option<u32>,
+    preference_link_validity_days: Option<u32>,
     sender_name: Option<String>,
     sender_address: Option<String>,
     sender_contact: Option<String>,
@@ -76,6 +77,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Days an unsubscribe link stays valid, at least 60. `DOUI_LINK_VALIDITY_DAYS`, default 90.
     pub link_validity_days: u32,
+    /// Days a link to the whole preference center stays valid, 1 to 3650.
+    /// `DOUI_PREFERENCE_LINK_VALIDITY_DAYS`, default 90.
+    pub preference_link_validity_days: u32,
     /// Sender display items for message footers. `DOUI_SENDER_NAME`, `DOUI_SENDER_ADDRESS`,
     /// `DOUI_SENDER_CONTACT`.
     pub sender_name: String,
@@ -195,6 +199,7 @@ impl Config {
             demo: false,
             log_format: LogFormat::Text,
             link_validity_days: 90,
+            preference_link_validity_days: 90,
             sender_name: "Example K.K.".into(),
             sender_address: "1-1 Chiyoda, Tokyo".into(),
             sender_contact: "privacy@example.jp".into(),
@@ -303,6 +308,16 @@ impl Config {
             (60..=3650).contains(&link_validity_days),
             "link_validity_days must be between 60 and 3650 (unsubscribe links must work for at least 60 days: CAN-SPAM, CASL)"
         );
+        let preference_link_validity_days = match env("DOUI_PREFERENCE_LINK_VALIDITY_DAYS") {
+            Some(v) => v.parse().with_context(|| {
+                format!("DOUI_PREFERENCE_LINK_VALIDITY_DAYS must be a number of days, not {v:?}")
+            })?,
+            None => file.preference_link_validity_days.unwrap_or(90),
+        };
+        anyhow::ensure!(
+            (1..=3650).contains(&preference_link_validity_days),
+            "preference_link_validity_days must be between 1 and 3650"
+        );
         let reply_domain = env("DOUI_REPLY_DOMAIN").or(file.reply_domain);
         if let Some(d) = &reply_domain {
             anyhow::ensure!(
@@ -407,6 +422,7 @@ impl Config {
             reply_domain,
             inbound_secret,
             link_validity_days,
+            preference_link_validity_days,
             sender_name: env("DOUI_SENDER_NAME")
                 .or(file.sender_name)
                 .unwrap_or_default(),
@@ -499,6 +515,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("at least 60"), "{e}");
+        let e = load("preference_link_validity_days = 0", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("preference_link_validity_days"), "{e}");
     }
 
     #[test]

@@ -81,6 +81,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
             public_url: config.public_url.clone(),
             notice_version: config.notice_version.clone(),
             link_validity_days: config.link_validity_days,
+            preference_link_validity_days: config.preference_link_validity_days,
             sender: Sender {
                 name: config.sender_name.clone(),
                 postal_address: config.sender_address.clone(),

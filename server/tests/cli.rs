@@ -489,3 +489,38 @@ async fn hardening_13_files_are_private_totp_secrets_encrypted_and_demo_data_sta
     use app::store::Store;
     assert_eq!(store.count_subjects().await.unwrap(), 0);
 }
+
+#[test]
+fn item09_an_operator_revokes_every_link_of_one_person_from_the_command_line() {
+    let cli = Cli::new();
+    cli.ok(&["subject", "add", "--email", "lost-phone@example.com"]);
+    let no_reason = cli.run(&[
+        "subject",
+        "revoke-links",
+        "lost-phone@example.com",
+        "--reason",
+        " ",
+    ]);
+    assert!(!no_reason.status.success());
+    assert!(String::from_utf8_lossy(&no_reason.stderr).contains("reason"));
+    let nobody = cli.run(&[
+        "subject",
+        "revoke-links",
+        "nobody@example.com",
+        "--reason",
+        "lost",
+    ]);
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no subject"));
+    let out = cli.ok(&[
+        "subject",
+        "revoke-links",
+        "lost-phone@example.com",
+        "--reason",
+        "phone lost, asked by mail",
+    ]);
+    assert!(
+        out.contains("revoked") && out.contains("session(s) ended"),
+        "{out}"
+    );
+}

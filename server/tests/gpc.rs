@@ -23,19 +23,27 @@ async fn open(s: &TestServer, token: &str, gpc: Option<&str>) -> String {
     res.text().await.unwrap()
 }
 
-/// The person's own change through the page, with the signal on.
-async fn set_with_gpc(s: &TestServer, token: &str, purpose: &str, channel: &str, state: &str) {
-    let res = s
+/// The person's own change through their page, signed in (through a link, sharing and ad
+/// targeting wait for a mailed confirmation), with the signal on.
+async fn set_with_gpc(
+    s: &TestServer,
+    who: app::domain::SubjectId,
+    purpose: &str,
+    channel: &str,
+    state: &str,
+) {
+    let person = s.signed_in_as(who).await;
+    let res = person
         .client
         .post(format!("{}/api/set_consent", s.base))
         .header(header::ACCEPT, "application/json")
         .header("sec-gpc", "1")
         .form(&[
-            ("token", token),
+            ("token", ""),
             ("purpose", purpose),
             ("channel", channel),
             ("state", state),
-            ("csrf", s.csrf.as_str()),
+            ("csrf", person.csrf.as_str()),
         ])
         .send()
         .await
@@ -72,17 +80,18 @@ async fn events(
 async fn r13_r16_r18_r19_r20_gpc_opts_the_known_subject_out_and_later_requests_do_not_opt_in() {
     for s in servers().await {
         let (who, token) = s.subject("gpc@example.com", Lang::En).await;
+        let person = s.signed_in_as(who).await;
         // Earlier opt-ins: ad targeting on the web, sharing by email, and the newsletter.
         for (purpose, channel) in [
             ("ad_targeting", "web"),
             ("third_party_sharing", "email"),
             ("newsletter", "email"),
         ] {
-            let res = s
+            let res = person
                 .call(
                     "set_consent",
                     &[
-                        ("token", token.as_str()),
+                        ("token", ""),
                         ("purpose", purpose),
                         ("channel", channel),
                         ("state", "granted"),
@@ -125,7 +134,7 @@ async fn r13_r16_r18_r19_r20_gpc_opts_the_known_subject_out_and_later_requests_d
         assert_eq!(events(&s, who).await.len(), 5);
         // The person may still choose, knowingly, to allow ad targeting (7025(c)(3)): their
         // grant made with the signal on stays on later visits with the signal.
-        set_with_gpc(&s, &token, "ad_targeting", "web", "granted").await;
+        set_with_gpc(&s, who, "ad_targeting", "web", "granted").await;
         open(&s, &token, Some("1")).await;
         let last = events(&s, who).await;
         assert_eq!(last.len(), 6, "{last:?}");
@@ -139,7 +148,7 @@ async fn r13_r16_r18_r19_r20_gpc_opts_the_known_subject_out_and_later_requests_d
             )
         );
         // A first grant made with the signal on (no earlier GPC opt-out of it) stays too.
-        set_with_gpc(&s, &token, "third_party_sharing", "phone", "granted").await;
+        set_with_gpc(&s, who, "third_party_sharing", "phone", "granted").await;
         open(&s, &token, Some("1")).await;
         let last = events(&s, who).await;
         assert_eq!(last.len(), 7, "{last:?}");

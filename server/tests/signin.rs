@@ -208,7 +208,8 @@ async fn sessions_rotate_and_signing_out_everywhere_ends_them_all() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_center_link_may_start_a_session_for_its_subject_only() {
     for db in common::backends().await {
-        let s = TestServer::start(db).await;
+        let smtp = SmtpListener::start().await;
+        let s = server_with_smtp(db, &smtp).await;
         let (who, token) = s.subject("linked@example.jp", Lang::En).await;
         let b = s.browser().await;
         let page = b.get(&format!("/p/{token}")).await.text().await.unwrap();
@@ -216,7 +217,15 @@ async fn a_whole_center_link_may_start_a_session_for_its_subject_only() {
             page.contains("action=\"/signin/link\""),
             "the page offers it"
         );
+        // The link mails its subject a sign-in link (issue 30, item 9); that one starts the
+        // session.
         let res = b.post("/signin/link", &[("token", &token)]).await;
+        assert_eq!(res.status(), 303);
+        assert!(set_cookie(&res, "doui_session").is_none());
+        let mail = smtp.wait_for(1).await.remove(0);
+        let res = b
+            .post(&path_of(&link_in_mail(&mail.data)), &[("lang", "en")])
+            .await;
         assert_eq!(res.status(), 303);
         assert!(set_cookie(&res, "doui_session").is_some());
         let me = b.get("/me").await.text().await.unwrap();

@@ -14,6 +14,38 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         }
         (Lang::Ja, "expired_token") => "このリンクは有効期限が切れています。",
         (Lang::En, "expired_token") => "This link has expired.",
+        (Lang::Ja, "grant_confirmation_mailed") => {
+            "リンクからのこの同意には、ご本人の確認が必要です。登録のメールアドレスに確認のメールを送りました。メールのリンクを開き「同意する」を押すと反映されます。"
+        }
+        (Lang::En, "grant_confirmation_mailed") => {
+            "Allowing this through a link needs your confirmation: we sent a mail to your address. Open its link and press \"Allow\" to apply it."
+        }
+        (Lang::Ja, "grant_link_invalid") => "この確認リンクは無効です。",
+        (Lang::En, "grant_link_invalid") => "This confirmation link is not valid.",
+        (Lang::Ja, "grant_link_used") => {
+            "この確認リンクは使用済みか、その後に設定が変更されたため使えません。"
+        }
+        (Lang::En, "grant_link_used") => {
+            "This confirmation link was used already, or the choice changed since it was sent."
+        }
+        (Lang::Ja, "marketing_objection") => {
+            "広告・宣伝の停止を求めているため、同意できません。先に配信設定ページで停止の求めを解除してください。"
+        }
+        (Lang::En, "marketing_objection") => {
+            "You objected to all marketing, so this cannot be allowed. Lift your objection on your preference page first."
+        }
+        (Lang::Ja, "no_email_to_confirm") => {
+            "確認のメールを送るメールアドレスが登録されていないため、この操作はできません。"
+        }
+        (Lang::En, "no_email_to_confirm") => {
+            "This needs a confirmation by email, and no email address is registered for you."
+        }
+        (Lang::Ja, "link_revoked") => {
+            "このリンクは無効になりました（ご本人またはご依頼によりリンクが取り消されました）。新しいリンクをメールで受け取ってください。"
+        }
+        (Lang::En, "link_revoked") => {
+            "This link no longer works: the links sent to this person were revoked. Get a fresh one by email."
+        }
         (Lang::Ja, "unknown_subject") => "このリンクの宛先は登録されていません。",
         (Lang::En, "unknown_subject") => "The person this link was made for is not registered.",
         (Lang::Ja, "unknown_purpose") => "指定された利用目的はありません。",

@@ -112,6 +112,7 @@ impl Services {
             .ok_or(Refusal::new("unknown_subject_id"))?;
         let to: ConsentState = state.parse()?;
         let (purpose, channel) = self.purpose_on(purpose, channel).await?;
+        self.check_objection(subject.id, &purpose, to).await?;
         provenance.occurred_at = now();
         provenance.notice_version = Some(self.notice_version().await?);
         provenance.source = Source::Admin;

@@ -441,6 +441,8 @@ impl Services {
             .await?;
         self.store.purposes_changed();
         tracing::info!(purpose = %purpose.key, version, mode = purpose.mode.key(), admin = %admin.id, "purpose saved");
+        // People who objected to direct marketing object to this one too (GDPR Art. 21(3)).
+        self.apply_objections_to(&purpose).await?;
         Ok(version)
     }
 

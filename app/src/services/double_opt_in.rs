@@ -140,6 +140,12 @@ impl Services {
         click: Origin,
     ) -> Result<Vec<Applied>, Refusal> {
         let request = self.usable_opt_in(token).await?;
+        if let Some(subject) = self.store.find_subject(&request.email).await?
+            && let Ok(purpose) = self.purpose(request.purpose.as_str()).await
+        {
+            self.check_objection(subject.id, &purpose, ConsentState::Granted)
+                .await?;
+        }
         let at = now();
         if !self
             .identity

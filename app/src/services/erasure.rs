@@ -47,7 +47,7 @@ impl Services {
     }
 
     /// A subject by its id, external id or email (erased ones included).
-    async fn subject_by_any_key(&self, key: &str) -> Result<Subject, Refusal> {
+    pub(super) async fn subject_by_any_key(&self, key: &str) -> Result<Subject, Refusal> {
         let key = key.trim();
         let found = match Uuid::parse_str(key) {
             Ok(id) => self.store.subject(SubjectId(id)).await?,

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Refusal, Services, Visitor, now};
+use super::{Refusal, Services, Visitor, now, scope_allows};
 use crate::{
     domain::{Change, ConsentState, Provenance, Source, effective},
     store::Applied,
@@ -68,6 +68,11 @@ impl Services {
         let mut changes = Vec::new();
         for p in covered {
             for &channel in &p.channels {
+                // The same rule as every other write: only what the visitor's link covers
+                // (a newsletter's unsubscribe link does not reach ad targeting).
+                if !scope_allows(&visitor.scope, p, channel) {
+                    continue;
+                }
                 let record = consents
                     .iter()
                     .find(|r| r.purpose == p.key && r.channel == channel);

@@ -155,6 +155,15 @@ impl Services {
         if subject.email.as_ref() != Some(&email) {
             return Ok(());
         }
+        self.mail_sign_in_link(&subject, &email).await
+    }
+
+    /// Stores a new single-use sign-in link for `subject` and mails it to `email`.
+    async fn mail_sign_in_link(
+        &self,
+        subject: &crate::domain::Subject,
+        email: &Email,
+    ) -> Result<(), Refusal> {
         let token = random_token();
         self.identity
             .create_sign_in_link(&SignInLink::new(token_hash(&token), subject.id, now()))
@@ -206,13 +215,11 @@ impl Services {
         self.start_session(Principal::Subject(link.subject)).await
     }
 
-    /// A link to the whole preference center may also start a session for its subject (only
-    /// that subject; narrower links cannot).
-    pub async fn sign_in_with_link(
-        &self,
-        token: &str,
-        ip: Option<IpAddr>,
-    ) -> Result<NewSession, Refusal> {
+    /// A link to the whole preference center may lead to a session for its subject (only that
+    /// subject; narrower links cannot), but never by itself: a forwarded mail must not become
+    /// someone else's month-long session. The person's own address gets a sign-in link, as
+    /// `/signin` sends, and only that link, used, starts the session.
+    pub async fn sign_in_with_link(&self, token: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
         self.check_token_failures(ip)?;
         let visitor = self.visitor(token).await.inspect_err(|_| {
             self.count_token_failure(ip);
@@ -220,8 +227,19 @@ impl Services {
         if visitor.scope != Scope::Everything {
             return Err(Refusal::new("forbidden_scope"));
         }
-        self.start_session(Principal::Subject(visitor.subject.id))
-            .await
+        let email = visitor
+            .subject
+            .email
+            .clone()
+            .ok_or(Refusal::new("no_email_to_confirm"))?;
+        self.limiter
+            .hit(
+                &format!("signin-addr:{}", email.as_str().to_lowercase()),
+                self.settings.limits.sign_in_per_address,
+                Self::unix_now(),
+            )
+            .map_err(limited)?;
+        self.mail_sign_in_link(&visitor.subject, &email).await
     }
 
     /// A fresh session (a new secret every sign-in: no session fixation).
@@ -298,6 +316,7 @@ impl Services {
             subject,
             scope: Scope::Everything,
             campaign: None,
+            by_link: false,
         })
     }
 

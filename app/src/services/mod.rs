@@ -22,7 +22,9 @@ mod erasure;
 mod expiry;
 mod gpc;
 mod identity;
+mod links;
 mod notices;
+mod objection;
 mod preferences;
 mod privacy;
 mod provisions;
@@ -38,8 +40,10 @@ pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
+pub use links::{GRANT_CONFIRM_HOURS, GrantPreview, Revocation};
 pub(crate) use notices::consent_effect;
 pub use notices::{NoticeInput, parse_effective_at};
+pub use objection::OBJECTION_REASON;
 pub(crate) use preferences::matrix;
 pub use preferences::{outcome_word, scope_allows};
 pub use provisions::{AcquisitionInput, ProvisionInput};
@@ -60,6 +64,9 @@ pub struct Settings {
     pub notice_version: String,
     /// How long unsubscribe links in messages stay valid (at least 60 days: CAN-SPAM, CASL).
     pub link_validity_days: u32,
+    /// How long links to the whole preference center stay valid (a link made before they had
+    /// an expiry counts from its issue time).
+    pub preference_link_validity_days: u32,
     /// The sender display items the law asks every advertising message to carry
     /// (特定電子メール法 第4条: name, postal address, contact).
     pub sender: Sender,
@@ -99,6 +106,7 @@ impl Settings {
             public_url: public_url.trim_end_matches('/').to_owned(),
             notice_version: "1.0".into(),
             link_validity_days: 90,
+            preference_link_validity_days: 90,
             sender: Sender {
                 name: "Example K.K.".into(),
                 postal_address: "1-1 Chiyoda, Chiyoda-ku, Tokyo".into(),
@@ -192,6 +200,8 @@ pub struct Visitor {
     pub scope: Scope,
     /// The campaign or list id the link carried.
     pub campaign: Option<String>,
+    /// Came with a link (anyone the mail reached may hold it), not a signed-in session.
+    pub by_link: bool,
 }
 
 pub fn now() -> OffsetDateTime {
@@ -217,6 +227,10 @@ pub fn mask_email(email: &str) -> String {
 }
 
 impl Services {
+    pub(crate) fn preference_link_validity_secs(&self) -> i64 {
+        i64::from(self.settings.preference_link_validity_days) * 86_400
+    }
+
     /// Sends `mail` without making the request wait for the mail server; `what` names it in the
     /// log (sent, or why not).
     fn mail_in_background(&self, mail: crate::mail::Mail, what: &'static str) {
@@ -234,13 +248,15 @@ impl Services {
         });
     }
 
-    /// A link to the subject's whole preference center.
+    /// A link to the subject's whole preference center, valid for
+    /// `preference_link_validity_days`.
     pub fn preference_link(&self, subject: SubjectId) -> String {
+        let issued_at = now().unix_timestamp();
         let token = self.keyring.sign(&Claims {
             subject,
             scope: Scope::Everything,
-            issued_at: now().unix_timestamp(),
-            expires_at: None,
+            issued_at,
+            expires_at: Some(issued_at + self.preference_link_validity_secs()),
             campaign: None,
         });
         format!("{}/p/{token}", self.settings.public_url)

@@ -18,30 +18,44 @@ use crate::{
 };
 
 impl Services {
-    /// Who a token lets in. A valid token for a subject that no longer exists is refused too.
+    /// Who a token lets in. A valid token for a subject that no longer exists is refused too,
+    /// as is one issued before an operator revoked the subject's links.
     pub async fn visitor(&self, token: &str) -> Result<Visitor, Refusal> {
         let claims = self.claims(token)?;
-        let subject = self
-            .store
-            .subject(claims.subject)
-            .await?
+        let (subject, revoked_upto) = tokio::try_join!(
+            self.store.subject(claims.subject),
+            self.identity.links_revoked_upto(claims.subject),
+        )?;
+        let subject = subject
             .filter(|s| s.erased_at.is_none())
             .ok_or(Refusal::new("unknown_subject"))?;
+        if revoked_upto.is_some_and(|upto| claims.issued_at <= upto) {
+            return Err(Refusal::new("link_revoked"));
+        }
         Ok(Visitor {
             subject,
             scope: claims.scope,
             campaign: claims.campaign,
+            by_link: true,
         })
     }
 
     /// What a token says, once its signature and expiry are checked (no database read).
+    /// A whole-center link made before such links had an expiry lasts, like the new ones,
+    /// `preference_link_validity_days` from its issue time.
     pub fn claims(&self, token: &str) -> Result<Claims, Refusal> {
-        self.keyring
-            .verify(token, now().unix_timestamp())
-            .map_err(|e| match e {
-                TokenError::Expired => Refusal::new("expired_token"),
-                _ => Refusal::new("invalid_token"),
-            })
+        let at = now().unix_timestamp();
+        let claims = self.keyring.verify(token, at).map_err(|e| match e {
+            TokenError::Expired => Refusal::new("expired_token"),
+            _ => Refusal::new("invalid_token"),
+        })?;
+        if claims.scope == Scope::Everything
+            && claims.expires_at.is_none()
+            && at >= claims.issued_at + self.preference_link_validity_secs()
+        {
+            return Err(Refusal::new("expired_token"));
+        }
+        Ok(claims)
     }
 
     /// The page's language: an explicit choice, then the subject's, then the browser's.
@@ -78,11 +92,20 @@ impl Services {
             .iter()
             .map(|p| (p.key.as_str(), p.name(lang)))
             .collect();
+        // A narrow link (an unsubscribe link of one message) shows only the history its scope
+        // covers; the whole center shows all of it.
+        let in_scope = |purpose: &PurposeKey, channel: Channel| {
+            visitor.scope == Scope::Everything
+                || purposes
+                    .iter()
+                    .any(|p| &p.key == purpose && scope_allows(&visitor.scope, p, channel))
+        };
         let history = self
             .store
             .events_for_subject(visitor.subject.id, 200)
             .await?
             .into_iter()
+            .filter(|e| in_scope(&e.purpose, e.channel))
             .map(|e| HistoryRow {
                 when: format_when(e.provenance.occurred_at),
                 purpose_name: names
@@ -111,11 +134,20 @@ impl Services {
             signed_in: token.is_empty(),
             can_stay_signed_in: !token.is_empty() && visitor.scope == Scope::Everything,
             gpc: false,
-            provisions: self.provision_rows(visitor.subject.id).await?,
+            // Who received the person's data (names, addresses) is for the whole center only.
+            provisions: if visitor.scope == Scope::Everything {
+                self.provision_rows(visitor.subject.id).await?
+            } else {
+                Vec::new()
+            },
             reconfirm: self
                 .reconfirmations(visitor, &purposes, &records, lang)
                 .await?,
             renewals: self.renewals(visitor, &purposes, &records, lang).await?,
+            objection: self
+                .objection_in_force(visitor.subject.id)
+                .await?
+                .map(|o| format_when(o.provenance.occurred_at)),
         })
     }
 
@@ -149,6 +181,15 @@ impl Services {
         let (purpose, channel) = self.purpose_on(purpose, channel).await?;
         if !scope_allows(&visitor.scope, &purpose, channel) {
             return Err(Refusal::new("invalid_token"));
+        }
+        self.check_objection(visitor.subject.id, &purpose, to)
+            .await?;
+        if to == ConsentState::Granted && super::links::grant_needs_confirmation(visitor, &purpose)
+        {
+            // Nothing is granted now: the person's own mailbox confirms it.
+            self.mail_grant_confirmation(visitor, &purpose, channel)
+                .await?;
+            return Err(Refusal::new("grant_confirmation_mailed"));
         }
         provenance.occurred_at = now();
         provenance.notice_version = Some(self.notice_version().await?);
@@ -228,7 +269,10 @@ impl Services {
                 }
             })
             .collect();
-        Ok(self.store.apply(changes).await?)
+        let applied = self.store.apply(changes).await?;
+        // A lasting objection: it also covers marketing purposes added later (R34).
+        self.raise_objection(visitor, &provenance).await?;
+        Ok(applied)
     }
 }
 

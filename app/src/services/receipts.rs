@@ -159,7 +159,7 @@ impl Services {
         self.visitor(token).await.inspect_err(|r| {
             if matches!(
                 r.code,
-                "invalid_token" | "expired_token" | "unknown_subject"
+                "invalid_token" | "expired_token" | "link_revoked" | "unknown_subject"
             ) {
                 self.count_token_failure(ip);
             }

@@ -67,6 +67,21 @@ pub(super) async fn subject(config: &Config, command: SubjectCommand) -> anyhow:
             );
             Ok(())
         }
+        SubjectCommand::RevokeLinks { subject, reason } => {
+            let services = crate::services(config).await?;
+            let done = services
+                .revoke_links(&subject, "cli", &reason)
+                .await
+                .map_err(refusal)?;
+            println!(
+                "links of subject {} issued up to {} revoked; {} session(s) ended",
+                done.subject.id,
+                time::OffsetDateTime::from_unix_timestamp(done.issued_upto)?
+                    .format(&time::format_description::well_known::Rfc3339)?,
+                done.sessions_ended
+            );
+            Ok(())
+        }
         SubjectCommand::Received {
             subject,
             provider_name,

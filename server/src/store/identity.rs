@@ -20,6 +20,10 @@ macro_rules! sql_identity {
                 row.try_get(col).map_err(|_| corrupt(col))
             }
 
+            pub fn get_opt_i64(row: &DbRow, col: &str) -> StoreResult<Option<i64>> {
+                get(row, col)
+            }
+
             pub const ADMIN_COLUMNS: &str = "id, email, role, password_hash, totp_secret, totp_last_step, created_at, disabled_at";
             pub const SESSION_COLUMNS: &str = "id_hash, kind, principal, created_at, last_seen_at, revoked_at";
             pub const LINK_COLUMNS: &str = "token_hash, subject_id, created_at, expires_at, used_at";
@@ -306,6 +310,43 @@ macro_rules! sql_identity {
                     .await
                     .map_err(crate::store::db_error)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_links(
+                &self,
+                subject: app::domain::SubjectId,
+                at: time::OffsetDateTime,
+                issued_upto: i64,
+                revoked_by: &str,
+                reason: &str,
+            ) -> app::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO link_revocations (subject_id, revoked_at, issued_upto, revoked_by, reason) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(subject.0)
+                .bind(at)
+                .bind(issued_upto)
+                .bind(revoked_by)
+                .bind(reason)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(())
+            }
+
+            async fn links_revoked_upto(
+                &self,
+                subject: app::domain::SubjectId,
+            ) -> app::store::StoreResult<Option<i64>> {
+                let row = sqlx::query(
+                    "SELECT MAX(issued_upto) AS upto FROM link_revocations WHERE subject_id = $1",
+                )
+                .bind(subject.0)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                identity_rows::get_opt_i64(&row, "upto")
             }
         }
     };

@@ -147,6 +147,35 @@ impl TestServer {
         Browser::open(&self.base).await
     }
 
+    /// A browser signed in as the subject, as the mailed sign-in link leaves it: its changes go
+    /// through the session (`token` empty), never a link.
+    pub async fn signed_in_as(&self, who: SubjectId) -> Browser {
+        let session = self
+            .services
+            .start_session(app::auth::Principal::Subject(who))
+            .await
+            .unwrap();
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        jar.add_cookie_str(
+            &format!("doui_session={}", session.cookie),
+            &self.base.parse::<reqwest::Url>().unwrap(),
+        );
+        let client = reqwest::Client::builder()
+            .user_agent("doui-tests/1.0")
+            .cookie_provider(jar)
+            .timeout(std::time::Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = client.get(format!("{}/", self.base)).send().await.unwrap();
+        let csrf = csrf_from(&res).expect("the first page sets a CSRF cookie");
+        Browser {
+            base: self.base.clone(),
+            client,
+            csrf,
+        }
+    }
+
     /// A browser signed in as a new admin with `role`.
     pub async fn signed_in(&self, role: app::auth::Role) -> Browser {
         let email = format!("{}@admins.example.jp", super::unique(role.key()));
