@@ -539,3 +539,74 @@ async fn a_shortened_chain_or_a_forged_checkpoint_is_found() {
         db.cleanup().await;
     }
 }
+
+/// Issue 30, item 14: the sealer builds the next checkpoint only on a stored checkpoint that the
+/// instance's key signed. A forger who rewrote the chain below a genuine checkpoint and stored a
+/// checkpoint of the rewritten head (signed with a key of their own) must not get a genuine
+/// checkpoint signed over the rewritten chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h14_the_sealer_never_builds_on_a_checkpoint_it_did_not_sign() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        let hour_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+        let origin = s.settings.public_url.clone();
+        let head = s.chain_view(false).await.unwrap().head;
+        let genuine = app::signing::Checkpoint::sign(&s.signer, &origin, 5, &head, hour_ago);
+        assert!(s.seals.add_checkpoint(&genuine).await.unwrap());
+        let who = s
+            .create_subject(Some(&common::unique("h14")), None, None, Lang::En)
+            .await
+            .unwrap()
+            .id;
+        s.store
+            .apply(vec![
+                change(who, Channel::Email, ConsentState::Granted),
+                change(who, Channel::Sms, ConsentState::Granted),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 2);
+
+        // The forger edits the third event, recomputes every seal, and stores a checkpoint of
+        // the rewritten chain at length 6, signed with another key.
+        bypass_chain_triggers(&db).await;
+        let third = seq_at(&db, 3).await;
+        db.raw(&format!(
+            "UPDATE consent_events SET to_state = 'withdrawn' WHERE seq = {third}"
+        ))
+        .await
+        .unwrap();
+        db.raw("DELETE FROM event_seals").await.unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 7, "{}", db.name());
+        let sixth = s.seals.chain_links(5, 1).await.unwrap().links[0]
+            .seal
+            .unwrap();
+        let forged = app::signing::Checkpoint::sign(
+            &app::signing::Signer::from_seed([1; 32]),
+            &origin,
+            6,
+            &app::domain::seal::to_hex(&sixth),
+            hour_ago + time::Duration::minutes(30),
+        );
+        assert!(s.seals.add_checkpoint(&forged).await.unwrap());
+
+        // Due (the genuine checkpoint is an hour old), but the chain after it does not hold:
+        // nothing is signed.
+        assert_eq!(s.checkpoint_if_due().await.unwrap(), None, "{}", db.name());
+        let stored: Vec<i64> = s
+            .checkpoints(0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.length)
+            .collect();
+        assert_eq!(stored, vec![5, 6], "{}", db.name());
+        assert_eq!(
+            s.verify_chain().await.unwrap().broken,
+            Some(Break::Rewritten { length: 5 }),
+            "{}",
+            db.name()
+        );
+        db.cleanup().await;
+    }
+}

@@ -252,7 +252,7 @@ impl Services {
     /// first, so a checkpoint never vouches for a chain already broken.
     pub async fn checkpoint_if_due(&self) -> Result<Option<Checkpoint>, Refusal> {
         let at = now();
-        let latest = self.seals.latest_checkpoint().await?;
+        let latest = self.latest_genuine_checkpoint().await?;
         let interval = time::Duration::seconds(self.settings.checkpoint_interval_secs);
         if latest.as_ref().is_some_and(|l| at - l.at < interval) {
             return Ok(None);
@@ -295,6 +295,38 @@ impl Services {
             .add_checkpoint(&checkpoint)
             .await?
             .then_some(checkpoint))
+    }
+
+    /// The longest stored checkpoint signed by this instance's key: what the next checkpoint
+    /// builds on. A stored checkpoint that is not (forged, or written with another key) is
+    /// passed over and logged, never built on: a checkpoint vouching for a chain from a forged
+    /// head would vouch for whatever was rewritten below it. `verify` names it.
+    async fn latest_genuine_checkpoint(&self) -> Result<Option<Checkpoint>, Refusal> {
+        let verifier = self.signer.verifier();
+        let Some(latest) = self.seals.latest_checkpoint().await? else {
+            return Ok(None);
+        };
+        if latest.is_signed_by(&verifier) {
+            return Ok(Some(latest));
+        }
+        tracing::error!(
+            length = latest.length,
+            "the latest stored checkpoint is not signed by this key: passed over"
+        );
+        // Rare (the store was tampered with): the stored checkpoints are read from the start
+        // for the longest genuine one.
+        let (mut genuine, mut after) = (None, 0);
+        loop {
+            let page = self.seals.checkpoints(after, 1_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.length;
+            genuine = page
+                .into_iter()
+                .filter(|c| c.is_signed_by(&verifier))
+                .next_back()
+                .or(genuine);
+        }
+        Ok(genuine)
     }
 
     /// Stored checkpoints longer than `after_length`, shortest first (for export).
