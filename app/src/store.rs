@@ -201,6 +201,17 @@ pub trait SealStore: Send + Sync + 'static {
     async fn events_below(&self, below_seq: i64) -> StoreResult<i64>;
     /// The chain's length and its highest sealed seq.
     async fn chain_extent(&self) -> StoreResult<(i64, i64)>;
+    /// The highest seq written before Doui kept recorded times (0 when the row that says so is
+    /// gone: then every event must have one). Every event above it has one.
+    async fn recorded_since_seq(&self) -> StoreResult<i64>;
+    /// Current choices that are not what the event log says, at most `limit` of each kind: a
+    /// choice whose last event is missing, another consent's, says another state, source or
+    /// time, or is followed by a later event of the same consent; and consents with events but
+    /// no current choice. Each as a [`Break::Projection`](crate::domain::seal::Break).
+    async fn projection_mismatches(
+        &self,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::domain::seal::Break>>;
     /// Stores a signed checkpoint, unless another instance is sealing right now or one with that
     /// length exists; returns whether it was stored.
     async fn add_checkpoint(&self, checkpoint: &crate::signing::Checkpoint) -> StoreResult<bool>;

@@ -54,6 +54,9 @@ async fn bypass_triggers(db: &TestDb) {
         db.raw("DROP TRIGGER consent_events_no_delete")
             .await
             .unwrap();
+        db.raw("DROP TRIGGER consent_events_recorded_now")
+            .await
+            .unwrap();
     } else {
         db.raw("ALTER TABLE consent_events DISABLE TRIGGER ALL")
             .await
@@ -606,6 +609,216 @@ async fn h14_the_sealer_never_builds_on_a_checkpoint_it_did_not_sign() {
             Some(Break::Rewritten { length: 5 }),
             "{}",
             db.name()
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Inserts an event for the first event's subject straight into the database, dated `occurred`
+/// and recorded at `recorded` (SQL: a literal, `NULL`, or `now` for the database's clock); its
+/// seq, or the database's refusal.
+async fn insert_dated(
+    db: &TestDb,
+    channel: &str,
+    occurred: &str,
+    recorded: &str,
+) -> Result<i64, sqlx::Error> {
+    let (id, recorded) = match (db.sqlite.is_some(), recorded) {
+        (true, "now") => ("randomblob(16)", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"),
+        (true, r) => ("randomblob(16)", r),
+        (false, "now") => ("gen_random_uuid()", "DEFAULT"),
+        (false, r) => ("gen_random_uuid()", r),
+    };
+    let sql = format!(
+        "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
+         occurred_at, source, actor, recorded_at) VALUES ({id}, \
+         (SELECT subject_id FROM consent_events ORDER BY seq LIMIT 1), 'newsletter', '{channel}', \
+         NULL, 'granted', '{occurred}', 'preference_center', 'subject', {recorded}) RETURNING seq"
+    );
+    match (&db.sqlite, &db.pg) {
+        (Some(s), _) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await,
+        (_, Some(p)) => sqlx::query_scalar(&sql).fetch_one(p.pool()).await,
+        _ => unreachable!(),
+    }
+}
+
+/// `doui verify` on `db`: its exit status and what it printed.
+fn cli_verify(db: &TestDb) -> (Option<i32>, String) {
+    let data_dir = std::env::temp_dir().join(common::unique("doui_verify"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doui"))
+        .arg("verify")
+        .env("DATABASE_URL", &db.url)
+        .env("DOUI_DATA_DIR", &data_dir)
+        .env("DOUI_LOG", "warn")
+        .env("DOUI_DEMO", "false")
+        .env_remove("DOUI_CONFIG")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(data_dir).ok();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    (
+        out.status.code(),
+        printed + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Issue 30, item 8: every event carries the database's clock at its insert (`recorded_at`),
+/// sealed with it. An event dated in the past and appended at the head is recorded as written
+/// now (a backdated recorded time is refused by the database); one slipped in behind the
+/// database's back with a backdated recorded time, without one, or dated after it, is named by
+/// `verify` (and `doui verify`, which fails), as is a current choice that is not what the log
+/// says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h08_backdated_events_at_the_head_and_a_forged_projection_are_named() {
+    for db in common::backends().await {
+        let name = db.name();
+        let s = sealed(&db).await;
+        let now = time::OffsetDateTime::now_utc();
+        let events = s.store.all_events().await.unwrap();
+        for e in &events {
+            let recorded = e.recorded_at.expect("recorded");
+            assert!(recorded > e.provenance.occurred_at, "{name}");
+            assert!(
+                (now - recorded).abs() < time::Duration::minutes(1),
+                "{name}"
+            );
+        }
+
+        // With INSERT rights only, a recorded time other than the database's clock is refused…
+        let refused = insert_dated(
+            &db,
+            "postal",
+            "2024-06-01T00:00:00Z",
+            "'2024-06-01T00:00:01Z'",
+        )
+        .await;
+        assert!(refused.is_err(), "{name}: {refused:?}");
+        assert!(
+            insert_dated(&db, "postal", "2024-06-01T00:00:00Z", "NULL")
+                .await
+                .is_err()
+        );
+        // …and an event dated 2024 written now says so: it verifies as what it is.
+        let honest = insert_dated(&db, "postal", "2024-06-01T00:00:00Z", "now")
+            .await
+            .unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 1);
+        let written = s.store.all_events().await.unwrap();
+        let e = written.last().unwrap();
+        assert_eq!(e.provenance.occurred_at.year(), 2024, "{name}");
+        assert_eq!(
+            e.recorded_at.unwrap().date(),
+            now.date(),
+            "{name}: seq {honest}"
+        );
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(report.broken, None, "{name}");
+        let honest_findings: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| !matches!(f, Break::Projection { .. }))
+            .collect();
+        assert!(honest_findings.is_empty(), "{name}: {honest_findings:?}");
+
+        // Someone who also gets past the triggers: a 2024 recorded time at the head, none at
+        // all, and a change dated a day after it was written. The seals hold; the times do not.
+        bypass_triggers(&db).await;
+        let backdated = insert_dated(
+            &db,
+            "push",
+            "2024-06-01T00:00:00Z",
+            "'2024-06-01T00:00:01Z'",
+        )
+        .await
+        .unwrap();
+        let unrecorded = insert_dated(&db, "web", "2024-06-02T00:00:00Z", "NULL")
+            .await
+            .unwrap();
+        let tomorrow = (now + time::Duration::days(1))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let future = insert_dated(&db, "phone", &tomorrow, "now").await.unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 3, "{name}");
+        // And the projection: one person's choice is flipped, another's removed.
+        let first = &events[0];
+        let second = &events[1];
+        let id = |u: uuid::Uuid| match db.sqlite {
+            Some(_) => format!("X'{}'", u.simple()),
+            None => format!("'{u}'"),
+        };
+        db.raw(&format!(
+            "UPDATE consents SET state = 'withdrawn' WHERE subject_id = {} AND channel = '{}'",
+            id(first.subject.0),
+            first.channel.key()
+        ))
+        .await
+        .unwrap();
+        db.raw(&format!(
+            "DELETE FROM consents WHERE subject_id = {} AND channel = '{}'",
+            id(second.subject.0),
+            second.channel.key()
+        ))
+        .await
+        .unwrap();
+
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!((report.length, report.broken.clone()), (9, None), "{name}");
+        // Each named at its place in the chain (after the five sealed first and the honest one).
+        let at = |seq: i64| {
+            6 + [honest, backdated, unrecorded, future]
+                .iter()
+                .position(|&s| s == seq)
+                .unwrap() as i64
+        };
+        let found = |wanted: &dyn Fn(&Break) -> bool| report.findings.iter().any(wanted);
+        assert!(
+            found(
+                &|f| matches!(f, Break::RecordedBackwards { position, seq, .. }
+                if *seq == backdated && *position == at(backdated))
+            ),
+            "{name}: {:?}",
+            report.findings
+        );
+        assert!(found(&|f| *f
+            == Break::NotRecorded {
+                position: at(unrecorded),
+                seq: unrecorded
+            }));
+        assert!(found(&|f| *f
+            == Break::OccurredAfterRecorded {
+                position: at(future),
+                seq: future
+            }));
+        let projection: Vec<_> = report
+            .findings
+            .iter()
+            .filter_map(|f| match f {
+                Break::Projection {
+                    subject, channel, ..
+                } => Some((*subject, channel.clone())),
+                _ => None,
+            })
+            .collect();
+        for e in [first, second] {
+            assert!(
+                projection.contains(&(e.subject.0, e.channel.key().to_owned())),
+                "{name}: {:?} in {projection:?}",
+                (e.subject, e.channel)
+            );
+        }
+
+        // `doui verify` fails and names each one.
+        let (code, printed) = cli_verify(&db);
+        assert_eq!(code, Some(1), "{name}: {printed}");
+        for seq in [backdated, unrecorded, future] {
+            assert!(
+                printed.contains(&format!("event seq {seq} ")),
+                "{name}: {printed}"
+            );
+        }
+        assert!(
+            printed.contains(&first.subject.0.to_string()),
+            "{name}: {printed}"
         );
         db.cleanup().await;
     }

@@ -217,6 +217,7 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             json!({
                 "event_id": e.id,
                 "time": rfc3339(pv.occurred_at),
+                "recorded_at": e.recorded_at.map(rfc3339),
                 "purpose": e.purpose.as_str(),
                 "channel": e.channel.key(),
                 "type": lifecycle(e.from, e.to),

@@ -30,10 +30,12 @@ pub const CHART_DAYS: i64 = 30;
 /// An event as the console lists it.
 pub fn event_row(seq: i64, e: ConsentEvent) -> AdminEventRow {
     let p = e.provenance;
+    let when = format_when(p.occurred_at);
     AdminEventRow {
         seq,
         subject: e.subject.to_string(),
-        when: format_when(p.occurred_at),
+        recorded: e.recorded_at.map(format_when).filter(|r| *r != when),
+        when,
         purpose: e.purpose.to_string(),
         channel: e.channel,
         from: e.from,

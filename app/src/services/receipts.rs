@@ -112,6 +112,7 @@ impl Services {
                 json!({
                     "event_id": e.id,
                     "occurred_at": time(p.occurred_at),
+                    "recorded_at": e.recorded_at.map(time),
                     "purpose": e.purpose.as_str(),
                     "channel": e.channel.key(),
                     "from": e.from.map(|s| s.key()),

@@ -9,7 +9,7 @@ use app::domain::{Change, ConsentEvent, ConsentState, Decision, Outcome, decide}
 use app::store::Applied;
 
 macro_rules! sql_bulk {
-    ($store:ty, $db:ty, $ph:path, write = $write:ident) => {
+    ($store:ty, $db:ty, $ph:path, write = $write:ident, recorded_now = $recorded_now:literal) => {
         impl $store {
             /// Appends events (in order) and brings the projection to the last of each consent.
             async fn write_events(
@@ -33,10 +33,14 @@ macro_rules! sql_bulk {
                 }
 
                 for chunk in events.chunks(400) {
-                    let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", list(i * 15 + 1, 15))).collect();
+                    // Each event's recorded time is the database's clock at the insert.
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|i| format!("({}, {})", list(i * 15 + 1, 15), $recorded_now))
+                        .collect();
                     let sql = format!(
                         "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, occurred_at, \
-                         source, actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign) VALUES {}",
+                         source, actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign, \
+                         recorded_at) VALUES {}",
                         values.join(", ")
                     );
                     let mut q = sqlx::query(&sql);

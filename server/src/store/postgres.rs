@@ -93,6 +93,8 @@ sql_store! {
     lock_subject = Some("SELECT id FROM subjects WHERE id = $1 FOR UPDATE"),
     placeholder = crate::store::numbered,
     write = write_events_arrays,
+    // The column's default is the database's clock (and its trigger refuses any other value).
+    recorded_now = "clock_timestamp()",
 }
 
 sql_identity!(PgStore, sqlx::Postgres);
@@ -440,7 +442,10 @@ fn stored_at<'a>(
 ) -> app::store::StoreResult<Option<columns::StoredEvent<'a>>> {
     columns::StoredEvent::read(
         (t.uuid(at)?, t.uuid(at + 1)?),
-        || t.time(at + 2),
+        (
+            || t.time(at + 2),
+            || t.bytes(at + 15).map(|_| t.time(at + 15)).transpose(),
+        ),
         |i| t.bytes(at + 3 + i),
     )
 }

@@ -63,6 +63,9 @@ sql_store! {
     lock_subject = None,
     placeholder = crate::store::anonymous,
     write = write_events_lists,
+    // The database's clock, as the trigger on `consent_events` requires it (RFC 3339, to the
+    // millisecond: SQLite's clock has no finer grain).
+    recorded_now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
 }
 
 impl SqliteStore {
@@ -296,11 +299,20 @@ fn stored_at<'r>(
     columns::StoredEvent::read(
         (id(0)?, id(1)?),
         // Times are RFC 3339 text.
-        || {
-            row.bytes(at + 2)
-                .and_then(app::domain::rfc3339::parse)
-                .ok_or_else(|| super::corrupt("occurred_at"))
-        },
+        (
+            || {
+                row.bytes(at + 2)
+                    .and_then(app::domain::rfc3339::parse)
+                    .ok_or_else(|| super::corrupt("occurred_at"))
+            },
+            || {
+                row.bytes(at + 15)
+                    .map(|t| {
+                        app::domain::rfc3339::parse(t).ok_or_else(|| super::corrupt("recorded_at"))
+                    })
+                    .transpose()
+            },
+        ),
         |i| row.bytes(at + 3 + i as i32),
     )
 }
@@ -340,7 +352,8 @@ fn write_group(
         let seq = conn.execute(
             "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
              occurred_at, source, actor, notice_version, origin_ip, user_agent, idempotency_key, \
-             reason, campaign) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             reason, campaign, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+             ?12, ?13, ?14, ?15, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
             &[
                 Value::Blob(e.id.as_bytes()),
                 Value::Blob(e.subject.0.as_bytes()),
