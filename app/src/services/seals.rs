@@ -356,8 +356,7 @@ impl Services {
             after = last.length;
             genuine = page
                 .into_iter()
-                .filter(|c| c.is_signed_by(&verifier))
-                .next_back()
+                .rfind(|c| c.is_signed_by(&verifier))
                 .or(genuine);
         }
         Ok(genuine)

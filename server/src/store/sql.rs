@@ -94,8 +94,8 @@ macro_rules! sql_store {
                     let fingerprint = change.fingerprint();
                     let (outcome, event_id, state) = match decide(current, change, uuid::Uuid::now_v7()) {
                         Decision::Unchanged(state) => (Outcome::Unchanged(state), None, state),
-                        Decision::Record(e) => {
-                            Self::write_events(tx, std::slice::from_ref(&e)).await?;
+                        Decision::Record(mut e) => {
+                            Self::write_events(tx, std::slice::from_mut(&mut e)).await?;
                             let (id, to) = (e.id, e.to);
                             (Outcome::Recorded(e), Some(id), to)
                         }

@@ -340,8 +340,9 @@ fn write_group(
             },
         )?;
     }
-    let (results, events) = decide_group(requests, current);
+    let (mut results, events) = decide_group(requests, current);
     let mut last = std::collections::HashMap::new();
+    let mut recorded = std::collections::HashMap::with_capacity(events.len());
     for e in &events {
         let p = &e.provenance;
         let at = p
@@ -349,11 +350,13 @@ fn write_group(
             .format(&Rfc3339)
             .map_err(|_| super::corrupt("occurred_at"))?;
         let actor = p.actor.to_string();
-        let seq = conn.execute(
+        // The recorded time is the database's, read back with the seq.
+        let (mut seq, mut recorded_at) = (0, None);
+        conn.query(
             "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
              occurred_at, source, actor, notice_version, origin_ip, user_agent, idempotency_key, \
              reason, campaign, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
-             ?12, ?13, ?14, ?15, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+             ?12, ?13, ?14, ?15, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING seq, recorded_at",
             &[
                 Value::Blob(e.id.as_bytes()),
                 Value::Blob(e.subject.0.as_bytes()),
@@ -371,9 +374,19 @@ fn write_group(
                 p.reason.as_deref().into(),
                 p.campaign.as_deref().into(),
             ],
+            |row| {
+                seq = row.int(0);
+                recorded_at = row.bytes(1).and_then(app::domain::rfc3339::parse);
+                Ok(())
+            },
         )?;
+        recorded.insert(
+            e.id,
+            recorded_at.ok_or_else(|| super::corrupt("recorded_at"))?,
+        );
         last.insert((e.subject.0, e.purpose.as_str(), e.channel), (e, at, seq));
     }
+    super::bulk::set_recorded(&mut results, &recorded);
     for (e, at, seq) in last.values() {
         conn.execute(
             "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
