@@ -322,16 +322,20 @@ macro_rules! sql_seals {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_error)?;
-                let missing: Vec<(uuid::Uuid, String, String, Option<i64>)> = sqlx::query_as(
-                    "SELECT e.subject_id, e.purpose, e.channel, MAX(e.seq) FROM consent_events e \
+                // Not grouped: the read stops at the first `limit` events found (an event log
+                // without its projection would otherwise be grouped whole), whose consents may
+                // repeat.
+                let mut missing: Vec<(uuid::Uuid, String, String, Option<i64>)> = sqlx::query_as(
+                    "SELECT e.subject_id, e.purpose, e.channel, e.seq FROM consent_events e \
                      WHERE NOT EXISTS (SELECT 1 FROM consents c WHERE c.subject_id = e.subject_id \
-                     AND c.purpose = e.purpose AND c.channel = e.channel) \
-                     GROUP BY e.subject_id, e.purpose, e.channel ORDER BY MAX(e.seq) LIMIT $1",
+                     AND c.purpose = e.purpose AND c.channel = e.channel) LIMIT $1",
                 )
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_error)?;
+                missing.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)).then(b.3.cmp(&a.3)));
+                missing.dedup_by(|a, b| (&a.0, &a.1, &a.2) == (&b.0, &b.1, &b.2));
                 Ok(wrong
                     .into_iter()
                     .map(|(subject, purpose, channel, seq)| (subject, purpose, channel, Some(seq)))

@@ -44,7 +44,8 @@ pub enum Break {
         subject: uuid::Uuid,
         purpose: String,
         channel: String,
-        /// The event the log or the projection names as its last, if any.
+        /// The event the projection names as its last, or (no current choice) one of the
+        /// consent's events.
         seq: Option<i64>,
     },
 }
@@ -116,7 +117,7 @@ impl std::fmt::Display for Break {
                      what the event log says"
                 )?;
                 match seq {
-                    Some(seq) => write!(f, " (its last event: seq {seq})"),
+                    Some(seq) => write!(f, " (event seq {seq})"),
                     None => Ok(()),
                 }
             }
