@@ -823,3 +823,120 @@ async fn h08_backdated_events_at_the_head_and_a_forged_projection_are_named() {
         db.cleanup().await;
     }
 }
+
+/// Issue 30, item 8, on upgrade: events an earlier Doui wrote and sealed (no recorded time, v1
+/// seals) still verify once the database is migrated, and so does the chain the upgraded Doui
+/// goes on sealing (recorded times, v2 seals) after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h08_an_upgraded_database_keeps_verifying_its_older_events() {
+    use app::domain::{
+        Actor, ConsentEvent, Origin, Provenance, PurposeKey, Source,
+        seal::{GENESIS, seal, to_hex},
+    };
+    for db in common::backends_before(16).await {
+        let name = db.name();
+        let s = common::services(&db);
+        s.seed_purposes().await.unwrap();
+        let who = s
+            .create_subject(Some(&common::unique("old")), None, None, Lang::Ja)
+            .await
+            .unwrap()
+            .id;
+        // Two changes as the earlier version wrote them: the event, its current choice, its
+        // seal.
+        let mut prev = GENESIS;
+        for (position, channel) in [(1i64, Channel::Email), (2, Channel::Sms)] {
+            let event = ConsentEvent {
+                id: uuid::Uuid::now_v7(),
+                subject: who,
+                purpose: PurposeKey::parse("newsletter").unwrap(),
+                channel,
+                from: None,
+                to: ConsentState::Granted,
+                provenance: Provenance {
+                    occurred_at: app::services::now() - time::Duration::days(position),
+                    source: Source::PreferenceCenter,
+                    actor: Actor::Subject,
+                    notice_version: Some("1.0".into()),
+                    origin: Origin::default(),
+                    idempotency_key: None,
+                    reason: None,
+                    campaign: None,
+                },
+                recorded_at: None,
+            };
+            let insert = "INSERT INTO consent_events (id, subject_id, purpose, channel, to_state, \
+                 occurred_at, source, actor, notice_version) VALUES ($1, $2, 'newsletter', $3, \
+                 'granted', $4, 'preference_center', 'subject', '1.0') RETURNING seq";
+            let project = "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, \
+                 source, last_event_seq) VALUES ($1, 'newsletter', $2, 'granted', $3, \
+                 'preference_center', $4)";
+            let link = "INSERT INTO event_seals (position, event_seq, seal, sealed_at) \
+                 VALUES ($1, $2, $3, $4)";
+            let at = event.provenance.occurred_at;
+            let seq: i64 = match (&db.sqlite, &db.pg) {
+                (Some(x), _) => {
+                    let p = x.pool();
+                    let seq = sqlx::query_scalar(insert)
+                        .bind(event.id)
+                        .bind(who.0)
+                        .bind(channel.key())
+                        .bind(at)
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                    let q = sqlx::query(project).bind(who.0).bind(channel.key());
+                    q.bind(at).bind(seq).execute(p).await.unwrap();
+                    prev = seal(&prev, seq, &event);
+                    let q = sqlx::query(link).bind(position).bind(seq);
+                    q.bind(to_hex(&prev)).bind(at).execute(p).await.unwrap();
+                    seq
+                }
+                (_, Some(x)) => {
+                    let p = x.pool();
+                    let seq = sqlx::query_scalar(insert)
+                        .bind(event.id)
+                        .bind(who.0)
+                        .bind(channel.key())
+                        .bind(at)
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                    let q = sqlx::query(project).bind(who.0).bind(channel.key());
+                    q.bind(at).bind(seq).execute(p).await.unwrap();
+                    prev = seal(&prev, seq, &event);
+                    let q = sqlx::query(link).bind(position).bind(seq);
+                    q.bind(to_hex(&prev)).bind(at).execute(p).await.unwrap();
+                    seq
+                }
+                _ => unreachable!(),
+            };
+            assert!(seq > 0);
+        }
+
+        // The upgrade.
+        db.store.migrate().await.unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            (report.length, report.broken, report.findings),
+            (2, None, vec![]),
+            "{name}: the older chain verifies as it did"
+        );
+        // The upgraded Doui records and seals the time of what it writes after them.
+        s.store
+            .apply(vec![change(who, Channel::Postal, ConsentState::Granted)])
+            .await
+            .unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 1);
+        let events = s.store.all_events().await.unwrap();
+        let recorded: Vec<bool> = events.iter().map(|e| e.recorded_at.is_some()).collect();
+        assert_eq!(recorded, [false, false, true], "{name}");
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            (report.length, report.broken, report.findings),
+            (3, None, vec![]),
+            "{name}"
+        );
+        db.cleanup().await;
+    }
+}
