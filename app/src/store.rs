@@ -214,6 +214,17 @@ pub trait SealStore: Send + Sync + 'static {
     async fn events_below(&self, below_seq: i64) -> StoreResult<i64>;
     /// The chain's length and its highest sealed seq.
     async fn chain_extent(&self) -> StoreResult<(i64, i64)>;
+    /// The highest seq written before Doui kept recorded times (0 when the row that says so is
+    /// gone: then every event must have one). Every event above it has one.
+    async fn recorded_since_seq(&self) -> StoreResult<i64>;
+    /// Current choices that are not what the event log says, at most `limit` of each kind: a
+    /// choice whose last event is missing, another consent's, says another state, source or
+    /// time, or is followed by a later event of the same consent; and consents with events but
+    /// no current choice. Each as a [`Break::Projection`](crate::domain::seal::Break).
+    async fn projection_mismatches(
+        &self,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::domain::seal::Break>>;
     /// Stores a signed checkpoint, unless another instance is sealing right now or one with that
     /// length exists; returns whether it was stored.
     async fn add_checkpoint(&self, checkpoint: &crate::signing::Checkpoint) -> StoreResult<bool>;
@@ -240,7 +251,7 @@ pub trait SealStore: Send + Sync + 'static {
 }
 
 /// A third party that personal data may be provided to (APPI 第27条).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recipient {
     /// A short key senders use, e.g. `partner-a` (the same rules as a purpose key, with `-`).
     pub id: String,
@@ -280,6 +291,10 @@ pub struct Provision {
     pub data_items: String,
     /// Who recorded it: `api_key:<id>` or `admin:<id>`.
     pub recorded_by: String,
+    /// The recipient as it was when the data was provided (R51), taken from the recipients
+    /// row by the statement that stores the record; later edits of the recipient do not change
+    /// it. `None` before it is stored, and for records stored before Doui kept it.
+    pub recipient_as_provided: Option<Recipient>,
 }
 
 /// A person's data received from another business (APPI 第30条): who provided it and how they
@@ -421,8 +436,10 @@ pub trait ConsoleStore: Send + Sync + 'static {
     /// Adds or changes a third-party recipient.
     async fn save_recipient(&self, recipient: &Recipient) -> StoreResult<()>;
     async fn recipients(&self) -> StoreResult<Vec<Recipient>>;
-    /// Appends a provision record; returns its number.
-    async fn add_provision(&self, provision: &Provision) -> StoreResult<i64>;
+    /// Appends a provision record, with the recipient as its row is now; returns the stored
+    /// record (its number and that recipient). `MissingReference` when there is no such
+    /// recipient.
+    async fn add_provision(&self, provision: &Provision) -> StoreResult<Provision>;
     /// A subject's provision records, newest first.
     async fn provisions(&self, subject: SubjectId, limit: u32) -> StoreResult<Vec<Provision>>;
     /// Appends a record of data received from another business; returns its number.

@@ -245,6 +245,9 @@ pub struct AdminEventRow {
     /// The subject's id.
     pub subject: String,
     pub when: String,
+    /// When Doui wrote it, where that is not `when` (minute precision): a change reported late
+    /// or dated in the past shows both. `None` too for events written before Doui kept it.
+    pub recorded: Option<String>,
     pub purpose: String,
     pub channel: Channel,
     pub from: Option<ConsentState>,
@@ -332,6 +335,8 @@ pub struct ChainView {
     pub checked: bool,
     /// What the walk found first wrong, in words.
     pub broken: Option<String>,
+    /// Events and current choices the walk found suspect, in words (each names its event).
+    pub findings: Vec<String>,
     /// Signed checkpoints the walk found true.
     pub checkpoints_checked: i64,
     /// The longest signed checkpoint: its length and when it was signed (RFC 3339).

@@ -146,7 +146,7 @@ async fn seed(url: &str, subjects: usize, events: usize) {
         sqlx::query(
             "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < ?1 - 1) \
              INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
-             occurred_at, source, actor, notice_version, origin_ip, user_agent) \
+             occurred_at, source, actor, notice_version, origin_ip, user_agent, recorded_at) \
              SELECT randomblob(16), s.id, \
              CASE (s.rowid + k.i) % 3 WHEN 0 THEN 'newsletter' WHEN 1 THEN 'ad_targeting' ELSE 'third_party_sharing' END, \
              CASE (s.rowid + k.i) % 3 WHEN 0 THEN 'email' WHEN 1 THEN 'web' ELSE 'postal' END, \
@@ -154,7 +154,8 @@ async fn seed(url: &str, subjects: usize, events: usize) {
              CASE k.i % 2 WHEN 0 THEN 'granted' ELSE 'withdrawn' END, \
              strftime('%Y-%m-%dT%H:%M:%SZ', 1735689600 + (k.i * ?2 + s.rowid) * 3, 'unixepoch'), \
              CASE k.i % 4 WHEN 0 THEN 'preference_center' WHEN 1 THEN 'one_click' WHEN 2 THEN 'api' ELSE 'link' END, \
-             'subject', '1.0', '192.0.2.0', 'Mozilla/5.0 (bench)' \
+             'subject', '1.0', '192.0.2.0', 'Mozilla/5.0 (bench)', \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
              FROM k CROSS JOIN subjects s WHERE k.i * ?2 + s.rowid <= ?3",
         )
         .bind(rounds as i64)

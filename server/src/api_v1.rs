@@ -217,6 +217,11 @@ pub struct ProvisionRecord {
     /// RFC 3339.
     pub provided_at: String,
     pub recipient: String,
+    /// The recipient's name, address and representative as they were when the data was
+    /// provided: kept with the record, whatever later edits of the recipient change.
+    pub recipient_name: String,
+    pub recipient_address: String,
+    pub recipient_representative: String,
     pub purpose: String,
     pub identified_by: String,
     pub data_items: String,
@@ -263,21 +268,27 @@ async fn provisions(
         .record_provision(&subject, input, &format!("api_key:{}", key.id))
         .await
     {
-        Ok(p) => (
-            StatusCode::CREATED,
-            Json(ProvisionRecord {
-                id: p.seq,
-                provided_at: p
-                    .provided_at
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
-                recipient: p.recipient,
-                purpose: p.purpose.to_string(),
-                identified_by: p.identified_by,
-                data_items: p.data_items,
-            }),
-        )
-            .into_response(),
+        Ok(p) => {
+            let who = p.recipient_as_provided.clone().unwrap_or_default();
+            (
+                StatusCode::CREATED,
+                Json(ProvisionRecord {
+                    recipient_name: who.name,
+                    recipient_address: who.address,
+                    recipient_representative: who.representative,
+                    id: p.seq,
+                    provided_at: p
+                        .provided_at
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                    recipient: p.recipient,
+                    purpose: p.purpose.to_string(),
+                    identified_by: p.identified_by,
+                    data_items: p.data_items,
+                }),
+            )
+                .into_response()
+        }
         Err(r) => refuse(&headers, r),
     }
 }

@@ -87,8 +87,10 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Walk the whole hash chain of events, hold it against every signed checkpoint, and report
-    /// the first broken link (exit 1), or that every event is sealed and unchanged.
+    /// Walk the whole hash chain of events, hold it against every signed checkpoint, check each
+    /// event's recorded time and the current choices against the log, and report the first
+    /// broken link and every suspect event or choice (exit 1), or that every event is sealed
+    /// and unchanged.
     Verify {
         /// Checkpoints kept outside (JSON Lines from `doui checkpoints` or the console), checked
         /// instead of the stored ones: finds a chain rewritten even with every seal recomputed.

@@ -156,7 +156,7 @@ async fn record(
 const EXPORT_PAGE: u32 = 20_000;
 
 /// The columns of an event export in CSV.
-pub const EVENTS_CSV_HEADER: &str = "seq,event_id,occurred_at,subject_id,purpose,channel,from,to,source,actor,notice_version,origin_ip,user_agent,campaign,reason\n";
+pub const EVENTS_CSV_HEADER: &str = "seq,event_id,occurred_at,subject_id,purpose,channel,from,to,source,actor,notice_version,origin_ip,user_agent,campaign,reason,recorded_at\n";
 
 /// The filter of an export, from its query (the console's filters plus `subject`).
 fn export_filter(query: &str) -> Result<app::store::EventFilter, Refusal> {
@@ -305,6 +305,10 @@ fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
         out.push(',');
         push_text(out, text.as_deref().unwrap_or_default());
     }
+    out.push(',');
+    if let Some(at) = e.recorded_at {
+        out.push_str(Rfc3339Text::new(at).as_str());
+    }
     out.push('\n');
 }
 
@@ -322,7 +326,8 @@ fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &app::domain::ConsentEvent) {
         Actor::System => std::borrow::Cow::Borrowed("system"),
         other => std::borrow::Cow::Owned(other.to_string()),
     };
-    let fields: [(&str, Option<&str>); 14] = [
+    let recorded_at = e.recorded_at.map(Rfc3339Text::new);
+    let fields: [(&str, Option<&str>); 15] = [
         ("event_id", Some(e.id.hyphenated().encode_lower(&mut id))),
         ("occurred_at", Some(occurred_at.as_str())),
         (
@@ -340,6 +345,7 @@ fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &app::domain::ConsentEvent) {
         ("user_agent", p.origin.user_agent.as_deref()),
         ("campaign", p.campaign.as_deref()),
         ("reason", p.reason.as_deref()),
+        ("recorded_at", recorded_at.as_ref().map(|t| t.as_str())),
     ];
     let _ = write!(out, "{{\"seq\":{seq}");
     for (key, value) in fields {
@@ -472,6 +478,7 @@ mod tests {
                 reason: Some("line\nbreak".into()),
                 campaign: None,
             },
+            recorded_at: Some(time::macros::datetime!(2025-01-01 0:00:01.5 UTC)),
         }
     }
 
@@ -483,7 +490,8 @@ mod tests {
             out,
             "before\n7,00000000-0000-0000-0000-000000000001,2025-01-01T00:00:00.25Z,\
              00000000-0000-0000-0000-000000000002,newsletter,email,,granted,one_click,\
-             \"api_key:k,1\",'=1.0,192.0.2.1,\"Mozilla \"\"x\"\", y\",,\"line\nbreak\"\n"
+             \"api_key:k,1\",'=1.0,192.0.2.1,\"Mozilla \"\"x\"\", y\",,\"line\nbreak\",\
+             2025-01-01T00:00:01.5Z\n"
         );
         // One field per header column.
         let mut plain = awkward();
@@ -496,7 +504,10 @@ mod tests {
             line.trim_end().split(',').count(),
             EVENTS_CSV_HEADER.trim_end().split(',').count()
         );
-        assert!(line.contains(",subject,'=1.0,192.0.2.1,'-,,\n"), "{line}");
+        assert!(
+            line.contains(",subject,'=1.0,192.0.2.1,'-,,,2025-01-01T00:00:01.5Z\n"),
+            "{line}"
+        );
     }
 
     #[test]
@@ -523,6 +534,7 @@ mod tests {
                 "user_agent": "Mozilla \"x\", y",
                 "campaign": null,
                 "reason": "line\nbreak",
+                "recorded_at": "2025-01-01T00:00:01.5Z",
             })
         );
         // Byte for byte, the keys in the order the export has always written them.
@@ -534,7 +546,8 @@ mod tests {
                 r#""subject_id":"00000000-0000-0000-0000-000000000002","purpose":"newsletter","#,
                 r#""channel":"email","from":null,"to":"granted","source":"one_click","#,
                 r#""actor":"api_key:k,1","notice_version":"=1.0","origin_ip":"192.0.2.1","#,
-                r#""user_agent":"Mozilla \"x\", y","campaign":null,"reason":"line\nbreak"}"#,
+                r#""user_agent":"Mozilla \"x\", y","campaign":null,"reason":"line\nbreak","#,
+                r#""recorded_at":"2025-01-01T00:00:01.5Z"}"#,
                 "\n"
             )
         );

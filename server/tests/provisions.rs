@@ -280,3 +280,120 @@ async fn r51_recipients_are_managed_in_the_console_and_provisions_show_on_the_su
         s.stop().await;
     }
 }
+
+/// Issue 30, item 22 (R51): a provision record keeps the recipient's identity as it was when the
+/// data was provided. The recipient edited afterwards changes neither the record already made
+/// (in the API's answer, the person's page, their consent record and signed receipt, and the
+/// console) nor anything but the records made after the edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h22_r51_a_provision_keeps_the_recipient_as_it_was_when_provided() {
+    use app::auth::Role;
+    for s in servers().await {
+        let db = s.db.name();
+        let first = Recipient {
+            id: "partner-c".into(),
+            name: "旧社名株式会社".into(),
+            address: "東京都千代田区1-1".into(),
+            representative: "代表取締役 旧代表".into(),
+        };
+        s.services.save_recipient(first.clone()).await.unwrap();
+        let (who, token) = s.subject("snapshot@example.jp", Lang::Ja).await;
+        let granted = s
+            .call(
+                "set_consent",
+                &[
+                    ("token", token.as_str()),
+                    ("purpose", "third_party_sharing"),
+                    ("channel", "email"),
+                    ("state", "granted"),
+                ],
+            )
+            .await;
+        assert_eq!(granted.status(), 200);
+        let key = s
+            .services
+            .create_api_key("crm", &["provisions".to_owned()])
+            .await
+            .unwrap()
+            .1;
+        let body = json!({
+            "subject": "snapshot@example.jp",
+            "recipient": "partner-c",
+            "identified_by": ["email"],
+            "data_items": ["購買履歴"],
+        });
+        let res = provide(&s, &key, body.clone()).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{db}");
+        let record: Value = res.json().await.unwrap();
+        assert_eq!(record["recipient_name"], "旧社名株式会社", "{db}");
+        assert_eq!(record["recipient_representative"], "代表取締役 旧代表");
+
+        // The recipient is renamed and moves; a second provision goes to it as it is now.
+        s.services
+            .save_recipient(Recipient {
+                name: "新社名株式会社".into(),
+                address: "大阪府大阪市2-2".into(),
+                representative: "代表取締役 新代表".into(),
+                ..first
+            })
+            .await
+            .unwrap();
+        assert_eq!(provide(&s, &key, body).await.status(), StatusCode::CREATED);
+
+        let stored = s.services.console.provisions(who, 10).await.unwrap();
+        let names: Vec<_> = stored
+            .iter()
+            .map(|p| p.recipient_as_provided.as_ref().unwrap().name.as_str())
+            .collect();
+        assert_eq!(names, ["新社名株式会社", "旧社名株式会社"], "{db}");
+
+        // The person's page and their record show each provision with its recipient then.
+        let page = s
+            .get(&format!("/p/{token}"), "ja")
+            .await
+            .text()
+            .await
+            .unwrap();
+        for text in ["旧社名株式会社", "東京都千代田区1-1", "新社名株式会社"] {
+            assert!(page.contains(text), "{db}: {text} in {page}");
+        }
+        let file: Value = s
+            .get(&format!("/p/{token}/record.json"), "ja")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let provisions = file["provisions"].as_array().unwrap();
+        assert_eq!(provisions[1]["recipient"], "旧社名株式会社", "{db}");
+        assert_eq!(provisions[1]["recipient_address"], "東京都千代田区1-1");
+        assert_eq!(
+            provisions[1]["recipient_representative"],
+            "代表取締役 旧代表"
+        );
+        assert_eq!(provisions[0]["recipient"], "新社名株式会社");
+        // The signed receipt says the same.
+        let signed = file["receipt_content"]["record"]["provisions"]
+            .as_array()
+            .unwrap();
+        assert_eq!(signed[1]["recipient"]["name"], "旧社名株式会社", "{db}");
+        assert_eq!(signed[0]["recipient"]["address"], "大阪府大阪市2-2");
+
+        // So does the console's subject page.
+        let viewer = s.signed_in(Role::Viewer).await;
+        let page = viewer
+            .get(&format!("/admin/subjects/{}", who.0))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("旧社名株式会社"), "{db}: {page}");
+        assert!(page.contains("東京都千代田区1-1"));
+        // The snapshot is evidence: the database refuses to change it.
+        assert!(
+            s.db.raw("UPDATE provisions SET recipient_name = 'x'")
+                .await
+                .is_err()
+        );
+        s.stop().await;
+    }
+}

@@ -183,3 +183,105 @@ async fn the_record_needs_the_whole_preference_center() {
         s.stop().await;
     }
 }
+
+/// What the receipt in a person's downloaded record says.
+async fn receipt_content(s: &TestServer, token: &str) -> Value {
+    let path = format!("/p/{token}/record.json");
+    let file: Value = s.get(&path, "ja").await.json().await.unwrap();
+    file["receipt_content"].clone()
+}
+
+/// Issue 30, item 23 (R23, R24): the receipt lists the recipients that exist (none while there
+/// are none) and the sensitivity categories of the purposes' data, not fixed empty values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h23_r23_r24_receipts_list_the_real_recipients_and_sensitive_categories() {
+    for s in servers().await {
+        let db = s.db.name();
+        let (_, token) = s.subject("categories@example.jp", Lang::Ja).await;
+        // Nothing registered, nothing sensitive: the receipt says so.
+        let before = receipt_content(&s, &token).await;
+        assert_eq!(
+            before["record"]["recipients"],
+            serde_json::json!([]),
+            "{db}"
+        );
+        assert_eq!(before["kantara"]["sensitive"], false);
+        assert_eq!(before["kantara"]["spiCat"], serde_json::json!([]));
+
+        // A recipient is registered and the sharing purpose's data is marked 要配慮個人情報.
+        s.services
+            .save_recipient(app::store::Recipient {
+                id: "partner-d".into(),
+                name: "Partner D K.K.".into(),
+                address: "1-2-3 Shibuya, Tokyo".into(),
+                representative: "Jiro Suzuki, CEO".into(),
+            })
+            .await
+            .unwrap();
+        let mut sharing = s
+            .services
+            .store
+            .purposes()
+            .await
+            .unwrap()
+            .iter()
+            .find(|p| p.key.as_str() == "third_party_sharing")
+            .cloned()
+            .unwrap();
+        sharing.legal.sensitive = true;
+        sharing.legal.data_items = "medical history".into();
+        s.services
+            .console
+            .save_purpose(&sharing, "test")
+            .await
+            .unwrap();
+        s.services.store.purposes_changed();
+
+        let after = receipt_content(&s, &token).await;
+        let r = &after["record"];
+        let recipients = r["recipients"].as_array().unwrap();
+        assert_eq!(recipients.len(), 1, "{db}");
+        assert_eq!(recipients[0]["id"], "partner-d");
+        assert_eq!(recipients[0]["name"], "Partner D K.K.");
+        assert_eq!(recipients[0]["representative"], "Jiro Suzuki, CEO");
+        assert!(
+            r["parties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "Partner D K.K." && p["type"] == "recipient"),
+            "{db}"
+        );
+        let purpose = |key: &str| {
+            r["purposes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["purpose"] == key)
+                .cloned()
+                .unwrap()
+        };
+        let shared = purpose("third_party_sharing");
+        assert_eq!(shared["recipients"], serde_json::json!(["partner-d"]));
+        let categories = shared["sensitive_categories"].as_array().unwrap();
+        assert_eq!(categories.len(), 1, "{db}");
+        assert!(categories[0].as_str().unwrap().contains("要配慮個人情報"));
+        assert!(categories[0].as_str().unwrap().contains("medical history"));
+        assert_eq!(
+            purpose("newsletter")["sensitive_categories"],
+            serde_json::json!([])
+        );
+        let k = &after["kantara"];
+        assert_eq!(k["sensitive"], true, "{db}");
+        assert_eq!(k["spiCat"], serde_json::json!(categories));
+        let kp = k["services"][0]["purposes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["thirdPartyDisclosure"] == true)
+            .cloned()
+            .unwrap();
+        assert_eq!(kp["thirdPartyName"], "Partner D K.K.", "{db}");
+        s.stop().await;
+    }
+}

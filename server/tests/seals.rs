@@ -54,6 +54,9 @@ async fn bypass_triggers(db: &TestDb) {
         db.raw("DROP TRIGGER consent_events_no_delete")
             .await
             .unwrap();
+        db.raw("DROP TRIGGER consent_events_recorded_now")
+            .await
+            .unwrap();
     } else {
         db.raw("ALTER TABLE consent_events DISABLE TRIGGER ALL")
             .await
@@ -535,6 +538,404 @@ async fn a_shortened_chain_or_a_forged_checkpoint_is_found() {
             Some(Break::CheckpointSignature { length: 4 }),
             "{}",
             db.name()
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Issue 30, item 14: the sealer builds the next checkpoint only on a stored checkpoint that the
+/// instance's key signed. A forger who rewrote the chain below a genuine checkpoint and stored a
+/// checkpoint of the rewritten head (signed with a key of their own) must not get a genuine
+/// checkpoint signed over the rewritten chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h14_the_sealer_never_builds_on_a_checkpoint_it_did_not_sign() {
+    for db in common::backends().await {
+        let s = sealed(&db).await;
+        let hour_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+        let origin = s.settings.public_url.clone();
+        let head = s.chain_view(false).await.unwrap().head;
+        let genuine = app::signing::Checkpoint::sign(&s.signer, &origin, 5, &head, hour_ago);
+        assert!(s.seals.add_checkpoint(&genuine).await.unwrap());
+        let who = s
+            .create_subject(Some(&common::unique("h14")), None, None, Lang::En)
+            .await
+            .unwrap()
+            .id;
+        s.store
+            .apply(vec![
+                change(who, Channel::Email, ConsentState::Granted),
+                change(who, Channel::Sms, ConsentState::Granted),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 2);
+
+        // The forger edits the third event, recomputes every seal, and stores a checkpoint of
+        // the rewritten chain at length 6, signed with another key.
+        bypass_chain_triggers(&db).await;
+        let third = seq_at(&db, 3).await;
+        db.raw(&format!(
+            "UPDATE consent_events SET to_state = 'withdrawn' WHERE seq = {third}"
+        ))
+        .await
+        .unwrap();
+        db.raw("DELETE FROM event_seals").await.unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 7, "{}", db.name());
+        let sixth = s.seals.chain_links(5, 1).await.unwrap().links[0]
+            .seal
+            .unwrap();
+        let forged = app::signing::Checkpoint::sign(
+            &app::signing::Signer::from_seed([1; 32]),
+            &origin,
+            6,
+            &app::domain::seal::to_hex(&sixth),
+            hour_ago + time::Duration::minutes(30),
+        );
+        assert!(s.seals.add_checkpoint(&forged).await.unwrap());
+
+        // Due (the genuine checkpoint is an hour old), but the chain after it does not hold:
+        // nothing is signed.
+        assert_eq!(s.checkpoint_if_due().await.unwrap(), None, "{}", db.name());
+        let stored: Vec<i64> = s
+            .checkpoints(0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.length)
+            .collect();
+        assert_eq!(stored, vec![5, 6], "{}", db.name());
+        assert_eq!(
+            s.verify_chain().await.unwrap().broken,
+            Some(Break::Rewritten { length: 5 }),
+            "{}",
+            db.name()
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Inserts an event for the first event's subject straight into the database, dated `occurred`
+/// and recorded at `recorded` (SQL: a literal, `NULL`, or `now` for the database's clock); its
+/// seq, or the database's refusal.
+async fn insert_dated(
+    db: &TestDb,
+    channel: &str,
+    occurred: &str,
+    recorded: &str,
+) -> Result<i64, sqlx::Error> {
+    let (id, recorded) = match (db.sqlite.is_some(), recorded) {
+        (true, "now") => ("randomblob(16)", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"),
+        (true, r) => ("randomblob(16)", r),
+        (false, "now") => ("gen_random_uuid()", "DEFAULT"),
+        (false, r) => ("gen_random_uuid()", r),
+    };
+    let sql = format!(
+        "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
+         occurred_at, source, actor, recorded_at) VALUES ({id}, \
+         (SELECT subject_id FROM consent_events ORDER BY seq LIMIT 1), 'newsletter', '{channel}', \
+         NULL, 'granted', '{occurred}', 'preference_center', 'subject', {recorded}) RETURNING seq"
+    );
+    match (&db.sqlite, &db.pg) {
+        (Some(s), _) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await,
+        (_, Some(p)) => sqlx::query_scalar(&sql).fetch_one(p.pool()).await,
+        _ => unreachable!(),
+    }
+}
+
+/// `doui verify` on `db`: its exit status and what it printed.
+fn cli_verify(db: &TestDb) -> (Option<i32>, String) {
+    let data_dir = std::env::temp_dir().join(common::unique("doui_verify"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doui"))
+        .arg("verify")
+        .env("DATABASE_URL", &db.url)
+        .env("DOUI_DATA_DIR", &data_dir)
+        .env("DOUI_LOG", "warn")
+        .env("DOUI_DEMO", "false")
+        .env_remove("DOUI_CONFIG")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(data_dir).ok();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    (
+        out.status.code(),
+        printed + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Issue 30, item 8: every event carries the database's clock at its insert (`recorded_at`),
+/// sealed with it. An event dated in the past and appended at the head is recorded as written
+/// now (a backdated recorded time is refused by the database); one slipped in behind the
+/// database's back with a backdated recorded time, without one, or dated after it, is named by
+/// `verify` (and `doui verify`, which fails), as is a current choice that is not what the log
+/// says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h08_backdated_events_at_the_head_and_a_forged_projection_are_named() {
+    for db in common::backends().await {
+        let name = db.name();
+        let s = sealed(&db).await;
+        let now = time::OffsetDateTime::now_utc();
+        let events = s.store.all_events().await.unwrap();
+        for e in &events {
+            let recorded = e.recorded_at.expect("recorded");
+            assert!(recorded > e.provenance.occurred_at, "{name}");
+            assert!(
+                (now - recorded).abs() < time::Duration::minutes(1),
+                "{name}"
+            );
+        }
+
+        // With INSERT rights only, a recorded time other than the database's clock is refused…
+        let refused = insert_dated(
+            &db,
+            "postal",
+            "2024-06-01T00:00:00Z",
+            "'2024-06-01T00:00:01Z'",
+        )
+        .await;
+        assert!(refused.is_err(), "{name}: {refused:?}");
+        assert!(
+            insert_dated(&db, "postal", "2024-06-01T00:00:00Z", "NULL")
+                .await
+                .is_err()
+        );
+        // …and an event dated 2024 written now says so: it verifies as what it is.
+        let honest = insert_dated(&db, "postal", "2024-06-01T00:00:00Z", "now")
+            .await
+            .unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 1);
+        let written = s.store.all_events().await.unwrap();
+        let e = written.last().unwrap();
+        assert_eq!(e.provenance.occurred_at.year(), 2024, "{name}");
+        assert_eq!(
+            e.recorded_at.unwrap().date(),
+            now.date(),
+            "{name}: seq {honest}"
+        );
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(report.broken, None, "{name}");
+        let honest_findings: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| !matches!(f, Break::Projection { .. }))
+            .collect();
+        assert!(honest_findings.is_empty(), "{name}: {honest_findings:?}");
+
+        // Someone who also gets past the triggers: a 2024 recorded time at the head, none at
+        // all, and a change dated a day after it was written. The seals hold; the times do not.
+        bypass_triggers(&db).await;
+        let backdated = insert_dated(
+            &db,
+            "push",
+            "2024-06-01T00:00:00Z",
+            "'2024-06-01T00:00:01Z'",
+        )
+        .await
+        .unwrap();
+        let unrecorded = insert_dated(&db, "web", "2024-06-02T00:00:00Z", "NULL")
+            .await
+            .unwrap();
+        let tomorrow = (now + time::Duration::days(1))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let future = insert_dated(&db, "phone", &tomorrow, "now").await.unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 3, "{name}");
+        // And the projection: one person's choice is flipped, another's removed.
+        let first = &events[0];
+        let second = &events[1];
+        let id = |u: uuid::Uuid| match db.sqlite {
+            Some(_) => format!("X'{}'", u.simple()),
+            None => format!("'{u}'"),
+        };
+        db.raw(&format!(
+            "UPDATE consents SET state = 'withdrawn' WHERE subject_id = {} AND channel = '{}'",
+            id(first.subject.0),
+            first.channel.key()
+        ))
+        .await
+        .unwrap();
+        db.raw(&format!(
+            "DELETE FROM consents WHERE subject_id = {} AND channel = '{}'",
+            id(second.subject.0),
+            second.channel.key()
+        ))
+        .await
+        .unwrap();
+
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!((report.length, report.broken.clone()), (9, None), "{name}");
+        // Each named at its place in the chain (after the five sealed first and the honest one).
+        let at = |seq: i64| {
+            6 + [honest, backdated, unrecorded, future]
+                .iter()
+                .position(|&s| s == seq)
+                .unwrap() as i64
+        };
+        let found = |wanted: &dyn Fn(&Break) -> bool| report.findings.iter().any(wanted);
+        assert!(
+            found(
+                &|f| matches!(f, Break::RecordedBackwards { position, seq, .. }
+                if *seq == backdated && *position == at(backdated))
+            ),
+            "{name}: {:?}",
+            report.findings
+        );
+        assert!(found(&|f| *f
+            == Break::NotRecorded {
+                position: at(unrecorded),
+                seq: unrecorded
+            }));
+        assert!(found(&|f| *f
+            == Break::OccurredAfterRecorded {
+                position: at(future),
+                seq: future
+            }));
+        let projection: Vec<_> = report
+            .findings
+            .iter()
+            .filter_map(|f| match f {
+                Break::Projection {
+                    subject, channel, ..
+                } => Some((*subject, channel.clone())),
+                _ => None,
+            })
+            .collect();
+        for e in [first, second] {
+            assert!(
+                projection.contains(&(e.subject.0, e.channel.key().to_owned())),
+                "{name}: {:?} in {projection:?}",
+                (e.subject, e.channel)
+            );
+        }
+
+        // `doui verify` fails and names each one.
+        let (code, printed) = cli_verify(&db);
+        assert_eq!(code, Some(1), "{name}: {printed}");
+        for seq in [backdated, unrecorded, future] {
+            assert!(
+                printed.contains(&format!("event seq {seq} ")),
+                "{name}: {printed}"
+            );
+        }
+        assert!(
+            printed.contains(&first.subject.0.to_string()),
+            "{name}: {printed}"
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Issue 30, item 8, on upgrade: events an earlier Doui wrote and sealed (no recorded time, v1
+/// seals) still verify once the database is migrated, and so does the chain the upgraded Doui
+/// goes on sealing (recorded times, v2 seals) after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h08_an_upgraded_database_keeps_verifying_its_older_events() {
+    use app::domain::{
+        Actor, ConsentEvent, Origin, Provenance, PurposeKey, Source,
+        seal::{GENESIS, seal, to_hex},
+    };
+    for db in common::backends_before(16).await {
+        let name = db.name();
+        let s = common::services(&db);
+        s.seed_purposes().await.unwrap();
+        let who = s
+            .create_subject(Some(&common::unique("old")), None, None, Lang::Ja)
+            .await
+            .unwrap()
+            .id;
+        // Two changes as the earlier version wrote them: the event, its current choice, its
+        // seal.
+        let mut prev = GENESIS;
+        for (position, channel) in [(1i64, Channel::Email), (2, Channel::Sms)] {
+            let event = ConsentEvent {
+                id: uuid::Uuid::now_v7(),
+                subject: who,
+                purpose: PurposeKey::parse("newsletter").unwrap(),
+                channel,
+                from: None,
+                to: ConsentState::Granted,
+                provenance: Provenance {
+                    occurred_at: app::services::now() - time::Duration::days(position),
+                    source: Source::PreferenceCenter,
+                    actor: Actor::Subject,
+                    notice_version: Some("1.0".into()),
+                    origin: Origin::default(),
+                    idempotency_key: None,
+                    reason: None,
+                    campaign: None,
+                },
+                recorded_at: None,
+            };
+            let insert = "INSERT INTO consent_events (id, subject_id, purpose, channel, to_state, \
+                 occurred_at, source, actor, notice_version) VALUES ($1, $2, 'newsletter', $3, \
+                 'granted', $4, 'preference_center', 'subject', '1.0') RETURNING seq";
+            let project = "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, \
+                 source, last_event_seq) VALUES ($1, 'newsletter', $2, 'granted', $3, \
+                 'preference_center', $4)";
+            let link = "INSERT INTO event_seals (position, event_seq, seal, sealed_at) \
+                 VALUES ($1, $2, $3, $4)";
+            let at = event.provenance.occurred_at;
+            let seq: i64 = match (&db.sqlite, &db.pg) {
+                (Some(x), _) => {
+                    let p = x.pool();
+                    let seq = sqlx::query_scalar(insert)
+                        .bind(event.id)
+                        .bind(who.0)
+                        .bind(channel.key())
+                        .bind(at)
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                    let q = sqlx::query(project).bind(who.0).bind(channel.key());
+                    q.bind(at).bind(seq).execute(p).await.unwrap();
+                    prev = seal(&prev, seq, &event);
+                    let q = sqlx::query(link).bind(position).bind(seq);
+                    q.bind(to_hex(&prev)).bind(at).execute(p).await.unwrap();
+                    seq
+                }
+                (_, Some(x)) => {
+                    let p = x.pool();
+                    let seq = sqlx::query_scalar(insert)
+                        .bind(event.id)
+                        .bind(who.0)
+                        .bind(channel.key())
+                        .bind(at)
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                    let q = sqlx::query(project).bind(who.0).bind(channel.key());
+                    q.bind(at).bind(seq).execute(p).await.unwrap();
+                    prev = seal(&prev, seq, &event);
+                    let q = sqlx::query(link).bind(position).bind(seq);
+                    q.bind(to_hex(&prev)).bind(at).execute(p).await.unwrap();
+                    seq
+                }
+                _ => unreachable!(),
+            };
+            assert!(seq > 0);
+        }
+
+        // The upgrade.
+        db.store.migrate().await.unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            (report.length, report.broken, report.findings),
+            (2, None, vec![]),
+            "{name}: the older chain verifies as it did"
+        );
+        // The upgraded Doui records and seals the time of what it writes after them.
+        s.store
+            .apply(vec![change(who, Channel::Postal, ConsentState::Granted)])
+            .await
+            .unwrap();
+        assert_eq!(s.seal_pending().await.unwrap(), 1);
+        let events = s.store.all_events().await.unwrap();
+        let recorded: Vec<bool> = events.iter().map(|e| e.recorded_at.is_some()).collect();
+        assert_eq!(recorded, [false, false, true], "{name}");
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            (report.length, report.broken, report.findings),
+            (3, None, vec![]),
+            "{name}"
         );
         db.cleanup().await;
     }

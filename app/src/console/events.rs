@@ -112,7 +112,10 @@ pub(super) fn EventTable(
             });
             view! {
                 <tr data-seq=e.seq>
-                    <td><time>{e.when}</time></td>
+                    <td>
+                        <time>{e.when}</time>
+                        {e.recorded.map(|r| view! { <br /><span class="fine recorded">{t.recorded_label}<time>{r}</time></span> })}
+                    </td>
                     {subject}
                     <td>{e.purpose}" · "{channel_name(lang, e.channel)}</td>
                     <td>{state_name(lang, e.from)}" → "<strong>{state_name(lang, Some(e.to))}</strong></td>

@@ -528,7 +528,22 @@ pub fn AdminChainPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok((me, c)) => {
+                        // Suspect events the walk named, each with its event (item 8).
+                        let findings = (c.checked && !c.findings.is_empty()).then(|| {
+                            let items = c
+                                .findings
+                                .iter()
+                                .map(|f| view! { <li>{f.clone()}</li> })
+                                .collect_view();
+                            view! {
+                                <div class="card error chain-findings" role="alert">
+                                    <h2>{t.chain_suspect}</h2>
+                                    <ul>{items}</ul>
+                                </div>
+                            }
+                        });
                         let result = c.checked.then(|| match c.broken.clone() {
+                            None if !c.findings.is_empty() => ().into_any(),
                             None => view! {
                                 <p class="notice ok" role="status">
                                     {t.chain_ok}" "{c.checkpoints_checked}" "{t.chain_checkpoints_ok}
@@ -547,6 +562,7 @@ pub fn AdminChainPage() -> impl IntoView {
                                     <h1>{t.chain_title}</h1>
                                     <p>{t.chain_intro}</p>
                                     {result}
+                                    {findings}
                                     <p>{t.chain_length}": "<strong class="chain-length">{c.length}</strong></p>
                                     <p class="fine">{t.chain_head}": "<code>{c.head.clone()}</code></p>
                                     <p><a class="button" href=href>{t.chain_verify}</a></p>

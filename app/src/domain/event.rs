@@ -202,6 +202,12 @@ pub struct ConsentEvent {
     pub from: Option<ConsentState>,
     pub to: ConsentState,
     pub provenance: Provenance,
+    /// When Doui wrote the event: the database's clock at the insert (the database refuses any
+    /// other value), sealed with the event. `occurred_at` says when the person acted, as the
+    /// writer claims it; `recorded_at` cannot be backdated. `None` for an event not yet stored
+    /// (as `decide` makes it) and for events stored before Doui kept it.
+    #[serde(default)]
+    pub recorded_at: Option<OffsetDateTime>,
 }
 
 /// What applying a change did. (Short-lived, one per change: not worth boxing the event.)
@@ -240,6 +246,7 @@ pub fn decide(current: Option<ConsentState>, change: Change, event_id: Uuid) -> 
         from: current,
         to: change.to,
         provenance,
+        recorded_at: None,
     })
 }
 

@@ -28,6 +28,55 @@ pub struct Controller {
     pub jurisdiction: String,
 }
 
+/// A third party the person's data may be provided to (an APPI recipient), as a receipt names
+/// it: its registered identity, or, on a provision, the identity it had when the data was
+/// provided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientParty {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    pub representative: String,
+}
+
+/// One provision of the person's data to a recipient (APPI 第29条).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionFact {
+    pub provided_at: OffsetDateTime,
+    /// The recipient as it was when the data was provided.
+    pub recipient: RecipientParty,
+    pub purpose: String,
+    pub data_items: String,
+}
+
+/// The sensitivity category of a purpose whose data includes 要配慮個人情報 (the one category
+/// Doui records: APPI Art. 2(3); GDPR Art. 9's special categories are of the same kind).
+pub const SPECIAL_CARE_CATEGORY: &str =
+    "要配慮個人情報 (special care-required personal information, APPI Art. 2(3))";
+
+/// The sensitivity categories of a purpose's data (R24): its category, with the data items
+/// the purpose records when it has any.
+pub fn sensitive_categories(p: &Purpose) -> Vec<String> {
+    if !p.legal.sensitive {
+        return Vec::new();
+    }
+    let items = p.legal.data_items.trim();
+    vec![if items.is_empty() {
+        SPECIAL_CARE_CATEGORY.to_owned()
+    } else {
+        format!("{SPECIAL_CARE_CATEGORY}: {items}")
+    }]
+}
+
+impl RecipientParty {
+    fn json(&self) -> Value {
+        json!({
+            "id": self.id, "name": self.name, "address": self.address,
+            "representative": self.representative, "type": "recipient",
+        })
+    }
+}
+
 /// Everything a receipt says, gathered by the caller.
 pub struct ReceiptInput<'a> {
     pub receipt_id: Uuid,
@@ -43,6 +92,10 @@ pub struct ReceiptInput<'a> {
     pub withdrawal_url: &'a str,
     /// The public key (base64url Ed25519) the receipt is signed with.
     pub public_key: &'a str,
+    /// The recipients registered now: the third parties data may be provided to.
+    pub recipients: &'a [RecipientParty],
+    /// What was provided of the person's data, to whom (newest first).
+    pub provisions: &'a [ProvisionFact],
 }
 
 /// The 27560 lifecycle word of a change (R25): a first yes is `given`, a first no `refused`, a
@@ -84,6 +137,8 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
     }
     let mut purposes = Vec::new();
     let mut kantara_purposes = Vec::new();
+    let mut spi_categories: Vec<String> = Vec::new();
+    let recipient_names: Vec<&str> = input.recipients.iter().map(|r| r.name.as_str()).collect();
     // The state this receipt shows dates from the person's latest change.
     let consent_timestamp = input
         .events
@@ -122,6 +177,8 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             v
         };
         let third_party = p.kind == crate::domain::PurposeKind::ThirdPartySharing;
+        let sensitive = sensitive_categories(p);
+        spi_categories.extend(sensitive.iter().cloned());
         let lawful_basis = match mode {
             Mode::OptIn => "consent",
             Mode::OptOut => "opt-out (objection honoured)",
@@ -136,7 +193,9 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             "pii_types": pii,
             "processing": ["use", "contact"],
             "sensitive": p.legal.sensitive,
+            "sensitive_categories": sensitive,
             "third_party_disclosure": third_party,
+            "recipients": if third_party { input.recipients.iter().map(|r| r.id.as_str()).collect() } else { Vec::new() },
             "channels": channels,
         }));
         kantara_purposes.push(json!({
@@ -147,7 +206,7 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             "primaryPurpose": false,
             "termination": format!("Withdraw at any time: {}", input.withdrawal_url),
             "thirdPartyDisclosure": third_party,
-            "thirdPartyName": if third_party { "The recipients named in the privacy notice" } else { "" },
+            "thirdPartyName": if third_party { recipient_names.join(", ") } else { String::new() },
         }));
     }
     let events: Vec<Value> = input
@@ -158,6 +217,7 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             json!({
                 "event_id": e.id,
                 "time": rfc3339(pv.occurred_at),
+                "recorded_at": e.recorded_at.map(rfc3339),
                 "purpose": e.purpose.as_str(),
                 "channel": e.channel.key(),
                 "type": lifecycle(e.from, e.to),
@@ -166,6 +226,23 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
                 "collection_method": pv.source.key(),
                 "notice_version": pv.notice_version,
                 "reason": pv.reason,
+            })
+        })
+        .collect();
+    spi_categories.sort_unstable();
+    spi_categories.dedup();
+    let recipients: Vec<Value> = input.recipients.iter().map(RecipientParty::json).collect();
+    let mut parties = vec![party.clone()];
+    parties.extend(recipients.iter().cloned());
+    let provisions: Vec<Value> = input
+        .provisions
+        .iter()
+        .map(|p| {
+            json!({
+                "time": rfc3339(p.provided_at),
+                "recipient": p.recipient.json(),
+                "purpose": p.purpose,
+                "data_items": p.data_items,
             })
         })
         .collect();
@@ -185,10 +262,12 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             "jurisdiction": c.jurisdiction,
             "notice": {"version": input.notice_version, "url": format!("{}/privacy", c.url)},
             "controllers": [party.clone()],
-            "parties": [party],
+            "parties": parties,
             "storage_locations": [c.url],
             "retention": "Consent evidence is kept as long as the law requires after the last message (at least 1 month under 特定電子メール法, 3 years for records under 個人情報保護法 and 特定商取引法).",
-            "recipients": [],
+            "recipients": recipients,
+            "provisions": provisions,
+            "sensitive_categories": spi_categories,
             "withdrawal_method": input.withdrawal_url,
             "purposes": purposes,
             "events": events,
@@ -213,8 +292,8 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             }],
             "policyUrl": format!("{}/privacy", c.url),
             "services": [{"service": c.name, "purposes": kantara_purposes}],
-            "sensitive": false,
-            "spiCat": [],
+            "sensitive": !spi_categories.is_empty(),
+            "spiCat": spi_categories,
         },
     })
 }
@@ -301,6 +380,8 @@ mod tests {
             notice_version: "2.0",
             withdrawal_url: "https://p.example.jp/me",
             public_key: "PK",
+            recipients: &[],
+            provisions: &[],
         });
         let r = &v["record"];
         // R23, R26: the mandatory fields.

@@ -30,10 +30,12 @@ pub const CHART_DAYS: i64 = 30;
 /// An event as the console lists it.
 pub fn event_row(seq: i64, e: ConsentEvent) -> AdminEventRow {
     let p = e.provenance;
+    let when = format_when(p.occurred_at);
     AdminEventRow {
         seq,
         subject: e.subject.to_string(),
-        when: format_when(p.occurred_at),
+        recorded: e.recorded_at.map(format_when).filter(|r| *r != when),
+        when,
         purpose: e.purpose.to_string(),
         channel: e.channel,
         from: e.from,
@@ -468,6 +470,40 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 30, item 8: a change dated in the past shows when it was recorded beside it.
+    #[test]
+    fn h08_an_event_row_shows_its_recorded_time_when_it_differs() {
+        use crate::domain::{
+            Actor, Channel, ConsentEvent, ConsentState, Origin, Provenance, Source, SubjectId,
+        };
+        use time::macros::datetime;
+        let event = |recorded_at| ConsentEvent {
+            id: uuid::Uuid::nil(),
+            subject: SubjectId(uuid::Uuid::nil()),
+            purpose: crate::domain::PurposeKey::parse("newsletter").unwrap(),
+            channel: Channel::Email,
+            from: None,
+            to: ConsentState::Granted,
+            provenance: Provenance {
+                occurred_at: datetime!(2024-06-01 09:00:10 UTC),
+                source: Source::Api,
+                actor: Actor::System,
+                notice_version: None,
+                origin: Origin::default(),
+                idempotency_key: None,
+                reason: None,
+                campaign: None,
+            },
+            recorded_at,
+        };
+        let late = event_row(1, event(Some(datetime!(2026-12-06 13:40:00 UTC))));
+        assert_eq!(late.when, "2024-06-01 09:00 UTC");
+        assert_eq!(late.recorded.as_deref(), Some("2026-12-06 13:40 UTC"));
+        let at_once = event_row(2, event(Some(datetime!(2024-06-01 09:00:10.5 UTC))));
+        assert_eq!(at_once.recorded, None);
+        assert_eq!(event_row(3, event(None)).recorded, None);
+    }
 
     #[test]
     fn the_menus_list_every_source() {

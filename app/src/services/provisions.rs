@@ -125,7 +125,7 @@ impl Services {
         if !allowed {
             return Err(Refusal::new("provision_not_allowed"));
         }
-        let mut provision = Provision {
+        let provision = Provision {
             seq: 0,
             subject: subject.id,
             recipient: input.recipient.to_owned(),
@@ -134,8 +134,15 @@ impl Services {
             identified_by,
             data_items,
             recorded_by: recorded_by.to_owned(),
+            recipient_as_provided: None,
         };
-        provision.seq = self.console.add_provision(&provision).await?;
+        // Stored with the recipient as it is now (R51); one removed meanwhile is unknown.
+        let provision = match self.console.add_provision(&provision).await {
+            Err(crate::store::StoreError::MissingReference(_)) => {
+                return Err(Refusal::new("unknown_recipient"));
+            }
+            stored => stored?,
+        };
         tracing::info!(subject = %subject.id, recipient = %provision.recipient, seq = provision.seq, "provision recorded");
         Ok(provision)
     }
@@ -176,19 +183,37 @@ impl Services {
         Ok(self.console.acquisitions(subject.id, 200).await?)
     }
 
-    /// The person's own provision records, newest first, with each recipient's name.
+    /// The person's own provision records, newest first, each with its recipient as it was when
+    /// the data was provided (R51; records from before Doui kept it: the recipient as it is now).
+    pub async fn provisions_as_provided(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<Provision>, Refusal> {
+        let (recipients, mut provisions) = tokio::try_join!(
+            self.console.recipients(),
+            self.console.provisions(subject, 200),
+        )?;
+        for p in provisions
+            .iter_mut()
+            .filter(|p| p.recipient_as_provided.is_none())
+        {
+            p.recipient_as_provided = recipients.iter().find(|r| r.id == p.recipient).cloned();
+        }
+        Ok(provisions)
+    }
+
+    /// The person's own provision records, newest first, with each recipient's name and address
+    /// as they were when the data was provided.
     pub async fn provision_rows(
         &self,
         subject: SubjectId,
     ) -> Result<Vec<crate::view::ProvisionRow>, Refusal> {
-        let (recipients, provisions) = tokio::try_join!(
-            self.console.recipients(),
-            self.console.provisions(subject, 200),
-        )?;
-        Ok(provisions
+        Ok(self
+            .provisions_as_provided(subject)
+            .await?
             .into_iter()
             .map(|p| {
-                let r = recipients.iter().find(|r| r.id == p.recipient);
+                let r = p.recipient_as_provided.as_ref();
                 crate::view::ProvisionRow {
                     when: super::format_when(p.provided_at),
                     recipient: r.map_or_else(|| p.recipient.clone(), |r| r.name.clone()),

@@ -5,7 +5,9 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::{Refusal, Services, Visitor, now};
-use crate::domain::receipt::{Controller, ReceiptInput, receipt_payload};
+use crate::domain::receipt::{
+    Controller, ProvisionFact, ReceiptInput, RecipientParty, receipt_payload,
+};
 use crate::token::Scope;
 
 /// More events than one person ever makes; the record holds all of them.
@@ -42,6 +44,34 @@ impl Services {
         let verifier = self.signer.verifier();
         let public_key = verifier.to_text();
         let withdrawal_url = format!("{}/signin", settings.public_url);
+        // R23: the recipients that exist, and (R51) what was provided to whom, each recipient as
+        // it was when the data was provided.
+        let party = |r: &crate::store::Recipient| RecipientParty {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            address: r.address.clone(),
+            representative: r.representative.clone(),
+        };
+        let (recipients, provided) =
+            tokio::try_join!(self.recipients(), self.provisions_as_provided(subject.id))?;
+        let recipients: Vec<RecipientParty> = recipients.iter().map(party).collect();
+        let provided: Vec<ProvisionFact> = provided
+            .iter()
+            .map(|p| ProvisionFact {
+                provided_at: p.provided_at,
+                recipient: p.recipient_as_provided.as_ref().map_or_else(
+                    || RecipientParty {
+                        id: p.recipient.clone(),
+                        name: p.recipient.clone(),
+                        address: String::new(),
+                        representative: String::new(),
+                    },
+                    party,
+                ),
+                purpose: p.purpose.to_string(),
+                data_items: p.data_items.clone(),
+            })
+            .collect();
         let payload = receipt_payload(&ReceiptInput {
             receipt_id: Uuid::now_v7(),
             issued_at,
@@ -52,6 +82,8 @@ impl Services {
             notice_version: &notice_version,
             withdrawal_url: &withdrawal_url,
             public_key: &public_key,
+            recipients: &recipients,
+            provisions: &provided,
         });
         let receipt = crate::signing::jws(&self.signer, &payload);
         let time = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
@@ -80,6 +112,7 @@ impl Services {
                 json!({
                     "event_id": e.id,
                     "occurred_at": time(p.occurred_at),
+                    "recorded_at": e.recorded_at.map(time),
                     "purpose": e.purpose.as_str(),
                     "channel": e.channel.key(),
                     "from": e.from.map(|s| s.key()),
@@ -95,15 +128,16 @@ impl Services {
             })
             .collect();
         // APPI 第29条: what was provided of the person's data, to whom.
-        let provisions: Vec<Value> = self
-            .provision_rows(subject.id)
-            .await?
-            .into_iter()
+        let provisions: Vec<Value> = provided
+            .iter()
             .map(|p| {
                 json!({
-                    "provided_at": p.when,
-                    "recipient": p.recipient,
-                    "recipient_address": p.recipient_address,
+                    "provided_at": time(p.provided_at),
+                    "recipient": p.recipient.name,
+                    "recipient_id": p.recipient.id,
+                    "recipient_address": p.recipient.address,
+                    "recipient_representative": p.recipient.representative,
+                    "purpose": p.purpose,
                     "data_items": p.data_items,
                 })
             })

@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 
 use super::{Refusal, Services, now};
 use crate::domain::seal::{
-    Break, ChainLink, EventTally, GENESIS, Tombstone, from_hex, to_hex, tombstone_statement,
-    verify_links,
+    Break, ChainLink, EventTally, GENESIS, RecordedTimes, Tombstone, from_hex, to_hex,
+    tombstone_statement, verify_links,
 };
 use crate::signing::{Checkpoint, Verifier, check_checkpoint};
 
@@ -43,6 +43,11 @@ pub struct ChainReport {
     pub broken: Option<Break>,
     /// Signed checkpoints found true (each one's seal is still the chain's at its length).
     pub checkpoints: i64,
+    /// Events and current choices found suspect where the seals hold (the first
+    /// [`MAX_FINDINGS`](crate::domain::seal::MAX_FINDINGS) of each kind): recorded times that go
+    /// backwards along the chain, events that occurred after they were recorded or were written
+    /// without a recorded time, and current choices that are not what the log says.
+    pub findings: Vec<Break>,
 }
 
 /// Checkpoints to hold the chain against while walking it: the stored ones, read page by page, or
@@ -88,9 +93,11 @@ impl Services {
     /// The chain for the console: length, head and the latest checkpoint; with `verify`, a walk
     /// of all of it.
     pub async fn chain_view(&self, verify: bool) -> Result<crate::view::ChainView, Refusal> {
+        let mut findings = Vec::new();
         let (length, head, checked, broken, checkpoints_checked) = if verify {
             let r = self.verify_chain().await?;
             let broken = r.broken.map(|b| b.to_string());
+            findings = r.findings.iter().map(ToString::to_string).collect();
             (r.length, r.head, true, broken, r.checkpoints)
         } else {
             let (length, _) = self.seals.chain_extent().await?;
@@ -112,6 +119,7 @@ impl Services {
             head,
             checked,
             broken,
+            findings,
             checkpoints_checked,
             latest_checkpoint: latest.map(|c| {
                 let at =
@@ -147,6 +155,29 @@ impl Services {
         external: Option<&[Checkpoint]>,
         verifier: &Verifier,
     ) -> Result<ChainReport, Refusal> {
+        // The projection is held against the log by the database, beside the walk.
+        let seals = self.seals.clone();
+        let projection = tokio::spawn(async move {
+            seals
+                .projection_mismatches(crate::domain::seal::MAX_FINDINGS as u32)
+                .await
+        });
+        let mut times = RecordedTimes::new(self.seals.recorded_since_seq().await?);
+        let walked = self.walk_chain(external, verifier, &mut times).await;
+        let mismatches = projection.await.map_err(|_| Refusal::new("internal"))??;
+        let mut report = walked?;
+        report.findings = times.findings;
+        report.findings.extend(mismatches);
+        Ok(report)
+    }
+
+    /// The walk of `verify_chain_against`, checking the recorded times of the links that hold.
+    async fn walk_chain(
+        &self,
+        external: Option<&[Checkpoint]>,
+        verifier: &Verifier,
+        times: &mut RecordedTimes,
+    ) -> Result<ChainReport, Refusal> {
         let mut witnesses = Witnesses::new(self, external);
         let (mut prev, mut next, mut good_checkpoints) = (GENESIS, 1i64, 0i64);
         // The highest seq walked (and whether its event is there), and how many walked links
@@ -159,6 +190,7 @@ impl Services {
             head: to_hex(&head),
             broken: Some(at),
             checkpoints,
+            findings: Vec::new(),
         };
         // Pages are read ahead, several at once (positions are dense, so page k starts after
         // position k × walk_page), and each reader seals its page's events again as it reads
@@ -206,6 +238,7 @@ impl Services {
                 Ok((p, n)) => (prev, next) = (p, n),
                 Err(b) => return Ok(broken(b.good_links, b.last_good, b.at, good_checkpoints)),
             }
+            times.check(&links);
             while let Some(cp) = witnesses.next_upto(next - 1).await? {
                 let seal = usize::try_from(cp.length - first)
                     .ok()
@@ -244,6 +277,7 @@ impl Services {
             head: to_hex(&prev),
             broken: unsealed.first().map(|&seq| Break::Unsealed { seq }),
             checkpoints: good_checkpoints,
+            findings: Vec::new(),
         })
     }
 
@@ -252,7 +286,7 @@ impl Services {
     /// first, so a checkpoint never vouches for a chain already broken.
     pub async fn checkpoint_if_due(&self) -> Result<Option<Checkpoint>, Refusal> {
         let at = now();
-        let latest = self.seals.latest_checkpoint().await?;
+        let latest = self.latest_genuine_checkpoint().await?;
         let interval = time::Duration::seconds(self.settings.checkpoint_interval_secs);
         if latest.as_ref().is_some_and(|l| at - l.at < interval) {
             return Ok(None);
@@ -295,6 +329,37 @@ impl Services {
             .add_checkpoint(&checkpoint)
             .await?
             .then_some(checkpoint))
+    }
+
+    /// The longest stored checkpoint signed by this instance's key: what the next checkpoint
+    /// builds on. A stored checkpoint that is not (forged, or written with another key) is
+    /// passed over and logged, never built on: a checkpoint vouching for a chain from a forged
+    /// head would vouch for whatever was rewritten below it. `verify` names it.
+    async fn latest_genuine_checkpoint(&self) -> Result<Option<Checkpoint>, Refusal> {
+        let verifier = self.signer.verifier();
+        let Some(latest) = self.seals.latest_checkpoint().await? else {
+            return Ok(None);
+        };
+        if latest.is_signed_by(&verifier) {
+            return Ok(Some(latest));
+        }
+        tracing::error!(
+            length = latest.length,
+            "the latest stored checkpoint is not signed by this key: passed over"
+        );
+        // Rare (the store was tampered with): the stored checkpoints are read from the start
+        // for the longest genuine one.
+        let (mut genuine, mut after) = (None, 0);
+        loop {
+            let page = self.seals.checkpoints(after, 1_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.length;
+            genuine = page
+                .into_iter()
+                .rfind(|c| c.is_signed_by(&verifier))
+                .or(genuine);
+        }
+        Ok(genuine)
     }
 
     /// Stored checkpoints longer than `after_length`, shortest first (for export).

@@ -87,20 +87,26 @@ pub(super) async fn verify(
         .verify_chain_against(kept.as_deref(), &verifier)
         .await
         .map_err(refusal)?;
-    match report.broken {
-        None => {
+    match &report.broken {
+        None if report.findings.is_empty() => {
             println!(
                 "chain verified: {} events sealed, head {}, {} signed checkpoints match",
                 report.length, report.head, report.checkpoints
             );
-            Ok(())
+            return Ok(());
         }
-        Some(b) => {
-            println!(
-                "chain BROKEN after {} good events (head {}): {b}",
-                report.length, report.head
-            );
-            std::process::exit(1);
-        }
+        None => println!(
+            "chain sealed as written: {} events, head {}, {} signed checkpoints match; but SUSPECT:",
+            report.length, report.head, report.checkpoints
+        ),
+        Some(b) => println!(
+            "chain BROKEN after {} good events (head {}): {b}",
+            report.length, report.head
+        ),
     }
+    // Each suspect event or current choice on a line of its own, naming it.
+    for finding in &report.findings {
+        println!("  {finding}");
+    }
+    std::process::exit(1);
 }

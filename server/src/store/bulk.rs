@@ -9,14 +9,19 @@ use app::domain::{Change, ConsentEvent, ConsentState, Decision, Outcome, decide}
 use app::store::Applied;
 
 macro_rules! sql_bulk {
-    ($store:ty, $db:ty, $ph:path, write = $write:ident) => {
+    ($store:ty, $db:ty, $ph:path, write = $write:ident, recorded_now = $recorded_now:literal) => {
         impl $store {
-            /// Appends events (in order) and brings the projection to the last of each consent.
+            /// Appends events (in order) and brings the projection to the last of each consent;
+            /// each event gets the time the database recorded it at.
             async fn write_events(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                events: &[app::domain::ConsentEvent],
+                events: &mut [app::domain::ConsentEvent],
             ) -> app::store::StoreResult<()> {
-                Self::$write(tx, events).await
+                let recorded = Self::$write(tx, events).await?;
+                for e in events.iter_mut() {
+                    e.recorded_at = recorded.iter().find(|(id, _)| *id == e.id).map(|(_, at)| *at);
+                }
+                Ok(())
             }
 
             /// `write_events` with statements of one parameter per value (up to 400 rows each).
@@ -24,7 +29,7 @@ macro_rules! sql_bulk {
             async fn write_events_lists(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[app::domain::ConsentEvent],
-            ) -> app::store::StoreResult<()> {
+            ) -> app::store::StoreResult<Vec<(uuid::Uuid, time::OffsetDateTime)>> {
                 use std::collections::HashMap;
                 use crate::store::db_error;
 
@@ -32,11 +37,16 @@ macro_rules! sql_bulk {
                     (first..first + n).map($ph).collect::<Vec<_>>().join(", ")
                 }
 
+                let mut recorded = Vec::with_capacity(events.len());
                 for chunk in events.chunks(400) {
-                    let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", list(i * 15 + 1, 15))).collect();
+                    // Each event's recorded time is the database's clock at the insert.
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|i| format!("({}, {})", list(i * 15 + 1, 15), $recorded_now))
+                        .collect();
                     let sql = format!(
                         "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, occurred_at, \
-                         source, actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign) VALUES {}",
+                         source, actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign, \
+                         recorded_at) VALUES {} RETURNING id, recorded_at",
                         values.join(", ")
                     );
                     let mut q = sqlx::query(&sql);
@@ -59,7 +69,12 @@ macro_rules! sql_bulk {
                             .bind(p.reason.as_deref())
                             .bind(p.campaign.as_deref());
                     }
-                    q.execute(&mut **tx).await.map_err(db_error)?;
+                    let rows = q.fetch_all(&mut **tx).await.map_err(db_error)?;
+                    for row in &rows {
+                        use sqlx::Row;
+                        let bad = |_| crate::store::corrupt("recorded_at");
+                        recorded.push((row.try_get("id").map_err(bad)?, row.try_get("recorded_at").map_err(bad)?));
+                    }
                 }
 
                 // The projection: the last event of each consent (one row per consent and statement).
@@ -98,7 +113,7 @@ macro_rules! sql_bulk {
                     }
                     q.execute(&mut **tx).await.map_err(db_error)?;
                 }
-                Ok(())
+                Ok(recorded)
             }
         }
     };
@@ -115,6 +130,18 @@ pub(crate) fn subjects_of(requests: &[Vec<Change>]) -> Vec<uuid::Uuid> {
     subjects.sort();
     subjects.dedup();
     subjects
+}
+
+/// Gives each event the results of a group hold the time the database recorded it at.
+pub(crate) fn set_recorded(
+    results: &mut [Vec<Applied>],
+    recorded: &HashMap<uuid::Uuid, time::OffsetDateTime>,
+) {
+    for applied in results.iter_mut().flatten() {
+        if let Outcome::Recorded(e) = &mut applied.outcome {
+            e.recorded_at = recorded.get(&e.id).copied();
+        }
+    }
 }
 
 /// Decides each change of a group in order, in memory, from the current choices: what each

@@ -6,8 +6,9 @@ use app::store::StoreResult;
 
 use super::corrupt;
 
-/// Every event column, in the order `StoredEvent` holds them (the two ids, the time, then its texts).
-pub(crate) const EVENT_COLUMNS: [&str; 15] = [
+/// Every event column, in the order `StoredEvent` holds them (the two ids, the time, its texts,
+/// then when it was recorded).
+pub(crate) const EVENT_COLUMNS: [&str; 16] = [
     "id",
     "subject_id",
     "occurred_at",
@@ -23,6 +24,7 @@ pub(crate) const EVENT_COLUMNS: [&str; 15] = [
     "idempotency_key",
     "reason",
     "campaign",
+    "recorded_at",
 ];
 
 /// `EVENT_COLUMNS` of table alias `e`, as a select list.
@@ -38,26 +40,32 @@ pub(crate) struct StoredEvent<'a> {
     pub subject: uuid::Uuid,
     pub occurred_at: time::OffsetDateTime,
     pub texts: [Option<&'a [u8]>; 12],
+    pub recorded_at: Option<time::OffsetDateTime>,
 }
 
 impl<'a> StoredEvent<'a> {
-    /// An event's columns through a row reader's accessors: the two ids, a reader of the time
-    /// and one of the `i`-th text column's bytes. `None` when its ids are NULL.
+    /// An event's columns through a row reader's accessors: the two ids, readers of the two
+    /// times and one of the `i`-th text column's bytes. `None` when its ids are NULL.
     pub(crate) fn read(
         (id, subject): (Option<uuid::Uuid>, Option<uuid::Uuid>),
-        occurred_at: impl FnOnce() -> StoreResult<time::OffsetDateTime>,
+        (occurred_at, recorded_at): (
+            impl FnOnce() -> StoreResult<time::OffsetDateTime>,
+            impl FnOnce() -> StoreResult<Option<time::OffsetDateTime>>,
+        ),
         text: impl Fn(usize) -> Option<&'a [u8]>,
     ) -> StoreResult<Option<Self>> {
         let (Some(id), Some(subject)) = (id, subject) else {
             return Ok(None);
         };
         let occurred_at = occurred_at()?;
+        let recorded_at = recorded_at()?;
         let texts = std::array::from_fn(text);
         Ok(Some(Self {
             id,
             subject,
             occurred_at,
             texts,
+            recorded_at,
         }))
     }
 
@@ -81,6 +89,7 @@ impl<'a> StoredEvent<'a> {
             idempotency_key: f[9],
             reason: f[10],
             campaign: f[11],
+            recorded_at: self.recorded_at,
         })
     }
 
@@ -117,6 +126,7 @@ impl<'a> StoredEvent<'a> {
                 reason: owned(10),
                 campaign: owned(11),
             },
+            recorded_at: self.recorded_at,
         })
     }
 }

@@ -412,10 +412,14 @@ macro_rules! sql_console {
                     .collect())
             }
 
-            async fn add_provision(&self, p: &app::store::Provision) -> app::store::StoreResult<i64> {
-                let seq: i64 = sqlx::query_scalar(
-                    "INSERT INTO provisions (subject_id, recipient, purpose, provided_at, identified_by, data_items, recorded_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+            async fn add_provision(&self, p: &app::store::Provision) -> app::store::StoreResult<app::store::Provision> {
+                // The recipient's identity is copied from its row in the same statement: the
+                // record keeps it as it was when the data was provided (R51).
+                let row: Option<(i64, String, String, String)> = sqlx::query_as(
+                    "INSERT INTO provisions (subject_id, recipient, purpose, provided_at, identified_by, data_items, \
+                     recorded_by, recipient_name, recipient_address, recipient_representative) \
+                     SELECT $1, r.id, $3, $4, $5, $6, $7, r.name, r.address, r.representative FROM recipients r \
+                     WHERE r.id = $2 RETURNING seq, recipient_name, recipient_address, recipient_representative",
                 )
                 .bind(p.subject.0)
                 .bind(&p.recipient)
@@ -424,10 +428,21 @@ macro_rules! sql_console {
                 .bind(&p.identified_by)
                 .bind(&p.data_items)
                 .bind(&p.recorded_by)
-                .fetch_one(&self.pool)
+                .fetch_optional(&self.pool)
                 .await
                 .map_err(crate::store::db_error)?;
-                Ok(seq)
+                let (seq, name, address, representative) =
+                    row.ok_or(app::store::StoreError::MissingReference("recipient"))?;
+                Ok(app::store::Provision {
+                    seq,
+                    recipient_as_provided: Some(app::store::Recipient {
+                        id: p.recipient.clone(),
+                        name,
+                        address,
+                        representative,
+                    }),
+                    ..p.clone()
+                })
             }
 
             async fn provisions(
@@ -437,7 +452,8 @@ macro_rules! sql_console {
             ) -> app::store::StoreResult<Vec<app::store::Provision>> {
                 use sqlx::Row;
                 let rows = sqlx::query(
-                    "SELECT seq, subject_id, recipient, purpose, provided_at, identified_by, data_items, recorded_by \
+                    "SELECT seq, subject_id, recipient, purpose, provided_at, identified_by, data_items, recorded_by, \
+                     recipient_name, recipient_address, recipient_representative \
                      FROM provisions WHERE subject_id = $1 ORDER BY seq DESC LIMIT $2",
                 )
                 .bind(subject.0)
@@ -449,15 +465,30 @@ macro_rules! sql_console {
                 rows.iter()
                     .map(|r| {
                         let purpose: String = r.try_get("purpose").map_err(bad)?;
+                        let recipient: String = r.try_get("recipient").map_err(bad)?;
+                        let name: Option<String> = r.try_get("recipient_name").map_err(bad)?;
+                        let address: Option<String> = r.try_get("recipient_address").map_err(bad)?;
+                        let representative: Option<String> =
+                            r.try_get("recipient_representative").map_err(bad)?;
+                        let recipient_as_provided = match (name, address, representative) {
+                            (Some(name), Some(address), Some(representative)) => Some(app::store::Recipient {
+                                id: recipient.clone(),
+                                name,
+                                address,
+                                representative,
+                            }),
+                            _ => None,
+                        };
                         Ok(app::store::Provision {
                             seq: r.try_get("seq").map_err(bad)?,
                             subject: app::domain::SubjectId(r.try_get("subject_id").map_err(bad)?),
-                            recipient: r.try_get("recipient").map_err(bad)?,
+                            recipient,
                             purpose: purpose.parse().map_err(|_| crate::store::corrupt("purpose"))?,
                             provided_at: r.try_get("provided_at").map_err(bad)?,
                             identified_by: r.try_get("identified_by").map_err(bad)?,
                             data_items: r.try_get("data_items").map_err(bad)?,
                             recorded_by: r.try_get("recorded_by").map_err(bad)?,
+                            recipient_as_provided,
                         })
                     })
                     .collect()

@@ -93,6 +93,8 @@ sql_store! {
     lock_subject = Some("SELECT id FROM subjects WHERE id = $1 FOR UPDATE"),
     placeholder = crate::store::numbered,
     write = write_events_arrays,
+    // The column's default is the database's clock (and its trigger refuses any other value).
+    recorded_now = "clock_timestamp()",
 }
 
 sql_identity!(PgStore, sqlx::Postgres);
@@ -166,8 +168,10 @@ impl PgStore {
             )
             .await
             .map_err(db_error)?;
-            let (results, events) = super::bulk::decide_group(requests, current_choices(&rows)?);
-            Self::write_events_arrays(&mut tx.conn, &events).await?;
+            let (mut results, events) =
+                super::bulk::decide_group(requests, current_choices(&rows)?);
+            let recorded = Self::write_events_arrays(&mut tx.conn, &events).await?;
+            super::bulk::set_recorded(&mut results, &recorded.into_iter().collect());
             Ok(results)
         }
         .await;
@@ -440,7 +444,10 @@ fn stored_at<'a>(
 ) -> app::store::StoreResult<Option<columns::StoredEvent<'a>>> {
     columns::StoredEvent::read(
         (t.uuid(at)?, t.uuid(at + 1)?),
-        || t.time(at + 2),
+        (
+            || t.time(at + 2),
+            || t.bytes(at + 15).map(|_| t.time(at + 15)).transpose(),
+        ),
         |i| t.bytes(at + 3 + i),
     )
 }
@@ -451,10 +458,10 @@ impl PgStore {
     async fn write_events_arrays(
         conn: &mut sqlx::PgConnection,
         events: &[app::domain::ConsentEvent],
-    ) -> app::store::StoreResult<()> {
+    ) -> app::store::StoreResult<Vec<(uuid::Uuid, time::OffsetDateTime)>> {
         use crate::store::db_error;
         if events.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let col =
             |f: &dyn Fn(&app::domain::ConsentEvent) -> Option<String>| -> Vec<Option<String>> {
@@ -473,7 +480,7 @@ impl PgStore {
             last.insert((e.subject.0, e.purpose.as_str(), e.channel), e.id);
         }
         let last: Vec<uuid::Uuid> = last.into_values().collect();
-        sqlx::query(
+        let rows = sqlx::query(
             "WITH written AS (INSERT INTO consent_events (id, subject_id, purpose, channel, \
              from_state, to_state, occurred_at, source, actor, notice_version, origin_ip, \
              user_agent, idempotency_key, reason, campaign) \
@@ -483,14 +490,16 @@ impl PgStore {
              $12::text[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY \
              AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, n) \
              ORDER BY n \
-             RETURNING id, seq, subject_id, purpose, channel, to_state, occurred_at, source) \
-             INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
-             last_event_seq) \
+             RETURNING id, seq, subject_id, purpose, channel, to_state, occurred_at, source, \
+             recorded_at), \
+             projected AS (INSERT INTO consents (subject_id, purpose, channel, state, updated_at, \
+             source, last_event_seq) \
              SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq \
              FROM written WHERE id = ANY($16) \
              ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
              updated_at = excluded.updated_at, source = excluded.source, \
-             last_event_seq = excluded.last_event_seq",
+             last_event_seq = excluded.last_event_seq) \
+             SELECT id, recorded_at FROM written",
         )
         .bind(&ids)
         .bind(&subjects)
@@ -508,10 +517,17 @@ impl PgStore {
         .bind(col(&|e| e.provenance.reason.clone()))
         .bind(col(&|e| e.provenance.campaign.clone()))
         .bind(&last)
-        .execute(conn)
+        .fetch_all(conn)
         .await
         .map_err(db_error)?;
-        Ok(())
+        // Each event's recorded time, as the database set it.
+        rows.iter()
+            .map(|r| {
+                use sqlx::Row;
+                let bad = |_| crate::store::corrupt("recorded_at");
+                Ok((r.try_get(0).map_err(bad)?, r.try_get(1).map_err(bad)?))
+            })
+            .collect()
     }
 }
 

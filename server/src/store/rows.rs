@@ -142,6 +142,7 @@ macro_rules! sql_rows {
                         reason: get(row, "reason")?,
                         campaign: get(row, "campaign")?,
                     },
+                    recorded_at: get(row, "recorded_at")?,
                 })
             }
         }

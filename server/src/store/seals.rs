@@ -291,6 +291,64 @@ macro_rules! sql_seals {
                 Ok(n)
             }
 
+            async fn recorded_since_seq(&self) -> app::store::StoreResult<i64> {
+                use crate::store::db_error;
+                let since: Option<i64> = sqlx::query_scalar("SELECT after_seq FROM event_recorded_since")
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                Ok(since.unwrap_or(0))
+            }
+
+            async fn projection_mismatches(
+                &self,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::domain::seal::Break>> {
+                use crate::store::db_error;
+                // Each current choice against the event it names and any later event of its
+                // consent (found by the subject's index), then each consent with events but no
+                // current choice. Two statements, whatever the number of events.
+                let wrong: Vec<(uuid::Uuid, String, String, i64)> = sqlx::query_as(
+                    "SELECT c.subject_id, c.purpose, c.channel, c.last_event_seq FROM consents c \
+                     LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
+                     WHERE e.seq IS NULL OR e.subject_id <> c.subject_id OR e.purpose <> c.purpose \
+                     OR e.channel <> c.channel OR e.to_state <> c.state OR e.source <> c.source \
+                     OR e.occurred_at <> c.updated_at \
+                     OR EXISTS (SELECT 1 FROM consent_events n WHERE n.subject_id = c.subject_id \
+                     AND n.seq > c.last_event_seq AND n.purpose = c.purpose AND n.channel = c.channel) \
+                     ORDER BY c.last_event_seq LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                // Not grouped: the read stops at the first `limit` events found (an event log
+                // without its projection would otherwise be grouped whole), whose consents may
+                // repeat.
+                let mut missing: Vec<(uuid::Uuid, String, String, Option<i64>)> = sqlx::query_as(
+                    "SELECT e.subject_id, e.purpose, e.channel, e.seq FROM consent_events e \
+                     WHERE NOT EXISTS (SELECT 1 FROM consents c WHERE c.subject_id = e.subject_id \
+                     AND c.purpose = e.purpose AND c.channel = e.channel) LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                missing.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)).then(b.3.cmp(&a.3)));
+                missing.dedup_by(|a, b| (&a.0, &a.1, &a.2) == (&b.0, &b.1, &b.2));
+                Ok(wrong
+                    .into_iter()
+                    .map(|(subject, purpose, channel, seq)| (subject, purpose, channel, Some(seq)))
+                    .chain(missing)
+                    .map(|(subject, purpose, channel, seq)| app::domain::seal::Break::Projection {
+                        subject,
+                        purpose,
+                        channel,
+                        seq,
+                    })
+                    .collect())
+            }
+
             async fn chain_extent(&self) -> app::store::StoreResult<(i64, i64)> {
                 use crate::store::db_error;
                 let extent: (i64, i64) = sqlx::query_as(crate::store::seals::CHAIN_EXTENT)

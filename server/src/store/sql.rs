@@ -11,18 +11,19 @@ macro_rules! sql_store {
         begin = $begin:literal,
         lock_subject = $lock_subject:expr,
         placeholder = $ph:path,
-        write = $write:ident $(,)?
+        write = $write:ident,
+        recorded_now = $recorded_now:literal $(,)?
     ) => {
         crate::store::rows::sql_rows!($db);
 
         const EVENT_COLUMNS: &str = "id, subject_id, purpose, channel, from_state, to_state, occurred_at, source, \
-             actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign";
+             actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign, recorded_at";
         const SUBJECT_COLUMNS: &str = "id, external_id, email, phone, lang, jurisdiction, erased_at";
         const API_KEY_COLUMNS: &str = "id, name, scopes, secret_sha256, created_at, revoked_at";
         const PURPOSE_COLUMNS: &str =
             "key, name_ja, name_en, description_ja, description_en, mode, channels, marketing, kind, modes, legal";
 
-        crate::store::bulk::sql_bulk!($store, $db, $ph, write = $write);
+        crate::store::bulk::sql_bulk!($store, $db, $ph, write = $write, recorded_now = $recorded_now);
 
         impl $store {
             /// The rules of `Store::apply` inside an open transaction.
@@ -93,8 +94,8 @@ macro_rules! sql_store {
                     let fingerprint = change.fingerprint();
                     let (outcome, event_id, state) = match decide(current, change, uuid::Uuid::now_v7()) {
                         Decision::Unchanged(state) => (Outcome::Unchanged(state), None, state),
-                        Decision::Record(e) => {
-                            Self::write_events(tx, std::slice::from_ref(&e)).await?;
+                        Decision::Record(mut e) => {
+                            Self::write_events(tx, std::slice::from_mut(&mut e)).await?;
                             let (id, to) = (e.id, e.to);
                             (Outcome::Recorded(e), Some(id), to)
                         }

@@ -74,6 +74,9 @@ sql_store! {
     lock_subject = None,
     placeholder = crate::store::anonymous,
     write = write_events_lists,
+    // The database's clock, as the trigger on `consent_events` requires it (RFC 3339, to the
+    // millisecond: SQLite's clock has no finer grain).
+    recorded_now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
 }
 
 impl SqliteStore {
@@ -307,11 +310,20 @@ fn stored_at<'r>(
     columns::StoredEvent::read(
         (id(0)?, id(1)?),
         // Times are RFC 3339 text.
-        || {
-            row.bytes(at + 2)
-                .and_then(app::domain::rfc3339::parse)
-                .ok_or_else(|| super::corrupt("occurred_at"))
-        },
+        (
+            || {
+                row.bytes(at + 2)
+                    .and_then(app::domain::rfc3339::parse)
+                    .ok_or_else(|| super::corrupt("occurred_at"))
+            },
+            || {
+                row.bytes(at + 15)
+                    .map(|t| {
+                        app::domain::rfc3339::parse(t).ok_or_else(|| super::corrupt("recorded_at"))
+                    })
+                    .transpose()
+            },
+        ),
         |i| row.bytes(at + 3 + i as i32),
     )
 }
@@ -339,8 +351,9 @@ fn write_group(
             },
         )?;
     }
-    let (results, events) = decide_group(requests, current);
+    let (mut results, events) = decide_group(requests, current);
     let mut last = std::collections::HashMap::new();
+    let mut recorded = std::collections::HashMap::with_capacity(events.len());
     for e in &events {
         let p = &e.provenance;
         let at = p
@@ -348,10 +361,13 @@ fn write_group(
             .format(&Rfc3339)
             .map_err(|_| super::corrupt("occurred_at"))?;
         let actor = p.actor.to_string();
-        let seq = conn.execute(
+        // The recorded time is the database's, read back with the seq.
+        let (mut seq, mut recorded_at) = (0, None);
+        conn.query(
             "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
              occurred_at, source, actor, notice_version, origin_ip, user_agent, idempotency_key, \
-             reason, campaign) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             reason, campaign, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+             ?12, ?13, ?14, ?15, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING seq, recorded_at",
             &[
                 Value::Blob(e.id.as_bytes()),
                 Value::Blob(e.subject.0.as_bytes()),
@@ -369,9 +385,19 @@ fn write_group(
                 p.reason.as_deref().into(),
                 p.campaign.as_deref().into(),
             ],
+            |row| {
+                seq = row.int(0);
+                recorded_at = row.bytes(1).and_then(app::domain::rfc3339::parse);
+                Ok(())
+            },
         )?;
+        recorded.insert(
+            e.id,
+            recorded_at.ok_or_else(|| super::corrupt("recorded_at"))?,
+        );
         last.insert((e.subject.0, e.purpose.as_str(), e.channel), (e, at, seq));
     }
+    super::bulk::set_recorded(&mut results, &recorded);
     for (e, at, seq) in last.values() {
         conn.execute(
             "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \

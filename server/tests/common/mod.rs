@@ -183,3 +183,69 @@ pub fn services(db: &TestDb) -> app::services::Services {
         data_key: Arc::new(app::auth::DataKey::new(&[3; 32])),
     }
 }
+
+/// Both backends (PostgreSQL only where it answers) with only the migrations numbered below
+/// `version` applied: a database as an earlier Doui left it. `store.migrate()` brings it up to
+/// date, as an upgrade does.
+pub async fn backends_before(version: u32) -> Vec<TestDb> {
+    async fn migrator(backend: &str, version: u32) -> (sqlx::migrate::Migrator, PathBuf) {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let dir = std::env::temp_dir().join(unique("doui_migrations"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let number: u32 = name.split('_').next().unwrap().parse().unwrap();
+            if number < version {
+                std::fs::copy(&path, dir.join(&name)).unwrap();
+            }
+        }
+        let m = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
+        (m, dir)
+    }
+    let mut all = Vec::new();
+    let dir = std::env::temp_dir().join(unique("doui_test"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("doui.db").display());
+    let store = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let (m, files) = migrator("sqlite", version).await;
+    m.run(store.pool()).await.unwrap();
+    std::fs::remove_dir_all(files).ok();
+    all.push(TestDb {
+        store: store.clone(),
+        sqlite: Some(store),
+        pg: None,
+        url,
+        cleanup: Cleanup::Dir(dir),
+    });
+    let url = pg_url();
+    let schema = unique("doui_test");
+    match PgStore::open_in_schema(&url, &schema).await {
+        Ok(store) => {
+            let store = Arc::new(store);
+            let (m, files) = migrator("postgres", version).await;
+            m.run(store.pool()).await.unwrap();
+            std::fs::remove_dir_all(files).ok();
+            let scoped = format!(
+                "{url}{}options=-csearch_path%3D{schema}",
+                if url.contains('?') { "&" } else { "?" }
+            );
+            all.push(TestDb {
+                store: store.clone(),
+                sqlite: None,
+                pg: Some(store),
+                url: scoped,
+                cleanup: Cleanup::Schema(url, schema),
+            });
+        }
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL is required under CI=true but {url} did not answer: {e}");
+            }
+            println!("skipping PostgreSQL: {e}");
+        }
+    }
+    all
+}

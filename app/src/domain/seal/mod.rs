@@ -8,8 +8,9 @@
 mod walk;
 
 pub use walk::{
-    Break, Broken, ChainLink, ChainPage, EventTally, EventsRead, Resealed, Tombstone,
-    TombstoneCheck, reseal, seal_before, tombstone_statement, verify_links,
+    Break, Broken, CLOCK_SLACK_SECS, ChainLink, ChainPage, EventTally, EventsRead, MAX_FINDINGS,
+    RECORDED_SLACK_SECS, RecordedTimes, Resealed, Tombstone, TombstoneCheck, reseal, seal_before,
+    tombstone_statement, verify_links,
 };
 
 use sha2::{Digest, Sha256};
@@ -45,6 +46,8 @@ pub struct EventFields<'a> {
     pub idempotency_key: Option<&'a [u8]>,
     pub reason: Option<&'a [u8]>,
     pub campaign: Option<&'a [u8]>,
+    /// When the event was written (`None`: written before Doui kept it).
+    pub recorded_at: Option<time::OffsetDateTime>,
 }
 
 impl<'a> EventFields<'a> {
@@ -68,12 +71,16 @@ impl<'a> EventFields<'a> {
             idempotency_key: text(&p.idempotency_key),
             reason: text(&p.reason),
             campaign: text(&p.campaign),
+            recorded_at: e.recorded_at,
         }
     }
 }
 
 /// The bytes a seal covers: a version tag, then each field length-prefixed (so no two different
-/// events share bytes), in a fixed order. Times are RFC 3339 in UTC to the microsecond.
+/// events share bytes), in a fixed order. Times are RFC 3339 in UTC to the microsecond. An event
+/// with a recorded time (every event written since Doui keeps it) is `doui-event-v2`: the v1
+/// fields, then that time; one without (written before) keeps its `doui-event-v1` bytes, so
+/// chains sealed before the upgrade verify as they did.
 pub fn canonical_bytes(seq: i64, e: &ConsentEvent) -> Vec<u8> {
     let mut out = Vec::with_capacity(320);
     write_canonical(&mut out, seq, e);
@@ -102,7 +109,10 @@ pub fn write_canonical_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) 
     fn text(s: &[u8]) -> Option<&[u8]> {
         Some(s)
     }
-    out.extend_from_slice(b"doui-event-v1\0");
+    out.extend_from_slice(match e.recorded_at {
+        None => b"doui-event-v1\0",
+        Some(_) => b"doui-event-v2\0",
+    });
     out.extend_from_slice(&seq.to_be_bytes());
     let mut id = [0u8; 36];
     field(
@@ -132,6 +142,9 @@ pub fn write_canonical_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) 
         e.campaign,
     ] {
         field(out, value);
+    }
+    if let Some(at) = e.recorded_at {
+        field(out, text(super::rfc3339::Rfc3339Text::new(at).as_bytes()));
     }
 }
 
@@ -225,6 +238,7 @@ fn tests_support_event() -> ConsentEvent {
             reason: Some("同意 reason".into()),
             campaign: Some("".into()),
         },
+        recorded_at: None,
     }
 }
 
@@ -289,6 +303,7 @@ mod tests {
             idempotency_key: Some(b"k"),
             reason: Some("同意 reason".as_bytes()),
             campaign: Some(b""),
+            recorded_at: None,
         };
         let mut bytes = Vec::new();
         super::write_canonical_fields(&mut bytes, 42, &stored);
@@ -300,6 +315,25 @@ mod tests {
         let mut changed = Vec::new();
         super::write_canonical_fields(&mut changed, 42, &other);
         assert_ne!(changed, bytes);
+    }
+
+    /// An event with a recorded time seals its time too (v2), with the stored fields as with the
+    /// event; one without keeps the v1 bytes (below).
+    #[test]
+    fn a_recorded_time_is_sealed() {
+        let mut e = super::tests_support_event();
+        let v1 = super::canonical_bytes(42, &e);
+        e.recorded_at = Some(time::macros::datetime!(2026-11-01 09:00:01.5 UTC));
+        let v2 = super::canonical_bytes(42, &e);
+        assert!(v2.starts_with(b"doui-event-v2\0"));
+        assert_eq!(v1[14..], v2[14..v1.len()], "the v1 fields, then the time");
+        let mut later = e.clone();
+        later.recorded_at = Some(time::macros::datetime!(2026-11-01 09:00:02.5 UTC));
+        assert_ne!(super::canonical_bytes(42, &later), v2);
+        let actor = e.provenance.actor.to_string();
+        let mut stored = Vec::new();
+        super::write_canonical_fields(&mut stored, 42, &super::EventFields::of(&e, &actor));
+        assert_eq!(stored, v2);
     }
 
     /// The canonical bytes never change: chains sealed by earlier versions keep verifying.

@@ -23,6 +23,31 @@ pub enum Break {
     Rewritten { length: i64 },
     /// The chain is shorter than a signed checkpoint: links were removed.
     Truncated { length: i64 },
+    /// An event recorded earlier than one sealed before it in the chain (more than
+    /// [`RECORDED_SLACK_SECS`] earlier): written with a backdated recorded time.
+    RecordedBackwards {
+        position: i64,
+        seq: i64,
+        /// The event before it in the chain that was recorded last.
+        after_seq: i64,
+    },
+    /// An event that claims to have occurred after it was recorded (by more than
+    /// [`CLOCK_SLACK_SECS`]).
+    OccurredAfterRecorded { position: i64, seq: i64 },
+    /// An event without a recorded time, written after Doui began keeping them (the database
+    /// gives every event one: this one was written behind its back).
+    NotRecorded { position: i64, seq: i64 },
+    /// A current choice (the `consents` projection) that is not what the event log says: its
+    /// last event is not its own, says something else, or is not the last; or the log has
+    /// events for a consent with no current choice.
+    Projection {
+        subject: uuid::Uuid,
+        purpose: String,
+        channel: String,
+        /// The event the projection names as its last, or (no current choice) one of the
+        /// consent's events.
+        seq: Option<i64>,
+    },
 }
 
 impl std::fmt::Display for Break {
@@ -62,6 +87,111 @@ impl std::fmt::Display for Break {
                     "event seq {seq} is older than the chain's head but not sealed (inserted)"
                 )
             }
+            Break::RecordedBackwards {
+                position,
+                seq,
+                after_seq,
+            } => write!(
+                f,
+                "event seq {seq} (chain position {position}) was recorded before event seq \
+                 {after_seq}, which the chain holds before it: its recorded time was backdated"
+            ),
+            Break::OccurredAfterRecorded { position, seq } => write!(
+                f,
+                "event seq {seq} (chain position {position}) says it occurred after it was recorded"
+            ),
+            Break::NotRecorded { position, seq } => write!(
+                f,
+                "event seq {seq} (chain position {position}) has no recorded time, though it was \
+                 written after Doui began keeping them (inserted behind the database's back)"
+            ),
+            Break::Projection {
+                subject,
+                purpose,
+                channel,
+                seq,
+            } => {
+                write!(
+                    f,
+                    "the current choice of subject {subject} for {purpose} by {channel} is not \
+                     what the event log says"
+                )?;
+                match seq {
+                    Some(seq) => write!(f, " (event seq {seq})"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// How far along the chain an event's recorded time may lie behind one sealed before it:
+/// several writers commit out of order (a late commit is sealed after events that committed
+/// before it, within the sealer's late window), and a database clock may be set back a little.
+pub const RECORDED_SLACK_SECS: i64 = 60;
+
+/// How far after its recorded time an event may say it occurred: the application's clock, which
+/// dates the change, and the database's, which records it, may differ by this much.
+pub const CLOCK_SLACK_SECS: i64 = 60;
+
+/// The most findings a walk lists (the first ones along the chain).
+pub const MAX_FINDINGS: usize = 100;
+
+/// The recorded times along the chain, checked link by link as a walk goes: each event written
+/// since Doui keeps them has one, it never lies far behind the latest before it in the chain,
+/// and the event does not claim to have occurred after it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedTimes {
+    /// Events with a seq above this were written since Doui keeps recorded times.
+    recorded_since_seq: i64,
+    /// The latest recorded time so far along the chain, and its event's seq.
+    latest: Option<(time::OffsetDateTime, i64)>,
+    /// What was found, in chain order (at most [`MAX_FINDINGS`]).
+    pub findings: Vec<Break>,
+}
+
+impl RecordedTimes {
+    /// Every event with a seq above `recorded_since_seq` must have a recorded time.
+    pub fn new(recorded_since_seq: i64) -> Self {
+        Self {
+            recorded_since_seq,
+            ..Self::default()
+        }
+    }
+
+    /// Checks the next links of the chain, in order (links whose event is gone are skipped).
+    pub fn check(&mut self, links: &[ChainLink]) {
+        let slack = time::Duration::seconds(RECORDED_SLACK_SECS);
+        let skew = time::Duration::seconds(CLOCK_SLACK_SECS);
+        for l in links {
+            let Some(r) = &l.resealed else { continue };
+            let (position, seq) = (l.position, l.seq);
+            let Some(recorded) = r.recorded_at else {
+                if seq > self.recorded_since_seq {
+                    self.found(Break::NotRecorded { position, seq });
+                }
+                continue;
+            };
+            if r.occurred_at > recorded + skew {
+                self.found(Break::OccurredAfterRecorded { position, seq });
+            }
+            match self.latest {
+                Some((latest, after_seq)) if recorded < latest - slack => {
+                    self.found(Break::RecordedBackwards {
+                        position,
+                        seq,
+                        after_seq,
+                    });
+                }
+                Some((latest, _)) if recorded <= latest => {}
+                _ => self.latest = Some((recorded, seq)),
+            }
+        }
+    }
+
+    fn found(&mut self, b: Break) {
+        if self.findings.len() < MAX_FINDINGS {
+            self.findings.push(b);
         }
     }
 }
@@ -147,6 +277,9 @@ pub struct Resealed {
     pub after: Option<Seal>,
     /// The result: what the link's stored seal must be.
     pub seal: Seal,
+    /// The event's times as stored (what `RecordedTimes` checks).
+    pub occurred_at: time::OffsetDateTime,
+    pub recorded_at: Option<time::OffsetDateTime>,
 }
 
 /// The seal a link at `position` is sealed after: [`GENESIS`] for the first, else the one stored
@@ -167,6 +300,8 @@ pub fn reseal(buf: &mut Vec<u8>, after: Option<Seal>, seq: i64, e: &EventFields<
     Resealed {
         after,
         seal: seal_canonical(&after.unwrap_or(GENESIS), buf),
+        occurred_at: e.occurred_at,
+        recorded_at: e.recorded_at,
     }
 }
 
@@ -390,6 +525,65 @@ mod tests {
         let mut late_start = EventTally::default();
         late_start.add(Some(&read(Some(0), 4, 4)));
         assert_eq!(late_start.below(4, true), None);
+    }
+
+    /// Issue 30, item 8: recorded times that go backwards along the chain, events that occurred
+    /// after they were recorded, and events written since without one are named.
+    #[test]
+    fn h08_recorded_times_are_checked_along_the_chain() {
+        let at = |secs: i64| datetime!(2026-11-01 09:00:00 UTC) + time::Duration::seconds(secs);
+        let link = |position: i64, occurred: i64, recorded: Option<i64>| ChainLink {
+            position,
+            seq: position + 10,
+            seal: Some([0; 32]),
+            resealed: Some(Resealed {
+                after: Some([0; 32]),
+                seal: [0; 32],
+                occurred_at: at(occurred),
+                recorded_at: recorded.map(at),
+            }),
+            tombstone: None,
+        };
+        // Written before the upgrade (seqs up to 11) without; late commits a little behind.
+        let mut times = RecordedTimes::new(11);
+        times.check(&[
+            link(1, 0, None),
+            link(2, 100, Some(100)),
+            link(3, 90, Some(90)),
+            link(4, 0, Some(200)),
+        ]);
+        assert_eq!(times.findings, []);
+        // A year back, at the head; a change dated after its writing; one without a time.
+        times.check(&[
+            link(5, -400 * 86_400, Some(-365 * 86_400)),
+            link(6, 300, Some(201)),
+            link(7, 202, None),
+            link(8, 130, Some(140)),
+        ]);
+        assert_eq!(
+            times.findings,
+            [
+                Break::RecordedBackwards {
+                    position: 5,
+                    seq: 15,
+                    after_seq: 14
+                },
+                Break::OccurredAfterRecorded {
+                    position: 6,
+                    seq: 16
+                },
+                Break::NotRecorded {
+                    position: 7,
+                    seq: 17
+                },
+                Break::RecordedBackwards {
+                    position: 8,
+                    seq: 18,
+                    after_seq: 16
+                },
+            ]
+        );
+        assert!(times.findings[0].to_string().contains("event seq 15"));
     }
 
     #[test]
