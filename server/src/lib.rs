@@ -123,6 +123,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         services: services.clone(),
         leptos_options: leptos_options(config, addr),
         trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies.clone(),
         inbound_secret: config.inbound_secret.clone(),
     });
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -87,8 +87,20 @@ pub(super) fn limited(r: RetryAfter) -> Refusal {
     Refusal::rate_limited(r.0)
 }
 
+/// What limits count a client by: its IPv4 address, or its IPv6 /64 (one subscriber's
+/// network: a host picks any address in it at will).
 pub(super) fn ip_key(ip: Option<IpAddr>) -> String {
-    ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    match ip {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 /// A new session: the secret for the cookie (only its hash is stored).
