@@ -133,7 +133,8 @@ impl Services {
     // Customers
 
     /// Mails a sign-in link if `email` belongs to a subject. Known and unknown addresses get the
-    /// same answer, and the mail is sent after answering, so timing tells nothing either.
+    /// same answer after the same work (the limits and one read): the link is stored and
+    /// mailed after answering, so timing tells nothing either.
     pub async fn request_sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
         let email = Email::parse(email)?;
         let t = Self::unix_now();
@@ -164,20 +165,28 @@ impl Services {
         if subject.email.as_ref() != Some(&email) {
             return Ok(());
         }
-        let token = random_token();
-        self.identity
-            .create_sign_in_link(&SignInLink::new(token_hash(&token), subject.id, now()))
-            .await?;
-        let link = format!("{}/signin/{token}", self.settings.public_url);
-        // In the person's own language.
-        let mail = sign_in_mail(
-            subject.lang,
-            email.as_str(),
-            &link,
-            SIGN_IN_LINK_MINUTES,
-            &self.settings.sender,
-        );
-        self.mail_in_background(mail, "sign-in link");
+        let services = self.clone();
+        tokio::spawn(async move {
+            let token = random_token();
+            let stored = services
+                .identity
+                .create_sign_in_link(&SignInLink::new(token_hash(&token), subject.id, now()))
+                .await;
+            if let Err(e) = stored {
+                tracing::error!(error = %e, "sign-in link could not be stored");
+                return;
+            }
+            let link = format!("{}/signin/{token}", services.settings.public_url);
+            // In the person's own language.
+            let mail = sign_in_mail(
+                subject.lang,
+                email.as_str(),
+                &link,
+                SIGN_IN_LINK_MINUTES,
+                &services.settings.sender,
+            );
+            services.mail_in_background(mail, "sign-in link");
+        });
         Ok(())
     }
 
