@@ -114,19 +114,18 @@ impl Services {
         now().unix_timestamp()
     }
 
-    /// Refuses when this client has had too many refused tokens lately.
-    pub fn check_token_failures(&self, ip: Option<IpAddr>) -> Result<(), Refusal> {
+    /// A token was refused: counted against this client, and once it has had too many refused
+    /// lately the answer is "wait" instead. Only refusals are counted and only after the token
+    /// was checked, so a valid token is never refused here.
+    pub fn token_refused(&self, ip: Option<IpAddr>, refusal: Refusal) -> Refusal {
         let limit = self.settings.limits.token_failures_per_ip;
-        self.limiter
-            .check(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now())
-            .map_err(limited)
-    }
-
-    /// Counts a refused token against this client.
-    pub fn count_token_failure(&self, ip: Option<IpAddr>) {
-        let limit = self.settings.limits.token_failures_per_ip;
-        self.limiter
-            .count(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now());
+        match self
+            .limiter
+            .hit(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now())
+        {
+            Ok(()) => refusal,
+            Err(r) => limited(r),
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -192,13 +191,9 @@ impl Services {
 
     /// Whether a sign-in link still works (read only: opening the link changes nothing).
     pub async fn check_sign_in_link(&self, token: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
-        self.check_token_failures(ip)?;
         match self.identity.sign_in_link(&token_hash(token)).await? {
             Some(link) if link.is_usable(now()) => Ok(()),
-            _ => {
-                self.count_token_failure(ip);
-                Err(Refusal::new("sign_in_link_invalid"))
-            }
+            _ => Err(self.token_refused(ip, Refusal::new("sign_in_link_invalid"))),
         }
     }
 
@@ -208,15 +203,11 @@ impl Services {
         token: &str,
         ip: Option<IpAddr>,
     ) -> Result<NewSession, Refusal> {
-        self.check_token_failures(ip)?;
         let hash = token_hash(token);
         let at = now();
         let link = match self.identity.sign_in_link(&hash).await? {
             Some(l) if l.is_usable(at) => l,
-            _ => {
-                self.count_token_failure(ip);
-                return Err(Refusal::new("sign_in_link_invalid"));
-            }
+            _ => return Err(self.token_refused(ip, Refusal::new("sign_in_link_invalid"))),
         };
         if !self.identity.use_sign_in_link(&hash, at).await? {
             return Err(Refusal::new("sign_in_link_invalid"));
@@ -231,10 +222,7 @@ impl Services {
         token: &str,
         ip: Option<IpAddr>,
     ) -> Result<NewSession, Refusal> {
-        self.check_token_failures(ip)?;
-        let visitor = self.visitor(token).await.inspect_err(|_| {
-            self.count_token_failure(ip);
-        })?;
+        let visitor = self.visitor_from_token(token, ip).await?;
         if visitor.scope != Scope::Everything {
             return Err(Refusal::new("forbidden_scope"));
         }
