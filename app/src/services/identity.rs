@@ -42,25 +42,22 @@ fn hash_password_now(password: &str) -> Result<String, Refusal> {
         .map_err(|_| Refusal::new("internal"))
 }
 
-/// Hashes off the async threads (argon2 takes tens of milliseconds on purpose).
-pub async fn hash_password(password: String) -> Result<String, Refusal> {
-    tokio::task::spawn_blocking(move || hash_password_now(&password))
-        .await
-        .map_err(|_| Refusal::new("internal"))?
-}
-
 /// Whether `password` matches `phc`, and whether the hash should be redone with today's
 /// parameters.
-async fn verify_password(phc: String, password: String) -> (bool, bool) {
-    tokio::task::spawn_blocking(move || {
-        let Ok(hash) = PasswordHash::new(&phc) else {
-            return (false, false);
-        };
-        let ok = argon2().verify_password(password.as_bytes(), &hash).is_ok();
-        (ok, ok && is_outdated(&hash))
-    })
-    .await
-    .unwrap_or((false, false))
+fn verify_password_now(phc: &str, password: &str) -> (bool, bool) {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return (false, false);
+    };
+    let ok = argon2().verify_password(password.as_bytes(), &hash).is_ok();
+    (ok, ok && is_outdated(&hash))
+}
+
+/// The refusal when too many passwords are being hashed already: try again in a moment.
+fn hashing_busy(_: crate::rate::Busy) -> Refusal {
+    Refusal {
+        code: "unavailable",
+        retry_after: Some(1),
+    }
 }
 
 fn is_outdated(hash: &PasswordHash<'_>) -> bool {
@@ -112,6 +109,29 @@ pub struct NewSession {
 impl Services {
     pub(super) fn unix_now() -> i64 {
         now().unix_timestamp()
+    }
+
+    /// Hashes a password (argon2 takes tens of milliseconds and 19 MiB on purpose), off the
+    /// async threads and within the process's bound on hashing at once.
+    pub async fn hash_password(&self, password: String) -> Result<String, Refusal> {
+        self.limiter
+            .hashing
+            .run(move || hash_password_now(&password))
+            .await
+            .map_err(hashing_busy)?
+    }
+
+    /// Whether `password` matches `phc` (and whether to re-hash it), within the same bound.
+    async fn verify_password(
+        &self,
+        phc: String,
+        password: String,
+    ) -> Result<(bool, bool), Refusal> {
+        self.limiter
+            .hashing
+            .run(move || verify_password_now(&phc, &password))
+            .await
+            .map_err(hashing_busy)
     }
 
     /// A token was refused: counted against this client, and once it has had too many refused
@@ -322,7 +342,7 @@ impl Services {
             id: AdminId(Uuid::now_v7()),
             email,
             role,
-            password_hash: hash_password(password.to_owned()).await?,
+            password_hash: self.hash_password(password.to_owned()).await?,
             totp_secret: None,
             totp_last_step: 0,
             created_at: now(),
@@ -344,7 +364,7 @@ impl Services {
     pub async fn set_admin_password(&self, email: &str, password: &str) -> Result<(), Refusal> {
         let mut admin = self.admin_named(email).await?;
         check_new_password(password, &admin.email)?;
-        admin.password_hash = hash_password(password.to_owned()).await?;
+        admin.password_hash = self.hash_password(password.to_owned()).await?;
         self.identity.update_admin(&admin).await?;
         self.identity
             .revoke_sessions(Principal::Admin(admin.id), now())
@@ -399,9 +419,12 @@ impl Services {
         Ok(admin)
     }
 
-    /// Password (and TOTP code) sign-in. Every failure looks the same from outside; repeated
-    /// failures make the account wait longer and longer, and a client address that fails too
-    /// often is stopped for a while.
+    /// Password (and TOTP code) sign-in. Every failure looks the same from outside. Each try
+    /// is counted before its password is checked (parallel tries see each other), and given
+    /// back when the password was right: a client address that fails too often is stopped for
+    /// a while, and failures against one account from one network make the next try from
+    /// there wait longer and longer. Failures from elsewhere never make the owner wait, so
+    /// nobody can lock an admin out.
     pub async fn admin_sign_in(
         &self,
         email: &str,
@@ -412,59 +435,79 @@ impl Services {
         let limits = self.settings.limits;
         let t = Self::unix_now();
         let email = admin_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
-        let ip_counter = format!("password-ip:{}", ip_key(ip));
-        let account = format!("password-account:{email}");
+        let network = ip_key(ip);
+        let ip_counter = format!("password-ip:{network}");
+        let account = format!("password-account:{network}:{email}");
+        let (free, max_delay) = (
+            limits.password_free_failures,
+            limits.password_max_delay_secs,
+        );
         self.limiter
-            .check(&ip_counter, limits.password_failures_per_ip, t)
+            .hit(&ip_counter, limits.password_failures_per_ip, t)
             .map_err(limited)?;
-        self.limiter
-            .backoff_check(
-                &account,
-                limits.password_free_failures,
-                limits.password_max_delay_secs,
-                t,
-            )
-            .map_err(limited)?;
-        let fail = |code: &'static str| {
+        if let Err(r) = self.limiter.backoff_reserve(&account, free, max_delay, t) {
             self.limiter
-                .count(&ip_counter, limits.password_failures_per_ip, t);
-            self.limiter.backoff_fail(&account, t);
-            Refusal::new(code)
+                .refund(&ip_counter, limits.password_failures_per_ip, t);
+            return Err(limited(r));
+        }
+        // The password was right (or never checked): the try does not count.
+        let not_a_failure = || {
+            self.limiter
+                .refund(&ip_counter, limits.password_failures_per_ip, t);
+            self.limiter.backoff_reset(&account);
         };
         if password.len() > crate::auth::MAX_PASSWORD_CHARS * 4 {
-            return Err(fail("sign_in_failed"));
+            return Err(Refusal::new("sign_in_failed"));
         }
         let admin = self.identity.admin_by_email(&email).await?;
         let phc = admin
             .as_ref()
             .map_or_else(decoy_hash, |a| a.password_hash.clone());
-        let (ok, outdated) = verify_password(phc, password.to_owned()).await;
+        let (ok, outdated) = match self.verify_password(phc, password.to_owned()).await {
+            Ok(v) => v,
+            Err(busy) => {
+                self.limiter
+                    .refund(&ip_counter, limits.password_failures_per_ip, t);
+                self.limiter.backoff_undo(&account);
+                return Err(busy);
+            }
+        };
         let mut admin = match admin {
             Some(a) if ok && a.disabled_at.is_none() => a,
-            _ => return Err(fail("sign_in_failed")),
+            _ => return Err(Refusal::new("sign_in_failed")),
         };
         match (
             &admin.totp_secret,
             code.map(str::trim).filter(|c| !c.is_empty()),
         ) {
-            (Some(_), None) => return Err(Refusal::new("totp_required")),
+            (Some(_), None) => {
+                not_a_failure();
+                return Err(Refusal::new("totp_required"));
+            }
             (Some(secret), Some(code)) => {
                 let step = verify_totp(secret, code, t, admin.totp_last_step)
-                    .ok_or_else(|| fail("totp_invalid"))?;
+                    .ok_or(Refusal::new("totp_invalid"))?;
                 if !self.identity.use_totp_step(admin.id, step).await? {
-                    return Err(fail("totp_invalid"));
+                    return Err(Refusal::new("totp_invalid"));
                 }
             }
             (None, _) if self.settings.require_totp => {
+                not_a_failure();
                 return Err(Refusal::new("totp_enrollment_required"));
             }
             (None, _) => {}
         }
-        self.limiter.backoff_reset(&account);
+        not_a_failure();
         if outdated {
-            admin.password_hash = hash_password(password.to_owned()).await?;
-            self.identity.update_admin(&admin).await?;
-            tracing::info!(admin = %admin.id, "password re-hashed with current parameters");
+            match self.hash_password(password.to_owned()).await {
+                Ok(phc) => {
+                    admin.password_hash = phc;
+                    self.identity.update_admin(&admin).await?;
+                    tracing::info!(admin = %admin.id, "password re-hashed with current parameters");
+                }
+                // Busy: the next sign-in re-hashes it.
+                Err(_) => tracing::info!(admin = %admin.id, "re-hash put off: hashing is busy"),
+            }
         }
         let session = self.start_session(Principal::Admin(admin.id)).await?;
         Ok((session, admin))
