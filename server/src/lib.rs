@@ -117,6 +117,12 @@ pub struct Running {
 
 /// Binds `config.listen` (port 0 picks a free port) and serves until the process ends.
 pub async fn start(config: &Config, services: Services) -> anyhow::Result<Running> {
+    if config.trust_forwarded_for && config.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "trust_forwarded_for is deprecated: list your proxies in trusted_proxies (the client \
+             address is now the right-most X-Forwarded-For entry, the one your proxy added)"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = http::AppState::new(http::Shared {
