@@ -62,6 +62,7 @@ impl ApiError {
             | "erased_identifier"
             | "already_erased" => 409,
             "last_owner" => 409,
+            "chain_walk_running" => 409,
             "rate_limited" => 429,
             "idempotency_key_reused" => 409,
             "method_not_allowed" => 405,

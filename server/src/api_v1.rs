@@ -514,12 +514,25 @@ pub(crate) fn recipient(line: &str) -> String {
     field.trim().chars().take(320).collect()
 }
 
+/// The longest line of a `links.csv` body read (a recipient is at most 320 characters; the
+/// rest of a line is room for other columns). A longer one is answered `line_too_long`.
+pub const MAX_LINE: usize = 4096;
+
+/// The key standing for a line too long to read (no recipient is empty: empty lines are
+/// skipped).
+const TOO_LONG: &str = "";
+
 /// Reads the recipients of a CSV body, line by line as its chunks arrive, and passes them on in
-/// batches; stops when the answer side has gone (the client left or the store failed).
+/// batches; stops when the answer side has gone (the client left or the store failed). Each
+/// byte is looked at once, and at most [`MAX_LINE`] bytes of a line are kept: the rest of a
+/// longer line is skipped as it arrives and the line answered `line_too_long`.
 async fn read_recipients(body: axum::body::Body, batches: tokio::sync::mpsc::Sender<Vec<String>>) {
     use futures_util::StreamExt;
     let mut input = body.into_data_stream();
+    // The start of the line the next chunk continues.
     let mut partial: Vec<u8> = Vec::new();
+    // Inside a line already answered as too long.
+    let mut skipping = false;
     let mut batch: Vec<String> = Vec::with_capacity(BATCH);
     let mut first_line = true;
     let mut done = false;
@@ -532,22 +545,49 @@ async fn read_recipients(body: axum::body::Body, batches: tokio::sync::mpsc::Sen
                 axum::body::Bytes::from_static(b"\n")
             }
         };
-        partial.extend_from_slice(&chunk);
-        // Lines are read in place; what they used is dropped once per chunk (draining each line
-        // from the front would move the rest of the chunk every time).
-        let mut start = 0;
-        while let Some(pos) = partial[start..].iter().position(|&b| b == b'\n') {
-            let end = start + pos;
-            let key = recipient(&String::from_utf8_lossy(&partial[start..=end]));
-            start = end + 1;
-            if first_line && key == "subject" {
-                first_line = false;
+        let mut rest: &[u8] = &chunk;
+        while !rest.is_empty() {
+            let key = match rest.iter().position(|&b| b == b'\n') {
+                // The line goes on in the next chunk.
+                None if skipping => break,
+                None if partial.len() + rest.len() > MAX_LINE => {
+                    partial.clear();
+                    skipping = true;
+                    rest = &[];
+                    TOO_LONG.to_owned()
+                }
+                None => {
+                    partial.extend_from_slice(rest);
+                    break;
+                }
+                Some(pos) => {
+                    let line = &rest[..pos];
+                    rest = &rest[pos + 1..];
+                    if std::mem::take(&mut skipping) {
+                        continue;
+                    }
+                    let too_long = partial.len() + line.len() > MAX_LINE;
+                    let key = if too_long {
+                        TOO_LONG.to_owned()
+                    } else if partial.is_empty() {
+                        recipient(&String::from_utf8_lossy(line))
+                    } else {
+                        partial.extend_from_slice(line);
+                        recipient(&String::from_utf8_lossy(&partial))
+                    };
+                    partial.clear();
+                    if key.is_empty() && !too_long {
+                        // An empty line (or one with an empty first field).
+                        first_line = false;
+                        continue;
+                    }
+                    key
+                }
+            };
+            if std::mem::take(&mut first_line) && key == "subject" {
                 continue;
             }
-            first_line = false;
-            if !key.is_empty() {
-                batch.push(key);
-            }
+            batch.push(key);
             if batch.len() >= BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 if batches.send(full).await.is_err() {
@@ -555,7 +595,6 @@ async fn read_recipients(body: axum::body::Body, batches: tokio::sync::mpsc::Sen
                 }
             }
         }
-        partial.drain(..start);
     }
     if !batch.is_empty() {
         let _ = batches.send(batch).await;
@@ -571,10 +610,11 @@ pub(crate) fn csv_rows(
     use std::fmt::Write;
     let list_id = crate::csv::text(&plan.list_id);
     let mut text = String::new();
-    for (i, (key, link)) in keys.iter().zip(links).enumerate() {
-        let key = crate::csv::text(key);
+    for (i, (raw, link)) in keys.iter().zip(links).enumerate() {
+        let key = crate::csv::text(raw);
         // Writing into `text` cannot fail.
         let _ = match link {
+            _ if raw == TOO_LONG => writeln!(text, ",,,,,,line_too_long"),
             Some(l) => writeln!(
                 text,
                 "{key},{},{},{},{},{list_id},",

@@ -28,6 +28,7 @@ struct FileConfig {
     notice_version: Option<String>,
     token_secret: Option<String>,
     trust_forwarded_for: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
     site_root: Option<String>,
     demo: Option<bool>,
     log_format: Option<LogFormat>,
@@ -66,8 +67,12 @@ pub struct Config {
     pub notice_version: String,
     /// Link-signing secret (32+ characters) instead of the generated key file. `DOUI_TOKEN_SECRET`.
     pub token_secret: Option<String>,
-    /// Take the client address from `X-Forwarded-For` (behind a proxy). `DOUI_TRUST_FORWARDED_FOR`.
+    /// Deprecated in favour of `trusted_proxies`: the TCP peer is one trusted proxy, and the
+    /// client is the right-most `X-Forwarded-For` entry. `DOUI_TRUST_FORWARDED_FOR`.
     pub trust_forwarded_for: bool,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed: the client is the
+    /// right-most entry that is not one of them. `DOUI_TRUSTED_PROXIES` (comma-separated).
+    pub trusted_proxies: Vec<crate::http::Cidr>,
     /// Where the built site (CSS, wasm) is served from. `DOUI_SITE_ROOT`, default `target/site`.
     pub site_root: String,
     /// Seed demo subjects (and an owner) into a database never used before. `DOUI_DEMO`, default
@@ -141,6 +146,7 @@ impl std::fmt::Debug for Config {
             .field("notice_version", &self.notice_version)
             .field("token_secret", &self.token_secret.as_ref().map(|_| "***"))
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("site_root", &self.site_root)
             .field("demo", &self.demo)
             .field("reply_domain", &self.reply_domain)
@@ -195,6 +201,7 @@ impl Config {
             notice_version: "2026-11".into(),
             token_secret: None,
             trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             site_root: "target/site".into(),
             demo: false,
             log_format: LogFormat::Text,
@@ -279,6 +286,18 @@ impl Config {
             Some(v) => parse_bool("DOUI_TRUST_FORWARDED_FOR", v)?,
             None => file.trust_forwarded_for.unwrap_or(false),
         };
+        let trusted_proxies = match env("DOUI_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .filter(|c| !c.trim().is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        }
+        .iter()
+        .map(|c| c.parse::<crate::http::Cidr>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
         // Demo data (example people, and an owner whose password is printed) is for a trial on
         // this machine: on by default only there, and refused for a server at an https URL.
         let https = public_url.starts_with("https://");
@@ -445,6 +464,7 @@ impl Config {
                 .unwrap_or_else(|| "1.0".into()),
             token_secret,
             trust_forwarded_for,
+            trusted_proxies,
             site_root: env("DOUI_SITE_ROOT")
                 .or_else(|| env("LEPTOS_SITE_ROOT"))
                 .or(file.site_root)
@@ -519,6 +539,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("preference_link_validity_days"), "{e}");
+    }
+
+    #[test]
+    fn item02_trusted_proxies_come_from_the_file_or_the_environment() {
+        let c = load("trusted_proxies = [\"10.0.0.0/8\", \"2001:db8::1\"]", &[]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.trusted_proxies[0].contains("10.2.3.4".parse().unwrap()));
+        let c = load(
+            "trusted_proxies = [\"10.0.0.0/8\"]",
+            &[("DOUI_TRUSTED_PROXIES", "192.0.2.1, 198.51.100.0/24")],
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(!c.trusted_proxies[0].contains("10.2.3.4".parse().unwrap()));
+        let e = load("", &[("DOUI_TRUSTED_PROXIES", "10.0.0.0/40")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("trusted_proxies"), "{e}");
+        assert!(load("", &[]).unwrap().trusted_proxies.is_empty());
     }
 
     #[test]

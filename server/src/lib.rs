@@ -131,12 +131,19 @@ pub struct Running {
 
 /// Binds `config.listen` (port 0 picks a free port) and serves until the process ends.
 pub async fn start(config: &Config, services: Services) -> anyhow::Result<Running> {
+    if config.trust_forwarded_for && config.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "trust_forwarded_for is deprecated: list your proxies in trusted_proxies (the client \
+             address is now the right-most X-Forwarded-For entry, the one your proxy added)"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = http::AppState::new(http::Shared {
         services: services.clone(),
         leptos_options: leptos_options(config, addr),
         trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies.clone(),
         inbound_secret: config.inbound_secret.clone(),
     });
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -78,14 +78,11 @@ pub async fn one_click(
     }
     let services = &state.services;
     // The signed token is the authority: no session, and no database read before the change.
-    // Too many refused tokens from this address lately: refused before any verification.
-    if let Err(r) = services.check_token_failures(ip) {
-        return answer(form.from_page, lang, Err(r.code), &token);
-    }
+    // Its signature is checked first; only a refused one counts against this address.
     let claims = match services.claims(&token) {
         Ok(c) => c,
         Err(r) => {
-            services.count_token_failure(ip);
+            let r = services.token_refused(ip, r);
             return answer(form.from_page, lang, Err(r.code), &token);
         }
     };

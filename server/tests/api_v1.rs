@@ -369,6 +369,47 @@ async fn bulk_links_stream_a_csv_in_order_with_unknown_recipients_marked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item06_an_unbounded_links_csv_line_is_answered_line_too_long() {
+    for s in servers().await {
+        s.services
+            .create_subject(Some("C-1"), Some("one@example.jp"), None, Lang::Ja)
+            .await
+            .unwrap();
+        let k = key(&s, &["links"]).await;
+        // Lines of 3 MiB and 5 KB (arriving over many chunks), then one that ends the body
+        // with no newline; the recipients around them are answered as usual.
+        let huge = "C-1".repeat(1024 * 1024);
+        let long = format!("\"C-1\",{}", "x".repeat(5000));
+        let near = format!("C-1,{}", "y".repeat(::server::api_v1::MAX_LINE - 8));
+        let csv = format!("{huge}\nC-1\r\n{long}\n{near}\r\nnobody\n{huge}");
+        let res = links_csv(&s, &k, "purpose=newsletter&channel=email", csv).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let text = res.text().await.unwrap();
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            lines.len(),
+            6,
+            "one answer per line: {:?}",
+            &text[..text.len().min(500)]
+        );
+        assert_eq!(lines[0], ",,,,,,line_too_long");
+        assert!(
+            lines[1].starts_with("C-1,") && lines[1].ends_with(','),
+            "{}",
+            lines[1]
+        );
+        assert_eq!(lines[2], ",,,,,,line_too_long");
+        assert!(
+            lines[3].starts_with("C-1,") && lines[3].ends_with(','),
+            "a line within the cap"
+        );
+        assert_eq!(lines[4], "nobody,,,,,,unknown_subject_key");
+        assert_eq!(lines[5], ",,,,,,line_too_long");
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r01_r02_r09_r11_a_mail_parser_reads_the_headers_and_footer_as_sent() {
     let s = TestServer::start(common::sqlite().await).await;
     s.subject("mime@example.jp", Lang::Ja).await;

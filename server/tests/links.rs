@@ -92,6 +92,7 @@ async fn item10_a_narrow_link_shows_only_the_history_and_records_its_scope_cover
                 identified_by: "email".into(),
                 data_items: "purchase history".into(),
                 recorded_by: "test".into(),
+                recipient_as_provided: None,
             })
             .await
             .unwrap();

@@ -940,3 +940,62 @@ async fn h08_an_upgraded_database_keeps_verifying_its_older_events() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item07_chain_walks_on_request_run_one_at_a_time() {
+    for db in common::backends().await {
+        let s = common::server::TestServer::start(db).await;
+        let (_, token) = s.subject("walked@example.jp", Lang::En).await;
+        let consent = [
+            ("token", token.as_str()),
+            ("purpose", "newsletter"),
+            ("channel", "email"),
+            ("state", "granted"),
+        ];
+        assert_eq!(s.call("set_consent", &consent).await.status(), 200);
+        let admin = s.signed_in(app::auth::Role::Viewer).await;
+        // While a walk runs, another asked for is told so at once, in the admin's language.
+        let walk = s.services.limiter.walks.try_enter().expect("no walk yet");
+        let res = admin.call("admin/chain", &[("verify", "true")]).await;
+        assert_eq!(res.status(), 409);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "chain_walk_running");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("already running"),
+            "{body}"
+        );
+        // The chain's summary (no walk) is still there.
+        assert_eq!(
+            admin
+                .call("admin/chain", &[("verify", "false")])
+                .await
+                .status(),
+            200
+        );
+        drop(walk);
+        let res = admin.call("admin/chain", &[("verify", "true")]).await;
+        assert_eq!(res.status(), 200);
+        let view: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(view["checked"], true, "{view}");
+        // Many at once: each walks or is told one is running, nothing else.
+        let calls = (0..8).map(|_| admin.call("admin/chain", &[("verify", "true")]));
+        let statuses: Vec<u16> = futures_util::future::join_all(calls)
+            .await
+            .iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+        assert!(
+            statuses.iter().all(|c| [200, 409].contains(c)),
+            "{statuses:?}"
+        );
+        assert!(statuses.contains(&200), "{statuses:?}");
+        assert!(
+            s.services.limiter.walks.try_enter().is_some(),
+            "the turn is given back"
+        );
+        s.stop().await;
+    }
+}

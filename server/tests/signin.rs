@@ -252,3 +252,90 @@ async fn a_whole_center_link_may_start_a_session_for_its_subject_only() {
         s.stop().await;
     }
 }
+
+/// Another writer holding the sign-in links: writes to them wait until `release`.
+enum Held {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+async fn hold_sign_in_links(db: &common::TestDb) -> Held {
+    match (&db.sqlite, &db.pg) {
+        (Some(s), _) => {
+            let mut conn = s.pool().acquire().await.unwrap();
+            sqlx::raw_sql("BEGIN IMMEDIATE")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            Held::Sqlite(conn)
+        }
+        (_, Some(p)) => {
+            let mut tx = p.pool().begin().await.unwrap();
+            sqlx::query("LOCK TABLE sign_in_links IN EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            Held::Postgres(tx)
+        }
+        _ => unreachable!(),
+    }
+}
+
+async fn release(held: Held) {
+    match held {
+        Held::Sqlite(mut conn) => {
+            sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.unwrap();
+        }
+        Held::Postgres(tx) => tx.rollback().await.unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item18_a_registered_address_is_answered_after_the_same_work_as_an_unknown_one() {
+    for db in common::backends().await {
+        let smtp = SmtpListener::start().await;
+        let s = server_with_smtp(db, &smtp).await;
+        s.subject("timed@example.jp", Lang::En).await;
+        let browser = s.browser().await;
+        // While writes to the sign-in links wait, an answer that waited for its own write (an
+        // fsync the unknown address never pays) would tell that the address is registered.
+        let held = hold_sign_in_links(&s.db).await;
+        let ask = |email: &'static str| {
+            let browser = &browser;
+            async move {
+                let started = std::time::Instant::now();
+                let res = tokio::time::timeout(
+                    std::time::Duration::from_secs(4),
+                    browser.post("/signin", &[("email", email), ("lang", "en")]),
+                )
+                .await
+                .expect("answered without waiting for a write");
+                (res, started.elapsed())
+            }
+        };
+        let (known, known_took) = ask("timed@example.jp").await;
+        let (unknown, unknown_took) = ask("untimed@example.jp").await;
+        assert_eq!(known.status(), 303, "{}", s.db.name());
+        assert_eq!(unknown.status(), known.status());
+        assert_eq!(
+            known.headers()[header::LOCATION],
+            unknown.headers()[header::LOCATION]
+        );
+        assert!(
+            known_took < std::time::Duration::from_secs(2),
+            "{known_took:?} against {unknown_took:?}"
+        );
+        assert!(
+            smtp.messages().await.is_empty(),
+            "no link mailed before it is stored"
+        );
+        release(held).await;
+        // Once the write goes through, the link is stored and mailed, and it works.
+        let mail = smtp.wait_for(1).await.remove(0);
+        assert!(mail.to[0].contains("timed@example.jp"), "{:?}", mail.to);
+        let path = path_of(&link_in_mail(&mail.data));
+        let res = browser.post(&path, &[("lang", "en")]).await;
+        assert_eq!(res.status(), 303);
+        s.stop().await;
+    }
+}

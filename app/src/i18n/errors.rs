@@ -252,6 +252,12 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
             "試行回数が多すぎます。しばらく待ってからもう一度お試しください。"
         }
         (Lang::En, "rate_limited") => "Too many attempts. Please wait a while and try again.",
+        (Lang::Ja, "chain_walk_running") => {
+            "チェーンの検証はすでに実行中です。終わってからもう一度お試しください。"
+        }
+        (Lang::En, "chain_walk_running") => {
+            "A verification of the chain is already running. Try again when it has finished."
+        }
         (Lang::Ja, "password_too_short") => "パスワードは 12 文字以上にしてください。",
         (Lang::En, "password_too_short") => "The password must have at least 12 characters.",
         (Lang::Ja, "password_too_long") => "パスワードが長すぎます。",

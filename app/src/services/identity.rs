@@ -42,25 +42,22 @@ fn hash_password_now(password: &str) -> Result<String, Refusal> {
         .map_err(|_| Refusal::new("internal"))
 }
 
-/// Hashes off the async threads (argon2 takes tens of milliseconds on purpose).
-pub async fn hash_password(password: String) -> Result<String, Refusal> {
-    tokio::task::spawn_blocking(move || hash_password_now(&password))
-        .await
-        .map_err(|_| Refusal::new("internal"))?
-}
-
 /// Whether `password` matches `phc`, and whether the hash should be redone with today's
 /// parameters.
-async fn verify_password(phc: String, password: String) -> (bool, bool) {
-    tokio::task::spawn_blocking(move || {
-        let Ok(hash) = PasswordHash::new(&phc) else {
-            return (false, false);
-        };
-        let ok = argon2().verify_password(password.as_bytes(), &hash).is_ok();
-        (ok, ok && is_outdated(&hash))
-    })
-    .await
-    .unwrap_or((false, false))
+fn verify_password_now(phc: &str, password: &str) -> (bool, bool) {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return (false, false);
+    };
+    let ok = argon2().verify_password(password.as_bytes(), &hash).is_ok();
+    (ok, ok && is_outdated(&hash))
+}
+
+/// The refusal when too many passwords are being hashed already: try again in a moment.
+fn hashing_busy(_: crate::rate::Busy) -> Refusal {
+    Refusal {
+        code: "unavailable",
+        retry_after: Some(1),
+    }
 }
 
 fn is_outdated(hash: &PasswordHash<'_>) -> bool {
@@ -87,8 +84,20 @@ pub(super) fn limited(r: RetryAfter) -> Refusal {
     Refusal::rate_limited(r.0)
 }
 
+/// What limits count a client by: its IPv4 address, or its IPv6 /64 (one subscriber's
+/// network: a host picks any address in it at will).
 pub(super) fn ip_key(ip: Option<IpAddr>) -> String {
-    ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    match ip {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 /// What an admin's stored TOTP secret is sealed as (the data key binds each secret to its use).
@@ -105,26 +114,49 @@ impl Services {
         now().unix_timestamp()
     }
 
-    /// Refuses when this client has had too many refused tokens lately.
-    pub fn check_token_failures(&self, ip: Option<IpAddr>) -> Result<(), Refusal> {
-        let limit = self.settings.limits.token_failures_per_ip;
+    /// Hashes a password (argon2 takes tens of milliseconds and 19 MiB on purpose), off the
+    /// async threads and within the process's bound on hashing at once.
+    pub async fn hash_password(&self, password: String) -> Result<String, Refusal> {
         self.limiter
-            .check(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now())
-            .map_err(limited)
+            .hashing
+            .run(move || hash_password_now(&password))
+            .await
+            .map_err(hashing_busy)?
     }
 
-    /// Counts a refused token against this client.
-    pub fn count_token_failure(&self, ip: Option<IpAddr>) {
-        let limit = self.settings.limits.token_failures_per_ip;
+    /// Whether `password` matches `phc` (and whether to re-hash it), within the same bound.
+    async fn verify_password(
+        &self,
+        phc: String,
+        password: String,
+    ) -> Result<(bool, bool), Refusal> {
         self.limiter
-            .count(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now());
+            .hashing
+            .run(move || verify_password_now(&phc, &password))
+            .await
+            .map_err(hashing_busy)
+    }
+
+    /// A token was refused: counted against this client, and once it has had too many refused
+    /// lately the answer is "wait" instead. Only refusals are counted and only after the token
+    /// was checked, so a valid token is never refused here.
+    pub fn token_refused(&self, ip: Option<IpAddr>, refusal: Refusal) -> Refusal {
+        let limit = self.settings.limits.token_failures_per_ip;
+        match self
+            .limiter
+            .hit(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now())
+        {
+            Ok(()) => refusal,
+            Err(r) => limited(r),
+        }
     }
 
     // -----------------------------------------------------------------------------------------
     // Customers
 
     /// Mails a sign-in link if `email` belongs to a subject. Known and unknown addresses get the
-    /// same answer, and the mail is sent after answering, so timing tells nothing either.
+    /// same answer after the same work (the limits and one read): the link is stored and
+    /// mailed after answering, so timing tells nothing either.
     pub async fn request_sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
         let email = Email::parse(email)?;
         let t = Self::unix_now();
@@ -155,7 +187,15 @@ impl Services {
         if subject.email.as_ref() != Some(&email) {
             return Ok(());
         }
-        self.mail_sign_in_link(&subject, &email).await
+        let services = self.clone();
+        // Stored and mailed after answering: a registered address is answered after the same
+        // work as an unknown one (the stored link's insert would tell them apart).
+        tokio::spawn(async move {
+            if let Err(e) = services.mail_sign_in_link(&subject, &email).await {
+                tracing::error!(error = %e, "sign-in link could not be stored");
+            }
+        });
+        Ok(())
     }
 
     /// Stores a new single-use sign-in link for `subject` and mails it to `email`.
@@ -183,13 +223,9 @@ impl Services {
 
     /// Whether a sign-in link still works (read only: opening the link changes nothing).
     pub async fn check_sign_in_link(&self, token: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
-        self.check_token_failures(ip)?;
         match self.identity.sign_in_link(&token_hash(token)).await? {
             Some(link) if link.is_usable(now()) => Ok(()),
-            _ => {
-                self.count_token_failure(ip);
-                Err(Refusal::new("sign_in_link_invalid"))
-            }
+            _ => Err(self.token_refused(ip, Refusal::new("sign_in_link_invalid"))),
         }
     }
 
@@ -199,15 +235,11 @@ impl Services {
         token: &str,
         ip: Option<IpAddr>,
     ) -> Result<NewSession, Refusal> {
-        self.check_token_failures(ip)?;
         let hash = token_hash(token);
         let at = now();
         let link = match self.identity.sign_in_link(&hash).await? {
             Some(l) if l.is_usable(at) => l,
-            _ => {
-                self.count_token_failure(ip);
-                return Err(Refusal::new("sign_in_link_invalid"));
-            }
+            _ => return Err(self.token_refused(ip, Refusal::new("sign_in_link_invalid"))),
         };
         if !self.identity.use_sign_in_link(&hash, at).await? {
             return Err(Refusal::new("sign_in_link_invalid"));
@@ -220,10 +252,7 @@ impl Services {
     /// someone else's month-long session. The person's own address gets a sign-in link, as
     /// `/signin` sends, and only that link, used, starts the session.
     pub async fn sign_in_with_link(&self, token: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
-        self.check_token_failures(ip)?;
-        let visitor = self.visitor(token).await.inspect_err(|_| {
-            self.count_token_failure(ip);
-        })?;
+        let visitor = self.visitor_from_token(token, ip).await?;
         if visitor.scope != Scope::Everything {
             return Err(Refusal::new("forbidden_scope"));
         }
@@ -335,7 +364,7 @@ impl Services {
             id: AdminId(Uuid::now_v7()),
             email,
             role,
-            password_hash: hash_password(password.to_owned()).await?,
+            password_hash: self.hash_password(password.to_owned()).await?,
             totp_secret: None,
             totp_last_step: 0,
             created_at: now(),
@@ -357,7 +386,7 @@ impl Services {
     pub async fn set_admin_password(&self, email: &str, password: &str) -> Result<(), Refusal> {
         let mut admin = self.admin_named(email).await?;
         check_new_password(password, &admin.email)?;
-        admin.password_hash = hash_password(password.to_owned()).await?;
+        admin.password_hash = self.hash_password(password.to_owned()).await?;
         self.identity.update_admin(&admin).await?;
         self.identity
             .revoke_sessions(Principal::Admin(admin.id), now())
@@ -432,9 +461,12 @@ impl Services {
         Ok(admin)
     }
 
-    /// Password (and TOTP code) sign-in. Every failure looks the same from outside; repeated
-    /// failures make the account wait longer and longer, and a client address that fails too
-    /// often is stopped for a while.
+    /// Password (and TOTP code) sign-in. Every failure looks the same from outside. Each try
+    /// is counted before its password is checked (parallel tries see each other), and given
+    /// back when the password was right: a client address that fails too often is stopped for
+    /// a while, and failures against one account from one network make the next try from
+    /// there wait longer and longer. Failures from elsewhere never make the owner wait, so
+    /// nobody can lock an admin out.
     pub async fn admin_sign_in(
         &self,
         email: &str,
@@ -445,63 +477,83 @@ impl Services {
         let limits = self.settings.limits;
         let t = Self::unix_now();
         let email = admin_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
-        let ip_counter = format!("password-ip:{}", ip_key(ip));
-        let account = format!("password-account:{email}");
+        let network = ip_key(ip);
+        let ip_counter = format!("password-ip:{network}");
+        let account = format!("password-account:{network}:{email}");
+        let (free, max_delay) = (
+            limits.password_free_failures,
+            limits.password_max_delay_secs,
+        );
         self.limiter
-            .check(&ip_counter, limits.password_failures_per_ip, t)
+            .hit(&ip_counter, limits.password_failures_per_ip, t)
             .map_err(limited)?;
-        self.limiter
-            .backoff_check(
-                &account,
-                limits.password_free_failures,
-                limits.password_max_delay_secs,
-                t,
-            )
-            .map_err(limited)?;
-        let fail = |code: &'static str| {
+        if let Err(r) = self.limiter.backoff_reserve(&account, free, max_delay, t) {
             self.limiter
-                .count(&ip_counter, limits.password_failures_per_ip, t);
-            self.limiter.backoff_fail(&account, t);
-            Refusal::new(code)
+                .refund(&ip_counter, limits.password_failures_per_ip, t);
+            return Err(limited(r));
+        }
+        // The password was right (or never checked): the try does not count.
+        let not_a_failure = || {
+            self.limiter
+                .refund(&ip_counter, limits.password_failures_per_ip, t);
+            self.limiter.backoff_reset(&account);
         };
         if password.len() > crate::auth::MAX_PASSWORD_CHARS * 4 {
-            return Err(fail("sign_in_failed"));
+            return Err(Refusal::new("sign_in_failed"));
         }
         let admin = self.identity.admin_by_email(&email).await?;
         let phc = admin
             .as_ref()
             .map_or_else(decoy_hash, |a| a.password_hash.clone());
-        let (ok, outdated) = verify_password(phc, password.to_owned()).await;
+        let (ok, outdated) = match self.verify_password(phc, password.to_owned()).await {
+            Ok(v) => v,
+            Err(busy) => {
+                self.limiter
+                    .refund(&ip_counter, limits.password_failures_per_ip, t);
+                self.limiter.backoff_undo(&account);
+                return Err(busy);
+            }
+        };
         let mut admin = match admin {
             Some(a) if ok && a.disabled_at.is_none() => a,
-            _ => return Err(fail("sign_in_failed")),
+            _ => return Err(Refusal::new("sign_in_failed")),
         };
         match (
             &admin.totp_secret,
             code.map(str::trim).filter(|c| !c.is_empty()),
         ) {
-            (Some(_), None) => return Err(Refusal::new("totp_required")),
+            (Some(_), None) => {
+                not_a_failure();
+                return Err(Refusal::new("totp_required"));
+            }
             (Some(stored), Some(code)) => {
                 let Some(secret) = self.data_key.open(TOTP_SECRET, stored) else {
                     tracing::error!(admin = %admin.id, "the TOTP secret does not open with this data key");
                     return Err(Refusal::new("internal"));
                 };
                 let step = verify_totp(&secret, code, t, admin.totp_last_step)
-                    .ok_or_else(|| fail("totp_invalid"))?;
+                    .ok_or(Refusal::new("totp_invalid"))?;
                 if !self.identity.use_totp_step(admin.id, step).await? {
-                    return Err(fail("totp_invalid"));
+                    return Err(Refusal::new("totp_invalid"));
                 }
             }
             (None, _) if self.settings.require_totp => {
+                not_a_failure();
                 return Err(Refusal::new("totp_enrollment_required"));
             }
             (None, _) => {}
         }
-        self.limiter.backoff_reset(&account);
+        not_a_failure();
         if outdated {
-            admin.password_hash = hash_password(password.to_owned()).await?;
-            self.identity.update_admin(&admin).await?;
-            tracing::info!(admin = %admin.id, "password re-hashed with current parameters");
+            match self.hash_password(password.to_owned()).await {
+                Ok(phc) => {
+                    admin.password_hash = phc;
+                    self.identity.update_admin(&admin).await?;
+                    tracing::info!(admin = %admin.id, "password re-hashed with current parameters");
+                }
+                // Busy: the next sign-in re-hashes it.
+                Err(_) => tracing::info!(admin = %admin.id, "re-hash put off: hashing is busy"),
+            }
         }
         let session = self.start_session(Principal::Admin(admin.id)).await?;
         Ok((session, admin))

@@ -141,11 +141,8 @@ impl Services {
         token: &str,
         ip: Option<IpAddr>,
     ) -> Result<GrantPreview, Refusal> {
-        self.check_token_failures(ip)?;
-        let refused = |code| {
-            self.count_token_failure(ip);
-            Refusal::new(code)
-        };
+        // Verified first; only a refused link counts against the client address.
+        let refused = |code| self.token_refused(ip, Refusal::new(code));
         let claims =
             confirm::verify(&self.keyring, token, now().unix_timestamp()).map_err(|e| match e {
                 TokenError::Expired => refused("expired_token"),

@@ -39,7 +39,7 @@ pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_f
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
-pub use identity::{ARGON2_M_KIB, NewSession, hash_password};
+pub use identity::{ARGON2_M_KIB, NewSession};
 pub use links::{GRANT_CONFIRM_HOURS, GrantPreview, Revocation};
 pub(crate) use notices::consent_effect;
 pub use notices::{NoticeInput, parse_effective_at};

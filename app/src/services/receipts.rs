@@ -182,20 +182,22 @@ impl Services {
         }))
     }
 
-    /// A visitor from a link token, counting refused tokens per address (too many are refused
-    /// before any verification).
+    /// A visitor from a link token. Its signature is checked first (cheap, no database read);
+    /// only refused tokens count against the client's address, so a valid one is never refused
+    /// for what others sent from the same address.
     pub async fn visitor_from_token(
         &self,
         token: &str,
         ip: Option<std::net::IpAddr>,
     ) -> Result<Visitor, Refusal> {
-        self.check_token_failures(ip)?;
-        self.visitor(token).await.inspect_err(|r| {
+        self.visitor(token).await.map_err(|r| {
             if matches!(
                 r.code,
                 "invalid_token" | "expired_token" | "link_revoked" | "unknown_subject"
             ) {
-                self.count_token_failure(ip);
+                self.token_refused(ip, r)
+            } else {
+                r
             }
         })
     }

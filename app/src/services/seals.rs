@@ -92,7 +92,18 @@ impl<'a> Witnesses<'a> {
 impl Services {
     /// The chain for the console: length, head and the latest checkpoint; with `verify`, a walk
     /// of all of it.
+    /// One walk at a time in this process: another asked for meanwhile is told one is running.
     pub async fn chain_view(&self, verify: bool) -> Result<crate::view::ChainView, Refusal> {
+        let _turn = if verify {
+            Some(
+                self.limiter
+                    .walks
+                    .try_enter()
+                    .ok_or(Refusal::new("chain_walk_running"))?,
+            )
+        } else {
+            None
+        };
         let mut findings = Vec::new();
         let (length, head, checked, broken, checkpoints_checked) = if verify {
             let r = self.verify_chain().await?;
