@@ -39,18 +39,25 @@ pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Makes an empty `file` with mode 0600 when it is missing, or tightens it when it exists (a
-/// SQLite database: its `-wal` and `-shm` files take the database file's mode).
+/// SQLite database: its `-wal` and `-shm` files take the database file's mode). A file that
+/// exists is never opened here: closing a descriptor would drop the POSIX locks SQLite holds on
+/// it in this process.
 pub fn private_file(file: &Path) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+    if !file.exists() {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(file) {
+            Ok(_) => return Ok(()),
+            // Made meanwhile by someone else: tightened below.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("creating {}", file.display())),
+        }
     }
-    options
-        .open(file)
-        .with_context(|| format!("creating {}", file.display()))?;
     tighten(file, 0o600)
 }
 

@@ -358,7 +358,13 @@ async fn the_running_server_seals_changes_and_the_cli_verifies() {
     };
     let exported = doui(&["checkpoints"]);
     let lines = String::from_utf8(exported.stdout).unwrap();
-    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert_eq!(
+        lines.lines().count(),
+        1,
+        "{lines}{} ({:?})",
+        String::from_utf8_lossy(&exported.stderr),
+        exported.status
+    );
     let file = s.data_dir.join("kept-checkpoints.jsonl");
     std::fs::write(&file, &lines).unwrap();
     let public = doui(&["keys", "public"]);

@@ -43,10 +43,11 @@ impl SqliteStore {
         // and -shm files, which SQLite makes with the database file's mode).
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if !in_memory && !path.as_os_str().is_empty() {
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                if !parent.exists() {
-                    crate::files::private_dir(parent)?;
-                }
+            if let Some(parent) = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+            {
+                crate::files::private_dir(parent)?;
             }
             crate::files::private_file(&path)?;
         }
