@@ -40,6 +40,7 @@ impl ApiError {
             | "expired_token"
             | "link_revoked"
             | "grant_confirmation_mailed"
+            | "sign_in_to_confirm"
             | "grant_link_invalid"
             | "unknown_subject"
             | "cross_site"

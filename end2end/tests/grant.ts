@@ -53,3 +53,23 @@ export async function grantByMail(page: Page, toggle: Locator, to: string): Prom
   await expect(page.getByRole('status')).toContainText('Recorded');
   await page.goto(back);
 }
+
+/** Signs `to` in with the link /signin mails, as a person proves their mailbox; ends on /me. */
+export async function signInByMail(page: Page, to: string): Promise<void> {
+  const seen = mails().length;
+  await page.goto('/signin?lang=en');
+  await page.getByLabel('Email address').fill(to);
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await expect(page.getByRole('status')).toContainText('If that address is registered');
+  let path = '';
+  for (let i = 0; i < 100 && !path; i++) {
+    const found = mails().slice(seen).find((m) => m.includes(to));
+    const m = found && decoded(found).match(/https?:\/\/\S+\/signin\/[A-Za-z0-9_-]+/);
+    if (m) path = new URL(m[0]).pathname;
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!path) throw new Error(`no sign-in mail for ${to}`);
+  await page.goto(path + '?lang=en');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page).toHaveURL(/\/me\?lang=en$/);
+}

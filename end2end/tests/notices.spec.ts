@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { grantByMail } from './grant';
+import { grantByMail, signInByMail } from './grant';
 
 // Versioned privacy notices in Chromium (R31, R32, R43): the owner publishes a material change
 // in the console; a person who consented under the earlier version sees what changed and
@@ -86,10 +86,17 @@ test('R31 R43: the owner publishes a material change; people see the diff and co
   await expect(region.locator('ol.diff li.same').filter({ hasText: 'Why: to send the newsletter' })).toHaveCount(1);
   await expect(page.locator('section.preferences')).toHaveAttribute('data-hydrated', 'true');
   await expect(sharing(page)).toHaveAttribute('aria-checked', 'false');
-  await region.getByRole('button', { name: 'Confirm under the new notice' }).click();
+  // Allowing sharing again is a grant: not through a link (a forwarded mail hands it to anyone)
+  // but signed in from the person's mailbox (issue 30, item 9).
+  await signInByMail(page, 'notice-confirm@example.com');
+  await expect(page.locator('section.preferences')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByRole('region', { name: 'Our privacy notice has changed' })
+    .getByRole('button', { name: 'Confirm under the new notice' }).click();
   await expect(page.getByRole('region', { name: 'Our privacy notice has changed' })).toHaveCount(0);
   await expect(sharing(page)).toHaveAttribute('aria-checked', 'true');
   await expect(page.locator('table.history tbody tr').first()).toContainText('Sharing with third parties · Email');
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page).toHaveURL(/\/signin\?signed_out=1/);
 
   // The second person withdraws from the same place.
   await page.goto(second);

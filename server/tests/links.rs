@@ -525,3 +525,69 @@ async fn item20_stop_all_marketing_is_a_lasting_objection_that_covers_purposes_a
 async fn page_has_objection(s: &TestServer, token: &str) -> bool {
     page(s, token, false).await.contains("data-objection")
 }
+
+/// Issue 30, item 9: re-confirming ad targeting after a material notice change is granting it
+/// again, so a link (which a forwarded mail hands to anyone) cannot do it: the person signs in
+/// from their mailbox first. Withdrawing through the link still works at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item09_a_reconfirmation_of_ad_targeting_through_a_link_needs_the_mailbox() {
+    for s in servers().await {
+        let db = s.db.name();
+        let owner = s.signed_in(app::auth::Role::Owner).await;
+        let publish = |fields: Vec<(&'static str, &'static str)>| {
+            let owner = &owner;
+            async move { owner.call("admin/publish_notice", &fields).await.status() }
+        };
+        let v1 = vec![("version", "v1"), ("text_ja", "一"), ("text_en", "One.")];
+        assert_eq!(publish(v1).await, 200, "{db}");
+        let (who, token) = s.subject("reconfirm-link@example.com", Lang::En).await;
+        choose(&s, who, "ad_targeting", Channel::Web, ConsentState::Granted).await;
+        let v2 = vec![
+            ("version", "v2"),
+            ("material", "on"),
+            ("purposes", "ad_targeting"),
+            ("summary_ja", "変更"),
+            ("summary_en", "Changed."),
+            ("text_ja", "二"),
+            ("text_en", "Two."),
+        ];
+        assert_eq!(publish(v2).await, 200, "{db}");
+        let reconfirm = |token: String, decision: &'static str| {
+            let s = &s;
+            async move {
+                s.call(
+                    "reconfirm",
+                    &[
+                        ("token", token.as_str()),
+                        ("purpose", "ad_targeting"),
+                        ("decision", decision),
+                    ],
+                )
+                .await
+            }
+        };
+        let before = s.event_count(who).await;
+        let res = reconfirm(token.clone(), "confirm").await;
+        assert_eq!(res.status(), 403, "{db}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "sign_in_to_confirm", "{db}");
+        assert_eq!(s.event_count(who).await, before, "{db}: nothing granted");
+
+        // Signed in (the session began from the mailbox), it is confirmed at once.
+        let res = s
+            .signed_in_as(who)
+            .await
+            .call(
+                "reconfirm",
+                &[
+                    ("token", ""),
+                    ("purpose", "ad_targeting"),
+                    ("decision", "confirm"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{db}: {}", res.text().await.unwrap());
+        assert_eq!(s.event_count(who).await, before + 1, "{db}");
+        s.stop().await;
+    }
+}

@@ -122,6 +122,12 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "purpose_kind_required") => {
             "Choose a kind: it decides which legal rules protect the people who receive this purpose."
         }
+        (Lang::Ja, "sign_in_to_confirm") => {
+            "この同意をもう一度有効にするには、メールでお送りするリンクからログインしてください（ご本人のメールアドレスであることの確認です）。"
+        }
+        (Lang::En, "sign_in_to_confirm") => {
+            "To allow this again, sign in with the link we email you (it shows the mailbox is yours)."
+        }
         (Lang::Ja, "control_characters") => {
             "改行や制御文字は使えません（メールのヘッダーに入る文字列です）。"
         }

@@ -273,6 +273,11 @@ impl Services {
             check_idempotency_key(k)?;
         }
         let purpose = self.purpose(purpose).await?;
+        // Granting sharing or ad targeting again is a grant: through a link, which a forwarded
+        // mail hands to anyone, only the person's mailbox may confirm it (a mailed sign-in).
+        if confirm && super::links::grant_needs_confirmation(visitor, &purpose) {
+            return Err(Refusal::new("sign_in_to_confirm"));
+        }
         let notices = self.store.notices().await?;
         let records = self.store.consents(visitor.subject.id).await?;
         let at = now();
