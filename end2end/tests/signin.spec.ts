@@ -1,49 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { mails, signInLink as linkFor } from './mail';
 
-const mailDir = process.env.DOUI_E2E_MAIL ?? '';
 const admin: { email?: string; password?: string } = JSON.parse(process.env.DOUI_E2E_ADMIN ?? '{}');
-
-function mails(): string[] {
-  try {
-    return readdirSync(mailDir)
-      .sort((a, b) => parseInt(a) - parseInt(b))
-      .map((f) => readFileSync(join(mailDir, f), 'utf8'));
-  } catch {
-    return [];
-  }
-}
-
-// The text of a message: its body decoded (lettre sends Japanese as base64 or quoted-printable).
-function decoded(raw: string): string {
-  const split = raw.indexOf('\r\n\r\n');
-  const head = raw.slice(0, split);
-  const body = raw.slice(split + 4);
-  if (/Content-Transfer-Encoding:\s*base64/i.test(head)) {
-    return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  }
-  if (/Content-Transfer-Encoding:\s*quoted-printable/i.test(head)) {
-    const bytes = body
-      .replace(/=\r\n/g, '')
-      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, 'latin1').toString('utf8');
-  }
-  return body;
-}
-
-// The sign-in link in the newest message to `to` that arrived after `seen` messages.
-async function linkFor(to: string, seen: number): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const found = mails().slice(seen).find((m) => m.includes(to));
-    if (found) {
-      const m = decoded(found).match(/https?:\/\/\S+\/signin\/[A-Za-z0-9_-]+/);
-      if (m) return new URL(m[0]).pathname;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no sign-in mail for ${to}`);
-}
 
 function cspViolations(page: Page): string[] {
   const seen: string[] = [];
