@@ -12,7 +12,7 @@ use app::{
 };
 use axum::{
     extract::{Path, Request, State},
-    http::{StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 
@@ -83,7 +83,13 @@ pub async fn one_click(
         Ok(c) => c,
         Err(r) => {
             let r = services.token_refused(ip, r);
-            return answer(form.from_page, lang, Err(r.code), &token);
+            let mut res = answer(form.from_page, lang, Err(r.code), &token);
+            // Too many refused links from this address: when to try again.
+            if let Some(secs) = r.retry_after {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            }
+            return res;
         }
     };
     let provenance = Provenance {

@@ -5,11 +5,7 @@
 
 use std::net::IpAddr;
 
-use super::{
-    Refusal, Services,
-    identity::{ip_key, limited},
-    now,
-};
+use super::{Refusal, Services, now};
 use crate::{
     auth::{OptInRequest, random_token, token_hash},
     domain::{
@@ -64,20 +60,7 @@ impl Services {
             return Err(Refusal::new("channel_not_applicable"));
         }
         // The sign-in limits: a form that mails strangers must not become a mail cannon.
-        let t = Self::unix_now();
-        let limits = self.settings.limits;
-        let ip = format!("signin-ip:{}", ip_key(evidence.ip));
-        self.limiter
-            .check(&ip, limits.sign_in_per_ip, t)
-            .map_err(limited)?;
-        self.limiter
-            .hit(
-                &format!("signin-addr:{}", email.as_str().to_lowercase()),
-                limits.sign_in_per_address,
-                t,
-            )
-            .map_err(limited)?;
-        self.limiter.count(&ip, limits.sign_in_per_ip, t);
+        self.hit_mail_limits(evidence.ip, &email)?;
         let token = random_token();
         let hash = token_hash(&token);
         let at = now();

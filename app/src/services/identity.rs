@@ -151,18 +151,14 @@ impl Services {
         }
     }
 
-    // -----------------------------------------------------------------------------------------
-    // Customers
-
-    /// Mails a sign-in link if `email` belongs to a subject. Known and unknown addresses get the
-    /// same answer after the same work (the limits and one read): the link is stored and
-    /// mailed after answering, so timing tells nothing either.
-    pub async fn request_sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
-        let email = Email::parse(email)?;
+    /// The limits on mail sent to an address on request (sign-in links, double opt-in
+    /// confirmations): per client address and per address mailed, each checked and counted in
+    /// one step, so parallel requests cannot all pass a check before any is counted.
+    pub(super) fn hit_mail_limits(&self, ip: Option<IpAddr>, email: &Email) -> Result<(), Refusal> {
         let t = Self::unix_now();
         let limits = self.settings.limits;
         self.limiter
-            .check(
+            .hit(
                 &format!("signin-ip:{}", ip_key(ip)),
                 limits.sign_in_per_ip,
                 t,
@@ -174,12 +170,18 @@ impl Services {
                 limits.sign_in_per_address,
                 t,
             )
-            .map_err(limited)?;
-        self.limiter.count(
-            &format!("signin-ip:{}", ip_key(ip)),
-            limits.sign_in_per_ip,
-            t,
-        );
+            .map_err(limited)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Customers
+
+    /// Mails a sign-in link if `email` belongs to a subject. Known and unknown addresses get the
+    /// same answer after the same work (the limits and one read): the link is stored and
+    /// mailed after answering, so timing tells nothing either.
+    pub async fn request_sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
+        let email = Email::parse(email)?;
+        self.hit_mail_limits(ip, &email)?;
         let Some(subject) = self.store.find_subject(email.as_str()).await? else {
             tracing::info!("sign-in asked for an address with no subject");
             return Ok(());
