@@ -9,6 +9,25 @@ use common::server::{TestServer, servers};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// The person agrees to sharing by email, signed in (through a link, sharing waits for a
+/// mailed confirmation).
+async fn grant_sharing(s: &TestServer, who: app::domain::SubjectId) {
+    let granted = s
+        .signed_in_as(who)
+        .await
+        .call(
+            "set_consent",
+            &[
+                ("token", ""),
+                ("purpose", "third_party_sharing"),
+                ("channel", "email"),
+                ("state", "granted"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status(), 200);
+}
+
 async fn provide(s: &TestServer, key: &str, body: Value) -> reqwest::Response {
     s.client
         .post(format!("{}/api/v1/provisions", s.base))
@@ -64,21 +83,7 @@ async fn r51_r53_provisions_are_recorded_shown_to_the_person_and_stopped_at_once
         assert_eq!(error["code"], "provision_not_allowed");
 
         // The person agrees; the provision is recorded with every item of 第29条.
-        // Signed in: through a link, sharing waits for a mailed confirmation.
-        let granted = s
-            .signed_in_as(who)
-            .await
-            .call(
-                "set_consent",
-                &[
-                    ("token", ""),
-                    ("purpose", "third_party_sharing"),
-                    ("channel", "email"),
-                    ("state", "granted"),
-                ],
-            )
-            .await;
-        assert_eq!(granted.status(), 200);
+        grant_sharing(&s, who).await;
         let res = provide(&s, &key, body.clone()).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let record: Value = res.json().await.unwrap();
@@ -241,21 +246,7 @@ async fn r51_recipients_are_managed_in_the_console_and_provisions_show_on_the_su
 
         // A provision to it shows on the subject's page in the console.
         let (who, _) = s.subject("provided@example.com", Lang::En).await;
-        // Signed in: through a link, sharing waits for a mailed confirmation.
-        let granted = s
-            .signed_in_as(who)
-            .await
-            .call(
-                "set_consent",
-                &[
-                    ("token", ""),
-                    ("purpose", "third_party_sharing"),
-                    ("channel", "email"),
-                    ("state", "granted"),
-                ],
-            )
-            .await;
-        assert_eq!(granted.status(), 200);
+        grant_sharing(&s, who).await;
         let key = s
             .services
             .create_api_key("crm", &["provisions".to_owned()])
@@ -298,21 +289,7 @@ async fn h22_r51_a_provision_keeps_the_recipient_as_it_was_when_provided() {
         };
         s.services.save_recipient(first.clone()).await.unwrap();
         let (who, token) = s.subject("snapshot@example.jp", Lang::Ja).await;
-        // Signed in: through a link, sharing waits for a mailed confirmation.
-        let granted = s
-            .signed_in_as(who)
-            .await
-            .call(
-                "set_consent",
-                &[
-                    ("token", ""),
-                    ("purpose", "third_party_sharing"),
-                    ("channel", "email"),
-                    ("state", "granted"),
-                ],
-            )
-            .await;
-        assert_eq!(granted.status(), 200);
+        grant_sharing(&s, who).await;
         let key = s
             .services
             .create_api_key("crm", &["provisions".to_owned()])
