@@ -3,7 +3,19 @@
 
 use async_trait::async_trait;
 
-use crate::{domain::Lang, services::Sender};
+use crate::domain::Lang;
+
+/// Who sends the messages, as shown in every message's footer.
+#[derive(Debug, Clone, Default)]
+pub struct Sender {
+    pub name: String,
+    pub postal_address: String,
+    pub contact: String,
+    /// The representative (代表者), one of the APPI 27(2) items.
+    pub representative: String,
+    /// ISO 3166 code of the sender's (the controller's) jurisdiction, e.g. `JP`.
+    pub jurisdiction: String,
+}
 
 /// One plain-text message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -52,6 +52,9 @@ pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};
 pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
 
+/// Who sends the messages (its home is the mail it signs).
+pub use crate::mail::Sender;
+
 /// Links read per page when the chain is walked: large pages keep the walk fast.
 pub const WALK_PAGE: u32 = 20_000;
 
@@ -85,18 +88,6 @@ pub struct Settings {
     pub retention_days: i64,
     /// Links read per page when the chain is walked (several pages are read at once).
     pub walk_page: u32,
-}
-
-/// Who sends the messages, as shown in every message's footer.
-#[derive(Debug, Clone, Default)]
-pub struct Sender {
-    pub name: String,
-    pub postal_address: String,
-    pub contact: String,
-    /// The representative (代表者), one of the APPI 27(2) items.
-    pub representative: String,
-    /// ISO 3166 code of the sender's (the controller's) jurisdiction, e.g. `JP`.
-    pub jurisdiction: String,
 }
 
 impl Settings {
