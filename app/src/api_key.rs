@@ -20,13 +20,25 @@ pub enum ApiScope {
     Suppressions,
     /// Record provisions of personal data to third parties (APPI 第29条).
     Provisions,
+    /// Read subjects and the consents in effect.
+    SubjectsRead,
+    /// Create subjects, change their contact details, erase them.
+    SubjectsWrite,
+    /// Record consents collected elsewhere (API batches and imports).
+    ConsentsWrite,
+    /// Ask who may be contacted (the audience and permission checks).
+    AudienceRead,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 3] = [
+    pub const ALL: [ApiScope; 7] = [
         ApiScope::Links,
         ApiScope::Suppressions,
         ApiScope::Provisions,
+        ApiScope::SubjectsRead,
+        ApiScope::SubjectsWrite,
+        ApiScope::ConsentsWrite,
+        ApiScope::AudienceRead,
     ];
 
     pub const fn key(self) -> &'static str {
@@ -34,6 +46,10 @@ impl ApiScope {
             ApiScope::Links => "links",
             ApiScope::Suppressions => "suppressions",
             ApiScope::Provisions => "provisions",
+            ApiScope::SubjectsRead => "subjects:read",
+            ApiScope::SubjectsWrite => "subjects:write",
+            ApiScope::ConsentsWrite => "consents:write",
+            ApiScope::AudienceRead => "audience:read",
         }
     }
 }

@@ -498,9 +498,19 @@ pub fn AdminApiKeysPage() -> impl IntoView {
                                         <input id="name" name="name" required maxlength="100" />
                                         <fieldset>
                                             <legend>{t.scopes}</legend>
-                                            <label><input type="checkbox" name="scopes" value="links" checked />" links"</label>
-                                            <label><input type="checkbox" name="scopes" value="suppressions" />" suppressions"</label>
-                                            <label><input type="checkbox" name="scopes" value="provisions" />" provisions"</label>
+                                            {crate::api_key::ApiScope::ALL
+                                                .into_iter()
+                                                .map(|scope| {
+                                                    let checked = scope == crate::api_key::ApiScope::Links;
+                                                    view! {
+                                                        <label>
+                                                            <input type="checkbox" name="scopes" value=scope.key() checked=checked />
+                                                            " "
+                                                            {scope.key()}
+                                                        </label>
+                                                    }
+                                                })
+                                                .collect_view()}
                                         </fieldset>
                                         <button type="submit">{t.create_key}</button>
                                     </form>
