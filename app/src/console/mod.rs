@@ -4,11 +4,13 @@
 
 mod erasure;
 mod events;
+mod notices;
 mod purposes;
 mod recipients;
 
 pub use events::AdminEventsPage;
 use events::{EventFilters, EventTable, Exports, OlderEvents, filter_from_query, join_query};
+pub use notices::AdminNoticesPage;
 pub use purposes::AdminPurposesPage;
 pub use recipients::AdminRecipientsPage;
 
@@ -20,8 +22,8 @@ use crate::{
         admin_chain, admin_list_admins, admin_list_api_keys, admin_me, admin_search, admin_subject,
     },
     domain::{ConsentState, Lang},
+    frame::{ErrorPage, Frame, SignOutForms, page_csrf, visitor_lang},
     i18n::{channel_name, texts},
-    pages::{ErrorPage, Frame, SignOutForms, page_csrf, visitor_lang},
     view::{SignedInAdmin, SubjectSummary},
 };
 
@@ -106,17 +108,6 @@ pub fn AdminSignInPage() -> impl IntoView {
     }
 }
 
-/// A jurisdiction's name (its key when unknown).
-pub(crate) fn jurisdiction_name(lang: Lang, key: &str) -> &'static str {
-    let t = texts(lang);
-    match key {
-        "jp" => t.jurisdiction_jp,
-        "eu" => t.jurisdiction_eu,
-        "us_ca" => t.jurisdiction_us_ca,
-        _ => t.jurisdiction_default,
-    }
-}
-
 fn subject_rows(lang: Lang, subjects: Vec<SubjectSummary>) -> impl IntoView {
     let t = texts(lang);
     if subjects.is_empty() {
@@ -132,7 +123,7 @@ fn subject_rows(lang: Lang, subjects: Vec<SubjectSummary>) -> impl IntoView {
                     <td>{s.email.unwrap_or_default()}</td>
                     <td>{s.phone.unwrap_or_default()}</td>
                     <td>{s.lang.key()}</td>
-                    <td>{jurisdiction_name(lang, &s.jurisdiction)}</td>
+                    <td>{crate::i18n::jurisdiction_name(lang, &s.jurisdiction)}</td>
                 </tr>
             }
         })
@@ -332,7 +323,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                         });
                         // APPI 第29条: what was provided of this person's data, to whom.
                         let provisions = (!v.provisions.is_empty()).then(|| view! {
-                            <crate::pages::Provisions lang rows=v.provisions.clone() intro=false />
+                            <crate::provided::Provisions lang rows=v.provisions.clone() intro=false />
                         });
                         let label = v.subject.email.clone().unwrap_or_else(|| v.subject.external_id.clone());
                         let base = format!("/admin/subjects/{}", v.subject.id);
@@ -343,7 +334,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                             <ConsoleFrame lang me title=t.subjects>
                                 <section class="card">
                                     <h1>{label}</h1>
-                                    <p class="fine">{t.external_id}": "{v.subject.external_id.clone()}" · "{v.subject.id.clone()}" · "{t.jurisdiction_label}": "{jurisdiction_name(lang, &v.subject.jurisdiction)}</p>
+                                    <p class="fine">{t.external_id}": "{v.subject.external_id.clone()}" · "{v.subject.id.clone()}" · "{t.jurisdiction_label}": "{crate::i18n::jurisdiction_name(lang, &v.subject.jurisdiction)}</p>
                                     <div class="matrix-wrap">
                                         <table class="matrix admin-matrix">
                                             <thead><tr><th scope="col">{t.purpose}</th>{header}</tr></thead>
@@ -498,15 +489,14 @@ pub fn AdminApiKeysPage() -> impl IntoView {
                                         <input id="name" name="name" required maxlength="100" />
                                         <fieldset>
                                             <legend>{t.scopes}</legend>
-                                            {crate::api_key::ApiScope::ALL
+                                            {scope_keys()
                                                 .into_iter()
                                                 .map(|scope| {
-                                                    let checked = scope == crate::api_key::ApiScope::Links;
                                                     view! {
                                                         <label>
-                                                            <input type="checkbox" name="scopes" value=scope.key() checked=checked />
+                                                            <input type="checkbox" name="scopes" value=scope checked=scope == "links" />
                                                             " "
-                                                            {scope.key()}
+                                                            {scope}
                                                         </label>
                                                     }
                                                 })
@@ -600,5 +590,21 @@ pub fn AdminChainPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Every API scope's key, for the key form (the console renders on the server only; the browser
+/// bundle has no API keys).
+fn scope_keys() -> Vec<&'static str> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api_key::ApiScope::ALL
+            .into_iter()
+            .map(|s| s.key())
+            .collect()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Vec::new()
     }
 }
