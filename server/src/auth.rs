@@ -6,19 +6,19 @@ use app::{
     api::ClientIp,
     auth::{CSRF_COOKIE, SessionKind, cookie_value, set_cookie},
     domain::Lang,
-    error::ApiError,
     services::{NewSession, Refusal, Services},
 };
 use axum::{
     Router,
     extract::{Path, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, header},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 
-use crate::http::{
-    AppState, MAX_BODY, error_page, escape, form_fields, is_cross_site, page_document,
+use crate::{
+    answers::{escape, form_fields, is_cross_site, page_document, page_error},
+    state::{AppState, MAX_BODY},
 };
 
 pub fn routes() -> Router<AppState> {
@@ -97,20 +97,6 @@ async fn read_form(services: &Services, req: Request, back: &str) -> Result<Form
         return Err(page_error(form.lang, Refusal::new("csrf"), back));
     }
     Ok(form)
-}
-
-/// A refusal as a page: the status of its code, its message, a way back, and `Retry-After`
-/// when rate limited.
-pub(crate) fn page_error(lang: Lang, refusal: Refusal, back: &str) -> Response {
-    let error = ApiError::new(lang, refusal.code);
-    let status =
-        StatusCode::from_u16(ApiError::status(refusal.code)).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut res = (status, Html(error_page(lang, &error, back))).into_response();
-    if let Some(secs) = refusal.retry_after {
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-    }
-    res
 }
 
 fn with_lang(path: &str, lang: Lang) -> String {
@@ -260,7 +246,7 @@ async fn grant_page(
         .get::<app::api::CsrfToken>()
         .map(|t| t.0.clone())
         .unwrap_or_default();
-    let browser = crate::http::request_lang(&req);
+    let browser = crate::answers::request_lang(&req);
     let preview = match services.grant_preview(&token, ip).await {
         Ok(p) => p,
         Err(r) => return page_error(browser, r, &with_lang("/signin", browser)),
@@ -456,13 +442,13 @@ async fn create_api_key(State(state): State<AppState>, req: Request) -> Response
                 "<section class=\"card\"><h1>{title}</h1><p>{once}</p>\
                  <p><code class=\"secret\" id=\"new-key\">{key}</code></p>\
                  <p><a href=\"{back}\">{title}</a></p></section>",
-                title = crate::http::escape(t.api_keys),
-                once = crate::http::escape(t.key_once),
-                key = crate::http::escape(&key),
-                back = crate::http::escape(&back),
+                title = crate::answers::escape(t.api_keys),
+                once = crate::answers::escape(t.key_once),
+                key = crate::answers::escape(&key),
+                back = crate::answers::escape(&back),
             );
             let mut res =
-                Html(crate::http::page_document(form.lang, t.api_keys, &body)).into_response();
+                Html(crate::answers::page_document(form.lang, t.api_keys, &body)).into_response();
             res.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res

@@ -72,7 +72,7 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed: the client is the
     /// right-most entry that is not one of them. `DOUI_TRUSTED_PROXIES` (comma-separated).
-    pub trusted_proxies: Vec<crate::http::Cidr>,
+    pub trusted_proxies: Vec<crate::client::Cidr>,
     /// Where the built site (CSS, wasm) is served from. `DOUI_SITE_ROOT`, default `target/site`.
     pub site_root: String,
     /// Seed demo subjects (and an owner) into a database never used before. `DOUI_DEMO`, default
@@ -295,7 +295,7 @@ impl Config {
             None => file.trusted_proxies.unwrap_or_default(),
         }
         .iter()
-        .map(|c| c.parse::<crate::http::Cidr>())
+        .map(|c| c.parse::<crate::client::Cidr>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
         // Demo data (example people, and an owner whose password is printed) is for a trial on

@@ -19,7 +19,7 @@ use app::{
 
 use app::api::ClientIp;
 
-use crate::http::{AppState, request_lang};
+use crate::{answers::request_lang, state::AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -103,7 +103,7 @@ pub(crate) async fn admin_or_refuse(
 ) -> Result<app::auth::Admin, Response> {
     let cookie = cookie_value(headers, SessionKind::Admin.cookie()).unwrap_or_default();
     services.admin(cookie, needed).await.map_err(|r| {
-        crate::auth::page_error(lang, r, &format!("/admin/signin?lang={}", lang.key()))
+        crate::answers::page_error(lang, r, &format!("/admin/signin?lang={}", lang.key()))
     })
 }
 
@@ -148,7 +148,7 @@ async fn record(
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }
-        Err(r) => crate::auth::page_error(lang, r, back),
+        Err(r) => crate::answers::page_error(lang, r, back),
     }
 }
 
@@ -211,11 +211,11 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
     let back = format!("/admin/events?lang={}", lang.key());
     let filter = match export_filter(req.uri().query().unwrap_or("")) {
         Ok(f) => f,
-        Err(r) => return crate::auth::page_error(lang, r, &back),
+        Err(r) => return crate::answers::page_error(lang, r, &back),
     };
     let total = match services.console.count_events(&filter).await {
         Ok(n) => n,
-        Err(e) => return crate::auth::page_error(lang, e.into(), &back),
+        Err(e) => return crate::answers::page_error(lang, e.into(), &back),
     };
     tracing::info!(admin = %admin.id, total, "events exported");
     let (content_type, filename) = match format {

@@ -1,11 +1,8 @@
-//! HTTP outside the Leptos pages: health checks, the server-function endpoint (with body limits,
-//! a cross-site check, errors in the user's language and POST-redirect-GET for plain forms),
-//! request ids, client addresses and security headers.
+//! The router: health checks, the server-function endpoint (with body limits, a cross-site check,
+//! errors in the user's language and POST-redirect-GET for plain forms), request ids, the client
+//! address and security headers, and the route modules mounted beside the Leptos pages.
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    sync::Arc,
-};
+use std::net::SocketAddr;
 
 use app::{
     App,
@@ -13,20 +10,19 @@ use app::{
     auth::{CSRF_COOKIE, cookie_value, set_cookie},
     domain::Lang,
     error::ApiError,
-    i18n::texts,
     services::Services,
     shell,
 };
 use axum::{
     Json, Router,
     body::{Body, Bytes, to_bytes},
-    extract::{ConnectInfo, FromRef, FromRequest, Request, State},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{any, get, post},
 };
-use leptos::prelude::{LeptosOptions, provide_context};
+use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
@@ -35,42 +31,11 @@ use tower_http::{
 };
 use tracing::Level;
 
-/// The largest body a server function accepts (forms are a few hundred bytes).
-pub const MAX_BODY: usize = 16 * 1024;
-
-/// What every handler reaches. Shared, not copied: each middleware and handler takes it.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-pub struct Shared {
-    pub services: Services,
-    pub leptos_options: LeptosOptions,
-    /// Deprecated: the peer is one proxy; take the right-most `X-Forwarded-For` entry.
-    pub trust_forwarded_for: bool,
-    /// Proxies whose `X-Forwarded-For` entries are believed (see `client_address`).
-    pub trusted_proxies: Vec<Cidr>,
-    /// The secret inbound mail is posted with; `None` disables `/inbound/email`.
-    pub inbound_secret: Option<String>,
-}
-
-impl AppState {
-    pub fn new(shared: Shared) -> Self {
-        Self(Arc::new(shared))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
+use crate::{
+    answers::{error_page, header_str, is_cross_site, is_local_path, request_lang},
+    client::client_address,
+    state::{AppState, MAX_BODY},
+};
 
 /// The Leptos route list, generated once per process. Generating it renders the app with resource
 /// loading suppressed by a process-wide flag, so a page whose resource is first polled meanwhile
@@ -293,116 +258,6 @@ async fn client_ip(State(state): State<AppState>, mut req: Request, next: Next) 
     next.run(req).await
 }
 
-/// An address block (`192.0.2.0/24`, `2001:db8::/32`, or one address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    net: IpAddr,
-    bits: u8,
-}
-
-impl Cidr {
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.net, ip.to_canonical()) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.bits)).unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.bits))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-impl std::str::FromStr for Cidr {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let (addr, bits) = s.split_once('/').map_or((s, None), |(a, b)| (a, Some(b)));
-        let net: IpAddr = addr
-            .parse()
-            .map(|ip: IpAddr| ip.to_canonical())
-            .map_err(|_| format!("{s:?} is not an address or CIDR block"))?;
-        let max = if net.is_ipv4() { 32 } else { 128 };
-        let bits = match bits {
-            None => max,
-            Some(b) => b
-                .parse::<u8>()
-                .ok()
-                .filter(|b| *b <= max)
-                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {max}"))?,
-        };
-        Ok(Self { net, bits })
-    }
-}
-
-/// Who the client is. The TCP peer, unless it is a trusted proxy: then `X-Forwarded-For` is read
-/// from its right-most entry (the one the proxy itself added) leftwards, past every address that
-/// is a trusted proxy too; the first one that is not is the client (the entries further left
-/// are whatever the client chose to send). With `trust_forwarded_for` and no list, the peer is
-/// the one trusted proxy: the right-most entry. An entry that is not an address ends the walk
-/// at the last proxy.
-pub fn client_address(
-    peer: IpAddr,
-    forwarded: &[&str],
-    trusted: &[Cidr],
-    trust_forwarded_for: bool,
-) -> IpAddr {
-    let peer = peer.to_canonical();
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
-    let peer_trusted = if trusted.is_empty() {
-        trust_forwarded_for
-    } else {
-        is_trusted(peer)
-    };
-    if !peer_trusted {
-        return peer;
-    }
-    let mut client = peer;
-    for entry in forwarded.iter().rev().flat_map(|h| h.rsplit(',')) {
-        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
-            return client;
-        };
-        client = ip.to_canonical();
-        if trusted.is_empty() || !is_trusted(client) {
-            return client;
-        }
-    }
-    client
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Whether a state-changing request comes from another site (browsers say so in `Sec-Fetch-Site`,
-/// or in an `Origin` that does not match `Host`).
-pub(crate) fn is_cross_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = header_str(headers, "sec-fetch-site") {
-        return !matches!(site, "same-origin" | "none");
-    }
-    match (header_str(headers, "origin"), header_str(headers, "host")) {
-        (Some("null"), _) => true,
-        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
-        _ => false,
-    }
-}
-
-/// The language of an answer made outside Leptos (a download, a refusal): `?lang=`, else
-/// Accept-Language.
-pub(crate) fn request_lang(req: &Request) -> Lang {
-    let explicit = req
-        .uri()
-        .query()
-        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("lang=")));
-    let accept = header_str(req.headers(), "accept-language");
-    Services::page_lang(explicit, None, accept)
-}
-
 async fn unknown_server_fn(req: Request) -> Response {
     let lang = request_lang(&req);
     (
@@ -536,15 +391,6 @@ fn decode_error(status: StatusCode, body: &Bytes) -> ApiError {
     ApiError::new(Lang::En, code)
 }
 
-/// A path on this site (`/x`, never `//host` or a scheme): safe to redirect to.
-pub(crate) fn is_local_path(p: &str) -> bool {
-    p.starts_with('/')
-        && !p.starts_with("//")
-        && !p.contains('\\')
-        && p.len() < 512
-        && p.bytes().all(|b| b.is_ascii_graphic())
-}
-
 /// Where a plain form returns to: the preference page of the token it carried, or the signed-in
 /// customer's page when it carried none.
 fn page_path(token: Option<&str>, lang: Option<&str>) -> String {
@@ -577,158 +423,9 @@ fn respond_error(plain_form: bool, lang: Lang, error: ApiError, back: &str) -> R
     }
 }
 
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The fields of a form body (`application/x-www-form-urlencoded` or `multipart/form-data`) whose
-/// names are in `wanted`, reading at most `limit` bytes. Errors are `bad_request` or
-/// `payload_too_large`.
-pub(crate) async fn form_fields(
-    req: Request,
-    wanted: &[&str],
-    limit: usize,
-) -> Result<Vec<(String, String)>, &'static str> {
-    let multipart = header_str(req.headers(), "content-type")
-        .is_some_and(|c| c.starts_with("multipart/form-data"));
-    let mut fields = Vec::new();
-    if multipart {
-        let mut form = axum::extract::Multipart::from_request(req, &())
-            .await
-            .map_err(|_| "bad_request")?;
-        let mut total = 0usize;
-        while let Some(field) = form.next_field().await.map_err(|_| "bad_request")? {
-            let name = field.name().unwrap_or("").to_owned();
-            let value = field.text().await.map_err(|_| "bad_request")?;
-            total += name.len() + value.len();
-            if total > limit {
-                return Err("payload_too_large");
-            }
-            if wanted.contains(&name.as_str()) {
-                fields.push((name, value));
-            }
-        }
-    } else {
-        let bytes = to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| "payload_too_large")?;
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| "bad_request")?;
-        fields.extend(
-            pairs
-                .into_iter()
-                .filter(|(name, _)| wanted.contains(&name.as_str())),
-        );
-    }
-    Ok(fields)
-}
-
-/// A whole HTML page around `body` (already escaped), for answers rendered outside Leptos.
-pub(crate) fn page_document(lang: Lang, title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-         <title>{title} · Doui</title><link rel=\"stylesheet\" href=\"/pkg/doui.css\"></head><body>\
-         <header class=\"top\"><a class=\"brand\" href=\"/\">Doui<span class=\"brand-ja\"> 同意</span></a></header>\
-         <main id=\"main\">{body}</main></body></html>",
-        lang = lang.key(),
-        title = escape(title),
-    )
-}
-
-/// The page a plain form gets when its change was refused.
-pub(crate) fn error_page(lang: Lang, error: &ApiError, back: &str) -> String {
-    let t = texts(lang);
-    let back_label = if back == "/" {
-        t.product
-    } else {
-        t.back_to_preferences
-    };
-    let body = format!(
-        "<section class=\"card error\" role=\"alert\"><h1>{title}</h1><p>{message}</p>\
-         <p><a href=\"{back}\">{back_label}</a></p></section>",
-        title = escape(t.error_title),
-        message = escape(&error.message),
-        back = escape(back),
-        back_label = escape(back_label),
-    );
-    page_document(lang, t.error_title, &body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn item02_client_address_is_the_right_most_not_a_trusted_proxy() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let cidrs = |l: &[&str]| {
-            l.iter()
-                .map(|c| c.parse::<Cidr>().unwrap())
-                .collect::<Vec<_>>()
-        };
-        let proxies = cidrs(&["10.0.0.0/8", "2001:db8:ff::/48"]);
-        let lb = ip("10.0.0.2");
-        // The client wrote "1.1.1.1" itself; the proxies appended what they saw.
-        let chain = ["1.1.1.1, 198.51.100.7", "10.1.2.3"];
-        assert_eq!(
-            client_address(lb, &chain, &proxies, false),
-            ip("198.51.100.7")
-        );
-        assert_eq!(
-            client_address(lb, &chain, &proxies, true),
-            ip("198.51.100.7"),
-            "the list wins over the old switch"
-        );
-        // A peer that is no proxy of ours is the client, whatever it says.
-        assert_eq!(
-            client_address(ip("203.0.113.9"), &chain, &proxies, false),
-            ip("203.0.113.9")
-        );
-        // Every entry a proxy: the left-most; garbage ends the walk at the last proxy.
-        assert_eq!(
-            client_address(lb, &["10.9.9.9"], &proxies, false),
-            ip("10.9.9.9")
-        );
-        assert_eq!(
-            client_address(lb, &["nonsense, 10.9.9.9"], &proxies, false),
-            ip("10.9.9.9")
-        );
-        // IPv6 proxies and IPv4-mapped peers.
-        assert_eq!(
-            client_address(
-                ip("::ffff:10.0.0.2"),
-                &["2001:db8:1::5, 2001:db8:ff::1"],
-                &proxies,
-                false
-            ),
-            ip("2001:db8:1::5")
-        );
-        // The old switch alone: the peer is the one proxy, the right-most entry is the client.
-        assert_eq!(client_address(lb, &chain, &[], true), ip("10.1.2.3"));
-        assert_eq!(client_address(lb, &chain, &[], false), lb);
-        assert_eq!(client_address(lb, &[], &[], true), lb);
-        // Parsing.
-        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
-        assert!("bogus".parse::<Cidr>().is_err());
-        assert!("0.0.0.0/0".parse::<Cidr>().unwrap().contains(ip("8.8.8.8")));
-        assert!(!"::/0".parse::<Cidr>().unwrap().contains(ip("8.8.8.8")));
-        assert!(
-            "192.0.2.7"
-                .parse::<Cidr>()
-                .unwrap()
-                .contains(ip("192.0.2.7"))
-        );
-        assert!(
-            !"192.0.2.7"
-                .parse::<Cidr>()
-                .unwrap()
-                .contains(ip("192.0.2.8"))
-        );
-    }
 
     #[test]
     fn tokens_never_reach_the_logs() {
@@ -744,29 +441,5 @@ mod tests {
         );
         assert_eq!(page_path(Some("//evil.example/x"), None), "/");
         assert_eq!(page_path(Some("a"), Some("xx")), "/p/a");
-    }
-
-    #[test]
-    fn cross_site_requests_are_recognised() {
-        let mut h = HeaderMap::new();
-        h.insert("host", HeaderValue::from_static("127.0.0.1:3000"));
-        assert!(!is_cross_site(&h));
-        h.insert("origin", HeaderValue::from_static("http://127.0.0.1:3000"));
-        assert!(!is_cross_site(&h));
-        h.insert("origin", HeaderValue::from_static("https://evil.example"));
-        assert!(is_cross_site(&h));
-        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
-        assert!(!is_cross_site(&h));
-        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(is_cross_site(&h));
-    }
-
-    #[test]
-    fn error_pages_escape_their_text() {
-        let e = ApiError {
-            code: "x".into(),
-            message: "<script>".into(),
-        };
-        assert!(!error_page(Lang::En, &e, "/").contains("<script>"));
     }
 }

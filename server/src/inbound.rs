@@ -15,7 +15,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use subtle::ConstantTimeEq;
 
-use crate::http::{AppState, form_fields};
+use crate::{answers::form_fields, state::AppState};
 
 /// Inbound messages are small (only the addressing is read): 1 MiB at most.
 const MAX_INBOUND: usize = 1024 * 1024;

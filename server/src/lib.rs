@@ -2,9 +2,11 @@
 //! The Doui server: configuration, storage backends, HTTP and the command line. The rules live in
 //! the `app` crate; this crate gives them a database and a network.
 
+pub mod answers;
 pub mod api_v1;
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod csv;
 pub mod demo;
@@ -14,6 +16,7 @@ pub mod http;
 pub mod inbound;
 pub mod keys;
 pub mod mail;
+pub mod state;
 pub mod store;
 pub mod unsubscribe;
 
@@ -139,7 +142,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let state = http::AppState::new(http::Shared {
+    let state = state::AppState::new(state::Shared {
         services: services.clone(),
         leptos_options: leptos_options(config, addr),
         trust_forwarded_for: config.trust_forwarded_for,

@@ -16,7 +16,10 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-use crate::http::{AppState, MAX_BODY, escape, form_fields, page_document};
+use crate::{
+    answers::{escape, form_fields, page_document},
+    state::{AppState, MAX_BODY},
+};
 
 /// What the POST body said.
 #[derive(Default)]
