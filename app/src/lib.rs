@@ -2,7 +2,8 @@
 //! functions and the Leptos components. The server crate adds storage, HTTP and the CLI.
 //!
 //! Layers, innermost first: `domain` (pure) → `store` (trait) → `services` (the rules) →
-//! `api` (server functions) → `pages` and `islands` (components).
+//! `api` (server functions) → `frame` (what every page shares) → the person's `pages` and the
+//! `console` → `routes` (all of them). ARCHITECTURE.md has the map.
 
 pub mod admin;
 pub mod api;
@@ -13,6 +14,7 @@ pub mod auth;
 pub mod console;
 pub mod domain;
 pub mod error;
+pub mod frame;
 pub mod i18n;
 pub mod islands;
 #[cfg(feature = "ssr")]
@@ -21,8 +23,10 @@ pub mod notices;
 pub mod objection;
 pub mod pages;
 pub mod privacy;
+pub mod provided;
 #[cfg(feature = "ssr")]
 pub mod rate;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod services;
 #[cfg(feature = "ssr")]
@@ -34,7 +38,7 @@ pub mod subscribe;
 pub mod token;
 pub mod view;
 
-pub use pages::{App, shell};
+pub use routes::{App, shell};
 
 /// Entry point of the browser bundle: hydrates the islands (the interactive parts) only.
 #[cfg(feature = "hydrate")]

@@ -1,159 +1,20 @@
-//! Pages rendered on the server. Only `islands` run in the browser.
+//! The person's pages, rendered on the server: home, the preference center (a link or signed in),
+//! a message's unsubscribe page, signing in by mail, not found. Only `islands` run in the
+//! browser. The console's pages live in `console/`; what both share in `frame`.
 
 use leptos::{nonce::use_nonce, prelude::*};
-use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
-    components::{Route, Router, Routes},
-    hooks::{use_params_map, use_query_map},
-};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{check_sign_in_link, load_preferences, unsubscribe_preview},
-    console::{
-        AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminEventsPage, AdminHome,
-        AdminPurposesPage, AdminSignInPage, AdminSubjectPage,
-    },
-    domain::Lang,
-    i18n::{error_message, texts},
+    frame::{ErrorPage, Frame, SignOutForms, page_csrf, set_status, visitor_lang},
+    i18n::texts,
     islands::PreferenceCenter,
+    provided::Provisions,
 };
 
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    view! {
-        <!DOCTYPE html>
-        <html>
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="robots" content="noindex" />
-                <link rel="icon" href="data:," />
-                <HydrationScripts options islands=true />
-                <MetaTags />
-            </head>
-            <body>
-                <App />
-            </body>
-        </html>
-    }
-}
-
 #[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    view! {
-        <Stylesheet id="doui" href="/pkg/doui.css" />
-        <Router>
-            <Routes fallback=NotFound>
-                <Route path=StaticSegment("") view=Home />
-                <Route path=(StaticSegment("p"), ParamSegment("token")) view=PreferencePage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("u"), ParamSegment("token")) view=UnsubscribePage ssr=SsrMode::Async />
-                <Route path=StaticSegment("me") view=PreferencePage ssr=SsrMode::Async />
-                <Route path=StaticSegment("signin") view=SignInPage />
-                <Route path=StaticSegment("privacy") view=crate::privacy::PrivacyPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("subscribe") view=crate::subscribe::SubscribePage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("confirm"), ParamSegment("token")) view=crate::subscribe::ConfirmPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("signin"), ParamSegment("token")) view=SignInContinuePage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("signin")) view=AdminSignInPage />
-                <Route path=StaticSegment("admin") view=AdminHome ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("subjects"), ParamSegment("id")) view=AdminSubjectPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("admins")) view=AdminAdminsPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("api-keys")) view=AdminApiKeysPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("chain")) view=AdminChainPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("events")) view=AdminEventsPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("purposes")) view=AdminPurposesPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("notices")) view=crate::notices::AdminNoticesPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("recipients")) view=crate::console::AdminRecipientsPage ssr=SsrMode::Async />
-            </Routes>
-        </Router>
-    }
-}
-
-/// The request's `Accept-Language` (server side; the browser never renders pages).
-fn accept_language() -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<http::request::Parts>().and_then(|p| {
-            p.headers
-                .get("accept-language")?
-                .to_str()
-                .ok()
-                .map(str::to_owned)
-        })
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        None
-    }
-}
-
-/// This request's CSRF token, for the hidden field of every form (server side).
-pub(crate) fn page_csrf() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        crate::api::csrf_token()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        String::new()
-    }
-}
-
-/// `?lang=` if given, else the browser's language.
-pub(crate) fn visitor_lang() -> Lang {
-    let explicit = use_query_map().read_untracked().get("lang");
-    explicit
-        .and_then(|l| l.parse().ok())
-        .or_else(|| {
-            accept_language()
-                .as_deref()
-                .and_then(Lang::from_accept_language)
-        })
-        .unwrap_or_default()
-}
-
-pub(crate) fn set_status(_code: u16) {
-    #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(
-            http::StatusCode::from_u16(_code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-        );
-    }
-}
-
-/// The page frame: header with the product name and the language switch, then the content.
-#[component]
-pub(crate) fn Frame(lang: Lang, #[prop(into)] title: String, children: Children) -> impl IntoView {
-    let t = texts(lang);
-    let path = leptos_router::hooks::use_location()
-        .pathname
-        .get_untracked();
-    let switch = Lang::ALL
-        .into_iter()
-        .map(|l| {
-            let label = match l {
-                Lang::Ja => "日本語",
-                Lang::En => "English",
-            };
-            let href = format!("{path}?lang={}", l.key());
-            view! {
-                <a href=href hreflang=l.key() lang=l.key() aria-current=(l == lang).then_some("true")>{label}</a>
-            }
-        })
-        .collect_view();
-    view! {
-        <Html {..} lang=lang.key() />
-        <Title text=format!("{title} · {}", t.product) />
-        <header class="top">
-            <a class="brand" href="/">{t.product}<span class="brand-ja">" 同意"</span></a>
-            <nav class="lang-switch" aria-label=t.language>{switch}</nav>
-        </header>
-        <main id="main">{children()}</main>
-    }
-}
-
-#[component]
-fn Home() -> impl IntoView {
+pub(crate) fn Home() -> impl IntoView {
     let lang = visitor_lang();
     let t = texts(lang);
     view! {
@@ -168,7 +29,7 @@ fn Home() -> impl IntoView {
 }
 
 #[component]
-fn NotFound() -> impl IntoView {
+pub(crate) fn NotFound() -> impl IntoView {
     set_status(404);
     let lang = visitor_lang();
     let t = texts(lang);
@@ -183,7 +44,7 @@ fn NotFound() -> impl IntoView {
 }
 
 #[component]
-fn PreferencePage() -> impl IntoView {
+pub(crate) fn PreferencePage() -> impl IntoView {
     let token = use_params_map()
         .read_untracked()
         .get("token")
@@ -297,43 +158,10 @@ fn PreferencePage() -> impl IntoView {
     }
 }
 
-/// What was provided of a person's data to third parties (APPI 第29条), newest first: on their
-/// own page (with how to stop it) and on their page in the console.
-#[component]
-pub(crate) fn Provisions(
-    lang: Lang,
-    rows: Vec<crate::view::ProvisionRow>,
-    intro: bool,
-) -> impl IntoView {
-    let t = texts(lang);
-    let rows = rows
-        .into_iter()
-        .map(|p| {
-            view! {
-                <tr>
-                    <td><time>{p.when}</time></td>
-                    <td>{p.recipient}<br /><span class="fine">{p.recipient_address}</span></td>
-                    <td>{p.data_items}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <section class="card provisions">
-            <h2>{t.provisions_title}</h2>
-            {intro.then(|| view! { <p>{t.provisions_intro}</p> })}
-            <table class="history">
-                <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.recipient_label}</th><th scope="col">{t.data_items_label}</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </section>
-    }
-}
-
 /// The page an unsubscribe link opens: what it would stop, one button that posts (RFC 8058's
 /// one-click URL itself), and the way to the whole preference center.
 #[component]
-fn UnsubscribePage() -> impl IntoView {
+pub(crate) fn UnsubscribePage() -> impl IntoView {
     let token = use_params_map()
         .read_untracked()
         .get("token")
@@ -378,59 +206,9 @@ fn UnsubscribePage() -> impl IntoView {
     }
 }
 
-/// A refused link or request, in the visitor's language (the status is set where it was refused).
-/// A refused link offers a fresh one by email.
-#[component]
-pub(crate) fn ErrorPage(lang: Lang, code: String) -> impl IntoView {
-    let t = texts(lang);
-    let fresh_link = matches!(
-        code.as_str(),
-        "invalid_token"
-            | "expired_token"
-            | "link_revoked"
-            | "unknown_subject"
-            | "sign_in_required"
-            | "sign_in_link_invalid"
-    )
-    .then(|| {
-        let href = format!("/signin?lang={}", lang.key());
-        view! { <p><a class="button" href=href>{t.request_new_link}</a></p> }
-    });
-    view! {
-        <Frame lang title=t.error_title>
-            <section class="card error" role="alert">
-                <h1>{t.error_title}</h1>
-                <p>{error_message(lang, &code).to_owned()}</p>
-                {fresh_link}
-            </section>
-        </Frame>
-    }
-}
-
-/// "Sign out" and "sign out everywhere", as two plain forms.
-#[component]
-pub(crate) fn SignOutForms(lang: Lang, csrf: String, action: &'static str) -> impl IntoView {
-    let t = texts(lang);
-    view! {
-        <section class="card sign-out">
-            <form method="post" action=action class="inline">
-                <input type="hidden" name="csrf" value=csrf.clone() />
-                <input type="hidden" name="lang" value=lang.key() />
-                <button type="submit">{t.sign_out}</button>
-            </form>
-            <form method="post" action=action class="inline">
-                <input type="hidden" name="csrf" value=csrf />
-                <input type="hidden" name="lang" value=lang.key() />
-                <input type="hidden" name="everywhere" value="1" />
-                <button type="submit" class="secondary">{t.sign_out_everywhere}</button>
-            </form>
-        </section>
-    }
-}
-
 /// Asks for the address to mail a sign-in link to. The answer never says whether it is known.
 #[component]
-fn SignInPage() -> impl IntoView {
+pub(crate) fn SignInPage() -> impl IntoView {
     let lang = visitor_lang();
     let t = texts(lang);
     let query = use_query_map().read_untracked();
@@ -463,7 +241,7 @@ fn SignInPage() -> impl IntoView {
 /// What an emailed sign-in link opens: one button. Only its POST uses the link (mail scanners
 /// open links with GET).
 #[component]
-fn SignInContinuePage() -> impl IntoView {
+pub(crate) fn SignInContinuePage() -> impl IntoView {
     let token = use_params_map()
         .read_untracked()
         .get("token")

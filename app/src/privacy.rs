@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use crate::{
     api::privacy_policy,
     domain::{Lang, Mode},
+    frame::{ErrorPage, Frame, visitor_lang},
     i18n::{channel_name, texts},
-    pages::{ErrorPage, Frame, visitor_lang},
     view::PrivacyView,
 };
 
@@ -155,7 +155,7 @@ fn policy(v: PrivacyView) -> impl IntoView {
                     .modes
                     .iter()
                     .map(|(j, m)| {
-                        view! { <li>{crate::console::jurisdiction_name(lang, j)}": "{mode(*m)}</li> }
+                        view! { <li>{crate::i18n::jurisdiction_name(lang, j)}": "{mode(*m)}</li> }
                     })
                     .collect_view();
                 view! { <dt>{c.where_}</dt><dd><ul>{items}</ul></dd> }

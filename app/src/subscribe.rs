@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     api::{opt_in_preview, subscribe_form},
     domain::Lang,
-    pages::{ErrorPage, Frame, visitor_lang},
+    frame::{ErrorPage, Frame, visitor_lang},
 };
 
 struct Copy {

@@ -9,8 +9,8 @@ use super::{ConsoleError, ConsoleFrame, state_name};
 use crate::{
     admin::{admin_chart, admin_events, admin_purposes},
     domain::{Channel, Lang},
+    frame::visitor_lang,
     i18n::{SOURCE_KEYS, channel_name, source_name, texts},
-    pages::visitor_lang,
     view::{AdminEventRow, ChartSeries, EventFilterForm, PurposeForm},
 };
 

@@ -6,8 +6,8 @@ use super::{ConsoleError, ConsoleFrame, with_admin};
 use crate::{
     admin::admin_purposes,
     domain::{Channel, Lang},
+    frame::visitor_lang,
     i18n::{channel_name, texts},
-    pages::visitor_lang,
     view::PurposeForm,
 };
 

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{ConsoleError, ConsoleFrame, with_admin};
-use crate::{admin::admin_recipients, domain::Lang, pages::visitor_lang, view::RecipientRow};
+use crate::{admin::admin_recipients, domain::Lang, frame::visitor_lang, view::RecipientRow};
 
 /// The page's wording (server-rendered only).
 struct Copy {

@@ -608,3 +608,14 @@ static EN: Texts = Texts {
     provisions_intro: "Records of your personal data provided to third parties (APPI Art. 29). To stop, switch off \"Sharing with third parties\".",
     recipient_label: "Recipient",
 };
+
+/// A jurisdiction's name (its key when unknown).
+pub fn jurisdiction_name(lang: Lang, key: &str) -> &'static str {
+    let t = texts(lang);
+    match key {
+        "jp" => t.jurisdiction_jp,
+        "eu" => t.jurisdiction_eu,
+        "us_ca" => t.jurisdiction_us_ca,
+        _ => t.jurisdiction_default,
+    }
+}

@@ -1,0 +1,70 @@
+//! The site's routes: every page, the person's and the console's, and the HTML shell around them.
+//! The top of the page modules: it imports them all, and none imports it.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
+use leptos_router::{
+    ParamSegment, SsrMode, StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+use crate::{
+    console::{
+        AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminEventsPage, AdminHome,
+        AdminNoticesPage, AdminPurposesPage, AdminRecipientsPage, AdminSignInPage,
+        AdminSubjectPage,
+    },
+    pages::{Home, NotFound, PreferencePage, SignInContinuePage, SignInPage, UnsubscribePage},
+    privacy::PrivacyPage,
+    subscribe::{ConfirmPage, SubscribePage},
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="robots" content="noindex" />
+                <link rel="icon" href="data:," />
+                <HydrationScripts options islands=true />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="doui" href="/pkg/doui.css" />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=StaticSegment("") view=Home />
+                <Route path=(StaticSegment("p"), ParamSegment("token")) view=PreferencePage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("u"), ParamSegment("token")) view=UnsubscribePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("me") view=PreferencePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("signin") view=SignInPage />
+                <Route path=StaticSegment("privacy") view=PrivacyPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("subscribe") view=SubscribePage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("confirm"), ParamSegment("token")) view=ConfirmPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("signin"), ParamSegment("token")) view=SignInContinuePage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("signin")) view=AdminSignInPage />
+                <Route path=StaticSegment("admin") view=AdminHome ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("subjects"), ParamSegment("id")) view=AdminSubjectPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("admins")) view=AdminAdminsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("api-keys")) view=AdminApiKeysPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("chain")) view=AdminChainPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("events")) view=AdminEventsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("purposes")) view=AdminPurposesPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("notices")) view=AdminNoticesPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("recipients")) view=AdminRecipientsPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}
