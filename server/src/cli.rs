@@ -3,7 +3,7 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use app::domain::Lang;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::{Config, LogFormat};
@@ -293,6 +293,12 @@ enum SubjectCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// The command line's definition (subcommands, options, help), for the docs' check that every
+/// `doui` command they show exists.
+pub fn definition() -> clap::Command {
+    Cli::command()
 }
 
 pub fn main() -> ExitCode {
