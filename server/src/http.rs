@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::auth::routes())
         .merge(crate::exports::routes())
+        .merge(crate::record::routes())
         .leptos_routes_with_context(&state, routes, page_context(services.clone()), move || {
             shell(options.clone())
         })

@@ -16,6 +16,7 @@ pub mod http;
 pub mod inbound;
 pub mod keys;
 pub mod mail;
+pub mod record;
 pub mod state;
 pub mod store;
 pub mod unsubscribe;
