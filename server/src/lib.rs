@@ -3,6 +3,7 @@
 //! the `app` crate; this crate gives them a database and a network.
 
 pub mod api_v1;
+pub mod api_v1_audience;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -3,8 +3,8 @@ use std::time::Duration;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
-    columns, console::sql_console, identity::sql_identity, pg_copy, seals::sql_seals,
-    sql::sql_store,
+    audience::sql_audience, columns, console::sql_console, identity::sql_identity, pg_copy,
+    seals::sql_seals, sql::sql_store,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -96,6 +96,12 @@ sql_store! {
     // The column's default is the database's clock (and its trigger refuses any other value).
     recorded_now = "clock_timestamp()",
 }
+
+sql_audience!(
+    PgStore,
+    sqlx::Postgres,
+    placeholder = crate::store::numbered
+);
 
 sql_identity!(PgStore, sqlx::Postgres);
 

@@ -6,6 +6,7 @@ use sqlx::{
 };
 
 use super::{
+    audience::sql_audience,
     columns,
     console::sql_console,
     identity::sql_identity,
@@ -112,6 +113,12 @@ impl SqliteStore {
         &self.pool
     }
 }
+
+sql_audience!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous
+);
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
 
