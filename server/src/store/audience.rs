@@ -7,6 +7,12 @@ pub(crate) const GATE_COLUMNS: &str = "s.id, s.external_id, s.email, s.phone, s.
      c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version, \
      (SELECT o.objecting FROM marketing_objections o WHERE o.subject_id = s.id ORDER BY o.seq DESC LIMIT 1) AS objecting";
 
+/// The numbered parameters (`$1`…) of a statement written once as SQLite's explicitly numbered
+/// ones (`?1`…): a parameter used twice, or not in order of first appearance, binds right.
+pub(crate) fn numbered_for_sqlite(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
 /// Ids bound per statement (both backends take far more; pages stay small enough to plan fast).
 pub(crate) const IDS_PER_QUERY: usize = 1000;
 
@@ -14,6 +20,7 @@ macro_rules! sql_audience {
     ($store:ty, $db:ty, placeholder = $ph:path) => {
         impl $store {
             /// A gate row: the subject, its choice if the joined consent is there, its objection.
+            #[allow(dead_code)]
             fn gate_row(
                 row: &rows::DbRow,
                 purpose: Option<&app::domain::PurposeKey>,
@@ -112,15 +119,14 @@ macro_rules! sql_audience {
                      WHERE s.id > $3 ORDER BY s.id LIMIT $4",
                     crate::store::audience::GATE_COLUMNS
                 );
-                let rows = sqlx::query(&sql)
-                    .bind(purpose.as_str())
-                    .bind(channel.key())
-                    .bind(after.0)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(crate::store::db_error)?;
-                rows.iter().map(|r| Self::gate_row(r, Some(purpose))).collect()
+                use crate::store::console::Bind;
+                let binds = vec![
+                    Bind::Text(purpose.as_str().to_owned()),
+                    Bind::Text(channel.key().to_owned()),
+                    Bind::Id(after.0),
+                    Bind::Int(i64::from(limit)),
+                ];
+                self.read_gate(sql, binds, Some(purpose.clone())).await
             }
 
             async fn withdrawn_on(
@@ -175,16 +181,17 @@ macro_rules! sql_audience {
                      ORDER BY c.subject_id, c.purpose LIMIT $4",
                     crate::store::audience::GATE_COLUMNS
                 );
-                let mut q = sqlx::query(&sql)
-                    .bind(channel.key())
-                    .bind(after.0.0)
-                    .bind(after.1)
-                    .bind(i64::from(limit));
+                use crate::store::console::Bind;
+                let mut binds = vec![
+                    Bind::Text(channel.key().to_owned()),
+                    Bind::Id(after.0.0),
+                    Bind::Text(after.1.to_owned()),
+                    Bind::Int(i64::from(limit)),
+                ];
                 if let Some(p) = purpose {
-                    q = q.bind(p.as_str());
+                    binds.push(Bind::Text(p.as_str().to_owned()));
                 }
-                let rows = q.fetch_all(&self.pool).await.map_err(crate::store::db_error)?;
-                rows.iter().map(|r| Self::gate_row(r, purpose)).collect()
+                self.read_gate(sql, binds, purpose.cloned()).await
             }
         }
     };

@@ -589,3 +589,21 @@ fn uuid_array(ids: &[uuid::Uuid]) -> String {
     text.push_str("}'::uuid[]");
     text
 }
+
+/// The send gate's pages (see audience.rs), read through sqlx.
+impl PgStore {
+    async fn read_gate(
+        &self,
+        sql: String,
+        binds: Vec<super::console::Bind>,
+        purpose: Option<app::domain::PurposeKey>,
+    ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(super::db_error)?;
+        rows.iter()
+            .map(|r| Self::gate_row(r, purpose.as_ref()))
+            .collect()
+    }
+}

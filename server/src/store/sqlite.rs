@@ -426,3 +426,79 @@ fn write_group(
     }
     Ok(results)
 }
+
+/// The send gate's pages (see audience.rs), read in place like the other bulk reads: an audience
+/// streams every subject of a purpose.
+impl SqliteStore {
+    async fn read_gate(
+        &self,
+        sql: String,
+        binds: Vec<super::console::Bind>,
+        purpose: Option<app::domain::PurposeKey>,
+    ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
+        use super::console::Bind;
+        let sql = super::audience::numbered_for_sqlite(&sql);
+        let params = binds
+            .into_iter()
+            .map(|b| match b {
+                Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
+                Bind::Text(t) => Param::Text(t),
+                Bind::Int(i) => Param::Int(i),
+                Bind::Time(t) => Param::Text(t.format(&Rfc3339).unwrap_or_default()),
+            })
+            .collect();
+        sqlite_raw::each_row(
+            self.path.clone(),
+            sql,
+            params,
+            Vec::new(),
+            move |out, row| {
+                out.push(gate_at(row, purpose.as_ref())?);
+                Ok(())
+            },
+        )
+        .await
+    }
+}
+
+/// A row of `GATE_COLUMNS`: the subject (columns 0–6), its choice (7–12, absent when the joined
+/// consent is NULL) and whether its objection stands (13).
+fn gate_at(
+    row: &sqlite_raw::Row<'_>,
+    purpose: Option<&app::domain::PurposeKey>,
+) -> app::store::StoreResult<app::store::GateRow> {
+    let corrupt = super::corrupt;
+    let subject = subject_at(row)?;
+    let choice = match row.text(9)? {
+        None => None,
+        Some(state) => {
+            let text = |i, what| row.text(i)?.ok_or_else(|| corrupt(what));
+            Some(app::store::ConsentRecord {
+                purpose: text(7, "purpose")?
+                    .parse()
+                    .map_err(|_| corrupt("purpose"))?,
+                channel: text(8, "channel")?
+                    .parse()
+                    .map_err(|_| corrupt("channel"))?,
+                state: state.parse().map_err(|_| corrupt("state"))?,
+                updated_at: row
+                    .bytes(10)
+                    .and_then(app::domain::rfc3339::parse)
+                    .ok_or_else(|| corrupt("updated_at"))?,
+                source: text(11, "source")?.parse().map_err(|_| corrupt("source"))?,
+                notice_version: row.text(12)?.map(str::to_owned),
+            })
+        }
+    };
+    let purpose = match (&choice, purpose) {
+        (Some(c), _) => c.purpose.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => return Err(corrupt("gate row")),
+    };
+    Ok(app::store::GateRow {
+        subject,
+        purpose,
+        choice,
+        objecting: row.int(13) != 0,
+    })
+}
