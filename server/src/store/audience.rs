@@ -108,15 +108,24 @@ macro_rules! sql_audience {
                 granted_only: bool,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
-                let join = if granted_only {
-                    "JOIN consents c ON c.subject_id = s.id AND c.purpose = $1 AND c.channel = $2 AND c.state = 'granted'"
+                // Only grants: read in the order of the index on (purpose, channel, state,
+                // subject), never every grant sorted again per page. Everyone: subjects in id
+                // order, each with its choice if any.
+                let (join, order) = if granted_only {
+                    (
+                        "JOIN consents c ON c.subject_id = s.id AND c.purpose = $1 AND c.channel = $2 AND c.state = 'granted'",
+                        "c.subject_id",
+                    )
                 } else {
-                    "LEFT JOIN consents c ON c.subject_id = s.id AND c.purpose = $1 AND c.channel = $2"
+                    (
+                        "LEFT JOIN consents c ON c.subject_id = s.id AND c.purpose = $1 AND c.channel = $2",
+                        "s.id",
+                    )
                 };
                 let sql = format!(
                     "SELECT {} FROM subjects s {join} \
                      LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
-                     WHERE s.id > $3 ORDER BY s.id LIMIT $4",
+                     WHERE {order} > $3 ORDER BY {order} LIMIT $4",
                     crate::store::audience::GATE_COLUMNS
                 );
                 use crate::store::console::Bind;
@@ -177,7 +186,7 @@ macro_rules! sql_audience {
                     "SELECT {} FROM consents c JOIN subjects s ON s.id = c.subject_id \
                      LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
                      WHERE c.channel = $1 AND c.state = 'granted' \
-                     AND (c.subject_id > $2 OR (c.subject_id = $2 AND c.purpose > $3)){only} \
+                     AND (c.subject_id, c.purpose) > ($2, $3){only} \
                      ORDER BY c.subject_id, c.purpose LIMIT $4",
                     crate::store::audience::GATE_COLUMNS
                 );
