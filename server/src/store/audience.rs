@@ -53,7 +53,6 @@ macro_rules! sql_audience {
                 &self,
                 subjects: &[app::domain::SubjectId],
             ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
-                use sqlx::Row;
                 let mut out = Vec::new();
                 for chunk in subjects.chunks(crate::store::audience::IDS_PER_QUERY) {
                     let ids = (1..=chunk.len()).map($ph).collect::<Vec<_>>().join(", ");
@@ -62,16 +61,8 @@ macro_rules! sql_audience {
                          FROM consents c LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
                          WHERE c.subject_id IN ({ids})"
                     );
-                    let mut q = sqlx::query(&sql);
-                    for s in chunk {
-                        q = q.bind(s.0);
-                    }
-                    let rows = q.fetch_all(&self.pool).await.map_err(crate::store::db_error)?;
-                    for r in &rows {
-                        let id: uuid::Uuid =
-                            r.try_get("subject_id").map_err(|_| crate::store::corrupt("consent"))?;
-                        out.push((app::domain::SubjectId(id), rows::consent(r)?));
-                    }
+                    let binds = chunk.iter().map(|s| crate::store::console::Bind::Id(s.0)).collect();
+                    out.extend(self.read_choices(sql, binds).await?);
                 }
                 Ok(out)
             }

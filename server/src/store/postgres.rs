@@ -606,4 +606,25 @@ impl PgStore {
             .map(|r| Self::gate_row(r, purpose.as_ref()))
             .collect()
     }
+
+    /// Choices with their subject (`subject_id` then the `ConsentRecord` columns).
+    async fn read_choices(
+        &self,
+        sql: String,
+        binds: Vec<super::console::Bind>,
+    ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
+        use sqlx::Row;
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(super::db_error)?;
+        rows.iter()
+            .map(|r| {
+                let id: uuid::Uuid = r
+                    .try_get("subject_id")
+                    .map_err(|_| super::corrupt("consent"))?;
+                Ok((app::domain::SubjectId(id), rows::consent(r)?))
+            })
+            .collect()
+    }
 }
