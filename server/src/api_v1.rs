@@ -2,12 +2,7 @@
 //! presented as `Authorization: Bearer doui.<id>.<secret>`; errors are JSON `{code, message}` with
 //! a stable code. The OpenAPI 3.1 document at `/api/v1/openapi.json` is generated from these types.
 
-use app::{
-    api_key::ApiScope,
-    domain::Lang,
-    error::ApiError,
-    services::{Refusal, Services},
-};
+use app::{api_key::ApiScope, services::Refusal};
 use axum::{
     Json, Router,
     extract::{Query, State},
@@ -18,6 +13,8 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+pub use crate::api_v1_common::ErrorJson;
+use crate::api_v1_common::{authenticate, refuse};
 use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -68,15 +65,6 @@ async fn openapi() -> Response {
     Json(openapi_document()).into_response()
 }
 
-/// An error: a stable code and a message in the caller's language (`Accept-Language`).
-#[derive(Serialize, ToSchema)]
-pub struct ErrorJson {
-    /// Stable, for programs: `unauthorized`, `forbidden_scope`, `unknown_purpose`, …
-    pub code: String,
-    /// For people.
-    pub message: String,
-}
-
 /// One message to one subject.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,51 +107,6 @@ pub struct LinksResponse {
     pub unsubscribe_url: String,
     pub headers: MailHeadersJson,
     pub footer: Footer,
-}
-
-pub(crate) fn lang(headers: &HeaderMap) -> Lang {
-    Services::page_lang(
-        None,
-        None,
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
-}
-
-pub(crate) fn refuse(headers: &HeaderMap, r: Refusal) -> Response {
-    let status = StatusCode::from_u16(ApiError::status(r.code)).unwrap_or(StatusCode::BAD_REQUEST);
-    let e = ApiError::new(lang(headers), r.code);
-    let mut res = (
-        status,
-        Json(ErrorJson {
-            code: e.code,
-            message: e.message,
-        }),
-    )
-        .into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            "Bearer".parse().expect("static header"),
-        );
-    }
-    res
-}
-
-/// The API key the request's `Authorization: Bearer` header carries, if it holds `scope`.
-pub(crate) async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    scope: ApiScope,
-) -> Result<app::api_key::ApiKeyRecord, Refusal> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    state
-        .services
-        .authenticate_api_key(authorization, scope)
-        .await
 }
 
 /// One provision of a person's data to a third party (APPI 第29条), reported as it happens.

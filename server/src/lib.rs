@@ -4,6 +4,7 @@
 
 pub mod api_v1;
 pub mod api_v1_audience;
+pub mod api_v1_common;
 pub mod auth;
 pub mod cli;
 pub mod config;
