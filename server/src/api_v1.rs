@@ -15,6 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 pub use crate::api_v1_common::ErrorJson;
 use crate::api_v1_common::{authenticate, refuse};
+
 use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
