@@ -2,6 +2,8 @@
 //! presented as `Authorization: Bearer doui.<id>.<secret>`; errors are JSON `{code, message}` with
 //! a stable code. The OpenAPI 3.1 document at `/api/v1/openapi.json` is generated from these types.
 
+pub use crate::api_v1_common::ErrorJson;
+use crate::api_v1_common::{authenticate, refuse};
 use app::{api_key::ApiScope, services::Refusal};
 use axum::{
     Json, Router,
@@ -12,9 +14,6 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
-
-pub use crate::api_v1_common::ErrorJson;
-use crate::api_v1_common::{authenticate, refuse};
 
 use crate::http::AppState;
 
