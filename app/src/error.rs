@@ -61,13 +61,14 @@ impl ApiError {
             | "notice_version_taken"
             | "nothing_to_reconfirm"
             | "erased_identifier"
-            | "already_erased" => 409,
+            | "already_erased"
+            | "not_permitted" => 409,
             "last_owner" => 409,
             "chain_walk_running" => 409,
             "rate_limited" => 429,
             "idempotency_key_reused" => 409,
             "method_not_allowed" => 405,
-            "payload_too_large" => 413,
+            "payload_too_large" | "too_many_permissions" => 413,
             "channel_not_applicable" => 422,
             "unavailable" => 503,
             "internal" => 500,

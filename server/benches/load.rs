@@ -192,6 +192,32 @@ async fn run(name: &str, url: &str) {
         "every answered one-click is a stored event"
     );
 
+    // The send gate gives links only for people who may be contacted: everyone unsubscribed
+    // above grants the newsletter again before the send.
+    for chunk in people.chunks(1000) {
+        let changes = chunk
+            .iter()
+            .map(|s| app::domain::Change {
+                subject: s.id,
+                purpose: "newsletter".parse().unwrap(),
+                channel: app::domain::Channel::Email,
+                to: app::domain::ConsentState::Granted,
+                provenance: app::domain::Provenance {
+                    occurred_at: app::services::now(),
+                    source: app::domain::Source::PreferenceCenter,
+                    actor: app::domain::Actor::Subject,
+                    notice_version: Some("bench".into()),
+                    origin: Default::default(),
+                    idempotency_key: None,
+                    reason: None,
+                    campaign: None,
+                },
+                reconfirm: false,
+            })
+            .collect();
+        services.store.apply(changes).await.unwrap();
+    }
+
     // Bulk links through the API: one CSV of recipients in, one CSV of links and headers out.
     let key = services
         .create_api_key("bench", &["links".to_string()])

@@ -2,12 +2,9 @@
 //! presented as `Authorization: Bearer doui.<id>.<secret>`; errors are JSON `{code, message}` with
 //! a stable code. The OpenAPI 3.1 document at `/api/v1/openapi.json` is generated from these types.
 
-use app::{
-    api_key::ApiScope,
-    domain::Lang,
-    error::ApiError,
-    services::{Refusal, Services},
-};
+pub use crate::api_v1_common::ErrorJson;
+use crate::api_v1_common::{authenticate, refuse};
+use app::{api_key::ApiScope, services::Refusal};
 use axum::{
     Json, Router,
     extract::{Query, State},
@@ -24,16 +21,16 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/links", post(links))
         .route("/api/v1/links.csv", post(links_csv))
-        .route("/api/v1/suppressions", get(suppressions))
         .route("/api/v1/provisions", post(provisions))
         .route("/api/v1/openapi.json", get(openapi))
+        .merge(crate::api_v1_audience::routes())
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Doui senders' API", description = "Links, one-click unsubscribe headers and suppression lists."),
-    paths(links, links_csv, suppressions, provisions),
-    components(schemas(LinksRequest, LinksResponse, MailHeadersJson, Footer, SuppressionList, SuppressionItem,
+    info(title = "Doui senders' API", description = "Links, one-click unsubscribe headers, suppression lists, the audience and permissions checks."),
+    paths(links, links_csv, provisions),
+    components(schemas(LinksRequest, LinksResponse, MailHeadersJson, Footer,
         ProvisionRequest, ProvisionRecord, ErrorJson)),
     modifiers(&BearerAuth)
 )]
@@ -59,20 +56,13 @@ impl utoipa::Modify for BearerAuth {
 
 /// The document, as served.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::api_v1_audience::AudienceDoc::openapi());
+    doc
 }
 
 async fn openapi() -> Response {
     Json(openapi_document()).into_response()
-}
-
-/// An error: a stable code and a message in the caller's language (`Accept-Language`).
-#[derive(Serialize, ToSchema)]
-pub struct ErrorJson {
-    /// Stable, for programs: `unauthorized`, `forbidden_scope`, `unknown_purpose`, …
-    pub code: String,
-    /// For people.
-    pub message: String,
 }
 
 /// One message to one subject.
@@ -117,81 +107,6 @@ pub struct LinksResponse {
     pub unsubscribe_url: String,
     pub headers: MailHeadersJson,
     pub footer: Footer,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SuppressionQuery {
-    /// The purpose, e.g. `newsletter`.
-    pub purpose: String,
-    /// The channel, e.g. `email`.
-    pub channel: String,
-    /// Only what changed after this cursor (the last `next_cursor` seen; default 0).
-    pub since: Option<i64>,
-    /// At most this many items (1–10000, default 1000).
-    pub limit: Option<u32>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SuppressionItem {
-    pub cursor: i64,
-    pub external_id: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// RFC 3339.
-    pub withdrawn_at: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SuppressionList {
-    pub items: Vec<SuppressionItem>,
-    /// Pass as `since` next time (equal to `since` when nothing changed).
-    pub next_cursor: i64,
-}
-
-fn lang(headers: &HeaderMap) -> Lang {
-    Services::page_lang(
-        None,
-        None,
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
-}
-
-fn refuse(headers: &HeaderMap, r: Refusal) -> Response {
-    let status = StatusCode::from_u16(ApiError::status(r.code)).unwrap_or(StatusCode::BAD_REQUEST);
-    let e = ApiError::new(lang(headers), r.code);
-    let mut res = (
-        status,
-        Json(ErrorJson {
-            code: e.code,
-            message: e.message,
-        }),
-    )
-        .into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            "Bearer".parse().expect("static header"),
-        );
-    }
-    res
-}
-
-/// The API key the request's `Authorization: Bearer` header carries, if it holds `scope`.
-async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    scope: ApiScope,
-) -> Result<app::api_key::ApiKeyRecord, Refusal> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    state
-        .services
-        .authenticate_api_key(authorization, scope)
-        .await
 }
 
 /// One provision of a person's data to a third party (APPI 第29条), reported as it happens.
@@ -302,6 +217,7 @@ async fn provisions(
         (status = 401, description = "No valid API key", body = ErrorJson),
         (status = 403, description = "The key lacks the `links` scope", body = ErrorJson),
         (status = 404, description = "No such subject", body = ErrorJson),
+        (status = 409, description = "`not_permitted`: the subject may not be contacted for this purpose on this channel (`reason` says why); no links are made", body = crate::api_v1_audience::NotPermittedJson),
         (status = 422, description = "The purpose is not used on that channel", body = ErrorJson),
     ))]
 async fn links(
@@ -321,79 +237,36 @@ async fn links(
         Ok(None) => return refuse(&headers, Refusal::new("unknown_subject_key")),
         Err(e) => return refuse(&headers, e.into()),
     };
-    match services
-        .mail_headers(
-            &subject,
+    let plan = match services
+        .link_plan(
             request.purpose.as_deref(),
             request.channel.as_deref(),
             request.campaign.as_deref(),
         )
         .await
     {
-        Ok(h) => Json(LinksResponse {
-            preference_url: h.preference_url,
-            unsubscribe_url: h.unsubscribe_url,
-            headers: MailHeadersJson {
-                list_unsubscribe: h.list_unsubscribe,
-                list_unsubscribe_post: h.list_unsubscribe_post.map(str::to_owned),
-                list_id: h.list_id,
-            },
-            footer: Footer {
-                ja: h.footer_ja,
-                en: h.footer_en,
-            },
-        })
-        .into_response(),
-        Err(r) => refuse(&headers, r),
-    }
-}
-
-/// Who must not be contacted for a purpose on a channel, in the order they withdrew.
-#[utoipa::path(get, path = "/api/v1/suppressions", params(SuppressionQuery),
-    security(("api_key" = [])),
-    responses(
-        (status = 200, description = "A page of the suppression list", body = SuppressionList),
-        (status = 400, description = "Unknown purpose or channel", body = ErrorJson),
-        (status = 401, description = "No valid API key", body = ErrorJson),
-        (status = 403, description = "The key lacks the `suppressions` scope", body = ErrorJson),
-        (status = 422, description = "The purpose is not used on that channel", body = ErrorJson),
-    ))]
-async fn suppressions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    query: Result<Query<SuppressionQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    if let Err(r) = authenticate(&state, &headers, ApiScope::Suppressions).await {
-        return refuse(&headers, r);
-    }
-    let Ok(Query(q)) = query else {
-        return refuse(&headers, Refusal::new("bad_request"));
+        Ok(plan) => plan,
+        Err(r) => return refuse(&headers, r),
     };
-    let since = q.since.unwrap_or(0);
-    match state
-        .services
-        .suppressions(&q.purpose, &q.channel, since, q.limit.unwrap_or(1000))
-        .await
+    if let Err(res) = crate::api_v1_audience::gate_links(services, &headers, &plan, &subject).await
     {
-        Ok(rows) => {
-            let next_cursor = rows.last().map_or(since, |r| r.cursor);
-            let items = rows
-                .into_iter()
-                .map(|r| SuppressionItem {
-                    cursor: r.cursor,
-                    external_id: r.subject.external_id.as_str().to_owned(),
-                    email: r.subject.email.map(|e| e.as_str().to_owned()),
-                    phone: r.subject.phone.map(|p| p.as_str().to_owned()),
-                    withdrawn_at: r
-                        .since
-                        .format(&time::format_description::well_known::Rfc3339)
-                        .unwrap_or_default(),
-                })
-                .collect();
-            Json(SuppressionList { items, next_cursor }).into_response()
-        }
-        Err(r) => refuse(&headers, r),
+        return res;
     }
+    let h = services.mail_headers_with(&plan, subject.id);
+    Json(LinksResponse {
+        preference_url: h.preference_url,
+        unsubscribe_url: h.unsubscribe_url,
+        headers: MailHeadersJson {
+            list_unsubscribe: h.list_unsubscribe,
+            list_unsubscribe_post: h.list_unsubscribe_post.map(str::to_owned),
+            list_id: h.list_id,
+        },
+        footer: Footer {
+            ja: h.footer_ja,
+            en: h.footer_en,
+        },
+    })
+    .into_response()
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -408,8 +281,7 @@ pub struct LinksCsvQuery {
 }
 
 /// The columns of the CSV answer.
-pub const LINKS_CSV_HEADER: &str =
-    "subject,unsubscribe_url,preference_url,list_unsubscribe,list_unsubscribe_post,list_id,error\n";
+pub const LINKS_CSV_HEADER: &str = "subject,unsubscribe_url,preference_url,list_unsubscribe,list_unsubscribe_post,list_id,error,reason\n";
 
 /// Recipients read per database query.
 const BATCH: usize = 1000;
@@ -424,7 +296,7 @@ const IN_FLIGHT: usize = 3;
     security(("api_key" = [])),
     request_body(content = String, content_type = "text/csv", description = "One external id or email per line"),
     responses(
-        (status = 200, description = "subject,unsubscribe_url,preference_url,list_unsubscribe,list_unsubscribe_post,list_id,error", body = String, content_type = "text/csv"),
+        (status = 200, description = "subject,unsubscribe_url,preference_url,list_unsubscribe,list_unsubscribe_post,list_id,error,reason: `error` is `unknown_subject_key`, `line_too_long` or `not_permitted` (then `reason` says why: `no_consent`, `withdrawn`, `awaiting_reconfirmation`, `expired`, `erased`, `objected`); such a row has no links", body = String, content_type = "text/csv"),
         (status = 400, description = "Unknown purpose or channel, malformed campaign", body = ErrorJson),
         (status = 401, description = "No valid API key", body = ErrorJson),
         (status = 403, description = "The key lacks the `links` scope", body = ErrorJson),
@@ -601,12 +473,13 @@ async fn read_recipients(body: axum::body::Body, batches: tokio::sync::mpsc::Sen
     }
 }
 
-/// The answer lines for a batch of recipients and their links (`None`: no such subject).
+/// The answer lines for a batch of recipients and what each gets.
 pub(crate) fn csv_rows(
     plan: &app::services::LinkPlan,
     keys: &[String],
-    links: Vec<Option<app::services::Links>>,
+    links: Vec<app::services::LinkAnswer>,
 ) -> String {
+    use app::services::LinkAnswer;
     use std::fmt::Write;
     let list_id = crate::csv::text(&plan.list_id);
     let mut text = String::new();
@@ -614,16 +487,19 @@ pub(crate) fn csv_rows(
         let key = crate::csv::text(raw);
         // Writing into `text` cannot fail.
         let _ = match link {
-            _ if raw == TOO_LONG => writeln!(text, ",,,,,,line_too_long"),
-            Some(l) => writeln!(
+            _ if raw == TOO_LONG => writeln!(text, ",,,,,,line_too_long,"),
+            LinkAnswer::Links(l) => writeln!(
                 text,
-                "{key},{},{},{},{},{list_id},",
+                "{key},{},{},{},{},{list_id},,",
                 l.unsubscribe_url,
                 l.preference_url,
                 crate::csv::text(&l.list_unsubscribe),
                 plan.one_click.unwrap_or_default()
             ),
-            None => writeln!(text, "{key},,,,,,unknown_subject_key"),
+            LinkAnswer::UnknownSubject => writeln!(text, "{key},,,,,,unknown_subject_key,"),
+            LinkAnswer::NotPermitted(reason) => {
+                writeln!(text, "{key},,,,,,not_permitted,{reason}")
+            }
         };
         if i == 0 {
             // Room for the rest, sized by the first line: one allocation, never a regrowth.

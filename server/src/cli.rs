@@ -9,6 +9,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 use crate::config::{Config, LogFormat};
 
 mod admin;
+mod audience;
 mod chain;
 mod keys;
 mod notice;
@@ -76,6 +77,16 @@ enum Command {
         since: i64,
         #[arg(long, default_value_t = 1000)]
         limit: u32,
+    },
+    /// Print everyone who may be contacted for a purpose on a channel now (the send gate's
+    /// audience), in subject order: a listing of the current state, not a change feed.
+    Audience {
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: audience::AudienceFormat,
     },
     /// Manage API keys for senders' systems.
     ApiKey {
@@ -373,6 +384,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             since,
             limit,
         } => sending::suppressions(&config, purpose, channel, since, limit).await,
+        Command::Audience {
+            purpose,
+            channel,
+            format,
+        } => audience::audience(&config, purpose, channel, format).await,
         Command::ApiKey { command } => sending::api_key(&config, command).await,
         Command::Keys { command } => keys::keys(&config, command),
         Command::Receipt { command } => chain::receipt(&config, command),

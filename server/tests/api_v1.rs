@@ -3,8 +3,11 @@
 
 mod common;
 
-use app::domain::Lang;
-use common::server::{TestServer, servers};
+use app::domain::{Channel, Lang};
+use common::{
+    consents::grant,
+    server::{TestServer, servers},
+};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
@@ -41,6 +44,7 @@ async fn suppressions(s: &TestServer, key: &str, query: &str) -> reqwest::Respon
 async fn r01_r02_r11_links_give_ready_headers_that_unsubscribe_with_one_click() {
     for s in servers().await {
         s.subject("api@example.jp", Lang::Ja).await;
+        grant(&s.services, "api@example.jp", "newsletter", Channel::Email).await;
         let k = key(&s, &["links"]).await;
         let res = links(&s, Some(&k), json!({"subject": "api@example.jp", "purpose": "newsletter", "channel": "email", "campaign": "c1"})).await;
         assert_eq!(res.status(), StatusCode::OK);
@@ -237,6 +241,8 @@ async fn the_openapi_document_describes_what_the_api_answers() {
         "/api/v1/links",
         "/api/v1/suppressions",
         "/api/v1/provisions",
+        "/api/v1/permissions",
+        "/api/v1/audience",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
@@ -246,7 +252,8 @@ async fn the_openapi_document_describes_what_the_api_answers() {
     );
 
     s.subject("doc@example.com", Lang::En).await;
-    let k = key(&s, &["links", "suppressions"]).await;
+    grant(&s.services, "doc@example.com", "newsletter", Channel::Email).await;
+    let k = key(&s, &["links", "suppressions", "audience:read"]).await;
     let answer: Value = links(&s, Some(&k), json!({"subject": "doc@example.com"}))
         .await
         .json()
@@ -264,6 +271,67 @@ async fn the_openapi_document_describes_what_the_api_answers() {
         .await
         .unwrap();
     assert_eq!(keys(&list), properties(&doc, "SuppressionList"));
+    for item in list["lapsed"].as_array().unwrap() {
+        assert_eq!(keys(item), properties(&doc, "LapsedItem"));
+    }
+    let checked: Value = s
+        .client
+        .post(format!("{}/api/v1/permissions", s.base))
+        .bearer_auth(&k)
+        .json(&json!({"checks": [
+            {"subject": "doc@example.com", "purpose": "newsletter", "channel": "email"},
+            {"subject": "nobody", "purpose": "newsletter", "channel": "sms"},
+        ]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys(&checked), properties(&doc, "PermissionsAnswer"));
+    for result in checked["results"].as_array().unwrap() {
+        assert_eq!(keys(result), properties(&doc, "PermissionResult"));
+    }
+    assert_eq!(checked["results"][1]["reason"], "unknown_subject");
+    let reasons = doc["components"]["schemas"]["Reason"]["enum"].clone();
+    let reasons: Vec<&str> = reasons
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for r in app::domain::Refused::ALL {
+        assert!(reasons.contains(&r.key()), "{r} is in the document");
+    }
+    assert_eq!(reasons.len(), app::domain::Refused::ALL.len());
+    let channels = &doc["components"]["schemas"]["ChannelName"]["enum"];
+    assert_eq!(channels.as_array().unwrap().len(), Channel::ALL.len());
+    let page: Value = s
+        .client
+        .get(format!(
+            "{}/api/v1/audience?purpose=newsletter&channel=email",
+            s.base
+        ))
+        .bearer_auth(&k)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys(&page), properties(&doc, "AudiencePageJson"));
+    assert_eq!(keys(&page["items"][0]), properties(&doc, "AudienceMember"));
+    s.subject("never@example.com", Lang::En).await;
+    let refused: Value = links(
+        &s,
+        Some(&k),
+        json!({"subject": "never@example.com", "purpose": "newsletter", "channel": "email"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(keys(&refused), properties(&doc, "NotPermittedJson"));
     let error: Value = links(&s, None, json!({})).await.json().await.unwrap();
     assert_eq!(keys(&error), properties(&doc, "ErrorJson"));
     let request_fields = properties(&doc, "LinksRequest");
@@ -296,6 +364,8 @@ async fn bulk_links_stream_a_csv_in_order_with_unknown_recipients_marked() {
             .create_subject(Some("C-2"), Some("two@example.jp"), None, Lang::Ja)
             .await
             .unwrap();
+        grant(&s.services, "C-1", "newsletter", Channel::Email).await;
+        grant(&s.services, "C-2", "newsletter", Channel::Email).await;
         let k = key(&s, &["links"]).await;
         // 1,500 recipients: more than one batch; emails match whatever the domain's case.
         let mut csv = String::from("subject\n");
@@ -320,19 +390,20 @@ async fn bulk_links_stream_a_csv_in_order_with_unknown_recipients_marked() {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "subject,unsubscribe_url,preference_url,list_unsubscribe,list_unsubscribe_post,list_id,error"
+            "subject,unsubscribe_url,preference_url,list_unsubscribe,list_unsubscribe_post,list_id,error,reason"
         );
         assert_eq!(lines.len(), 1 + 1500, "one answer per recipient");
         for (i, line) in lines[1..].iter().enumerate() {
-            let fields: Vec<&str> = line.splitn(7, ',').collect();
+            let fields: Vec<&str> = line.splitn(8, ',').collect();
             match i % 3 {
                 0 | 1 => {
                     assert!(fields[1].contains("/u/1.k1."), "{line}");
                     assert_eq!(fields[3], format!("<{}>", fields[1]));
                     assert_eq!(fields[4], "List-Unsubscribe=One-Click");
                     assert_eq!(fields[6], "", "no error: {line}");
+                    assert_eq!(fields[7], "", "no reason: {line}");
                 }
-                _ => assert!(line.ends_with(",,,,,,unknown_subject_key"), "{line}"),
+                _ => assert!(line.ends_with(",,,,,,unknown_subject_key,"), "{line}"),
             }
         }
         // A link from the bulk answer unsubscribes, with the campaign recorded.
@@ -375,6 +446,7 @@ async fn item06_an_unbounded_links_csv_line_is_answered_line_too_long() {
             .create_subject(Some("C-1"), Some("one@example.jp"), None, Lang::Ja)
             .await
             .unwrap();
+        grant(&s.services, "C-1", "newsletter", Channel::Email).await;
         let k = key(&s, &["links"]).await;
         // Lines of 3 MiB and 5 KB (arriving over many chunks), then one that ends the body
         // with no newline; the recipients around them are answered as usual.
@@ -392,19 +464,19 @@ async fn item06_an_unbounded_links_csv_line_is_answered_line_too_long() {
             "one answer per line: {:?}",
             &text[..text.len().min(500)]
         );
-        assert_eq!(lines[0], ",,,,,,line_too_long");
+        assert_eq!(lines[0], ",,,,,,line_too_long,");
         assert!(
-            lines[1].starts_with("C-1,") && lines[1].ends_with(','),
+            lines[1].starts_with("C-1,") && lines[1].ends_with(",,"),
             "{}",
             lines[1]
         );
-        assert_eq!(lines[2], ",,,,,,line_too_long");
+        assert_eq!(lines[2], ",,,,,,line_too_long,");
         assert!(
-            lines[3].starts_with("C-1,") && lines[3].ends_with(','),
+            lines[3].starts_with("C-1,") && lines[3].ends_with(",,"),
             "a line within the cap"
         );
-        assert_eq!(lines[4], "nobody,,,,,,unknown_subject_key");
-        assert_eq!(lines[5], ",,,,,,line_too_long");
+        assert_eq!(lines[4], "nobody,,,,,,unknown_subject_key,");
+        assert_eq!(lines[5], ",,,,,,line_too_long,");
         s.stop().await;
     }
 }
@@ -413,6 +485,7 @@ async fn item06_an_unbounded_links_csv_line_is_answered_line_too_long() {
 async fn r01_r02_r09_r11_a_mail_parser_reads_the_headers_and_footer_as_sent() {
     let s = TestServer::start(common::sqlite().await).await;
     s.subject("mime@example.jp", Lang::Ja).await;
+    grant(&s.services, "mime@example.jp", "newsletter", Channel::Email).await;
     let k = key(&s, &["links"]).await;
     let answer: Value = links(
         &s,
@@ -466,6 +539,7 @@ async fn hardening_17_links_csv_never_answers_a_spreadsheet_formula() {
             .create_subject(Some("=1+2"), Some("formula@example.jp"), None, Lang::En)
             .await
             .unwrap();
+        grant(&s.services, "=1+2", "newsletter", Channel::Email).await;
         let k = key(&s, &["links"]).await;
         let csv = "=1+2\n+cmd|' /C calc'!A0\n@SUM(A1)\n".to_owned();
         let res = links_csv(&s, &k, "purpose=newsletter&channel=email", csv).await;
@@ -479,7 +553,7 @@ async fn hardening_17_links_csv_never_answers_a_spreadsheet_formula() {
             "the subject is found: {text}"
         );
         assert!(lines[1].starts_with("'+cmd|' /C calc'!A0,"), "{text}");
-        assert!(lines[1].ends_with("unknown_subject_key"));
+        assert!(lines[1].ends_with("unknown_subject_key,"));
         assert!(lines[2].starts_with("'@SUM(A1),"), "{text}");
         s.stop().await;
     }

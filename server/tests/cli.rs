@@ -524,3 +524,78 @@ fn item09_an_operator_revokes_every_link_of_one_person_from_the_command_line() {
         "{out}"
     );
 }
+
+/// Issue 31: `doui audience` prints everyone who may be contacted (CSV guarded against formulas,
+/// or JSON Lines), and `doui links` refuses a person the send gate leaves out, with the reason;
+/// on SQLite and PostgreSQL.
+#[tokio::test]
+async fn the_audience_and_the_send_gate_on_the_command_line() {
+    use app::domain::{Channel, ConsentState};
+    for db in common::backends().await {
+        let mut cli = Cli::new();
+        cli.database_url = Some(db.url.clone());
+        cli.ok(&["migrate"]);
+        for (id, email) in [
+            ("A-1", "a1@example.jp"),
+            ("A-2", "a2@example.jp"),
+            ("=A3", "a3@example.jp"),
+        ] {
+            cli.ok(&["subject", "add", "--email", email, "--external-id", id]);
+        }
+        for id in ["A-1", "=A3"] {
+            let who = db.store.find_subject(id).await.unwrap().unwrap().id;
+            db.store
+                .apply(vec![common::consents::change(
+                    who,
+                    "newsletter",
+                    Channel::Email,
+                    ConsentState::Granted,
+                    None,
+                )])
+                .await
+                .unwrap();
+        }
+        let args = ["audience", "--purpose", "newsletter", "--channel", "email"];
+        let csv = cli.ok(&args);
+        let mut lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.remove(0), "external_id,email,phone,lang,jurisdiction");
+        lines.sort();
+        assert_eq!(lines.len(), 2, "{csv}");
+        assert!(lines[0].starts_with("'=A3,a3@example.jp,,"), "{csv}");
+        assert!(lines[1].starts_with("A-1,a1@example.jp,,"), "{csv}");
+
+        let jsonl = cli.ok(&[&args[..], &["--format", "jsonl"]].concat());
+        let mut ids: Vec<String> = jsonl
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["external_id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["=A3", "A-1"]);
+
+        let send = |who: &str| {
+            cli.run(&[
+                "links",
+                who,
+                "--purpose",
+                "newsletter",
+                "--channel",
+                "email",
+            ])
+        };
+        assert!(
+            String::from_utf8_lossy(&send("A-1").stdout).contains("List-Unsubscribe: <https://")
+        );
+        let refused = send("A-2");
+        assert!(!refused.status.success());
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains("not_permitted: no_consent"), "{said}");
+        assert!(refused.stdout.is_empty(), "no headers for a refused person");
+
+        let wrong = cli.run(&["audience", "--purpose", "newsletter", "--channel", "web"]);
+        assert!(!wrong.status.success());
+        db.cleanup().await;
+    }
+}

@@ -11,6 +11,8 @@ mod lang;
 pub mod law;
 #[cfg(feature = "ssr")]
 pub mod notice;
+#[cfg(feature = "ssr")]
+pub mod permission;
 mod purpose;
 #[cfg(feature = "ssr")]
 pub mod receipt;
@@ -39,6 +41,8 @@ pub use law::{
 };
 #[cfg(feature = "ssr")]
 pub use notice::{DiffLine, Notice};
+#[cfg(feature = "ssr")]
+pub use permission::{Choice, Refused, Standing, permission};
 pub use purpose::{Purpose, PurposeKey};
 #[cfg(feature = "ssr")]
 pub use subject::{

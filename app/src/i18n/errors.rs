@@ -359,6 +359,24 @@ fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
         }
         (Lang::Ja, "nothing_to_reconfirm") => "再確認が必要な同意はありません。",
         (Lang::En, "nothing_to_reconfirm") => "Nothing here needs re-confirming.",
+        (Lang::Ja, "not_permitted") => {
+            "この方には、この利用目的・連絡手段で連絡できません（理由は reason をご覧ください）。"
+        }
+        (Lang::En, "not_permitted") => {
+            "This person may not be contacted for this purpose on this channel (see reason)."
+        }
+        (Lang::Ja, "too_many_permissions") => "一度に確認できるのは 10,000 件までです。",
+        (Lang::En, "too_many_permissions") => "At most 10,000 checks can be asked at once.",
+        (Lang::Ja, "malformed_cursor") => {
+            "cursor の値が正しくありません。前の応答の値をそのまま渡してください。"
+        }
+        (Lang::En, "malformed_cursor") => {
+            "The cursor is not valid: pass the value of the previous answer as it is."
+        }
+        (Lang::Ja, "not_acceptable") => {
+            "この形式では応答できません（JSON か CSV を指定してください）。"
+        }
+        (Lang::En, "not_acceptable") => "No answer in that format (ask for JSON or CSV).",
         _ => return None,
     })
 }

@@ -16,6 +16,7 @@ use crate::{
 
 mod admin;
 mod api_keys;
+mod audience;
 mod console;
 mod double_opt_in;
 mod erasure;
@@ -35,6 +36,9 @@ mod subjects;
 mod unsubscribe;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
+pub use audience::{
+    AUDIENCE_PAGE, Ask, AudiencePage, Lapsed, LapsedPage, MAX_AUDIENCE_PAGE, MAX_PERMISSIONS,
+};
 pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_form};
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
@@ -50,7 +54,9 @@ pub use provisions::{AcquisitionInput, ProvisionInput};
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};
-pub use unsubscribe::{LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign};
+pub use unsubscribe::{
+    LinkAnswer, LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign,
+};
 
 /// Who sends the messages (its home is the mail it signs).
 pub use crate::mail::Sender;

@@ -36,7 +36,7 @@ impl UnsubscribeTarget {
 /// What the messages of one send share (see `Services::link_plan`).
 #[derive(Debug, Clone)]
 pub struct LinkPlan {
-    scope: Scope,
+    pub(crate) scope: Scope,
     campaign: Option<String>,
     pub list_id: String,
     /// `List-Unsubscribe=One-Click`, or nothing where the links are not https (RFC 8058 §3.1
@@ -51,6 +51,16 @@ pub struct Links {
     pub preference_url: String,
     /// The `List-Unsubscribe` value: the https URL, and a `mailto:` when replies are received.
     pub list_unsubscribe: String,
+}
+
+/// What one subject of a bulk request gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkAnswer {
+    Links(Links),
+    /// No subject has that external id or email.
+    UnknownSubject,
+    /// The send gate refuses: the subject may not be contacted for what the links cover.
+    NotPermitted(crate::domain::Refused),
 }
 
 /// The headers (RFC 2369, RFC 8058, RFC 2919) and footer one message carries.
@@ -317,30 +327,28 @@ impl Services {
         Ok(self.mail_headers_with(&plan, subject.id))
     }
 
-    /// Links for many recipients at once (external ids or emails), in the order given; `None`
-    /// where no subject has that key. One database query for the whole batch.
+    /// Links for many subjects at once (external ids or emails), in the order given, for those
+    /// the send gate lets in: a subject who may not be contacted for what the plan covers gets
+    /// no links (`NotPermitted`, with the reason), nor does a key no subject has. One query for
+    /// the subjects, and batched reads of their choices and objections.
     pub async fn bulk_links(
         &self,
         plan: &LinkPlan,
         keys: &[String],
-    ) -> Result<Vec<Option<Links>>, Refusal> {
+    ) -> Result<Vec<LinkAnswer>, Refusal> {
         let found = self.store.find_subjects(keys).await?;
-        let by_external: std::collections::HashMap<&str, SubjectId> = found
+        let subjects = super::audience::match_keys(&found, keys);
+        let known: Vec<&Subject> = subjects.iter().flatten().copied().collect();
+        let mut permitted = self.permitted_for_links(plan, &known).await?.into_iter();
+        Ok(subjects
             .iter()
-            .map(|s| (s.external_id.as_str(), s.id))
-            .collect();
-        let by_email: std::collections::HashMap<&str, SubjectId> = found
-            .iter()
-            .filter_map(|s| Some((s.email.as_ref()?.as_str(), s.id)))
-            .collect();
-        Ok(keys
-            .iter()
-            .map(|k| {
-                let id = by_external.get(k.as_str()).or_else(|| {
-                    let email = crate::domain::Email::parse(k).ok()?;
-                    by_email.get(email.as_str())
-                })?;
-                Some(self.links_for(plan, *id))
+            .map(|s| match s {
+                None => LinkAnswer::UnknownSubject,
+                Some(s) => match permitted.next() {
+                    Some(Ok(())) => LinkAnswer::Links(self.links_for(plan, s.id)),
+                    Some(Err(reason)) => LinkAnswer::NotPermitted(reason),
+                    None => LinkAnswer::UnknownSubject,
+                },
             })
             .collect())
     }

@@ -56,15 +56,20 @@ pub(super) async fn links(
     let found = services.store.find_subject(&subject).await?;
     let subject =
         found.ok_or_else(|| anyhow::anyhow!("no subject with external id or email {subject:?}"))?;
-    let h = services
-        .mail_headers(
-            &subject,
-            purpose.as_deref(),
-            channel.as_deref(),
-            campaign.as_deref(),
-        )
+    let plan = services
+        .link_plan(purpose.as_deref(), channel.as_deref(), campaign.as_deref())
         .await
         .map_err(refusal)?;
+    // The send gate: no links for a person who may not be contacted for what they cover.
+    if let Some(Err(reason)) = services
+        .permitted_for_links(&plan, &[&subject])
+        .await
+        .map_err(refusal)?
+        .pop()
+    {
+        anyhow::bail!("not_permitted: {reason} (this person may not be contacted for this)");
+    }
+    let h = services.mail_headers_with(&plan, subject.id);
     if config.sender_name.is_empty()
         || config.sender_address.is_empty()
         || config.sender_contact.is_empty()

@@ -111,6 +111,10 @@ macro_rules! sql_console {
 
         #[async_trait::async_trait]
         impl app::store::ConsoleStore for $store {
+            fn audience(&self) -> &dyn app::store::AudienceStore {
+                self
+            }
+
             async fn erase_subject(&self, e: &app::store::Erasure) -> app::store::StoreResult<bool> {
                 use crate::store::db_error;
                 let mut tx = self.pool.begin().await.map_err(db_error)?;

@@ -1,6 +1,7 @@
 //! The two storage backends. Both implement `app::store::Store` with the same SQL (written once in
 //! `sql_store!`); they differ in connection setup, migrations and how a subject is locked.
 
+pub(crate) mod audience;
 mod bulk;
 mod columns;
 pub(crate) mod console;

@@ -3,8 +3,8 @@ use std::time::Duration;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
-    columns, console::sql_console, identity::sql_identity, pg_copy, seals::sql_seals,
-    sql::sql_store,
+    audience::sql_audience, columns, console::sql_console, identity::sql_identity, pg_copy,
+    seals::sql_seals, sql::sql_store,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -96,6 +96,12 @@ sql_store! {
     // The column's default is the database's clock (and its trigger refuses any other value).
     recorded_now = "clock_timestamp()",
 }
+
+sql_audience!(
+    PgStore,
+    sqlx::Postgres,
+    placeholder = crate::store::numbered
+);
 
 sql_identity!(PgStore, sqlx::Postgres);
 
@@ -582,4 +588,43 @@ fn uuid_array(ids: &[uuid::Uuid]) -> String {
     }
     text.push_str("}'::uuid[]");
     text
+}
+
+/// The send gate's pages (see audience.rs), read through sqlx.
+impl PgStore {
+    async fn read_gate(
+        &self,
+        sql: String,
+        binds: Vec<super::console::Bind>,
+        purpose: Option<app::domain::PurposeKey>,
+    ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(super::db_error)?;
+        rows.iter()
+            .map(|r| Self::gate_row(r, purpose.as_ref()))
+            .collect()
+    }
+
+    /// Choices with their subject (`subject_id` then the `ConsentRecord` columns).
+    async fn read_choices(
+        &self,
+        sql: String,
+        binds: Vec<super::console::Bind>,
+    ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
+        use sqlx::Row;
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(super::db_error)?;
+        rows.iter()
+            .map(|r| {
+                let id: uuid::Uuid = r
+                    .try_get("subject_id")
+                    .map_err(|_| super::corrupt("consent"))?;
+                Ok((app::domain::SubjectId(id), rows::consent(r)?))
+            })
+            .collect()
+    }
 }

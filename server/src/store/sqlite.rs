@@ -6,6 +6,7 @@ use sqlx::{
 };
 
 use super::{
+    audience::sql_audience,
     columns,
     console::sql_console,
     identity::sql_identity,
@@ -112,6 +113,12 @@ impl SqliteStore {
         &self.pool
     }
 }
+
+sql_audience!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous
+);
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
 
@@ -418,4 +425,118 @@ fn write_group(
         )?;
     }
     Ok(results)
+}
+
+/// The send gate's pages (see audience.rs), read in place like the other bulk reads: an audience
+/// streams every subject of a purpose.
+impl SqliteStore {
+    async fn read_gate(
+        &self,
+        sql: String,
+        binds: Vec<super::console::Bind>,
+        purpose: Option<app::domain::PurposeKey>,
+    ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
+        use super::console::Bind;
+        let sql = super::audience::numbered_for_sqlite(&sql);
+        let params = binds
+            .into_iter()
+            .map(|b| match b {
+                Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
+                Bind::Text(t) => Param::Text(t),
+                Bind::Int(i) => Param::Int(i),
+                Bind::Time(t) => Param::Text(t.format(&Rfc3339).unwrap_or_default()),
+            })
+            .collect();
+        sqlite_raw::each_row(
+            self.path.clone(),
+            sql,
+            params,
+            Vec::new(),
+            move |out, row| {
+                out.push(gate_at(row, purpose.as_ref())?);
+                Ok(())
+            },
+        )
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Choices with their subject (`subject_id` then the `ConsentRecord` columns), read in place:
+    /// a permissions check reads those of ten thousand subjects at once.
+    async fn read_choices(
+        &self,
+        sql: String,
+        binds: Vec<super::console::Bind>,
+    ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
+        use super::console::Bind;
+        let params = binds
+            .into_iter()
+            .map(|b| match b {
+                Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
+                Bind::Text(t) => Param::Text(t),
+                Bind::Int(i) => Param::Int(i),
+                Bind::Time(t) => Param::Text(t.format(&Rfc3339).unwrap_or_default()),
+            })
+            .collect();
+        sqlite_raw::each_row(self.path.clone(), sql, params, Vec::new(), |out, row| {
+            let id = row
+                .bytes(0)
+                .and_then(|b| uuid::Uuid::from_slice(b).ok())
+                .ok_or_else(|| super::corrupt("id"))?;
+            out.push((app::domain::SubjectId(id), record_at(row, 1)?));
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The `ConsentRecord` whose columns (purpose, channel, state, updated_at, source,
+/// notice_version) start at `at`.
+fn record_at(
+    row: &sqlite_raw::Row<'_>,
+    at: i32,
+) -> app::store::StoreResult<app::store::ConsentRecord> {
+    let corrupt = super::corrupt;
+    let text = |i: i32, what| row.text(at + i)?.ok_or_else(|| corrupt(what));
+    Ok(app::store::ConsentRecord {
+        purpose: text(0, "purpose")?
+            .parse()
+            .map_err(|_| corrupt("purpose"))?,
+        channel: text(1, "channel")?
+            .parse()
+            .map_err(|_| corrupt("channel"))?,
+        state: text(2, "state")?.parse().map_err(|_| corrupt("state"))?,
+        updated_at: row
+            .bytes(at + 3)
+            .and_then(app::domain::rfc3339::parse)
+            .ok_or_else(|| corrupt("updated_at"))?,
+        source: text(4, "source")?.parse().map_err(|_| corrupt("source"))?,
+        notice_version: row.text(at + 5)?.map(str::to_owned),
+    })
+}
+
+/// A row of `GATE_COLUMNS`: the subject (columns 0–6), its choice (7–12, absent when the joined
+/// consent is NULL) and whether its objection stands (13).
+fn gate_at(
+    row: &sqlite_raw::Row<'_>,
+    purpose: Option<&app::domain::PurposeKey>,
+) -> app::store::StoreResult<app::store::GateRow> {
+    let corrupt = super::corrupt;
+    let subject = subject_at(row)?;
+    let choice = match row.text(9)? {
+        None => None,
+        Some(_) => Some(record_at(row, 7)?),
+    };
+    let purpose = match (&choice, purpose) {
+        (Some(c), _) => c.purpose.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => return Err(corrupt("gate row")),
+    };
+    Ok(app::store::GateRow {
+        subject,
+        purpose,
+        choice,
+        objecting: row.int(13) != 0,
+    })
 }

@@ -99,3 +99,23 @@ pub async fn assert_projection_is_fold(db: &TestDb) {
         previous.insert(key, e.to);
     }
 }
+
+/// The subject (by external id or email) grants `purpose` on `channel` in the preference center:
+/// what a test does before asking for links, which the send gate gives only for those who may
+/// be contacted.
+#[allow(dead_code)]
+pub async fn grant(s: &Services, subject: &str, purpose: &str, channel: Channel) {
+    let who = s.store.find_subject(subject).await.unwrap().unwrap().id;
+    let applied = s
+        .store
+        .apply(vec![change(
+            who,
+            purpose,
+            channel,
+            ConsentState::Granted,
+            None,
+        )])
+        .await
+        .unwrap();
+    assert_eq!(applied.len(), 1);
+}

@@ -1,0 +1,243 @@
+//! Send-gate benchmark: `cargo bench -p server --bench gate`.
+//!
+//! Seeds subjects in bulk SQL (every third one granted the newsletter by email, every third one
+//! withdrew it, the rest never chose), starts the real server, and measures through the API, on
+//! SQLite and on PostgreSQL (when one answers; see common.rs):
+//!
+//! - the audience streamed as CSV (`GET /api/v1/audience?…&format=csv`): subjects scanned per
+//!   second, and this process's resident memory before and at its highest while streaming (the
+//!   server and the client share the process: flat memory means it does not grow with the
+//!   subjects read);
+//! - the permissions check of 10,000 random (subject, newsletter, email) triples, one request
+//!   after another: p50 and p99.
+//!
+//! Each figure ends with the machine's line (how busy its cores were, how much was stolen).
+//! Environment: BENCH_SUBJECTS (default 1000000), BENCH_CHECKS (requests of 10,000, default 40).
+
+use std::time::{Duration, Instant};
+
+use server::config::Config;
+
+mod common;
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// This process's resident memory, in MiB (Linux; 0 elsewhere).
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The machine's CPU ticks so far: (busy, stolen, all) and its cores (`/proc/stat`).
+fn ticks() -> ([u64; 3], usize) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let cores = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
+    let [user, nice, system, idle, iowait, irq, softirq, steal] = v[..] else {
+        return ([0; 3], 0);
+    };
+    let busy = user + nice + system + irq + softirq;
+    ([busy, steal, busy + steal + idle + iowait], cores)
+}
+
+/// "; machine: B of N cores busy, S % stolen" since `before`.
+fn machine_since(before: ([u64; 3], usize)) -> String {
+    let (now, cores) = ticks();
+    let d: Vec<f64> = (0..3)
+        .map(|i| now[i].saturating_sub(before.0[i]) as f64)
+        .collect();
+    if d[2] == 0.0 || cores == 0 {
+        return String::new();
+    }
+    format!(
+        "; machine: {:.2} of {cores} cores busy, {:.0} % stolen",
+        d[0] / d[2] * cores as f64,
+        d[1] / d[2] * 100.0
+    )
+}
+
+/// `n` subjects `cust-00000001`…; subject i granted the newsletter by email when i % 3 == 0,
+/// withdrew it when i % 3 == 1, never chose otherwise. In bulk SQL, as the audit benchmark seeds.
+async fn seed(url: &str, n: usize) {
+    if url.starts_with("sqlite:") {
+        let store = server::store::SqliteStore::open(url).await.unwrap();
+        let pool = store.pool();
+        for sql in [
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ?1) \
+             INSERT INTO subjects (id, external_id, email, phone, lang, created_at) \
+             SELECT randomblob(16), printf('cust-%08d', n), printf('user%08d@bench.example.jp', n), \
+             NULL, 'ja', '2025-01-01T00:00:00Z' FROM c",
+            "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
+             occurred_at, source, actor, notice_version, recorded_at) \
+             SELECT randomblob(16), id, 'newsletter', 'email', NULL, \
+             CASE CAST(substr(external_id, 6) AS INTEGER) % 3 WHEN 0 THEN 'granted' ELSE 'withdrawn' END, \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'api', 'subject', '1.0', \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             FROM subjects WHERE CAST(substr(external_id, 6) AS INTEGER) % 3 < 2",
+            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
+             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq FROM consent_events",
+            "ANALYZE",
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        ] {
+            let q = sqlx::query(sql);
+            let q = if sql.contains("1::bigint") || sql.contains("?1") {
+                q.bind(n as i64)
+            } else {
+                q
+            };
+            q.execute(pool).await.unwrap();
+        }
+    } else {
+        let store = server::store::PgStore::open(url).await.unwrap();
+        let pool = store.pool();
+        for sql in [
+            "INSERT INTO subjects (id, external_id, email, phone, lang, created_at) \
+             SELECT gen_random_uuid(), 'cust-' || lpad(n::text, 8, '0'), \
+             'user' || lpad(n::text, 8, '0') || '@bench.example.jp', NULL, 'ja', timestamptz '2025-01-01' \
+             FROM generate_series(1, $1::bigint) n",
+            "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
+             occurred_at, source, actor, notice_version) \
+             SELECT gen_random_uuid(), id, 'newsletter', 'email', NULL, \
+             CASE substr(external_id, 6)::bigint % 3 WHEN 0 THEN 'granted' ELSE 'withdrawn' END, \
+             now(), 'api', 'subject', '1.0' \
+             FROM subjects WHERE substr(external_id, 6)::bigint % 3 < 2",
+            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
+             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq FROM consent_events",
+            "ANALYZE",
+        ] {
+            let q = sqlx::query(sql);
+            let q = if sql.contains("1::bigint") || sql.contains("?1") {
+                q.bind(n as i64)
+            } else {
+                q
+            };
+            q.execute(pool).await.unwrap();
+        }
+    }
+}
+
+async fn run(name: &str, url: &str) {
+    let subjects = env_num("BENCH_SUBJECTS", 1_000_000);
+    let checks = env_num("BENCH_CHECKS", 40);
+    println!("\n{name}: seeding {subjects} subjects…");
+    let data_dir =
+        std::env::temp_dir().join(format!("doui-bench-gate-{}", uuid::Uuid::new_v4().simple()));
+    let config = Config {
+        public_url: "https://prefs.example.jp".into(),
+        notice_version: "1.0".into(),
+        ..Config::ephemeral(url, data_dir.clone())
+    };
+    // The server migrates and seeds the purposes; then the people are added in bulk.
+    let services = server::services(&config).await.unwrap();
+    seed(url, subjects).await;
+    let running = server::start(&config, services).await.unwrap();
+    let base = format!("http://{}", running.addr);
+    let key = running
+        .services
+        .create_api_key("bench", &["audience:read".to_string()])
+        .await
+        .unwrap()
+        .1;
+    let client = reqwest::Client::new();
+
+    // The audience, streamed as a sender reads it: chunk by chunk, counting lines.
+    let rss_before = rss_mib();
+    let (machine, start) = (ticks(), Instant::now());
+    let mut answer = client
+        .get(format!(
+            "{base}/api/v1/audience?purpose=newsletter&channel=email&format=csv"
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    let (mut lines, mut rss_peak) = (0usize, rss_before);
+    while let Some(chunk) = answer.chunk().await.unwrap() {
+        lines += chunk.iter().filter(|&&b| b == b'\n').count();
+        rss_peak = rss_peak.max(rss_mib());
+    }
+    let took = start.elapsed().as_secs_f64();
+    let machine_line = machine_since(machine);
+    let granted = subjects / 3;
+    assert_eq!(lines, granted + 1, "the header and every granted subject");
+    println!(
+        "  audience (CSV stream)      {:>10.0} subjects/s scanned, {:>9.0} listed/s \
+         ({subjects} subjects, {granted} listed, {took:.2} s); memory {rss_before:.0} → \
+         {rss_peak:.0} MiB at most{machine_line}",
+        subjects as f64 / took,
+        granted as f64 / took,
+    );
+
+    // The permissions check: 10,000 random triples per request, one request after another.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % subjects as u64) as usize + 1
+    };
+    let mut latencies: Vec<Duration> = Vec::with_capacity(checks);
+    let machine = ticks();
+    for round in 0..checks + 3 {
+        let body: Vec<serde_json::Value> = (0..10_000)
+            .map(|_| {
+                serde_json::json!({
+                    "subject": format!("cust-{:08}", next()),
+                    "purpose": "newsletter",
+                    "channel": "email",
+                })
+            })
+            .collect();
+        let body = serde_json::to_vec(&serde_json::json!({ "checks": body })).unwrap();
+        let start = Instant::now();
+        let res = client
+            .post(format!("{base}/api/v1/permissions"))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let answer: serde_json::Value = res.json().await.unwrap();
+        let took = start.elapsed();
+        assert_eq!(answer["results"].as_array().unwrap().len(), 10_000);
+        // The first rounds warm the caches.
+        if round >= 3 {
+            latencies.push(took);
+        }
+    }
+    latencies.sort();
+    let at = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)];
+    println!(
+        "  permissions (10,000 each)  p50 {:>7.1} ms, p99 {:>7.1} ms over {checks} requests{}",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        machine_since(machine)
+    );
+    std::fs::remove_dir_all(data_dir).ok();
+}
+
+fn main() {
+    common::main(|name, url| async move { run(name, &url).await });
+}

@@ -1,0 +1,60 @@
+//! `doui audience`: everyone who may be contacted for a purpose on a channel now, streamed page
+//! by page (memory stays flat whatever the number of subjects).
+
+use std::io::Write;
+
+use super::refusal;
+use crate::config::Config;
+
+/// How the audience is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum AudienceFormat {
+    /// CSV: external_id,email,phone,lang,jurisdiction (text guarded against formulas).
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+pub(super) async fn audience(
+    config: &Config,
+    purpose: String,
+    channel: String,
+    format: AudienceFormat,
+) -> anyhow::Result<()> {
+    let services = crate::services(config).await?;
+    let (purpose, channel) = services
+        .purpose_on(&purpose, &channel)
+        .await
+        .map_err(refusal)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if format == AudienceFormat::Csv {
+        out.write_all(crate::api_v1_audience::AUDIENCE_CSV_HEADER.as_bytes())?;
+    }
+    let mut after = None;
+    let mut text = String::new();
+    loop {
+        let page = services
+            .audience_page(&purpose, channel, after, app::services::MAX_AUDIENCE_PAGE)
+            .await
+            .map_err(refusal)?;
+        text.clear();
+        for s in &page.subjects {
+            match format {
+                AudienceFormat::Csv => crate::api_v1_audience::audience_csv_line(&mut text, s),
+                AudienceFormat::Jsonl => {
+                    let member = crate::api_v1_audience::AudienceMember::from(s);
+                    text.push_str(&serde_json::to_string(&member)?);
+                    text.push('\n');
+                }
+            }
+        }
+        out.write_all(text.as_bytes())?;
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

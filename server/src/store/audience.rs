@@ -1,0 +1,200 @@
+//! `AudienceStore` for both backends, written once (expanded in sqlite.rs and postgres.rs next to
+//! `sql_store!`, whose row readers it uses): the send gate's batched and paged reads.
+
+/// The subject columns, the choice and the objection of a gate row (`s`: subjects, `c`: consents,
+/// `e`: the choice's last event).
+pub(crate) const GATE_COLUMNS: &str = "s.id, s.external_id, s.email, s.phone, s.lang, s.jurisdiction, s.erased_at, \
+     c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version, \
+     (SELECT o.objecting FROM marketing_objections o WHERE o.subject_id = s.id ORDER BY o.seq DESC LIMIT 1) AS objecting";
+
+/// The numbered parameters (`$1`…) of a statement written once as SQLite's explicitly numbered
+/// ones (`?1`…): a parameter used twice, or not in order of first appearance, binds right.
+pub(crate) fn numbered_for_sqlite(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+/// Ids bound per statement (both backends take far more; pages stay small enough to plan fast).
+pub(crate) const IDS_PER_QUERY: usize = 1000;
+
+macro_rules! sql_audience {
+    ($store:ty, $db:ty, placeholder = $ph:path) => {
+        impl $store {
+            /// A gate row: the subject, its choice if the joined consent is there, its objection.
+            #[allow(dead_code)]
+            fn gate_row(
+                row: &rows::DbRow,
+                purpose: Option<&app::domain::PurposeKey>,
+            ) -> app::store::StoreResult<app::store::GateRow> {
+                use sqlx::Row;
+                let bad = |_| crate::store::corrupt("gate row");
+                let state: Option<String> = row.try_get("state").map_err(bad)?;
+                let choice = match state {
+                    Some(_) => Some(rows::consent(row)?),
+                    None => None,
+                };
+                let purpose = match (&choice, purpose) {
+                    (Some(c), _) => c.purpose.clone(),
+                    (None, Some(p)) => p.clone(),
+                    (None, None) => return Err(crate::store::corrupt("gate row")),
+                };
+                let objecting: Option<bool> = row.try_get("objecting").map_err(bad)?;
+                Ok(app::store::GateRow {
+                    subject: rows::subject(row)?,
+                    purpose,
+                    choice,
+                    objecting: objecting.unwrap_or(false),
+                })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl app::store::AudienceStore for $store {
+            async fn choices_of(
+                &self,
+                subjects: &[app::domain::SubjectId],
+            ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
+                let mut out = Vec::new();
+                for chunk in subjects.chunks(crate::store::audience::IDS_PER_QUERY) {
+                    let ids = (1..=chunk.len()).map($ph).collect::<Vec<_>>().join(", ");
+                    let sql = format!(
+                        "SELECT c.subject_id, c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version \
+                         FROM consents c LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
+                         WHERE c.subject_id IN ({ids})"
+                    );
+                    let binds = chunk.iter().map(|s| crate::store::console::Bind::Id(s.0)).collect();
+                    out.extend(self.read_choices(sql, binds).await?);
+                }
+                Ok(out)
+            }
+
+            async fn objecting_among(
+                &self,
+                subjects: &[app::domain::SubjectId],
+            ) -> app::store::StoreResult<Vec<app::domain::SubjectId>> {
+                let mut out = Vec::new();
+                for chunk in subjects.chunks(crate::store::audience::IDS_PER_QUERY) {
+                    let ids = (1..=chunk.len()).map($ph).collect::<Vec<_>>().join(", ");
+                    let sql = format!(
+                        "SELECT o.subject_id FROM marketing_objections o \
+                         WHERE o.subject_id IN ({ids}) AND o.objecting = {} AND o.seq = \
+                           (SELECT MAX(m.seq) FROM marketing_objections m WHERE m.subject_id = o.subject_id)",
+                        $ph(chunk.len() + 1)
+                    );
+                    let mut q = sqlx::query_scalar::<_, uuid::Uuid>(&sql);
+                    for s in chunk {
+                        q = q.bind(s.0);
+                    }
+                    q = q.bind(true);
+                    let ids = q.fetch_all(&self.pool).await.map_err(crate::store::db_error)?;
+                    out.extend(ids.into_iter().map(app::domain::SubjectId));
+                }
+                Ok(out)
+            }
+
+            async fn audience_page(
+                &self,
+                purpose: &app::domain::PurposeKey,
+                channel: app::domain::Channel,
+                after: app::domain::SubjectId,
+                granted_only: bool,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
+                // Only grants: read in the order of the index on (purpose, channel, state,
+                // subject), never every grant sorted again per page. Everyone: subjects in id
+                // order, each with its choice if any.
+                let (join, order) = if granted_only {
+                    (
+                        "JOIN consents c ON c.subject_id = s.id AND c.purpose = $1 AND c.channel = $2 AND c.state = 'granted'",
+                        "c.subject_id",
+                    )
+                } else {
+                    (
+                        "LEFT JOIN consents c ON c.subject_id = s.id AND c.purpose = $1 AND c.channel = $2",
+                        "s.id",
+                    )
+                };
+                let sql = format!(
+                    "SELECT {} FROM subjects s {join} \
+                     LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
+                     WHERE {order} > $3 ORDER BY {order} LIMIT $4",
+                    crate::store::audience::GATE_COLUMNS
+                );
+                use crate::store::console::Bind;
+                let binds = vec![
+                    Bind::Text(purpose.as_str().to_owned()),
+                    Bind::Text(channel.key().to_owned()),
+                    Bind::Id(after.0),
+                    Bind::Int(i64::from(limit)),
+                ];
+                self.read_gate(sql, binds, Some(purpose.clone())).await
+            }
+
+            async fn withdrawn_on(
+                &self,
+                channel: app::domain::Channel,
+                cursor: i64,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<(app::domain::PurposeKey, app::store::Suppression)>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT c.purpose, c.last_event_seq, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang, \
+                     s.jurisdiction, s.erased_at \
+                     FROM consents c JOIN subjects s ON s.id = c.subject_id \
+                     WHERE c.channel = $1 AND c.state = 'withdrawn' AND c.last_event_seq > $2 \
+                     ORDER BY c.last_event_seq LIMIT $3",
+                )
+                .bind(channel.key())
+                .bind(cursor)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                rows.iter()
+                    .map(|r| {
+                        let purpose: String = r.try_get("purpose").map_err(|_| crate::store::corrupt("purpose"))?;
+                        Ok((
+                            purpose.parse().map_err(|_| crate::store::corrupt("purpose"))?,
+                            app::store::Suppression {
+                                cursor: r.try_get("last_event_seq").map_err(|_| crate::store::corrupt("cursor"))?,
+                                since: r.try_get("updated_at").map_err(|_| crate::store::corrupt("time"))?,
+                                subject: rows::subject(r)?,
+                            },
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn granted_page(
+                &self,
+                purpose: Option<&app::domain::PurposeKey>,
+                channel: app::domain::Channel,
+                after: (app::domain::SubjectId, &str),
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
+                // Every purpose key is above the empty string.
+                let only = if purpose.is_some() { " AND c.purpose = $5" } else { "" };
+                let sql = format!(
+                    "SELECT {} FROM consents c JOIN subjects s ON s.id = c.subject_id \
+                     LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
+                     WHERE c.channel = $1 AND c.state = 'granted' \
+                     AND (c.subject_id, c.purpose) > ($2, $3){only} \
+                     ORDER BY c.subject_id, c.purpose LIMIT $4",
+                    crate::store::audience::GATE_COLUMNS
+                );
+                use crate::store::console::Bind;
+                let mut binds = vec![
+                    Bind::Text(channel.key().to_owned()),
+                    Bind::Id(after.0.0),
+                    Bind::Text(after.1.to_owned()),
+                    Bind::Int(i64::from(limit)),
+                ];
+                if let Some(p) = purpose {
+                    binds.push(Bind::Text(p.as_str().to_owned()));
+                }
+                self.read_gate(sql, binds, purpose.cloned()).await
+            }
+        }
+    };
+}
+
+pub(crate) use sql_audience;
