@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::api_v1_common::{ErrorJson, authenticate, lang, refuse};
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

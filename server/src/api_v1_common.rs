@@ -15,7 +15,7 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// An error: a stable code and a message in the caller's language (`Accept-Language`).
 #[derive(Serialize, ToSchema)]
