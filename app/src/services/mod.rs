@@ -16,6 +16,7 @@ use crate::{
 
 mod admin;
 mod api_keys;
+mod collected;
 mod collection_points;
 mod console;
 mod double_opt_in;
@@ -36,6 +37,10 @@ mod subjects;
 mod unsubscribe;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
+pub use collected::{
+    BatchRefusal, CollectedChange, CollectedResult, ConsentInEffect, ItemRefusal, MAX_BATCH,
+    SubjectFields, SubjectPatch,
+};
 pub use console::{
     CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, name_collection_points, purpose_from_form,
 };

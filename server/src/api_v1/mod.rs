@@ -21,10 +21,21 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::http::AppState;
 
+mod consents;
 mod links;
 mod provisions;
 pub mod schema;
+mod subjects;
 mod suppressions;
+
+pub use consents::{
+    BatchErrorJson, ConsentBatchJson, ConsentChangeJson, ConsentResultJson, ConsentsRequest,
+    ConsentsResponse, EvidenceJson, ItemErrorJson,
+};
+pub use subjects::{
+    ConsentJson, ErasureJson, ErasureRequest, SubjectJson, SubjectPatchRequest, SubjectRequest,
+    SubjectWithConsents,
+};
 
 pub use links::{
     Footer, LINKS_CSV_HEADER, LinksCsvQuery, LinksRequest, LinksResponse, MAX_LINE, MailHeadersJson,
@@ -39,15 +50,28 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/links.csv", post(links::links_csv))
         .route("/api/v1/suppressions", get(suppressions::suppressions))
         .route("/api/v1/provisions", post(provisions::provisions))
+        .route("/api/v1/subjects", post(subjects::create_subject))
+        .route(
+            "/api/v1/subjects/{external_id}",
+            get(subjects::get_subject)
+                .patch(subjects::patch_subject)
+                .delete(subjects::delete_subject),
+        )
+        .route("/api/v1/consents", post(consents::record_consents))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Doui senders' API", description = "Links, one-click unsubscribe headers, suppression lists, provisions, and writing subjects and consents collected elsewhere."),
-    paths(links::links, links::links_csv, suppressions::suppressions, provisions::provisions),
+    paths(links::links, links::links_csv, suppressions::suppressions, provisions::provisions,
+        subjects::create_subject, subjects::get_subject, subjects::patch_subject, subjects::delete_subject,
+        consents::record_consents),
     components(schemas(LinksRequest, LinksResponse, MailHeadersJson, Footer, SuppressionList, SuppressionItem,
         ProvisionRequest, ProvisionRecord, ErrorJson,
+        SubjectRequest, SubjectPatchRequest, SubjectJson, SubjectWithConsents, ConsentJson, ErasureRequest, ErasureJson,
+        ConsentsRequest, ConsentBatchJson, ConsentChangeJson, EvidenceJson, ConsentsResponse, ConsentResultJson,
+        BatchErrorJson, ItemErrorJson,
         schema::ChannelKey, schema::StateKey, schema::ModeKey, schema::SourceKey, schema::LangKey,
         schema::JurisdictionKey, schema::OutcomeKey, schema::CollectionPointKindKey)),
     modifiers(&BearerAuth)
