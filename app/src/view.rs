@@ -300,6 +300,25 @@ pub struct RecipientRow {
     pub representative: String,
 }
 
+/// A collection point as the console lists it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CollectionPointRow {
+    pub key: String,
+    pub name_ja: String,
+    pub name_en: String,
+    pub kind: String,
+    /// The kind's name in the page's language.
+    pub kind_name: String,
+    pub location: String,
+    pub wording: String,
+    pub wording_sha256: String,
+    pub notice_version: Option<String>,
+    pub created: String,
+    pub created_by: String,
+    /// When and by whom it was retired.
+    pub retired: Option<String>,
+}
+
 /// The signed-in admin, for the console's header.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignedInAdmin {

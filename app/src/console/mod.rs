@@ -2,11 +2,13 @@
 //! (or, for creating an API key, to `/admin/api-keys`) and work without JavaScript. Event views
 //! (filters, tables, exports, charts) are in `events`, purpose management in `purposes`.
 
+mod collection_points;
 mod erasure;
 mod events;
 mod purposes;
 mod recipients;
 
+pub use collection_points::AdminCollectionPointsPage;
 pub use events::AdminEventsPage;
 use events::{EventFilters, EventTable, Exports, OlderEvents, filter_from_query, join_query};
 pub use purposes::AdminPurposesPage;
@@ -71,6 +73,7 @@ pub(crate) fn ConsoleFrame(
                 <a href=q("/admin/purposes")>{t.purposes_title}</a>
                 <a href=q("/admin/notices")>{crate::notices::copy(lang).console_title}</a>
                 <a href=q("/admin/recipients")>{recipients::nav_label(lang)}</a>
+                <a href=q("/admin/collection-points")>{collection_points::nav_label(lang)}</a>
                 <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>
