@@ -98,7 +98,7 @@ pub async fn admin_events(
     let (_, lang) = admin(&services, Role::Viewer).await?;
     let filter = filter_form(purpose, channel, source, from, until);
     services
-        .event_page(filter, None, before)
+        .event_page(filter, None, before, lang)
         .await
         .map_err(|r| refuse(lang, r))
 }
@@ -259,6 +259,104 @@ pub async fn admin_save_recipient(
         .map_err(|r| refuse(lang, r))?;
     tracing::info!(admin = %owner.id, recipient = %saved.id, "recipient saved");
     recipient_rows(&services, lang).await
+}
+
+/// The collection points, retired ones too (viewer).
+#[server(endpoint = "admin/collection_points")]
+pub async fn admin_collection_points() -> Result<Vec<crate::view::CollectionPointRow>, ApiError> {
+    let services = services()?;
+    let (_, lang) = admin(&services, Role::Viewer).await?;
+    collection_point_rows(&services, lang).await
+}
+
+#[cfg(feature = "ssr")]
+async fn collection_point_rows(
+    services: &crate::services::Services,
+    lang: crate::domain::Lang,
+) -> Result<Vec<crate::view::CollectionPointRow>, ApiError> {
+    let when = |t: time::OffsetDateTime| {
+        t.format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        ))
+        .unwrap_or_default()
+    };
+    Ok(services
+        .collection_points()
+        .await
+        .map_err(|r| refuse(lang, r))?
+        .into_iter()
+        .map(|p| crate::view::CollectionPointRow {
+            kind_name: p.kind.name(lang).to_owned(),
+            kind: p.kind.key().to_owned(),
+            created: when(p.created_at),
+            retired: p
+                .retired_at
+                .map(|at| format!("{} ({})", when(at), p.retired_by.unwrap_or_default())),
+            key: p.key,
+            name_ja: p.name_ja,
+            name_en: p.name_en,
+            location: p.location,
+            wording: p.wording,
+            wording_sha256: p.wording_sha256,
+            notice_version: p.notice_version,
+            created_by: p.created_by,
+        })
+        .collect())
+}
+
+/// Registers a collection point (owner); it is never changed afterwards, only retired.
+#[server(endpoint = "admin/add_collection_point")]
+pub async fn admin_add_collection_point(
+    key: String,
+    name_ja: String,
+    name_en: String,
+    kind: String,
+    location: String,
+    wording: String,
+    notice_version: Option<String>,
+    csrf: String,
+) -> Result<Vec<crate::view::CollectionPointRow>, ApiError> {
+    let services = services()?;
+    let (owner, lang) = admin(&services, Role::Owner).await?;
+    require_csrf(&services, &csrf, lang)?;
+    let kind = kind.parse().map_err(|_| {
+        refuse(
+            lang,
+            crate::services::Refusal::new("unknown_collection_point_kind"),
+        )
+    })?;
+    services
+        .add_collection_point(
+            crate::domain::NewCollectionPoint {
+                key: key.trim().to_owned(),
+                name_ja,
+                name_en,
+                kind,
+                location,
+                wording,
+                notice_version,
+            },
+            &format!("admin:{}", owner.id),
+        )
+        .await
+        .map_err(|r| refuse(lang, r))?;
+    collection_point_rows(&services, lang).await
+}
+
+/// Retires a collection point (owner): it stays as evidence and names no new consent.
+#[server(endpoint = "admin/retire_collection_point")]
+pub async fn admin_retire_collection_point(
+    key: String,
+    csrf: String,
+) -> Result<Vec<crate::view::CollectionPointRow>, ApiError> {
+    let services = services()?;
+    let (owner, lang) = admin(&services, Role::Owner).await?;
+    require_csrf(&services, &csrf, lang)?;
+    services
+        .retire_collection_point(key.trim(), &format!("admin:{}", owner.id))
+        .await
+        .map_err(|r| refuse(lang, r))?;
+    collection_point_rows(&services, lang).await
 }
 
 /// The published notice versions, newest first, each with its diff from the one before (viewer).

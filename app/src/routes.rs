@@ -10,9 +10,9 @@ use leptos_router::{
 
 use crate::{
     console::{
-        AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminEventsPage, AdminHome,
-        AdminNoticesPage, AdminPurposesPage, AdminRecipientsPage, AdminSignInPage,
-        AdminSubjectPage,
+        AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminCollectionPointsPage,
+        AdminEventsPage, AdminHome, AdminNoticesPage, AdminPurposesPage, AdminRecipientsPage,
+        AdminSignInPage, AdminSubjectPage,
     },
     pages::{Home, NotFound, PreferencePage, SignInContinuePage, SignInPage, UnsubscribePage},
     privacy::PrivacyPage,
@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("purposes")) view=AdminPurposesPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("notices")) view=AdminNoticesPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("recipients")) view=AdminRecipientsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("collection-points")) view=AdminCollectionPointsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -211,6 +211,10 @@ async fn run(name: &str, url: &str) {
                     idempotency_key: None,
                     reason: None,
                     campaign: None,
+                    collection_point: None,
+                    import_batch: None,
+                    form_url: None,
+                    proof_ref: None,
                 },
                 reconfirm: false,
             })

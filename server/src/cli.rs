@@ -11,6 +11,7 @@ use crate::config::{Config, LogFormat};
 mod admin;
 mod audience;
 mod chain;
+mod collection_point;
 mod keys;
 mod notice;
 mod people;
@@ -127,6 +128,12 @@ enum Command {
     Notice {
         #[command(subcommand)]
         command: notice::NoticeCommand,
+    },
+    /// Where consents are collected (web forms, checkout, call centers, paper…): the API and
+    /// imports name one on each consent collected elsewhere.
+    CollectionPoint {
+        #[command(subcommand)]
+        command: collection_point::CollectionPointCommand,
     },
     /// Third parties personal data may be provided to (APPI 第27条).
     Recipient {
@@ -405,6 +412,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             notice::run(&services, command).await
         }
         Command::Admin { command } => admin::admin(command, config).await,
+        Command::CollectionPoint { command } => {
+            let services = crate::services(&config).await?;
+            collection_point::run(&services, command).await
+        }
     }
 }
 

@@ -4,8 +4,6 @@
 
 pub mod answers;
 pub mod api_v1;
-pub mod api_v1_audience;
-pub mod api_v1_common;
 pub mod auth;
 pub mod cli;
 pub mod client;

@@ -243,6 +243,9 @@ async fn the_openapi_document_describes_what_the_api_answers() {
         "/api/v1/provisions",
         "/api/v1/permissions",
         "/api/v1/audience",
+        "/api/v1/subjects",
+        "/api/v1/subjects/{external_id}",
+        "/api/v1/consents",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
@@ -339,6 +342,119 @@ async fn the_openapi_document_describes_what_the_api_answers() {
         request_fields,
         ["campaign", "channel", "purpose", "subject"]
     );
+
+    // Issue 31: what the schema allows, the API accepts. An empty channel or campaign was
+    // schema-valid and refused; now the schema says what is taken.
+    let params = |path: &str, method: &str| -> Vec<Value> {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let param = |list: &[Value], name: &str| -> Value {
+        list.iter().find(|p| p["name"] == name).unwrap()["schema"].clone()
+    };
+    let resolve = |schema: &Value| -> Value {
+        let reference = schema["$ref"]
+            .as_str()
+            .or_else(|| {
+                schema["oneOf"]
+                    .as_array()
+                    .and_then(|a| a.iter().find_map(|x| x["$ref"].as_str()))
+            })
+            .unwrap_or_else(|| panic!("an enum reference: {schema}"));
+        let name = reference.rsplit('/').next().unwrap();
+        doc["components"]["schemas"][name].clone()
+    };
+    let channels = json!(["email", "sms", "push", "postal", "phone", "web"]);
+    let suppressions_params = params("/api/v1/suppressions", "get");
+    assert_eq!(
+        resolve(&param(&suppressions_params, "channel"))["enum"],
+        channels
+    );
+    let csv_params = params("/api/v1/links.csv", "post");
+    assert_eq!(resolve(&param(&csv_params, "channel"))["enum"], channels);
+    let campaign = param(&csv_params, "campaign");
+    assert_eq!(campaign["minLength"], 1, "{campaign}");
+    assert!(campaign["pattern"].is_string(), "{campaign}");
+    let link_campaign = &doc["components"]["schemas"]["LinksRequest"]["properties"]["campaign"];
+    assert_eq!(link_campaign["minLength"], 1, "{link_campaign}");
+    let change = &doc["components"]["schemas"]["ConsentChangeJson"]["properties"];
+    assert_eq!(resolve(&change["channel"])["enum"], channels);
+    assert_eq!(
+        resolve(&change["state"])["enum"],
+        json!(["granted", "withdrawn"])
+    );
+    // An empty campaign, refused, as the schema says.
+    let res = links(
+        &s,
+        Some(&k),
+        json!({"subject": "doc@example.com", "campaign": ""}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // The new answers have the documented fields.
+    let writer = key(&s, &["subjects:read", "subjects:write", "consents:write"]).await;
+    let post = |path: &'static str, body: Value| {
+        let (client, base, writer) = (s.client.clone(), s.base.clone(), writer.clone());
+        async move {
+            let res = client
+                .post(format!("{base}{path}"))
+                .bearer_auth(writer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, subject) = post("/api/v1/subjects", json!({"external_id": "DOC-1"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(keys(&subject), properties(&doc, "SubjectJson"));
+    let read: Value = s
+        .client
+        .get(format!("{}/api/v1/subjects/DOC-1", s.base))
+        .bearer_auth(&writer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys(&read), properties(&doc, "SubjectWithConsents"));
+    assert_eq!(keys(&read["consents"][0]), properties(&doc, "ConsentJson"));
+    let withdrawal = json!({"subject": "DOC-1", "purpose": "newsletter", "channel": "email",
+        "state": "withdrawn", "occurred_at": "2026-01-01T00:00:00Z"});
+    let (status, written) = post("/api/v1/consents", withdrawal).await;
+    assert_eq!(status, StatusCode::OK, "{written}");
+    assert_eq!(keys(&written), properties(&doc, "ConsentsResponse"));
+    assert_eq!(
+        keys(&written["results"][0]),
+        properties(&doc, "ConsentResultJson")
+    );
+    let refused = json!({"subject": "DOC-1", "purpose": "newsletter", "channel": "email",
+        "state": "granted", "occurred_at": "2026-01-01T00:00:00Z"});
+    let (status, batch_error) = post("/api/v1/consents", refused).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(keys(&batch_error), properties(&doc, "BatchErrorJson"));
+    assert_eq!(
+        keys(&batch_error["errors"][0]),
+        properties(&doc, "ItemErrorJson")
+    );
+    // Every status answered here is one the document describes for its operation.
+    let documented = |path: &str, method: &str, status: u16| {
+        doc["paths"][path][method]["responses"][status.to_string()].is_object()
+    };
+    assert!(documented("/api/v1/subjects", "post", 201));
+    assert!(documented("/api/v1/subjects", "post", 200));
+    assert!(documented("/api/v1/consents", "post", 422));
+    assert!(documented("/api/v1/consents", "post", 413));
+    assert!(documented("/api/v1/consents", "post", 409));
+    for method in ["get", "patch", "delete"] {
+        assert!(documented("/api/v1/subjects/{external_id}", method, 404));
+    }
     s.stop().await;
 }
 

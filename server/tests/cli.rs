@@ -599,3 +599,95 @@ async fn the_audience_and_the_send_gate_on_the_command_line() {
         db.cleanup().await;
     }
 }
+
+/// Issue 31: `doui collection-point add|list|retire`, on SQLite and on PostgreSQL.
+#[tokio::test]
+async fn collection_points_are_added_listed_and_retired_from_the_command_line() {
+    let pg = common::postgres().await;
+    let mut urls = vec![None];
+    urls.extend(pg.as_ref().map(|db| Some(db.url.clone())));
+    for url in urls {
+        let mut cli = Cli::new();
+        cli.database_url = url.clone();
+        let wording = cli.dir.join("wording.txt");
+        std::fs::write(&wording, "お知らせメールを受け取る\n").unwrap();
+        let out = cli.ok(&[
+            "collection-point",
+            "add",
+            "checkout-2026",
+            "--name-ja",
+            "購入画面",
+            "--name-en",
+            "Checkout",
+            "--kind",
+            "checkout",
+            "--location",
+            "https://shop.example/checkout",
+            "--wording",
+            wording.to_str().unwrap(),
+            "--notice-version",
+            "2026-01",
+        ]);
+        let sha = app::domain::sha256_hex("お知らせメールを受け取る");
+        assert!(out.contains(&sha), "{url:?}: {out}");
+        let again = cli.run(&[
+            "collection-point",
+            "add",
+            "checkout-2026",
+            "--name-ja",
+            "x",
+            "--name-en",
+            "x",
+            "--kind",
+            "checkout",
+            "--location",
+            "x",
+            "--wording",
+            wording.to_str().unwrap(),
+        ]);
+        assert!(!again.status.success(), "{url:?}: a key is registered once");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("registered already"));
+        let bad_kind = cli.run(&[
+            "collection-point",
+            "add",
+            "kiosk",
+            "--name-ja",
+            "x",
+            "--name-en",
+            "x",
+            "--kind",
+            "kiosk",
+            "--location",
+            "x",
+            "--wording",
+            wording.to_str().unwrap(),
+        ]);
+        assert!(!bad_kind.status.success());
+        let list = cli.ok(&["collection-point", "list"]);
+        assert_eq!(
+            list.trim(),
+            format!(
+                "checkout-2026\tcheckout\tactive\t2026-01\t購入画面\tCheckout\thttps://shop.example/checkout\t{sha}"
+            ),
+            "{url:?}"
+        );
+        assert!(
+            cli.ok(&["collection-point", "retire", "checkout-2026"])
+                .contains("retired"),
+            "{url:?}"
+        );
+        assert!(
+            !cli.run(&["collection-point", "retire", "checkout-2026"])
+                .status
+                .success()
+        );
+        assert!(
+            cli.ok(&["collection-point", "list"])
+                .contains("\tretired\t"),
+            "{url:?}"
+        );
+    }
+    if let Some(db) = pg {
+        db.cleanup().await;
+    }
+}

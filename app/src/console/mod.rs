@@ -4,6 +4,7 @@
 
 mod access;
 mod chain;
+mod collection_points;
 mod erasure;
 mod events;
 mod notices;
@@ -13,6 +14,7 @@ mod subjects;
 
 pub use access::{AdminAdminsPage, AdminApiKeysPage};
 pub use chain::AdminChainPage;
+pub use collection_points::AdminCollectionPointsPage;
 pub use events::AdminEventsPage;
 pub use notices::AdminNoticesPage;
 pub use purposes::AdminPurposesPage;
@@ -72,6 +74,7 @@ pub(crate) fn ConsoleFrame(
                 <a href=q("/admin/purposes")>{t.purposes_title}</a>
                 <a href=q("/admin/notices")>{crate::notices::copy(lang).console_title}</a>
                 <a href=q("/admin/recipients")>{recipients::nav_label(lang)}</a>
+                <a href=q("/admin/collection-points")>{collection_points::nav_label(lang)}</a>
                 <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>

@@ -17,6 +17,8 @@ use crate::{
 mod admin;
 mod api_keys;
 mod audience;
+mod collected;
+mod collection_points;
 mod console;
 mod double_opt_in;
 mod erasure;
@@ -39,7 +41,13 @@ pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use audience::{
     AUDIENCE_PAGE, Ask, AudiencePage, Lapsed, LapsedPage, MAX_AUDIENCE_PAGE, MAX_PERMISSIONS,
 };
-pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_form};
+pub use collected::{
+    BatchRefusal, CollectedChange, CollectedResult, ConsentInEffect, ItemRefusal, MAX_BATCH,
+    SubjectFields, SubjectPatch,
+};
+pub use console::{
+    CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, name_collection_points, purpose_from_form,
+};
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
@@ -170,10 +178,10 @@ impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::IdempotencyKeyReused => Refusal::new("idempotency_key_reused"),
-            StoreError::Conflict(what) => Refusal::new(if what == "email" {
-                "email_taken"
-            } else {
-                "external_id_taken"
+            StoreError::Conflict(what) => Refusal::new(match what {
+                "email" => "email_taken",
+                "collection_point" => "collection_point_taken",
+                _ => "external_id_taken",
             }),
             StoreError::MissingReference(_) => Refusal::new("bad_request"),
             StoreError::Backend(msg) => {

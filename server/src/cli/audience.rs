@@ -29,7 +29,7 @@ pub(super) async fn audience(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if format == AudienceFormat::Csv {
-        out.write_all(crate::api_v1_audience::AUDIENCE_CSV_HEADER.as_bytes())?;
+        out.write_all(crate::api_v1::audience::AUDIENCE_CSV_HEADER.as_bytes())?;
     }
     let mut after = None;
     let mut text = String::new();
@@ -41,9 +41,9 @@ pub(super) async fn audience(
         text.clear();
         for s in &page.subjects {
             match format {
-                AudienceFormat::Csv => crate::api_v1_audience::audience_csv_line(&mut text, s),
+                AudienceFormat::Csv => crate::api_v1::audience::audience_csv_line(&mut text, s),
                 AudienceFormat::Jsonl => {
-                    let member = crate::api_v1_audience::AudienceMember::from(s);
+                    let member = crate::api_v1::audience::AudienceMember::from(s);
                     text.push_str(&serde_json::to_string(&member)?);
                     text.push('\n');
                 }

@@ -6,8 +6,6 @@ use app::domain::rfc3339::Rfc3339Text;
 /// The columns of an event export in CSV.
 pub const EVENTS_CSV_HEADER: &str = "seq,event_id,occurred_at,subject_id,purpose,channel,from,to,source,actor,notice_version,origin_ip,user_agent,campaign,reason,recorded_at\n";
 
-/// The filter of an export, from its query (the console's filters plus `subject`).
-
 /// One event as a CSV line (free text can't start a spreadsheet formula), written straight into
 /// `out`: no string per field.
 pub(super) fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::ConsentEvent) {
@@ -162,6 +160,10 @@ mod tests {
                 idempotency_key: None,
                 reason: Some("line\nbreak".into()),
                 campaign: None,
+                collection_point: None,
+                import_batch: None,
+                form_url: None,
+                proof_ref: None,
             },
             recorded_at: Some(time::macros::datetime!(2025-01-01 0:00:01.5 UTC)),
         }

@@ -113,6 +113,7 @@ pub(crate) async fn admin_or_refuse(
 /// Events per database query while exporting.
 const EXPORT_PAGE: u32 = 20_000;
 
+/// The filter of an export, from its query (the console's filters plus `subject`).
 fn export_filter(query: &str) -> Result<app::store::EventFilter, Refusal> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query).map_err(|_| Refusal::new("bad_request"))?;

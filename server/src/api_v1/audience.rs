@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::api_v1_common::{ErrorJson, authenticate, lang, refuse};
+use super::{ErrorJson, authenticate, lang, refuse};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
