@@ -68,6 +68,8 @@ impl ApiError {
             "idempotency_key_reused" => 409,
             "method_not_allowed" => 405,
             "payload_too_large" => 413,
+            "unknown_import" => 404,
+            "unknown_import_format" => 415,
             "channel_not_applicable" => 422,
             "unavailable" => 503,
             "internal" => 500,

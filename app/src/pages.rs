@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("purposes")) view=AdminPurposesPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("notices")) view=crate::notices::AdminNoticesPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("recipients")) view=crate::console::AdminRecipientsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("imports")) view=crate::console::AdminImportsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

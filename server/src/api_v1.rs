@@ -59,7 +59,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The document, as served.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    ApiDoc::openapi().merge_from(crate::api_v1_imports::ImportsDoc::openapi())
 }
 
 async fn openapi() -> Response {
@@ -149,7 +149,7 @@ pub struct SuppressionList {
     pub next_cursor: i64,
 }
 
-fn lang(headers: &HeaderMap) -> Lang {
+pub(crate) fn lang(headers: &HeaderMap) -> Lang {
     Services::page_lang(
         None,
         None,
@@ -159,7 +159,7 @@ fn lang(headers: &HeaderMap) -> Lang {
     )
 }
 
-fn refuse(headers: &HeaderMap, r: Refusal) -> Response {
+pub(crate) fn refuse(headers: &HeaderMap, r: Refusal) -> Response {
     let status = StatusCode::from_u16(ApiError::status(r.code)).unwrap_or(StatusCode::BAD_REQUEST);
     let e = ApiError::new(lang(headers), r.code);
     let mut res = (
@@ -180,7 +180,7 @@ fn refuse(headers: &HeaderMap, r: Refusal) -> Response {
 }
 
 /// The API key the request's `Authorization: Bearer` header carries, if it holds `scope`.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     scope: ApiScope,

@@ -10,6 +10,7 @@ use crate::config::{Config, LogFormat};
 
 mod admin;
 mod chain;
+pub mod import;
 mod keys;
 mod notice;
 mod people;
@@ -130,6 +131,10 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import subjects and consents from a CSV or JSON Lines file another tool exported, its
+    /// columns mapped by flags; a file imported twice writes nothing the second time, and a run
+    /// stopped halfway resumes where it stopped.
+    Import(import::ImportArgs),
     /// Manage admin accounts (passwords are read from a prompt or standard input, never argv).
     Admin {
         #[command(subcommand)]
@@ -383,6 +388,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             notice::run(&services, command).await
         }
         Command::Admin { command } => admin::admin(command, config).await,
+        Command::Import(args) => import::import(&config, args).await,
     }
 }
 

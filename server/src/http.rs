@@ -51,6 +51,8 @@ pub struct Shared {
     pub trusted_proxies: Vec<Cidr>,
     /// The secret inbound mail is posted with; `None` disables `/inbound/email`.
     pub inbound_secret: Option<String>,
+    /// Where posted imports are kept while they run (`<data_dir>/imports`).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl AppState {
@@ -88,6 +90,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .merge(crate::api_v1::routes())
+        .merge(crate::api_v1_imports::routes())
         .route("/inbound/email", post(crate::inbound::email))
         .route("/healthz", get(healthz))
         .route("/.well-known/gpc.json", get(gpc_json))

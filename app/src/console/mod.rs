@@ -4,11 +4,13 @@
 
 mod erasure;
 mod events;
+mod imports;
 mod purposes;
 mod recipients;
 
 pub use events::AdminEventsPage;
 use events::{EventFilters, EventTable, Exports, OlderEvents, filter_from_query, join_query};
+pub use imports::AdminImportsPage;
 pub use purposes::AdminPurposesPage;
 pub use recipients::AdminRecipientsPage;
 
@@ -71,6 +73,7 @@ pub(crate) fn ConsoleFrame(
                 <a href=q("/admin/purposes")>{t.purposes_title}</a>
                 <a href=q("/admin/notices")>{crate::notices::copy(lang).console_title}</a>
                 <a href=q("/admin/recipients")>{recipients::nav_label(lang)}</a>
+                <a href=q("/admin/imports")>{imports::nav_label(lang)}</a>
                 <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>

@@ -359,7 +359,7 @@ fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
         }
         (Lang::Ja, "nothing_to_reconfirm") => "再確認が必要な同意はありません。",
         (Lang::En, "nothing_to_reconfirm") => "Nothing here needs re-confirming.",
-        _ => return None,
+        _ => return super::imports::import_message(lang, code),
     })
 }
 

@@ -9,6 +9,7 @@ use super::{
     columns,
     console::sql_console,
     identity::sql_identity,
+    imports::sql_imports,
     seals::sql_seals,
     sql::sql_store,
     sqlite_raw::{self, Param},
@@ -114,6 +115,16 @@ impl SqliteStore {
 }
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
+
+sql_imports!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous,
+    begin = "BEGIN IMMEDIATE",
+    // The write lock taken at BEGIN serialises every writer already.
+    lock = false,
+    write = write_events_lists
+);
 
 sql_console!(
     SqliteStore,
