@@ -98,7 +98,7 @@ pub async fn admin_events(
     let (_, lang) = admin(&services, Role::Viewer).await?;
     let filter = filter_form(purpose, channel, source, from, until);
     services
-        .event_page(filter, None, before)
+        .event_page(filter, None, before, lang)
         .await
         .map_err(|r| refuse(lang, r))
 }

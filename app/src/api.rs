@@ -167,6 +167,10 @@ mod ssr {
             idempotency_key: idempotency_key.filter(|k| !k.is_empty()),
             reason: None,
             campaign: None,
+            collection_point: None,
+            import_batch: None,
+            form_url: None,
+            proof_ref: None,
         }
     }
 }

@@ -56,6 +56,8 @@ impl ApiError {
             | "unknown_subject_id"
             | "unknown_recipient" => 404,
             "provision_not_allowed"
+            | "collection_point_taken"
+            | "collection_point_retired"
             | "grant_link_used"
             | "marketing_objection"
             | "notice_version_taken"
@@ -67,7 +69,8 @@ impl ApiError {
             "rate_limited" => 429,
             "idempotency_key_reused" => 409,
             "method_not_allowed" => 405,
-            "payload_too_large" => 413,
+            "payload_too_large" | "batch_too_large" => 413,
+            "batch_refused" => 422,
             "unknown_import" => 404,
             "unknown_import_format" => 415,
             "channel_not_applicable" => 422,

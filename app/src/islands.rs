@@ -242,7 +242,10 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                             <td><time>{h.when.clone()}</time></td>
                             <td>{h.purpose_name.clone()}" · "{channel_name(lang, h.channel)}</td>
                             <td>{state_name(h.from)}" → "<strong>{state_name(Some(h.to))}</strong></td>
-                            <td>{h.source.clone()}</td>
+                            <td>
+                                {h.source.clone()}
+                                {h.collection_point.clone().map(|n| view! { <br /><span class="fine collection-point">{n}</span> })}
+                            </td>
                         </tr>
                     }
                 })

@@ -453,6 +453,80 @@ pub trait ConsoleStore: ImportStore + Send + Sync + 'static {
     async fn objection(&self, subject: SubjectId) -> StoreResult<Option<Objection>>;
     /// Every subject whose objection is in force.
     async fn objecting_subjects(&self) -> StoreResult<Vec<SubjectId>>;
+
+    /// Registers a collection point (`Conflict("collection_point")`: its key is taken).
+    async fn add_collection_point(&self, point: &crate::domain::CollectionPoint)
+    -> StoreResult<()>;
+    /// Every collection point, retired ones too, by key.
+    async fn collection_points(&self) -> StoreResult<Vec<crate::domain::CollectionPoint>>;
+    async fn collection_point(
+        &self,
+        key: &str,
+    ) -> StoreResult<Option<crate::domain::CollectionPoint>>;
+    /// Retires a point (it stays as evidence); false when it is unknown or retired already.
+    async fn retire_collection_point(
+        &self,
+        key: &str,
+        at: OffsetDateTime,
+        by: &str,
+    ) -> StoreResult<bool>;
+
+    /// Changes a subject's contact fields and records each field that changed (who, when), in
+    /// one transaction. `None`: no such subject, or an erased one (never changed again).
+    async fn update_subject(
+        &self,
+        id: SubjectId,
+        update: &SubjectUpdate,
+        changed_by: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<Subject>>;
+    /// The recorded changes of a subject's fields, oldest first.
+    async fn subject_changes(&self, id: SubjectId) -> StoreResult<Vec<SubjectChange>>;
+    /// The current choices of several subjects at once.
+    async fn current_consents(
+        &self,
+        subjects: &[SubjectId],
+    ) -> StoreResult<Vec<(SubjectId, ConsentRecord)>>;
+    /// The answer kept for an API key's idempotency key.
+    async fn idempotent_answer(&self, api_key: &str, key: &str) -> StoreResult<Option<KeptAnswer>>;
+    /// Keeps an answer; false when one is kept already for that key (the first stays).
+    async fn keep_idempotent_answer(
+        &self,
+        api_key: &str,
+        key: &str,
+        answer: &KeptAnswer,
+    ) -> StoreResult<bool>;
+}
+
+/// A change of a subject's fields: `None` leaves a field as it is; for email and phone,
+/// `Some(None)` removes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubjectUpdate {
+    pub email: Option<Option<crate::domain::Email>>,
+    pub phone: Option<Option<crate::domain::Phone>>,
+    pub lang: Option<crate::domain::Lang>,
+    pub jurisdiction: Option<crate::domain::Jurisdiction>,
+}
+
+/// One recorded change of a subject's field: which, who, when (the new value only for language
+/// and jurisdiction: an address is not copied where an erasure could not reach it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectChange {
+    pub seq: i64,
+    pub field: String,
+    pub new_value: Option<String>,
+    pub changed_at: OffsetDateTime,
+    pub changed_by: String,
+}
+
+/// The answer given to a write request with an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptAnswer {
+    /// The SHA-256 (hex) of the request's body.
+    pub request_sha256: String,
+    pub status: u16,
+    pub response: String,
+    pub created_at: OffsetDateTime,
 }
 
 /// How far an import got.
@@ -521,6 +595,11 @@ pub struct ImportWrite {
     pub new_subjects: Vec<(SubjectId, NewSubject)>,
     /// Existing subjects with their new email, phone, language and jurisdiction.
     pub updated_subjects: Vec<Subject>,
+    /// Each field an update changes (as `update_subject` records it): the subject, the field,
+    /// the new value (language and jurisdiction only).
+    pub subject_changes: Vec<(SubjectId, &'static str, Option<String>)>,
+    /// Who the subject changes are recorded as made by (`cli` or `api_key:<id>`).
+    pub changed_by: String,
     pub changes: Vec<Change>,
     /// The last line this batch read.
     pub through_line: i64,

@@ -132,6 +132,10 @@ pub struct HistoryRow {
     pub from: Option<ConsentState>,
     pub to: ConsentState,
     pub source: String,
+    /// Where the consent was collected (a change the sender reported), by its name in the
+    /// page's language.
+    #[serde(default)]
+    pub collection_point: Option<String>,
 }
 
 impl PreferenceView {
@@ -258,6 +262,11 @@ pub struct AdminEventRow {
     pub origin_ip: Option<String>,
     pub reason: Option<String>,
     pub campaign: Option<String>,
+    /// Where the consent was collected (a change written through the API or an import): the
+    /// collection point's name in the reader's language, or its key when it is not registered.
+    pub collection_point: Option<String>,
+    /// The collection point's key.
+    pub collection_point_key: Option<String>,
 }
 
 /// A subject's page in the console: who, the current matrix, every event.

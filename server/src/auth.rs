@@ -313,6 +313,10 @@ async fn confirm_grant(
         idempotency_key: None,
         reason: None,
         campaign: None,
+        collection_point: None,
+        import_batch: None,
+        form_url: None,
+        proof_ref: None,
     };
     match services.confirm_grant(&token, form.ip, provenance).await {
         Ok((preview, _)) => {

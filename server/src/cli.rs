@@ -10,6 +10,7 @@ use crate::config::{Config, LogFormat};
 
 mod admin;
 mod chain;
+mod collection_point;
 pub mod import;
 mod keys;
 mod notice;
@@ -117,6 +118,12 @@ enum Command {
     Notice {
         #[command(subcommand)]
         command: notice::NoticeCommand,
+    },
+    /// Where consents are collected (web forms, checkout, call centers, paper…): the API and
+    /// imports name one on each consent collected elsewhere.
+    CollectionPoint {
+        #[command(subcommand)]
+        command: collection_point::CollectionPointCommand,
     },
     /// Third parties personal data may be provided to (APPI 第27条).
     Recipient {
@@ -389,6 +396,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Admin { command } => admin::admin(command, config).await,
         Command::Import(args) => import::import(&config, args).await,
+        Command::CollectionPoint { command } => {
+            let services = crate::services(&config).await?;
+            collection_point::run(&services, command).await
+        }
     }
 }
 

@@ -115,6 +115,10 @@ pub async fn seed_if_empty(services: &Services) -> anyhow::Result<Vec<(String, S
                 idempotency_key: None,
                 reason: Some("demo data".into()),
                 campaign: None,
+                collection_point: None,
+                import_batch: None,
+                form_url: None,
+                proof_ref: None,
             },
             reconfirm: false,
         };

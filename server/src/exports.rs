@@ -477,6 +477,10 @@ mod tests {
                 idempotency_key: None,
                 reason: Some("line\nbreak".into()),
                 campaign: None,
+                collection_point: None,
+                import_batch: None,
+                form_url: None,
+                proof_ref: None,
             },
             recorded_at: Some(time::macros::datetime!(2025-01-01 0:00:01.5 UTC)),
         }

@@ -90,7 +90,6 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .merge(crate::api_v1::routes())
-        .merge(crate::api_v1_imports::routes())
         .route("/inbound/email", post(crate::inbound::email))
         .route("/healthz", get(healthz))
         .route("/.well-known/gpc.json", get(gpc_json))

@@ -139,6 +139,31 @@ pub struct Unusable {
     pub detail: String,
 }
 
+/// The collection point a mapping names must be registered and not retired (else every row
+/// would be refused): checked before anything is read or stored.
+pub async fn check_collection_point(services: &Services, mapping: &Mapping) -> anyhow::Result<()> {
+    let Some(key) = &mapping.collection_point else {
+        return Ok(());
+    };
+    let points = services
+        .collection_points()
+        .await
+        .map_err(|r| anyhow::anyhow!("{}", r.code))?;
+    match points.iter().find(|p| &p.key == key) {
+        None => Err(Unusable {
+            code: "unknown_collection_point",
+            detail: key.clone(),
+        }
+        .into()),
+        Some(p) if p.is_retired() => Err(Unusable {
+            code: "collection_point_retired",
+            detail: key.clone(),
+        }
+        .into()),
+        Some(_) => Ok(()),
+    }
+}
+
 /// The SHA-256 (hex) of a file, read in pieces.
 pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
@@ -446,6 +471,7 @@ pub async fn run(
             code: e.code,
             detail: e.detail,
         })?;
+    check_collection_point(services, &options.mapping).await?;
     let file_sha256 = {
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || file_sha256(&path)).await??
@@ -623,6 +649,12 @@ async fn write_all(
             .purposes()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?,
+        points: std::sync::Arc::new(
+            services
+                .collection_points()
+                .await
+                .map_err(|r| anyhow::anyhow!("{}", r.code))?,
+        ),
         now: app::services::now(),
     };
     let mut report_len = job.map_or(0, |j| j.error_report.len());

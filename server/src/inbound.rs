@@ -115,6 +115,10 @@ pub async fn email(State(state): State<AppState>, req: Request) -> Response {
             idempotency_key: None,
             reason: None,
             campaign: None,
+            collection_point: None,
+            import_batch: None,
+            form_url: None,
+            proof_ref: None,
         };
         match services.unsubscribe_by_reply(address, provenance).await {
             Ok(true) => unsubscribed += 1,

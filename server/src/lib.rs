@@ -3,7 +3,6 @@
 //! the `app` crate; this crate gives them a database and a network.
 
 pub mod api_v1;
-pub mod api_v1_imports;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -149,7 +148,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         inbound_secret: config.inbound_secret.clone(),
         data_dir: config.data_dir.clone(),
     });
-    api_v1_imports::resume_on_start(&services, &config.data_dir).await;
+    api_v1::imports::resume_on_start(&services, &config.data_dir).await;
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(sealer(services.clone()));
     let task = tokio::spawn(async move {

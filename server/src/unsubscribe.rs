@@ -105,6 +105,10 @@ pub async fn one_click(
         idempotency_key: None,
         reason: None,
         campaign: None,
+        collection_point: None,
+        import_batch: None,
+        form_url: None,
+        proof_ref: None,
     };
     let outcome = match services.unsubscribe(&claims, provenance).await {
         Ok(applied) => {

@@ -9,7 +9,7 @@ use app::{
     domain::{Channel, ConsentState, Lang, Source, import::Mapping},
     store::ImportState,
 };
-use common::server::{TestServer, servers};
+use common::server::TestServer;
 use reqwest::{StatusCode, header};
 use serde_json::Value;
 use server::{
@@ -24,6 +24,33 @@ C-1,hanako@example.jp,ja,yes,,2024-04-01
 C-2,taro@example.jp,EN,opt-out,1,2024-05-02T10:00:00+09:00
 C-3,,ja,0,no,
 ";
+
+/// Both servers, each with the collection point `checkout` registered.
+async fn servers() -> Vec<TestServer> {
+    let all = common::server::servers().await;
+    for s in &all {
+        register_checkout(s).await;
+    }
+    all
+}
+
+async fn register_checkout(s: &TestServer) {
+    s.services
+        .add_collection_point(
+            app::domain::NewCollectionPoint {
+                key: "checkout".into(),
+                name_ja: "購入画面".into(),
+                name_en: "Checkout".into(),
+                kind: app::domain::CollectionPointKind::Checkout,
+                location: "https://shop.example/checkout".into(),
+                wording: "お知らせをメールで受け取る".into(),
+                notice_version: Some("2024-04".into()),
+            },
+            "cli",
+        )
+        .await
+        .unwrap();
+}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
@@ -163,6 +190,19 @@ async fn a_file_from_another_tool_imports_by_its_mapping_and_the_chain_verifies(
             "{db}"
         );
         assert_eq!(p.notice_version.as_deref(), Some("2024-04"), "{db}");
+        assert_eq!(p.collection_point.as_deref(), Some("checkout"), "{db}");
+        assert_eq!(
+            p.import_batch.as_deref(),
+            Some(job.id.to_string().as_str()),
+            "{db}"
+        );
+        // C-1's address and language changed: each field recorded with who and when.
+        let changes = s.db.console().subject_changes(c1.id).await.unwrap();
+        let fields: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.changed_by.as_str()))
+            .collect();
+        assert_eq!(fields, [("email", "cli"), ("lang", "cli")], "{db}");
         assert_eq!(
             p.idempotency_key.as_deref(),
             Some(format!("import:{}:2:newsletter:email", job.id.simple()).as_str()),
@@ -345,6 +385,10 @@ async fn the_same_file_imported_twice_writes_nothing_the_second_time() {
                     idempotency_key: None,
                     reason: None,
                     campaign: None,
+                    collection_point: None,
+                    import_batch: None,
+                    form_url: None,
+                    proof_ref: None,
                 },
                 reconfirm: false,
             }])
@@ -675,6 +719,7 @@ async fn the_api_imports_a_posted_file_in_the_background_and_reports_on_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_describes_the_import_paths() {
     let s = TestServer::start(common::sqlite().await).await;
+    register_checkout(&s).await;
     let doc: Value = s
         .client
         .get(format!("{}/api/v1/openapi.json", s.base))
@@ -703,4 +748,80 @@ async fn the_openapi_document_describes_the_import_paths() {
     documented.sort();
     assert_eq!(fields, documented);
     s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_older_than_the_consents_latest_change_does_not_rewrite_history() {
+    for s in servers().await {
+        let db = s.db.name();
+        let c1 = s
+            .services
+            .create_subject(Some("C-1"), Some("hanako@example.jp"), None, Lang::Ja)
+            .await
+            .unwrap();
+        // The person withdrew today, through the preference center.
+        s.services
+            .store
+            .apply(vec![app::domain::Change {
+                subject: c1.id,
+                purpose: app::domain::PurposeKey::parse("newsletter").unwrap(),
+                channel: Channel::Email,
+                to: ConsentState::Withdrawn,
+                provenance: app::domain::Provenance {
+                    occurred_at: app::services::now(),
+                    source: Source::PreferenceCenter,
+                    actor: app::domain::Actor::Subject,
+                    notice_version: Some("2024-04".into()),
+                    origin: Default::default(),
+                    idempotency_key: None,
+                    reason: None,
+                    campaign: None,
+                    collection_point: None,
+                    import_batch: None,
+                    form_url: None,
+                    proof_ref: None,
+                },
+                reconfirm: false,
+            }])
+            .await
+            .unwrap();
+        // A file from before says yes (2024-04-01): refused; C-2 is new: imported.
+        let file = write(&s.data_dir.join("in"), "crm.csv", CRM_EXPORT);
+        let summary = import(&s, args(&file)).await;
+        assert_eq!(summary.rows_refused, 1, "{db}");
+        let report = std::fs::read_to_string(s.data_dir.join("in/crm.csv.errors.csv")).unwrap();
+        assert!(
+            report.contains("\n2,NL_Optin,older_than_latest_change,"),
+            "{db}: {report}"
+        );
+        let consents = s.services.store.consents(c1.id).await.unwrap();
+        assert_eq!(consents[0].state, ConsentState::Withdrawn, "{db}");
+        assert_eq!(events_of(&s, "C-2").await.len(), 2, "{db}");
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_or_retired_collection_point_imports_nothing() {
+    for s in servers().await {
+        let db = s.db.name();
+        let file = write(&s.data_dir.join("in"), "crm.csv", CRM_EXPORT);
+        let mut a = args(&file);
+        a.collection_point = Some("kiosk".into());
+        let e = server::cli::import::run(&s.services, &config(&s), a, Progress::Quiet)
+            .await
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("kiosk"), "{db}: {e:#}");
+        s.services
+            .retire_collection_point("checkout", "cli")
+            .await
+            .unwrap();
+        let e = server::cli::import::run(&s.services, &config(&s), args(&file), Progress::Quiet)
+            .await
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("retired"), "{db}: {e:#}");
+        assert!(s.db.console().imports(10).await.unwrap().is_empty(), "{db}");
+        assert_eq!(all_events(&s).await, 0, "{db}");
+        s.stop().await;
+    }
 }

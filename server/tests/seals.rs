@@ -868,6 +868,10 @@ async fn h08_an_upgraded_database_keeps_verifying_its_older_events() {
                     idempotency_key: None,
                     reason: None,
                     campaign: None,
+                    collection_point: None,
+                    import_batch: None,
+                    form_url: None,
+                    proof_ref: None,
                 },
                 recorded_at: None,
             };
@@ -1003,5 +1007,203 @@ async fn item07_chain_walks_on_request_run_one_at_a_time() {
             "the turn is given back"
         );
         s.stop().await;
+    }
+}
+
+/// Issue 31: a change collected elsewhere seals its collection point, import batch, form URL and
+/// proof reference (`doui-event-v3`). A database from before them keeps verifying once
+/// migrated, the new events verify after the old ones, and a collection point changed on a
+/// sealed event is found at its position.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i31_a_collection_point_is_sealed_and_a_changed_one_is_found() {
+    use app::domain::{CollectionPoint, CollectionPointKind, NewCollectionPoint};
+    for db in common::backends_before(20).await {
+        let name = db.name();
+        let s = common::services(&db);
+        s.seed_purposes().await.unwrap();
+        let who = s
+            .create_subject(Some(&common::unique("cp")), None, None, Lang::Ja)
+            .await
+            .unwrap()
+            .id;
+        // Written and sealed as the previous version did (a v2 event: a recorded time, none
+        // of the new columns), by statements, since the current writer writes the new columns.
+        {
+            use app::domain::{
+                Actor, ConsentEvent, Origin, Provenance, PurposeKey, Source,
+                seal::{GENESIS, seal, to_hex},
+            };
+            let id = uuid::Uuid::now_v7();
+            let at = app::services::now() - time::Duration::hours(1);
+            let insert = if db.sqlite.is_some() {
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+            } else {
+                "clock_timestamp()"
+            };
+            let sql = format!(
+                "INSERT INTO consent_events (id, subject_id, purpose, channel, to_state, occurred_at, \
+                 source, actor, notice_version, recorded_at) VALUES ($1, $2, 'newsletter', 'email', \
+                 'granted', $3, 'preference_center', 'subject', '1.0', {insert}) RETURNING seq, recorded_at"
+            );
+            let project = "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, \
+                 source, last_event_seq) VALUES ($1, 'newsletter', 'email', 'granted', $2, \
+                 'preference_center', $3)";
+            let link = "INSERT INTO event_seals (position, event_seq, seal, sealed_at) \
+                 VALUES (1, $1, $2, $3)";
+            let mut event = ConsentEvent {
+                id,
+                subject: who,
+                purpose: PurposeKey::parse("newsletter").unwrap(),
+                channel: Channel::Email,
+                from: None,
+                to: ConsentState::Granted,
+                provenance: Provenance {
+                    occurred_at: at,
+                    source: Source::PreferenceCenter,
+                    actor: Actor::Subject,
+                    notice_version: Some("1.0".into()),
+                    origin: Origin::default(),
+                    idempotency_key: None,
+                    reason: None,
+                    campaign: None,
+                    collection_point: None,
+                    import_batch: None,
+                    form_url: None,
+                    proof_ref: None,
+                },
+                recorded_at: None,
+            };
+            match (&db.sqlite, &db.pg) {
+                (Some(x), _) => {
+                    let p = x.pool();
+                    let (seq, recorded): (i64, time::OffsetDateTime) = sqlx::query_as(&sql)
+                        .bind(id)
+                        .bind(who.0)
+                        .bind(at)
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                    event.recorded_at = Some(recorded);
+                    let q = sqlx::query(project).bind(who.0).bind(at).bind(seq);
+                    q.execute(p).await.unwrap();
+                    let sealed = to_hex(&seal(&GENESIS, seq, &event));
+                    let q = sqlx::query(link).bind(seq).bind(sealed).bind(at);
+                    q.execute(p).await.unwrap();
+                }
+                (_, Some(x)) => {
+                    let p = x.pool();
+                    let (seq, recorded): (i64, time::OffsetDateTime) = sqlx::query_as(&sql)
+                        .bind(id)
+                        .bind(who.0)
+                        .bind(at)
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                    event.recorded_at = Some(recorded);
+                    let q = sqlx::query(project).bind(who.0).bind(at).bind(seq);
+                    q.execute(p).await.unwrap();
+                    let sealed = to_hex(&seal(&GENESIS, seq, &event));
+                    let q = sqlx::query(link).bind(seq).bind(sealed).bind(at);
+                    q.execute(p).await.unwrap();
+                }
+                _ => unreachable!(),
+            }
+        }
+
+        db.store.migrate().await.unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!((report.length, report.broken), (1, None), "{name}");
+
+        let point = |key: &str| {
+            CollectionPoint::new(
+                NewCollectionPoint {
+                    key: key.into(),
+                    name_ja: "購入画面".into(),
+                    name_en: "Checkout".into(),
+                    kind: CollectionPointKind::Checkout,
+                    location: "https://shop.example/checkout".into(),
+                    wording: "お知らせメールを受け取る".into(),
+                    notice_version: Some("1.0".into()),
+                },
+                app::services::now(),
+                "admin:test",
+            )
+            .unwrap()
+        };
+        let console = db.console();
+        console
+            .add_collection_point(&point("checkout"))
+            .await
+            .unwrap();
+        console
+            .add_collection_point(&point("store-1"))
+            .await
+            .unwrap();
+        let mut collected = change(who, Channel::Sms, ConsentState::Granted);
+        let p = &mut collected.provenance;
+        p.source = app::domain::Source::Api;
+        p.collection_point = Some("checkout".into());
+        p.import_batch = Some("batch-1".into());
+        p.form_url = Some("https://shop.example/checkout".into());
+        p.proof_ref = Some("crm:42".into());
+        let expected = collected.provenance.clone();
+        s.store.apply(vec![collected]).await.unwrap();
+        let events = s.store.events_for_subject(who, 10).await.unwrap();
+        let newest = &events[0];
+        assert_eq!(
+            (
+                &newest.provenance.collection_point,
+                &newest.provenance.import_batch,
+                &newest.provenance.form_url,
+                &newest.provenance.proof_ref,
+            ),
+            (
+                &expected.collection_point,
+                &expected.import_batch,
+                &expected.form_url,
+                &expected.proof_ref,
+            ),
+            "{name}: the new fields read back"
+        );
+        assert_eq!(events[1].provenance.collection_point, None, "{name}");
+        assert_eq!(s.seal_pending().await.unwrap(), 1);
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            (report.length, report.broken, report.findings),
+            (2, None, vec![]),
+            "{name}: old and new events verify"
+        );
+
+        bypass_triggers(&db).await;
+        let second = seq_at(&db, 2).await;
+        db.raw(&format!(
+            "UPDATE consent_events SET collection_point = 'store-1' WHERE seq = {second}"
+        ))
+        .await
+        .unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            report.broken,
+            Some(Break::Altered {
+                position: 2,
+                seq: second
+            }),
+            "{name}: the changed collection point is found"
+        );
+        db.raw(&format!(
+            "UPDATE consent_events SET collection_point = 'checkout', proof_ref = NULL WHERE seq = {second}"
+        ))
+        .await
+        .unwrap();
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            report.broken,
+            Some(Break::Altered {
+                position: 2,
+                seq: second
+            }),
+            "{name}: a removed proof reference is found"
+        );
+        db.cleanup().await;
     }
 }

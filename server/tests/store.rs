@@ -285,6 +285,10 @@ async fn a_group_stores_every_text_exactly_as_given() {
             c.provenance.reason = Some(text.to_owned());
             c.provenance.origin.user_agent = Some(text.to_owned());
             c.provenance.campaign = Some(text.to_owned());
+            // Issue 31: the evidence of a change collected elsewhere, written the group's way.
+            c.provenance.import_batch = Some(text.to_owned());
+            c.provenance.form_url = Some(text.to_owned());
+            c.provenance.proof_ref = Some(text.to_owned());
             vec![c]
         };
         let requests: Vec<_> = texts
@@ -302,7 +306,19 @@ async fn a_group_stores_every_text_exactly_as_given() {
             assert_eq!(p.reason.as_deref(), Some(text), "{}", db.name());
             assert_eq!(p.campaign.as_deref(), Some(text), "{}", db.name());
             assert_eq!(p.origin.user_agent.as_deref(), Some(text), "{}", db.name());
+            assert_eq!(p.import_batch.as_deref(), Some(text), "{}", db.name());
+            assert_eq!(p.form_url.as_deref(), Some(text), "{}", db.name());
+            assert_eq!(p.proof_ref.as_deref(), Some(text), "{}", db.name());
         }
+        // Read back the bulk way too (a chain walk's reader): every event still verifies.
+        assert_eq!(s.seal_pending().await.unwrap(), texts.len() as u64);
+        let report = s.verify_chain().await.unwrap();
+        assert_eq!(
+            (report.broken, report.findings),
+            (None, vec![]),
+            "{}",
+            db.name()
+        );
         if db.name() == "postgres" {
             let other = subject(&s).await;
             let mut nul = change(
@@ -566,4 +582,93 @@ async fn connections_the_server_closed_while_idle_are_replaced() {
         read.expect("a read after the server closed the idle connections");
     }
     db.cleanup().await;
+}
+
+/// Issue 31: collection points are saved, listed, read and retired on both databases; a key is
+/// registered once, a point is retired once, and nothing else of a point can be changed or
+/// deleted, even by a direct statement.
+#[tokio::test]
+async fn collection_points_are_kept_and_retired_once() {
+    use app::domain::{CollectionPoint, CollectionPointKind, NewCollectionPoint};
+    for db in common::backends().await {
+        let name = db.name();
+        let console = db.console();
+        let at = app::services::now();
+        let point = |key: &str, notice: Option<&str>| {
+            CollectionPoint::new(
+                NewCollectionPoint {
+                    key: key.into(),
+                    name_ja: "コールセンター".into(),
+                    name_en: "Call center".into(),
+                    kind: CollectionPointKind::CallCenter,
+                    location: "東京コールセンター".into(),
+                    wording: "お電話でメール配信の同意を確認します。\n次回から…".into(),
+                    notice_version: notice.map(str::to_owned),
+                },
+                at,
+                "admin:owner",
+            )
+            .unwrap()
+        };
+        let a = point("call-center", Some("2026-01"));
+        console.add_collection_point(&a).await.unwrap();
+        console
+            .add_collection_point(&point("b-paper", None))
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                console.add_collection_point(&a).await,
+                Err(StoreError::Conflict("collection_point"))
+            ),
+            "{name}: a key is registered once"
+        );
+        let all = console.collection_points().await.unwrap();
+        let keys: Vec<&str> = all.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["b-paper", "call-center"], "{name}");
+        assert_eq!(
+            console.collection_point("call-center").await.unwrap(),
+            Some(a.clone()),
+            "{name}: read back whole"
+        );
+        assert_eq!(console.collection_point("nowhere").await.unwrap(), None);
+
+        let later = at + time::Duration::minutes(1);
+        assert!(
+            console
+                .retire_collection_point("call-center", later, "admin:owner")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !console
+                .retire_collection_point("call-center", later, "admin:owner")
+                .await
+                .unwrap(),
+            "{name}: retired once"
+        );
+        assert!(
+            !console
+                .retire_collection_point("nowhere", later, "admin:owner")
+                .await
+                .unwrap()
+        );
+        let retired = console
+            .collection_point("call-center")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(retired.retired_at, Some(later), "{name}");
+        assert_eq!(retired.retired_by.as_deref(), Some("admin:owner"));
+        assert_eq!(retired.wording_sha256, a.wording_sha256, "kept as evidence");
+
+        for forbidden in [
+            "UPDATE collection_points SET wording = 'edited' WHERE key = 'b-paper'",
+            "UPDATE collection_points SET retired_at = NULL, retired_by = NULL WHERE key = 'call-center'",
+            "DELETE FROM collection_points WHERE key = 'b-paper'",
+        ] {
+            assert!(db.raw(forbidden).await.is_err(), "{name}: {forbidden}");
+        }
+        db.cleanup().await;
+    }
 }

@@ -119,7 +119,10 @@ pub(super) fn EventTable(
                     {subject}
                     <td>{e.purpose}" · "{channel_name(lang, e.channel)}</td>
                     <td>{state_name(lang, e.from)}" → "<strong>{state_name(lang, Some(e.to))}</strong></td>
-                    <td>{source_name(lang, &e.source)}</td>
+                    <td>
+                        {source_name(lang, &e.source)}
+                        {e.collection_point.map(|name| view! { <br /><span class="fine collection-point" title=e.collection_point_key.clone()>{name}</span> })}
+                    </td>
                     <td>{e.actor}</td>
                     <td>{e.notice_version.unwrap_or_default()}</td>
                     <td>{e.origin_ip.unwrap_or_default()}</td>

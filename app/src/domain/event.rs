@@ -146,6 +146,15 @@ pub struct Provenance {
     pub reason: Option<String>,
     /// The campaign or list id a link carried, when the change came from a message.
     pub campaign: Option<String>,
+    /// The key of the collection point where the consent was given (changes collected elsewhere:
+    /// written through the API or an import).
+    pub collection_point: Option<String>,
+    /// The import batch that wrote the change.
+    pub import_batch: Option<String>,
+    /// The URL of the form the person used, as the sender reports it.
+    pub form_url: Option<String>,
+    /// A reference to the sender's own proof of the change (a record id in its systems).
+    pub proof_ref: Option<String>,
 }
 
 /// Checks a client-supplied idempotency key: 1 to 128 visible ASCII characters.
@@ -285,6 +294,10 @@ mod tests {
             idempotency_key: None,
             reason: None,
             campaign: None,
+            collection_point: None,
+            import_batch: None,
+            form_url: None,
+            proof_ref: None,
         }
     }
 

@@ -249,7 +249,8 @@ pub fn cell_time(cell: &str) -> Result<OffsetDateTime, &'static str> {
 }
 
 /// Checks one row. `cell(i)` is the text of column `i` (None when the row has no such column);
-/// `now` is the clock (a time after it is refused).
+/// `now` is the clock (a time after it, beyond the clock skew `check_collected` allows, is
+/// refused).
 pub fn check_row<'a>(
     line: u64,
     columns: &Columns,
@@ -295,7 +296,7 @@ pub fn check_row<'a>(
     let occurred_at = value(columns.time)
         .map(|(i, v)| {
             let t = cell_time(v).map_err(|code| refuse(i, code))?;
-            if t > now {
+            if t > now + super::collected::CLOCK_SKEW {
                 return Err(refuse(i, "occurred_in_future"));
             }
             Ok(t)

@@ -2,6 +2,10 @@
 //! that decide what a change does. No I/O, no clock, no randomness: callers pass those in.
 
 mod channel;
+#[cfg(feature = "ssr")]
+pub mod collected;
+#[cfg(feature = "ssr")]
+mod collection_point;
 mod consent;
 #[cfg(feature = "ssr")]
 mod event;
@@ -28,6 +32,13 @@ mod subject;
 pub mod validity;
 
 pub use channel::Channel;
+#[cfg(feature = "ssr")]
+pub use collected::{CLOCK_SKEW, Collected, NotCollected, check_collected};
+#[cfg(feature = "ssr")]
+pub use collection_point::{
+    CollectionPoint, CollectionPointKind, NewCollectionPoint, check_collection_point_key,
+    sha256_hex,
+};
 pub use consent::{ConsentState, Mode, effective};
 #[cfg(feature = "ssr")]
 pub use event::{

@@ -96,6 +96,33 @@ pub struct ReceiptInput<'a> {
     pub recipients: &'a [RecipientParty],
     /// What was provided of the person's data, to whom (newest first).
     pub provisions: &'a [ProvisionFact],
+    /// The registered collection points (those the events name are described in the receipt).
+    pub collection_points: &'a [crate::domain::CollectionPoint],
+}
+
+/// Where a consent was collected, for a receipt or a record: the collection point's key, its
+/// name in `lang`, its kind, place, the SHA-256 of the wording shown and the notice version it
+/// presents (ISO/IEC TS 27560 collection method). `null` for an event that names none; only the
+/// key when the point is not registered.
+pub fn collection_point_json(
+    points: &[crate::domain::CollectionPoint],
+    key: Option<&str>,
+    lang: crate::domain::Lang,
+) -> Value {
+    let Some(key) = key else {
+        return Value::Null;
+    };
+    match points.iter().find(|p| p.key == key) {
+        Some(p) => json!({
+            "key": p.key,
+            "name": p.name(lang),
+            "kind": p.kind.key(),
+            "location": p.location,
+            "wording_sha256": p.wording_sha256,
+            "notice_version": p.notice_version,
+        }),
+        None => json!({ "key": key }),
+    }
 }
 
 /// The 27560 lifecycle word of a change (R25): a first yes is `given`, a first no `refused`, a
@@ -159,6 +186,7 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
                     "status": lifecycle(e.from, e.to),
                     "since": rfc3339(e.provenance.occurred_at),
                     "collection_method": e.provenance.source.key(),
+                    "collection_point": collection_point_json(input.collection_points, e.provenance.collection_point.as_deref(), input.subject.lang),
                     "notice_version": e.provenance.notice_version,
                     "event_id": e.id,
                 }),
@@ -224,6 +252,7 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
                 "state": if e.to == ConsentState::Granted { "active" } else { "inactive" },
                 "entity": pv.actor.to_string(),
                 "collection_method": pv.source.key(),
+                "collection_point": collection_point_json(input.collection_points, pv.collection_point.as_deref(), input.subject.lang),
                 "notice_version": pv.notice_version,
                 "reason": pv.reason,
             })
@@ -333,6 +362,10 @@ mod tests {
                 idempotency_key: None,
                 reason: None,
                 campaign: None,
+                collection_point: None,
+                import_batch: None,
+                form_url: None,
+                proof_ref: None,
             },
             reconfirm: false,
         };
@@ -382,6 +415,7 @@ mod tests {
             public_key: "PK",
             recipients: &[],
             provisions: &[],
+            collection_points: &[],
         });
         let r = &v["record"];
         // R23, R26: the mandatory fields.

@@ -220,6 +220,54 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         }
         (Lang::Ja, "unknown_recipient") => "その提供先は登録されていません。",
         (Lang::En, "unknown_recipient") => "There is no such recipient.",
+        (Lang::Ja, "collection_point_invalid") => {
+            "収集場所には名称（日本語・英語）、種類、URL または場所、本人に示した文言が必要です（各 500 文字まで、文言は 20,000 文字まで）。"
+        }
+        (Lang::En, "collection_point_invalid") => {
+            "A collection point needs a Japanese and an English name, a kind, a URL or place and the wording shown to the person (500 characters each, the wording up to 20,000)."
+        }
+        (Lang::Ja, "malformed_collection_point") => {
+            "収集場所のキーは英小文字で始まり、英小文字・数字・-・_ の 2〜48 文字にしてください。"
+        }
+        (Lang::En, "malformed_collection_point") => {
+            "A collection point key starts with a lower-case letter and has 2 to 48 lower-case letters, digits, - and _."
+        }
+        (Lang::Ja, "unknown_collection_point_kind") => {
+            "収集場所の種類は web_form、checkout、app、store、call_center、paper、import、api のいずれかです。"
+        }
+        (Lang::En, "unknown_collection_point_kind") => {
+            "The kind must be one of web_form, checkout, app, store, call_center, paper, import, api."
+        }
+        (Lang::Ja, "collection_point_taken") => "このキーの収集場所はすでに登録されています。",
+        (Lang::En, "collection_point_taken") => {
+            "A collection point with this key is registered already."
+        }
+        (Lang::Ja, "unknown_collection_point") => "指定された収集場所は登録されていません。",
+        (Lang::En, "unknown_collection_point") => "There is no such collection point.",
+        (Lang::Ja, "collection_point_retired") => {
+            "この収集場所は廃止済みです。記録として残りますが、新しい同意の記録には使えません。"
+        }
+        (Lang::En, "collection_point_retired") => {
+            "This collection point is retired: it stays as evidence, but names no new consent."
+        }
+        (Lang::Ja, "evidence_required") => {
+            "オプトインの利用目的への同意には、収集場所（collection_point）と通知のバージョン（notice_version）が必要です。特定電子メール法第3条は同意の記録の保存を、GDPR 第7条第1項は同意を証明できることを求めています。"
+        }
+        (Lang::En, "evidence_required") => {
+            "A grant of an opt-in purpose needs its collection point (collection_point) and notice version (notice_version): Japan's Act on Specified Electronic Mail, Art. 3, requires a record of the opt-in, and GDPR Art. 7(1) requires that the consent can be demonstrated."
+        }
+        (Lang::Ja, "occurred_in_future") => {
+            "occurred_at が未来の時刻です（5 分までの時計のずれは許容します）。"
+        }
+        (Lang::En, "occurred_in_future") => {
+            "occurred_at lies in the future (a clock skew of up to 5 minutes is allowed)."
+        }
+        (Lang::Ja, "older_than_latest_change") => {
+            "occurred_at がこの同意の最新の変更より前です。後から届いた古い変更で履歴を書き換えることはできません。"
+        }
+        (Lang::En, "older_than_latest_change") => {
+            "occurred_at is earlier than this consent's latest recorded change: a late arrival does not rewrite history."
+        }
         (Lang::Ja, "recipient_invalid") => {
             "提供先には ID（英小文字・数字・-・_）、名称、住所、代表者が必要です。"
         }
@@ -359,6 +407,36 @@ fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
         }
         (Lang::Ja, "nothing_to_reconfirm") => "再確認が必要な同意はありません。",
         (Lang::En, "nothing_to_reconfirm") => "Nothing here needs re-confirming.",
+        (Lang::Ja, "unknown_lang") => "言語は ja か en で指定してください。",
+        (Lang::En, "unknown_lang") => "The language must be ja or en.",
+        (Lang::Ja, "empty_batch") => "変更が一つもありません。",
+        (Lang::En, "empty_batch") => "The request carries no change.",
+        (Lang::Ja, "batch_too_large") => "一度に送れる変更は 1,000 件までです。",
+        (Lang::En, "batch_too_large") => "A request carries at most 1,000 changes.",
+        (Lang::Ja, "batch_refused") => {
+            "受け付けられない変更があるため、この一括の変更はどれも記録していません（errors をご覧ください）。"
+        }
+        (Lang::En, "batch_refused") => {
+            "Some changes were refused, so none of this batch was recorded (see errors)."
+        }
+        (Lang::Ja, "malformed_occurred_at") => {
+            "occurred_at は RFC 3339 の時刻（例: 2026-12-01T09:00:00+09:00）で指定してください。"
+        }
+        (Lang::En, "malformed_occurred_at") => {
+            "occurred_at must be an RFC 3339 time (e.g. 2026-12-01T09:00:00+09:00)."
+        }
+        (Lang::Ja, "malformed_proof_ref") => "proof_ref は 500 文字までの 1 行です。",
+        (Lang::En, "malformed_proof_ref") => "proof_ref is one line of at most 500 characters.",
+        (Lang::Ja, "malformed_form_url") => {
+            "form_url は http(s) の URL（2,048 文字まで）で指定してください。"
+        }
+        (Lang::En, "malformed_form_url") => {
+            "form_url must be an http(s) URL of at most 2,048 characters."
+        }
+        (Lang::Ja, "malformed_ip") => "ip は IPv4 か IPv6 のアドレスで指定してください。",
+        (Lang::En, "malformed_ip") => "ip must be an IPv4 or IPv6 address.",
+        (Lang::Ja, "malformed_user_agent") => "user_agent は 2,000 文字までです。",
+        (Lang::En, "malformed_user_agent") => "user_agent is at most 2,000 characters.",
         _ => return super::imports::import_message(lang, code),
     })
 }

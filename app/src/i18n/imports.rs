@@ -20,16 +20,8 @@ pub fn import_message(lang: Lang, code: &str) -> Option<&'static str> {
         (Lang::En, "malformed_time") => {
             "A time is RFC 3339 (2024-04-01T09:30:00+09:00) or a date (2024-04-01)."
         }
-        (Lang::Ja, "occurred_in_future") => "未来の日時は記録できません。",
-        (Lang::En, "occurred_in_future") => "A time in the future cannot be recorded.",
         (Lang::Ja, "erased_subject") => "この対象者は本人の求めにより消去されています。",
         (Lang::En, "erased_subject") => "This subject was erased at their request.",
-        (Lang::Ja, "evidence_required") => {
-            "オプトインの同意を取り込むには、取得場所（--collection-point）と通知のバージョン（--notice-version）が必要です（特定電子メール法 第3条、GDPR 第7条第1項）。"
-        }
-        (Lang::En, "evidence_required") => {
-            "Importing an opt-in grant needs where it was collected (--collection-point) and the notice version shown (--notice-version) (特定電子メール法 Art. 3, GDPR Art. 7(1))."
-        }
         (Lang::Ja, "malformed_row") => {
             "この行を読めません（CSV または JSON の形式が正しくありません）。"
         }

@@ -55,7 +55,7 @@ impl Services {
             async { Ok(self.store.purposes().await?) },
             async { Ok(self.store.consents(id).await?) },
             async { Ok(self.store.notices().await?) },
-            self.event_page(filter, Some(id), before),
+            self.event_page(filter, Some(id), before, lang),
             self.provision_rows(id),
             async { Ok(self.console.erasure(id).await?) },
         )?;

@@ -46,6 +46,23 @@ pub fn event_row(seq: i64, e: ConsentEvent) -> AdminEventRow {
         origin_ip: p.origin.ip,
         reason: p.reason,
         campaign: p.campaign,
+        collection_point: p.collection_point.clone(),
+        collection_point_key: p.collection_point,
+    }
+}
+
+/// Names each row's collection point in `lang` (rows name it by key until then).
+pub fn name_collection_points(
+    rows: &mut [AdminEventRow],
+    points: &[crate::domain::CollectionPoint],
+    lang: crate::domain::Lang,
+) {
+    for row in rows {
+        if let Some(key) = &row.collection_point_key
+            && let Some(p) = points.iter().find(|p| &p.key == key)
+        {
+            row.collection_point = Some(p.name(lang).to_owned());
+        }
     }
 }
 
@@ -311,16 +328,21 @@ impl Services {
         form: EventFilterForm,
         subject: Option<SubjectId>,
         before: Option<i64>,
+        lang: crate::domain::Lang,
     ) -> Result<EventPageView, Refusal> {
         let filter = form.to_filter(subject)?;
         let cursor = EventCursor::NewestBelow(before.unwrap_or(i64::MAX));
         let events = self.console.events(&filter, cursor, EVENT_PAGE + 1).await?;
         let more = events.len() > EVENT_PAGE as usize;
-        let rows: Vec<AdminEventRow> = events
+        let mut rows: Vec<AdminEventRow> = events
             .into_iter()
             .take(EVENT_PAGE as usize)
             .map(|(seq, e)| event_row(seq, e))
             .collect();
+        if rows.iter().any(|r| r.collection_point_key.is_some()) {
+            let points = self.console.collection_points().await?;
+            name_collection_points(&mut rows, &points, lang);
+        }
         let next_before = if more {
             rows.last().map(|r| r.seq)
         } else {
@@ -494,6 +516,10 @@ mod tests {
                 idempotency_key: None,
                 reason: None,
                 campaign: None,
+                collection_point: None,
+                import_batch: None,
+                form_url: None,
+                proof_ref: None,
             },
             recorded_at,
         };

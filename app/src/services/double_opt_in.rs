@@ -182,6 +182,10 @@ impl Services {
                 idempotency_key: None,
                 reason: Some(evidence.to_string()),
                 campaign: None,
+                collection_point: None,
+                import_batch: None,
+                form_url: None,
+                proof_ref: None,
             },
             reconfirm: false,
         };

@@ -14,11 +14,13 @@ use crate::{
     store::Erasure,
 };
 
-/// Who erases: an admin (operator or owner) in the console, or the command line.
+/// Who erases: an admin (operator or owner) in the console, the command line, or a sender's
+/// system with an API key (`subjects:write`).
 #[derive(Debug, Clone)]
 pub enum Eraser<'a> {
     Admin(&'a crate::auth::Admin),
     Cli,
+    ApiKey(&'a str),
 }
 
 impl Services {
@@ -64,6 +66,11 @@ impl Services {
         by: Eraser<'_>,
         mut provenance: Provenance,
     ) -> Result<Erasure, Refusal> {
+        let source = if matches!(by, Eraser::ApiKey(_)) {
+            Source::Api
+        } else {
+            Source::Admin
+        };
         let (actor, erased_by) = match by {
             Eraser::Admin(admin) => {
                 if !admin.role.allows(crate::auth::Role::Operator) {
@@ -75,7 +82,9 @@ impl Services {
                 )
             }
             Eraser::Cli => (Actor::System, "cli".to_owned()),
+            Eraser::ApiKey(id) => (Actor::ApiKey(id.to_owned()), format!("api_key:{id}")),
         };
+
         let reason = reason.trim();
         if reason.chars().count() < 3 || reason.chars().count() > MAX_REASON_CHARS {
             return Err(Refusal::new("reason_required"));
@@ -88,7 +97,7 @@ impl Services {
         let at = now();
         provenance.occurred_at = at;
         provenance.notice_version = Some(self.notice_version().await?);
-        provenance.source = Source::Admin;
+        provenance.source = source;
         provenance.actor = actor;
         provenance.reason = Some(format!("erasure: {reason}"));
         provenance.idempotency_key = None;

@@ -39,6 +39,10 @@ impl Services {
                     idempotency_key: None,
                     reason: Some(format!("validity of {days} days ended")),
                     campaign: None,
+                    collection_point: None,
+                    import_batch: None,
+                    form_url: None,
+                    proof_ref: None,
                 };
                 let batch = due.len();
                 let changes = due

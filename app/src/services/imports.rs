@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::{Refusal, Services};
 use crate::domain::{
-    Actor, Change, ExternalId, Jurisdiction, Lang, Mode, NewSubject, Origin, Provenance, Purpose,
-    Source, Subject, SubjectId, erased_identifier,
+    Actor, Change, Collected, CollectionPoint, ExternalId, Jurisdiction, Lang, NewSubject, Origin,
+    Provenance, Purpose, Source, Subject, SubjectId, check_collected, erased_identifier,
     import::{ImportRow, Mapping, RowError},
     legacy_erased_digest,
 };
@@ -29,6 +29,8 @@ pub struct ImportContext {
     /// The import batch (its job's id; a dry run has one of its own, never stored).
     pub batch: Uuid,
     pub purposes: Arc<Vec<Purpose>>,
+    /// The registered collection points (the rule for consents collected elsewhere).
+    pub points: Arc<Vec<CollectionPoint>>,
     /// The time of a change whose row gives none.
     pub now: OffsetDateTime,
 }
@@ -109,6 +111,18 @@ impl Services {
             }
         }
         let erased = self.erased_in_batch(&good, &by_id).await?;
+        // When each consent of the batch's subjects last changed: a row older than that does not
+        // rewrite history.
+        let known: Vec<SubjectId> = by_id.values().map(|s| s.id).collect();
+        let mut latest: HashMap<
+            (SubjectId, crate::domain::PurposeKey, crate::domain::Channel),
+            OffsetDateTime,
+        > = HashMap::new();
+        if !known.is_empty() {
+            for (id, c) in self.console.current_consents(&known).await? {
+                latest.insert((id, c.purpose, c.channel), c.updated_at);
+            }
+        }
 
         let mapping = &ctx.mapping;
         let column = |name: &Option<String>| name.clone().unwrap_or_default();
@@ -159,8 +173,24 @@ impl Services {
                 .jurisdiction
                 .or(before.as_ref().map(|s| s.jurisdiction))
                 .unwrap_or(Jurisdiction::Default);
-            if let Some(code) = self.evidence_missing(ctx, &row, jurisdiction) {
-                refused.push(refuse(code.0, code.1));
+            let subject_id = before.as_ref().map(|s| s.id);
+            let times = |purpose: &crate::domain::PurposeKey, channel| {
+                let key = (subject_id?, purpose.clone(), channel);
+                // A change earlier in this batch counts as the latest too.
+                let batch = write
+                    .changes
+                    .iter()
+                    .filter(|c| {
+                        Some(c.subject) == subject_id
+                            && &c.purpose == purpose
+                            && c.channel == channel
+                    })
+                    .map(|c| c.provenance.occurred_at)
+                    .max();
+                latest.get(&key).copied().max(batch)
+            };
+            if let Some((column, code)) = collected_refusal(ctx, &row, jurisdiction, times) {
+                refused.push(refuse(column, code));
                 continue;
             }
 
@@ -227,38 +257,31 @@ impl Services {
                         idempotency_key: Some(ctx.key(row.line, &(purpose.clone(), *channel))),
                         reason: None,
                         campaign: None,
+                        collection_point: mapping.collection_point.clone(),
+                        import_batch: Some(ctx.batch.to_string()),
+                        form_url: None,
+                        proof_ref: None,
                     },
                     reconfirm: false,
                 });
             }
         }
+        // Each field an update changes is recorded: which, who, when (as the API's edits are).
+        for after in &write.updated_subjects {
+            if let Some(before) = by_id.get(after.external_id.as_str()) {
+                write.subject_changes.extend(
+                    changed_fields(before, after)
+                        .into_iter()
+                        .map(|(field, value)| (after.id, field, value)),
+                );
+            }
+        }
+        write.changed_by = match &ctx.actor {
+            Actor::ApiKey(_) => ctx.actor.to_string(),
+            _ => "cli".to_owned(),
+        };
         refused.sort_by_key(|e| e.line);
         Ok((write, refused))
-    }
-
-    /// A grant of a purpose that is opt-in for the subject's jurisdiction needs the evidence of
-    /// where and under which notice it was given (特定電子メール法 第3条, GDPR Art. 7(1)): the
-    /// consent column and code when the import has none.
-    fn evidence_missing(
-        &self,
-        ctx: &ImportContext,
-        row: &ImportRow,
-        jurisdiction: Jurisdiction,
-    ) -> Option<(String, &'static str)> {
-        let evidence =
-            ctx.mapping.collection_point.is_some() && ctx.mapping.notice_version.is_some();
-        if evidence {
-            return None;
-        }
-        row.consents.iter().find_map(|(purpose, channel, to)| {
-            let opt_in = ctx
-                .purposes
-                .iter()
-                .find(|p| &p.key == purpose)
-                .is_some_and(|p| p.mode_for(jurisdiction) == Mode::OptIn);
-            (opt_in && *to == crate::domain::ConsentState::Granted)
-                .then(|| (ctx.consent_column(purpose, *channel), "evidence_required"))
-        })
     }
 
     /// The lines whose new address or phone number belongs to a person erased at their request
@@ -306,6 +329,53 @@ impl Services {
         }
         Ok(found)
     }
+}
+
+/// The first consent of a row the rule for consents collected elsewhere refuses (an opt-in grant
+/// without its evidence, a retired or unknown collection point, a time in the future or earlier
+/// than the consent's latest change), as the consent's column and the code.
+fn collected_refusal(
+    ctx: &ImportContext,
+    row: &ImportRow,
+    jurisdiction: Jurisdiction,
+    latest: impl Fn(&crate::domain::PurposeKey, crate::domain::Channel) -> Option<OffsetDateTime>,
+) -> Option<(String, &'static str)> {
+    row.consents.iter().find_map(|(purpose, channel, to)| {
+        let mode = ctx
+            .purposes
+            .iter()
+            .find(|p| &p.key == purpose)
+            .map(|p| p.mode_for(jurisdiction))?;
+        let change = Collected {
+            mode,
+            to: *to,
+            occurred_at: row.occurred_at.unwrap_or(ctx.now),
+            collection_point: ctx.mapping.collection_point.as_deref(),
+            notice_version: ctx.mapping.notice_version.as_deref(),
+        };
+        check_collected(&change, &ctx.points, latest(purpose, *channel), ctx.now)
+            .err()
+            .map(|e| (ctx.consent_column(purpose, *channel), e.code()))
+    })
+}
+
+/// The fields that differ between a subject and its update: (field, the new value for language
+/// and jurisdiction; an address is not copied, as `update_subject` records it).
+fn changed_fields(before: &Subject, after: &Subject) -> Vec<(&'static str, Option<String>)> {
+    let mut changed = Vec::new();
+    if before.email != after.email {
+        changed.push(("email", None));
+    }
+    if before.phone != after.phone {
+        changed.push(("phone", None));
+    }
+    if before.lang != after.lang {
+        changed.push(("lang", Some(after.lang.key().to_owned())));
+    }
+    if before.jurisdiction != after.jurisdiction {
+        changed.push(("jurisdiction", Some(after.jurisdiction.key().to_owned())));
+    }
+    changed
 }
 
 fn subject_of(id: SubjectId, s: &NewSubject) -> Subject {

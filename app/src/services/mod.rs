@@ -16,6 +16,7 @@ use crate::{
 
 mod admin;
 mod api_keys;
+mod collection_points;
 mod console;
 mod double_opt_in;
 mod erasure;
@@ -36,7 +37,9 @@ mod subjects;
 mod unsubscribe;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
-pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, purpose_from_form};
+pub use console::{
+    CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, name_collection_points, purpose_from_form,
+};
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
@@ -166,10 +169,10 @@ impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::IdempotencyKeyReused => Refusal::new("idempotency_key_reused"),
-            StoreError::Conflict(what) => Refusal::new(if what == "email" {
-                "email_taken"
-            } else {
-                "external_id_taken"
+            StoreError::Conflict(what) => Refusal::new(match what {
+                "email" => "email_taken",
+                "collection_point" => "collection_point_taken",
+                _ => "external_id_taken",
             }),
             StoreError::MissingReference(_) => Refusal::new("bad_request"),
             StoreError::Backend(msg) => {

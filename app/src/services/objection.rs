@@ -114,6 +114,10 @@ impl Services {
             idempotency_key: None,
             reason: Some(OBJECTION_REASON.to_owned()),
             campaign: None,
+            collection_point: None,
+            import_batch: None,
+            form_url: None,
+            proof_ref: None,
         };
         let mut written = 0;
         for chunk in subjects.chunks(500) {

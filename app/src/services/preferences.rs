@@ -100,10 +100,19 @@ impl Services {
                     .iter()
                     .any(|p| &p.key == purpose && scope_allows(&visitor.scope, p, channel))
         };
-        let history = self
+        let events = self
             .store
             .events_for_subject(visitor.subject.id, 200)
-            .await?
+            .await?;
+        let points = if events
+            .iter()
+            .any(|e| e.provenance.collection_point.is_some())
+        {
+            self.console.collection_points().await?
+        } else {
+            Vec::new()
+        };
+        let history = events
             .into_iter()
             .filter(|e| in_scope(&e.purpose, e.channel))
             .map(|e| HistoryRow {
@@ -115,6 +124,12 @@ impl Services {
                 from: e.from,
                 to: e.to,
                 source: source_name(lang, e.provenance.source.key()).to_owned(),
+                collection_point: e.provenance.collection_point.as_deref().map(|key| {
+                    points
+                        .iter()
+                        .find(|p| p.key == key)
+                        .map_or_else(|| key.to_owned(), |p| p.name(lang).to_owned())
+                }),
             })
             .collect();
         let subject = &visitor.subject;

@@ -52,8 +52,11 @@ impl Services {
             address: r.address.clone(),
             representative: r.representative.clone(),
         };
-        let (recipients, provided) =
-            tokio::try_join!(self.recipients(), self.provisions_as_provided(subject.id))?;
+        let (recipients, provided, points) = tokio::try_join!(
+            self.recipients(),
+            self.provisions_as_provided(subject.id),
+            async { Ok(self.console.collection_points().await?) },
+        )?;
         let recipients: Vec<RecipientParty> = recipients.iter().map(party).collect();
         let provided: Vec<ProvisionFact> = provided
             .iter()
@@ -84,6 +87,7 @@ impl Services {
             public_key: &public_key,
             recipients: &recipients,
             provisions: &provided,
+            collection_points: &points,
         });
         let receipt = crate::signing::jws(&self.signer, &payload);
         let time = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
@@ -105,6 +109,7 @@ impl Services {
                 })
             })
             .collect();
+        use crate::domain::receipt::collection_point_json;
         let history: Vec<Value> = events
             .iter()
             .map(|e| {
@@ -124,6 +129,10 @@ impl Services {
                     "user_agent": p.origin.user_agent,
                     "campaign": p.campaign,
                     "reason": p.reason,
+                    "collection_point": collection_point_json(&points, p.collection_point.as_deref(), subject.lang),
+                    "form_url": p.form_url,
+                    "proof_ref": p.proof_ref,
+                    "import_batch": p.import_batch,
                 })
             })
             .collect();

@@ -55,6 +55,10 @@ pub(super) async fn subject(config: &Config, command: SubjectCommand) -> anyhow:
                 idempotency_key: None,
                 reason: None,
                 campaign: None,
+                collection_point: None,
+                import_batch: None,
+                form_url: None,
+                proof_ref: None,
             };
             let erasure = services
                 .erase_subject(&subject, &reason, app::services::Eraser::Cli, provenance)

@@ -41,12 +41,12 @@ macro_rules! sql_bulk {
                 for chunk in events.chunks(400) {
                     // Each event's recorded time is the database's clock at the insert.
                     let values: Vec<String> = (0..chunk.len())
-                        .map(|i| format!("({}, {})", list(i * 15 + 1, 15), $recorded_now))
+                        .map(|i| format!("({}, {})", list(i * 19 + 1, 19), $recorded_now))
                         .collect();
                     let sql = format!(
                         "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, occurred_at, \
                          source, actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign, \
-                         recorded_at) VALUES {} RETURNING id, recorded_at",
+                         collection_point, import_batch, form_url, proof_ref, recorded_at) VALUES {} RETURNING id, recorded_at",
                         values.join(", ")
                     );
                     let mut q = sqlx::query(&sql);
@@ -67,7 +67,11 @@ macro_rules! sql_bulk {
                             .bind(p.origin.user_agent.as_deref())
                             .bind(p.idempotency_key.as_deref())
                             .bind(p.reason.as_deref())
-                            .bind(p.campaign.as_deref());
+                            .bind(p.campaign.as_deref())
+                            .bind(p.collection_point.as_deref())
+                            .bind(p.import_batch.as_deref())
+                            .bind(p.form_url.as_deref())
+                            .bind(p.proof_ref.as_deref());
                     }
                     let rows = q.fetch_all(&mut **tx).await.map_err(db_error)?;
                     for row in &rows {

@@ -6,9 +6,10 @@ use app::store::StoreResult;
 
 use super::corrupt;
 
-/// Every event column, in the order `StoredEvent` holds them (the two ids, the time, its texts,
-/// then when it was recorded).
-pub(crate) const EVENT_COLUMNS: [&str; 16] = [
+/// Every event column: the two ids, the time, twelve texts, when it was recorded, then the four
+/// texts of a change collected elsewhere (`StoredEvent` holds the sixteen texts together; see
+/// `text_column`).
+pub(crate) const EVENT_COLUMNS: [&str; 20] = [
     "id",
     "subject_id",
     "occurred_at",
@@ -25,7 +26,20 @@ pub(crate) const EVENT_COLUMNS: [&str; 16] = [
     "reason",
     "campaign",
     "recorded_at",
+    "collection_point",
+    "import_batch",
+    "form_url",
+    "proof_ref",
 ];
+
+/// Where `StoredEvent`'s `i`-th text is among `EVENT_COLUMNS` (the recorded time sits between
+/// the first twelve and the last four).
+pub(crate) const fn text_column(i: usize) -> usize {
+    if i < 12 { 3 + i } else { 4 + i }
+}
+
+/// Where the recorded time is among `EVENT_COLUMNS`.
+pub(crate) const RECORDED_AT_COLUMN: usize = 15;
 
 /// `EVENT_COLUMNS` of table alias `e`, as a select list.
 pub fn event_columns() -> String {
@@ -33,13 +47,13 @@ pub fn event_columns() -> String {
 }
 
 /// An event's columns as a bulk reader reads them, borrowed from its page: the two ids, the time
-/// and the twelve text columns after them (`EVENT_COLUMNS`' order), as bytes: a chain walk seals
+/// and the sixteen text columns (`EVENT_COLUMNS`' order, see `text_column`), as bytes: a chain walk seals
 /// them as they are, and only `event` needs them to be UTF-8.
 pub(crate) struct StoredEvent<'a> {
     pub id: uuid::Uuid,
     pub subject: uuid::Uuid,
     pub occurred_at: time::OffsetDateTime,
-    pub texts: [Option<&'a [u8]>; 12],
+    pub texts: [Option<&'a [u8]>; 16],
     pub recorded_at: Option<time::OffsetDateTime>,
 }
 
@@ -89,13 +103,17 @@ impl<'a> StoredEvent<'a> {
             idempotency_key: f[9],
             reason: f[10],
             campaign: f[11],
+            collection_point: f[12],
+            import_batch: f[13],
+            form_url: f[14],
+            proof_ref: f[15],
             recorded_at: self.recorded_at,
         })
     }
 
     /// The event, its values checked (texts that are not UTF-8 are corrupt).
     pub(crate) fn event(&self) -> StoreResult<ConsentEvent> {
-        let mut f = [None; 12];
+        let mut f = [None; 16];
         for (t, bytes) in f.iter_mut().zip(self.texts) {
             *t = bytes
                 .map(std::str::from_utf8)
@@ -125,6 +143,10 @@ impl<'a> StoredEvent<'a> {
                 idempotency_key: owned(9),
                 reason: owned(10),
                 campaign: owned(11),
+                collection_point: owned(12),
+                import_batch: owned(13),
+                form_url: owned(14),
+                proof_ref: owned(15),
             },
             recorded_at: self.recorded_at,
         })

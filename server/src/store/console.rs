@@ -628,6 +628,10 @@ macro_rules! sql_console {
                         idempotency_key: None,
                         reason: r.try_get("reason").map_err(bad)?,
                         campaign: None,
+                        collection_point: None,
+                        import_batch: None,
+                        form_url: None,
+                        proof_ref: None,
                     },
                 }))
             }
@@ -644,6 +648,246 @@ macro_rules! sql_console {
                 .await
                 .map_err(crate::store::db_error)?;
                 Ok(ids.into_iter().map(app::domain::SubjectId).collect())
+            }
+
+            async fn add_collection_point(
+                &self,
+                p: &app::domain::CollectionPoint,
+            ) -> app::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO collection_points (key, name_ja, name_en, kind, location, wording, wording_sha256, \
+                     notice_version, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&p.key)
+                .bind(&p.name_ja)
+                .bind(&p.name_en)
+                .bind(p.kind.key())
+                .bind(&p.location)
+                .bind(&p.wording)
+                .bind(&p.wording_sha256)
+                .bind(p.notice_version.as_deref())
+                .bind(p.created_at)
+                .bind(&p.created_by)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(())
+            }
+
+            async fn collection_points(
+                &self,
+            ) -> app::store::StoreResult<Vec<app::domain::CollectionPoint>> {
+                let rows = sqlx::query(
+                    "SELECT key, name_ja, name_en, kind, location, wording, wording_sha256, notice_version, \
+                     created_at, created_by, retired_at, retired_by FROM collection_points ORDER BY key",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                rows.iter().map(rows::collection_point).collect()
+            }
+
+            async fn collection_point(
+                &self,
+                key: &str,
+            ) -> app::store::StoreResult<Option<app::domain::CollectionPoint>> {
+                let row = sqlx::query(
+                    "SELECT key, name_ja, name_en, kind, location, wording, wording_sha256, notice_version, \
+                     created_at, created_by, retired_at, retired_by FROM collection_points WHERE key = $1",
+                )
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                row.as_ref().map(rows::collection_point).transpose()
+            }
+
+            async fn retire_collection_point(
+                &self,
+                key: &str,
+                at: time::OffsetDateTime,
+                by: &str,
+            ) -> app::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE collection_points SET retired_at = $1, retired_by = $2 \
+                     WHERE key = $3 AND retired_at IS NULL",
+                )
+                .bind(at)
+                .bind(by)
+                .bind(key)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn update_subject(
+                &self,
+                id: app::domain::SubjectId,
+                u: &app::store::SubjectUpdate,
+                changed_by: &str,
+                at: time::OffsetDateTime,
+            ) -> app::store::StoreResult<Option<app::domain::Subject>> {
+                use crate::store::db_error;
+                let mut tx = self.pool.begin().await.map_err(db_error)?;
+                let sql = format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = $1 AND erased_at IS NULL");
+                let Some(row) = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *tx).await.map_err(db_error)? else {
+                    return Ok(None);
+                };
+                let mut subject = rows::subject(&row)?;
+                // Only the fields whose value changes are written and recorded.
+                let mut changed: Vec<(&str, Option<String>)> = Vec::new();
+                if let Some(email) = &u.email && *email != subject.email {
+                    subject.email = email.clone();
+                    changed.push(("email", None));
+                }
+                if let Some(phone) = &u.phone && *phone != subject.phone {
+                    subject.phone = phone.clone();
+                    changed.push(("phone", None));
+                }
+                if let Some(lang) = u.lang && lang != subject.lang {
+                    subject.lang = lang;
+                    changed.push(("lang", Some(lang.key().to_owned())));
+                }
+                if let Some(j) = u.jurisdiction && j != subject.jurisdiction {
+                    subject.jurisdiction = j;
+                    changed.push(("jurisdiction", Some(j.key().to_owned())));
+                }
+                if changed.is_empty() {
+                    return Ok(Some(subject));
+                }
+                sqlx::query(
+                    "UPDATE subjects SET email = $1, phone = $2, lang = $3, jurisdiction = $4 \
+                     WHERE id = $5 AND erased_at IS NULL",
+                )
+                .bind(subject.email.as_ref().map(|e| e.as_str().to_owned()))
+                .bind(subject.phone.as_ref().map(|p| p.as_str().to_owned()))
+                .bind(subject.lang.key())
+                .bind(subject.jurisdiction.key())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                for (field, value) in changed {
+                    sqlx::query(
+                        "INSERT INTO subject_changes (subject_id, field, new_value, changed_at, changed_by) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id.0)
+                    .bind(field)
+                    .bind(value)
+                    .bind(at)
+                    .bind(changed_by)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                }
+                tx.commit().await.map_err(db_error)?;
+                Ok(Some(subject))
+            }
+
+            async fn subject_changes(
+                &self,
+                id: app::domain::SubjectId,
+            ) -> app::store::StoreResult<Vec<app::store::SubjectChange>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT seq, field, new_value, changed_at, changed_by FROM subject_changes \
+                     WHERE subject_id = $1 ORDER BY seq",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                let bad = |_| crate::store::corrupt("subject change");
+                rows.iter()
+                    .map(|r| {
+                        Ok(app::store::SubjectChange {
+                            seq: r.try_get("seq").map_err(bad)?,
+                            field: r.try_get("field").map_err(bad)?,
+                            new_value: r.try_get("new_value").map_err(bad)?,
+                            changed_at: r.try_get("changed_at").map_err(bad)?,
+                            changed_by: r.try_get("changed_by").map_err(bad)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn current_consents(
+                &self,
+                subjects: &[app::domain::SubjectId],
+            ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
+                use sqlx::Row;
+                let mut out = Vec::new();
+                for chunk in subjects.chunks(500) {
+                    let list: Vec<String> = (1..=chunk.len()).map($ph).collect();
+                    let sql = format!(
+                        "SELECT c.subject_id, c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version \
+                         FROM consents c LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
+                         WHERE c.subject_id IN ({})",
+                        list.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for s in chunk {
+                        q = q.bind(s.0);
+                    }
+                    let rows = q.fetch_all(&self.pool).await.map_err(crate::store::db_error)?;
+                    for row in &rows {
+                        let subject = row.try_get("subject_id").map_err(|_| crate::store::corrupt("consent"))?;
+                        out.push((app::domain::SubjectId(subject), rows::consent(row)?));
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn idempotent_answer(
+                &self,
+                api_key: &str,
+                key: &str,
+            ) -> app::store::StoreResult<Option<app::store::KeptAnswer>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT request_sha256, status, response, created_at FROM api_idempotency \
+                     WHERE api_key = $1 AND key = $2",
+                )
+                .bind(api_key)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                let bad = |_| crate::store::corrupt("idempotent answer");
+                row.map(|r| {
+                    let status: i32 = r.try_get("status").map_err(bad)?;
+                    Ok(app::store::KeptAnswer {
+                        request_sha256: r.try_get("request_sha256").map_err(bad)?,
+                        status: u16::try_from(status).map_err(|_| crate::store::corrupt("status"))?,
+                        response: r.try_get("response").map_err(bad)?,
+                        created_at: r.try_get("created_at").map_err(bad)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn keep_idempotent_answer(
+                &self,
+                api_key: &str,
+                key: &str,
+                a: &app::store::KeptAnswer,
+            ) -> app::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO api_idempotency (api_key, key, request_sha256, status, response, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (api_key, key) DO NOTHING",
+                )
+                .bind(api_key)
+                .bind(key)
+                .bind(&a.request_sha256)
+                .bind(i32::from(a.status))
+                .bind(&a.response)
+                .bind(a.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };

@@ -161,6 +161,21 @@ macro_rules! sql_imports {
                     .await
                     .map_err(db_error)?;
                 }
+                let changed_at = time::OffsetDateTime::now_utc();
+                for (id, field, value) in &write.subject_changes {
+                    sqlx::query(
+                        "INSERT INTO subject_changes (subject_id, field, new_value, changed_at, changed_by) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id.0)
+                    .bind(*field)
+                    .bind(value.as_deref())
+                    .bind(changed_at)
+                    .bind(&write.changed_by)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                }
 
                 // The current choices of the subjects the changes touch (locked first where rows
                 // are locked, in id order, as the group commit locks them).

@@ -138,6 +138,8 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
             let detail = db.constraint().unwrap_or_default().to_ascii_lowercase();
             let what = if msg.contains("email") || detail.contains("email") {
                 "email"
+            } else if msg.contains("collection_points") || detail.contains("collection_points") {
+                "collection_point"
             } else {
                 "external_id"
             };

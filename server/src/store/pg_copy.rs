@@ -170,8 +170,9 @@ async fn consume<C: Consumer>(
     consumer.finish()
 }
 
-/// The most values a copied row holds (an event page's seq and event columns, with room to spare).
-const MAX_FIELDS: usize = 20;
+/// The most values a copied row holds (a chain page's position, seq and seal before the 20 event
+/// columns, with room to spare).
+const MAX_FIELDS: usize = 28;
 
 /// One row: its values (`None` for NULL), borrowed from the page.
 pub(crate) struct Tuple<'a> {

@@ -456,9 +456,12 @@ fn stored_at<'a>(
         (t.uuid(at)?, t.uuid(at + 1)?),
         (
             || t.time(at + 2),
-            || t.bytes(at + 15).map(|_| t.time(at + 15)).transpose(),
+            || {
+                let recorded = at + columns::RECORDED_AT_COLUMN;
+                t.bytes(recorded).map(|_| t.time(recorded)).transpose()
+            },
         ),
-        |i| t.bytes(at + 3 + i),
+        |i| t.bytes(at + columns::text_column(i)),
     )
 }
 
@@ -493,12 +496,16 @@ impl PgStore {
         let rows = sqlx::query(
             "WITH written AS (INSERT INTO consent_events (id, subject_id, purpose, channel, \
              from_state, to_state, occurred_at, source, actor, notice_version, origin_ip, \
-             user_agent, idempotency_key, reason, campaign) \
-             SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15 \
+             user_agent, idempotency_key, reason, campaign, collection_point, import_batch, \
+             form_url, proof_ref) \
+             SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, \
+             c18, c19 \
              FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
              $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[], \
-             $12::text[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY \
-             AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, n) \
+             $12::text[], $13::text[], $14::text[], $15::text[], $17::text[], $18::text[], \
+             $19::text[], $20::text[]) WITH ORDINALITY \
+             AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, \
+             c18, c19, n) \
              ORDER BY n \
              RETURNING id, seq, subject_id, purpose, channel, to_state, occurred_at, source, \
              recorded_at), \
@@ -527,6 +534,10 @@ impl PgStore {
         .bind(col(&|e| e.provenance.reason.clone()))
         .bind(col(&|e| e.provenance.campaign.clone()))
         .bind(&last)
+        .bind(col(&|e| e.provenance.collection_point.clone()))
+        .bind(col(&|e| e.provenance.import_batch.clone()))
+        .bind(col(&|e| e.provenance.form_url.clone()))
+        .bind(col(&|e| e.provenance.proof_ref.clone()))
         .fetch_all(conn)
         .await
         .map_err(db_error)?;

@@ -118,6 +118,23 @@ macro_rules! sql_rows {
                 })
             }
 
+            pub fn collection_point(row: &DbRow) -> StoreResult<app::domain::CollectionPoint> {
+                Ok(app::domain::CollectionPoint {
+                    key: get(row, "key")?,
+                    name_ja: get(row, "name_ja")?,
+                    name_en: get(row, "name_en")?,
+                    kind: parse(&get::<String>(row, "kind")?, "kind")?,
+                    location: get(row, "location")?,
+                    wording: get(row, "wording")?,
+                    wording_sha256: get(row, "wording_sha256")?,
+                    notice_version: get(row, "notice_version")?,
+                    created_at: get(row, "created_at")?,
+                    created_by: get(row, "created_by")?,
+                    retired_at: get(row, "retired_at")?,
+                    retired_by: get(row, "retired_by")?,
+                })
+            }
+
             pub fn event(row: &DbRow) -> StoreResult<ConsentEvent> {
                 let from: Option<String> = get(row, "from_state")?;
                 Ok(ConsentEvent {
@@ -141,6 +158,10 @@ macro_rules! sql_rows {
                         idempotency_key: get(row, "idempotency_key")?,
                         reason: get(row, "reason")?,
                         campaign: get(row, "campaign")?,
+                        collection_point: get(row, "collection_point")?,
+                        import_batch: get(row, "import_batch")?,
+                        form_url: get(row, "form_url")?,
+                        proof_ref: get(row, "proof_ref")?,
                     },
                     recorded_at: get(row, "recorded_at")?,
                 })

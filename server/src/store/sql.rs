@@ -17,7 +17,8 @@ macro_rules! sql_store {
         crate::store::rows::sql_rows!($db);
 
         const EVENT_COLUMNS: &str = "id, subject_id, purpose, channel, from_state, to_state, occurred_at, source, \
-             actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign, recorded_at";
+             actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign, recorded_at, \
+             collection_point, import_batch, form_url, proof_ref";
         const SUBJECT_COLUMNS: &str = "id, external_id, email, phone, lang, jurisdiction, erased_at";
         const API_KEY_COLUMNS: &str = "id, name, scopes, secret_sha256, created_at, revoked_at";
         const PURPOSE_COLUMNS: &str =

@@ -329,14 +329,14 @@ fn stored_at<'r>(
                     .ok_or_else(|| super::corrupt("occurred_at"))
             },
             || {
-                row.bytes(at + 15)
+                row.bytes(at + columns::RECORDED_AT_COLUMN as i32)
                     .map(|t| {
                         app::domain::rfc3339::parse(t).ok_or_else(|| super::corrupt("recorded_at"))
                     })
                     .transpose()
             },
         ),
-        |i| row.bytes(at + 3 + i as i32),
+        |i| row.bytes(at + columns::text_column(i) as i32),
     )
 }
 
@@ -378,8 +378,9 @@ fn write_group(
         conn.query(
             "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
              occurred_at, source, actor, notice_version, origin_ip, user_agent, idempotency_key, \
-             reason, campaign, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
-             ?12, ?13, ?14, ?15, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING seq, recorded_at",
+             reason, campaign, collection_point, import_batch, form_url, proof_ref, recorded_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             ?18, ?19, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING seq, recorded_at",
             &[
                 Value::Blob(e.id.as_bytes()),
                 Value::Blob(e.subject.0.as_bytes()),
@@ -396,6 +397,10 @@ fn write_group(
                 p.idempotency_key.as_deref().into(),
                 p.reason.as_deref().into(),
                 p.campaign.as_deref().into(),
+                p.collection_point.as_deref().into(),
+                p.import_batch.as_deref().into(),
+                p.form_url.as_deref().into(),
+                p.proof_ref.as_deref().into(),
             ],
             |row| {
                 seq = row.int(0);

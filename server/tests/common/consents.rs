@@ -47,6 +47,10 @@ pub fn change(
             idempotency_key: key.map(str::to_owned),
             reason: None,
             campaign: None,
+            collection_point: None,
+            import_batch: None,
+            form_url: None,
+            proof_ref: None,
         },
         reconfirm: false,
     }

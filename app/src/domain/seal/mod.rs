@@ -46,8 +46,24 @@ pub struct EventFields<'a> {
     pub idempotency_key: Option<&'a [u8]>,
     pub reason: Option<&'a [u8]>,
     pub campaign: Option<&'a [u8]>,
+    /// Where the consent was collected, and the sender's evidence of it (`doui-event-v3`).
+    pub collection_point: Option<&'a [u8]>,
+    pub import_batch: Option<&'a [u8]>,
+    pub form_url: Option<&'a [u8]>,
+    pub proof_ref: Option<&'a [u8]>,
     /// When the event was written (`None`: written before Doui kept it).
     pub recorded_at: Option<time::OffsetDateTime>,
+}
+
+impl EventFields<'_> {
+    /// Whether the event carries any of the fields of a change collected elsewhere (collection
+    /// point, import batch, form URL, proof reference): its canonical bytes are then v3.
+    pub fn is_collected(&self) -> bool {
+        self.collection_point.is_some()
+            || self.import_batch.is_some()
+            || self.form_url.is_some()
+            || self.proof_ref.is_some()
+    }
 }
 
 impl<'a> EventFields<'a> {
@@ -71,16 +87,27 @@ impl<'a> EventFields<'a> {
             idempotency_key: text(&p.idempotency_key),
             reason: text(&p.reason),
             campaign: text(&p.campaign),
+            collection_point: text(&p.collection_point),
+            import_batch: text(&p.import_batch),
+            form_url: text(&p.form_url),
+            proof_ref: text(&p.proof_ref),
             recorded_at: e.recorded_at,
         }
     }
 }
 
 /// The bytes a seal covers: a version tag, then each field length-prefixed (so no two different
-/// events share bytes), in a fixed order. Times are RFC 3339 in UTC to the microsecond. An event
-/// with a recorded time (every event written since Doui keeps it) is `doui-event-v2`: the v1
-/// fields, then that time; one without (written before) keeps its `doui-event-v1` bytes, so
-/// chains sealed before the upgrade verify as they did.
+/// events share bytes), in a fixed order. Times are RFC 3339 in UTC to the microsecond.
+///
+/// The version depends on what the event carries, so every event sealed by an earlier Doui keeps
+/// its bytes and its seal:
+/// - `doui-event-v1`: no recorded time (written before Doui kept it): the v1 fields.
+/// - `doui-event-v2`: a recorded time and none of the fields of a change collected elsewhere:
+///   the v1 fields, then the recorded time.
+/// - `doui-event-v3`: any of collection point, import batch, form URL or proof reference (a
+///   change written through the API or an import): the v1 fields, the recorded time (missing
+///   when absent), then those four fields in that order. Removing all four from a sealed v3
+///   event changes its tag, so it no longer matches its seal either.
 pub fn canonical_bytes(seq: i64, e: &ConsentEvent) -> Vec<u8> {
     let mut out = Vec::with_capacity(320);
     write_canonical(&mut out, seq, e);
@@ -109,9 +136,11 @@ pub fn write_canonical_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) 
     fn text(s: &[u8]) -> Option<&[u8]> {
         Some(s)
     }
-    out.extend_from_slice(match e.recorded_at {
-        None => b"doui-event-v1\0",
-        Some(_) => b"doui-event-v2\0",
+    let collected = e.is_collected();
+    out.extend_from_slice(match (collected, e.recorded_at) {
+        (true, _) => b"doui-event-v3\0",
+        (false, None) => b"doui-event-v1\0",
+        (false, Some(_)) => b"doui-event-v2\0",
     });
     out.extend_from_slice(&seq.to_be_bytes());
     let mut id = [0u8; 36];
@@ -143,7 +172,15 @@ pub fn write_canonical_fields(out: &mut Vec<u8>, seq: i64, e: &EventFields<'_>) 
     ] {
         field(out, value);
     }
-    if let Some(at) = e.recorded_at {
+    if collected {
+        match e.recorded_at {
+            Some(at) => field(out, text(super::rfc3339::Rfc3339Text::new(at).as_bytes())),
+            None => field(out, None),
+        }
+        for value in [e.collection_point, e.import_batch, e.form_url, e.proof_ref] {
+            field(out, value);
+        }
+    } else if let Some(at) = e.recorded_at {
         field(out, text(super::rfc3339::Rfc3339Text::new(at).as_bytes()));
     }
 }
@@ -237,6 +274,10 @@ fn tests_support_event() -> ConsentEvent {
             idempotency_key: Some("k".into()),
             reason: Some("同意 reason".into()),
             campaign: Some("".into()),
+            collection_point: None,
+            import_batch: None,
+            form_url: None,
+            proof_ref: None,
         },
         recorded_at: None,
     }
@@ -303,6 +344,10 @@ mod tests {
             idempotency_key: Some(b"k"),
             reason: Some("同意 reason".as_bytes()),
             campaign: Some(b""),
+            collection_point: None,
+            import_batch: None,
+            form_url: None,
+            proof_ref: None,
             recorded_at: None,
         };
         let mut bytes = Vec::new();
@@ -334,6 +379,46 @@ mod tests {
         let mut stored = Vec::new();
         super::write_canonical_fields(&mut stored, 42, &super::EventFields::of(&e, &actor));
         assert_eq!(stored, v2);
+    }
+
+    /// An event collected elsewhere seals its collection point, import batch, form URL and proof
+    /// reference (v3); the same event without them keeps its v2 bytes, and each of the four,
+    /// changed or removed, changes the bytes.
+    #[test]
+    fn a_collected_event_seals_its_collection_point() {
+        let mut e = super::tests_support_event();
+        e.recorded_at = Some(time::macros::datetime!(2026-11-01 09:00:01.5 UTC));
+        let v2 = super::canonical_bytes(42, &e);
+        assert!(v2.starts_with(b"doui-event-v2\0"));
+        e.provenance.collection_point = Some("checkout".into());
+        let v3 = super::canonical_bytes(42, &e);
+        assert!(v3.starts_with(b"doui-event-v3\0"));
+        assert_eq!(
+            v2[14..],
+            v3[14..v2.len()],
+            "the v2 fields, then the new ones"
+        );
+        let actor = e.provenance.actor.to_string();
+        let mut stored = Vec::new();
+        super::write_canonical_fields(&mut stored, 42, &super::EventFields::of(&e, &actor));
+        assert_eq!(stored, v3);
+        let variants: [fn(&mut crate::domain::Provenance); 5] = [
+            |p| p.collection_point = Some("store-1".into()),
+            |p| p.collection_point = None,
+            |p| p.import_batch = Some("b1".into()),
+            |p| p.form_url = Some("https://shop.example/".into()),
+            |p| p.proof_ref = Some("crm:42".into()),
+        ];
+        for change in variants {
+            let mut other = e.clone();
+            change(&mut other.provenance);
+            assert_ne!(super::canonical_bytes(42, &other), v3);
+        }
+        // Without a recorded time (an event v3 never is, but its bytes are still defined).
+        let mut old = e.clone();
+        old.recorded_at = None;
+        assert!(super::canonical_bytes(42, &old).starts_with(b"doui-event-v3\0"));
+        assert_ne!(super::canonical_bytes(42, &old), v3);
     }
 
     /// The canonical bytes never change: chains sealed by earlier versions keep verifying.

@@ -439,6 +439,10 @@ mod tests {
                 idempotency_key: None,
                 reason: reason.map(str::to_owned),
                 campaign: None,
+                collection_point: None,
+                import_batch: None,
+                form_url: None,
+                proof_ref: None,
             },
             reconfirm: false,
         };

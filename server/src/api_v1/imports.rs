@@ -31,7 +31,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::api_v1::{ErrorJson, authenticate, refuse as refuse_with};
+use super::{ErrorJson, authenticate, refuse as refuse_with};
 use crate::http::AppState;
 use crate::import::{Format, ImportOptions, Progress};
 
@@ -318,6 +318,13 @@ pub(crate) async fn create_import(
         Err(e) => return refuse_with(&headers, e.into()),
     }
 
+    if let Err(e) = crate::import::check_collection_point(services, &mapping).await {
+        let code = e
+            .downcast_ref::<crate::import::Unusable>()
+            .map_or("unavailable", |u| u.code);
+        return refuse_with(&headers, Refusal::new(code));
+    }
+
     // The body goes to a file as it arrives, hashed on the way.
     let dir = crate::import::spool_dir(&state.data_dir);
     let part = dir.join(format!("{}.part", uuid::Uuid::now_v7()));
@@ -402,7 +409,7 @@ pub(crate) async fn create_import(
         std::fs::remove_file(&path).ok();
     } else {
         let mut options = ImportOptions::new(mapping, format, &file_name, actor);
-        options.lang = crate::api_v1::lang(&headers);
+        options.lang = super::lang(&headers);
         spawn(services.clone(), job.id, path, options);
     }
     (StatusCode::ACCEPTED, Json(ImportStatus::from(&job))).into_response()

@@ -1,91 +1,33 @@
-//! The senders' API, `/api/v1`: links and headers for a message, and suppression lists. Keys are
-//! presented as `Authorization: Bearer doui.<id>.<secret>`; errors are JSON `{code, message}` with
-//! a stable code. The OpenAPI 3.1 document at `/api/v1/openapi.json` is generated from these types.
+//! Links and headers for a message, one at a time or for a whole send (`links.csv`).
 
-use app::{
-    api_key::ApiScope,
-    domain::Lang,
-    error::ApiError,
-    services::{Refusal, Services},
-};
+use app::{api_key::ApiScope, services::Refusal};
 use axum::{
-    Json, Router,
+    Json,
     extract::{Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
+use super::{ErrorJson, authenticate, refuse};
 use crate::http::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/links", post(links))
-        .route("/api/v1/links.csv", post(links_csv))
-        .route("/api/v1/suppressions", get(suppressions))
-        .route("/api/v1/provisions", post(provisions))
-        .route("/api/v1/openapi.json", get(openapi))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Doui senders' API", description = "Links, one-click unsubscribe headers and suppression lists."),
-    paths(links, links_csv, suppressions, provisions),
-    components(schemas(LinksRequest, LinksResponse, MailHeadersJson, Footer, SuppressionList, SuppressionItem,
-        ProvisionRequest, ProvisionRecord, ErrorJson)),
-    modifiers(&BearerAuth)
-)]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("doui.<id>.<secret>")
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// The document, as served.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi().merge_from(crate::api_v1_imports::ImportsDoc::openapi())
-}
-
-async fn openapi() -> Response {
-    Json(openapi_document()).into_response()
-}
-
-/// An error: a stable code and a message in the caller's language (`Accept-Language`).
-#[derive(Serialize, ToSchema)]
-pub struct ErrorJson {
-    /// Stable, for programs: `unauthorized`, `forbidden_scope`, `unknown_purpose`, …
-    pub code: String,
-    /// For people.
-    pub message: String,
-}
 
 /// One message to one subject.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinksRequest {
     /// The subject's external id or email address.
+    #[schema(min_length = 1, max_length = 320)]
     pub subject: String,
     /// The purpose the message is about (default: all marketing purposes).
+    #[schema(pattern = "^[a-z][a-z0-9_]{1,47}$")]
     pub purpose: Option<String>,
     /// The channel (default: every channel of the purpose).
+    #[schema(value_type = Option<super::schema::ChannelKey>)]
     pub channel: Option<String>,
     /// A campaign or list id, recorded with an unsubscribe (1–64 of `A-Za-z0-9._-`).
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub campaign: Option<String>,
 }
 
@@ -119,180 +61,6 @@ pub struct LinksResponse {
     pub footer: Footer,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SuppressionQuery {
-    /// The purpose, e.g. `newsletter`.
-    pub purpose: String,
-    /// The channel, e.g. `email`.
-    pub channel: String,
-    /// Only what changed after this cursor (the last `next_cursor` seen; default 0).
-    pub since: Option<i64>,
-    /// At most this many items (1–10000, default 1000).
-    pub limit: Option<u32>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SuppressionItem {
-    pub cursor: i64,
-    pub external_id: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// RFC 3339.
-    pub withdrawn_at: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SuppressionList {
-    pub items: Vec<SuppressionItem>,
-    /// Pass as `since` next time (equal to `since` when nothing changed).
-    pub next_cursor: i64,
-}
-
-pub(crate) fn lang(headers: &HeaderMap) -> Lang {
-    Services::page_lang(
-        None,
-        None,
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
-}
-
-pub(crate) fn refuse(headers: &HeaderMap, r: Refusal) -> Response {
-    let status = StatusCode::from_u16(ApiError::status(r.code)).unwrap_or(StatusCode::BAD_REQUEST);
-    let e = ApiError::new(lang(headers), r.code);
-    let mut res = (
-        status,
-        Json(ErrorJson {
-            code: e.code,
-            message: e.message,
-        }),
-    )
-        .into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            "Bearer".parse().expect("static header"),
-        );
-    }
-    res
-}
-
-/// The API key the request's `Authorization: Bearer` header carries, if it holds `scope`.
-pub(crate) async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    scope: ApiScope,
-) -> Result<app::api_key::ApiKeyRecord, Refusal> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    state
-        .services
-        .authenticate_api_key(authorization, scope)
-        .await
-}
-
-/// One provision of a person's data to a third party (APPI 第29条), reported as it happens.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProvisionRequest {
-    /// The subject's external id or email address.
-    pub subject: String,
-    /// The recipient's id (`doui recipient add`).
-    pub recipient: String,
-    /// The sharing purpose (default: the only purpose of kind `third_party_sharing`).
-    pub purpose: Option<String>,
-    /// The items that identify the person to the recipient, e.g. `["email", "name"]`.
-    pub identified_by: Vec<String>,
-    /// The data items provided, e.g. `["purchase history"]`.
-    pub data_items: Vec<String>,
-}
-
-/// The stored record, kept at least 3 years; the person sees it in their preference center.
-#[derive(Serialize, ToSchema)]
-pub struct ProvisionRecord {
-    pub id: i64,
-    /// RFC 3339.
-    pub provided_at: String,
-    pub recipient: String,
-    /// The recipient's name, address and representative as they were when the data was
-    /// provided: kept with the record, whatever later edits of the recipient change.
-    pub recipient_name: String,
-    pub recipient_address: String,
-    pub recipient_representative: String,
-    pub purpose: String,
-    pub identified_by: String,
-    pub data_items: String,
-}
-
-/// Records a provision of a person's data to a recipient, only while the person's sharing
-/// consent is in effect: after a stop request (the person withdrew it) the answer is 409 and
-/// nothing must be provided.
-#[utoipa::path(post, path = "/api/v1/provisions", request_body = ProvisionRequest,
-    security(("api_key" = [])),
-    responses(
-        (status = 201, description = "Recorded", body = ProvisionRecord),
-        (status = 400, description = "Malformed request", body = ErrorJson),
-        (status = 401, description = "No valid API key", body = ErrorJson),
-        (status = 403, description = "The key lacks the `provisions` scope", body = ErrorJson),
-        (status = 404, description = "No such subject or recipient", body = ErrorJson),
-        (status = 409, description = "The person has not agreed or asked to stop: do not provide", body = ErrorJson),
-    ))]
-async fn provisions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let key = match authenticate(&state, &headers, ApiScope::Provisions).await {
-        Ok(k) => k,
-        Err(r) => return refuse(&headers, r),
-    };
-    let Ok(request) = serde_json::from_slice::<ProvisionRequest>(&body) else {
-        return refuse(&headers, Refusal::new("bad_request"));
-    };
-    let services = &state.services;
-    let subject = match services.store.find_subject(&request.subject).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return refuse(&headers, Refusal::new("unknown_subject_key")),
-        Err(e) => return refuse(&headers, e.into()),
-    };
-    let input = app::services::ProvisionInput {
-        recipient: &request.recipient,
-        purpose: request.purpose.as_deref(),
-        identified_by: &request.identified_by,
-        data_items: &request.data_items,
-    };
-    match services
-        .record_provision(&subject, input, &format!("api_key:{}", key.id))
-        .await
-    {
-        Ok(p) => {
-            let who = p.recipient_as_provided.clone().unwrap_or_default();
-            (
-                StatusCode::CREATED,
-                Json(ProvisionRecord {
-                    recipient_name: who.name,
-                    recipient_address: who.address,
-                    recipient_representative: who.representative,
-                    id: p.seq,
-                    provided_at: p
-                        .provided_at
-                        .format(&time::format_description::well_known::Rfc3339)
-                        .unwrap_or_default(),
-                    recipient: p.recipient,
-                    purpose: p.purpose.to_string(),
-                    identified_by: p.identified_by,
-                    data_items: p.data_items,
-                }),
-            )
-                .into_response()
-        }
-        Err(r) => refuse(&headers, r),
-    }
-}
-
 /// Links and headers for one message to one subject.
 #[utoipa::path(post, path = "/api/v1/links", request_body = LinksRequest,
     security(("api_key" = [])),
@@ -304,7 +72,7 @@ async fn provisions(
         (status = 404, description = "No such subject", body = ErrorJson),
         (status = 422, description = "The purpose is not used on that channel", body = ErrorJson),
     ))]
-async fn links(
+pub(super) async fn links(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -348,62 +116,17 @@ async fn links(
     }
 }
 
-/// Who must not be contacted for a purpose on a channel, in the order they withdrew.
-#[utoipa::path(get, path = "/api/v1/suppressions", params(SuppressionQuery),
-    security(("api_key" = [])),
-    responses(
-        (status = 200, description = "A page of the suppression list", body = SuppressionList),
-        (status = 400, description = "Unknown purpose or channel", body = ErrorJson),
-        (status = 401, description = "No valid API key", body = ErrorJson),
-        (status = 403, description = "The key lacks the `suppressions` scope", body = ErrorJson),
-        (status = 422, description = "The purpose is not used on that channel", body = ErrorJson),
-    ))]
-async fn suppressions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    query: Result<Query<SuppressionQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    if let Err(r) = authenticate(&state, &headers, ApiScope::Suppressions).await {
-        return refuse(&headers, r);
-    }
-    let Ok(Query(q)) = query else {
-        return refuse(&headers, Refusal::new("bad_request"));
-    };
-    let since = q.since.unwrap_or(0);
-    match state
-        .services
-        .suppressions(&q.purpose, &q.channel, since, q.limit.unwrap_or(1000))
-        .await
-    {
-        Ok(rows) => {
-            let next_cursor = rows.last().map_or(since, |r| r.cursor);
-            let items = rows
-                .into_iter()
-                .map(|r| SuppressionItem {
-                    cursor: r.cursor,
-                    external_id: r.subject.external_id.as_str().to_owned(),
-                    email: r.subject.email.map(|e| e.as_str().to_owned()),
-                    phone: r.subject.phone.map(|p| p.as_str().to_owned()),
-                    withdrawn_at: r
-                        .since
-                        .format(&time::format_description::well_known::Rfc3339)
-                        .unwrap_or_default(),
-                })
-                .collect();
-            Json(SuppressionList { items, next_cursor }).into_response()
-        }
-        Err(r) => refuse(&headers, r),
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LinksCsvQuery {
     /// The purpose of the send (default: all marketing purposes).
+    #[param(pattern = "^[a-z][a-z0-9_]{1,47}$")]
     pub purpose: Option<String>,
     /// The channel (default: every channel of the purpose).
+    #[param(value_type = Option<super::schema::ChannelKey>)]
     pub channel: Option<String>,
-    /// A campaign or list id, recorded with an unsubscribe.
+    /// A campaign or list id, recorded with an unsubscribe (1–64 of `A-Za-z0-9._-`).
+    #[param(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub campaign: Option<String>,
 }
 
@@ -430,7 +153,7 @@ const IN_FLIGHT: usize = 3;
         (status = 403, description = "The key lacks the `links` scope", body = ErrorJson),
         (status = 422, description = "The purpose is not used on that channel", body = ErrorJson),
     ))]
-async fn links_csv(
+pub(super) async fn links_csv(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<LinksCsvQuery>, axum::extract::rejection::QueryRejection>,
@@ -526,7 +249,10 @@ const TOO_LONG: &str = "";
 /// batches; stops when the answer side has gone (the client left or the store failed). Each
 /// byte is looked at once, and at most [`MAX_LINE`] bytes of a line are kept: the rest of a
 /// longer line is skipped as it arrives and the line answered `line_too_long`.
-async fn read_recipients(body: axum::body::Body, batches: tokio::sync::mpsc::Sender<Vec<String>>) {
+pub(super) async fn read_recipients(
+    body: axum::body::Body,
+    batches: tokio::sync::mpsc::Sender<Vec<String>>,
+) {
     use futures_util::StreamExt;
     let mut input = body.into_data_stream();
     // The start of the line the next chunk continues.

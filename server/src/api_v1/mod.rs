@@ -1,0 +1,138 @@
+//! The senders' API, `/api/v1`: links and headers for a message, suppression lists, provisions,
+//! and writing from other systems (subjects, consents collected elsewhere). Keys are presented
+//! as `Authorization: Bearer doui.<id>.<secret>`; errors are JSON `{code, message}` with a stable
+//! code. The OpenAPI 3.1 document at `/api/v1/openapi.json` is generated from these types. One
+//! file per resource.
+
+use app::{
+    api_key::ApiScope,
+    domain::Lang,
+    error::ApiError,
+    services::{Refusal, Services},
+};
+use axum::{
+    Json, Router,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::http::AppState;
+
+pub mod imports;
+mod links;
+mod provisions;
+pub mod schema;
+mod suppressions;
+
+pub use links::{
+    Footer, LINKS_CSV_HEADER, LinksCsvQuery, LinksRequest, LinksResponse, MAX_LINE, MailHeadersJson,
+};
+pub(crate) use links::{csv_rows, recipient};
+pub use provisions::{ProvisionRecord, ProvisionRequest};
+pub use suppressions::{SuppressionItem, SuppressionList, SuppressionQuery};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/links", post(links::links))
+        .route("/api/v1/links.csv", post(links::links_csv))
+        .route("/api/v1/suppressions", get(suppressions::suppressions))
+        .route("/api/v1/provisions", post(provisions::provisions))
+        .route("/api/v1/openapi.json", get(openapi))
+        .merge(imports::routes())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Doui senders' API", description = "Links, one-click unsubscribe headers, suppression lists, provisions, and writing subjects and consents collected elsewhere."),
+    paths(links::links, links::links_csv, suppressions::suppressions, provisions::provisions),
+    components(schemas(LinksRequest, LinksResponse, MailHeadersJson, Footer, SuppressionList, SuppressionItem,
+        ProvisionRequest, ProvisionRecord, ErrorJson,
+        schema::ChannelKey, schema::StateKey, schema::ModeKey, schema::SourceKey, schema::LangKey,
+        schema::JurisdictionKey, schema::OutcomeKey, schema::CollectionPointKindKey)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("doui.<id>.<secret>")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document, as served.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi().merge_from(imports::ImportsDoc::openapi())
+}
+
+async fn openapi() -> Response {
+    Json(openapi_document()).into_response()
+}
+
+/// An error: a stable code and a message in the caller's language (`Accept-Language`).
+#[derive(Serialize, ToSchema)]
+pub struct ErrorJson {
+    /// Stable, for programs: `unauthorized`, `forbidden_scope`, `unknown_purpose`, …
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+pub(super) fn lang(headers: &HeaderMap) -> Lang {
+    Services::page_lang(
+        None,
+        None,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+pub(super) fn refuse(headers: &HeaderMap, r: Refusal) -> Response {
+    let status = StatusCode::from_u16(ApiError::status(r.code)).unwrap_or(StatusCode::BAD_REQUEST);
+    let e = ApiError::new(lang(headers), r.code);
+    let mut res = (
+        status,
+        Json(ErrorJson {
+            code: e.code,
+            message: e.message,
+        }),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            "Bearer".parse().expect("static header"),
+        );
+    }
+    res
+}
+
+/// The API key the request's `Authorization: Bearer` header carries, if it holds `scope`.
+pub(super) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: ApiScope,
+) -> Result<app::api_key::ApiKeyRecord, Refusal> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state
+        .services
+        .authenticate_api_key(authorization, scope)
+        .await
+}
