@@ -480,6 +480,27 @@ pub async fn run(
     // The mapping must fit the file before anything is stored.
     drop(Rows::open(path, options.format, &options.mapping, 0)?);
 
+    // --strict: the whole file is checked first; a refused row stops it before anything is
+    // stored.
+    if options.strict {
+        let (path, format, mapping) = (path.to_owned(), options.format, options.mapping.clone());
+        let bad = tokio::task::spawn_blocking(move || {
+            let probe = ImportOptions::new(mapping, format, "", Actor::System);
+            first_bad_row(&path, &probe, 0)
+        })
+        .await??;
+        if let Some(bad) = bad {
+            report.write_all(REPORT_HEADER.as_bytes())?;
+            report.write_all(report_lines(std::slice::from_ref(&bad), options.lang).as_bytes())?;
+            report.flush()?;
+            return Ok(ImportSummary {
+                rows_refused: 1,
+                stopped: true,
+                ..ImportSummary::default()
+            });
+        }
+    }
+
     let now = app::services::now();
     let job = if options.dry_run {
         None
@@ -568,22 +589,6 @@ async fn write_all(
     report: &mut (dyn Write + Send),
 ) -> anyhow::Result<ImportSummary> {
     let mut summary = ImportSummary::default();
-    if options.strict
-        && let Some(bad) = {
-            let (path, opts) = (path.to_owned(), (options.format, options.mapping.clone()));
-            tokio::task::spawn_blocking(move || {
-                let probe = ImportOptions::new(opts.1, opts.0, "", Actor::System);
-                first_bad_row(&path, &probe, after_line)
-            })
-            .await??
-        }
-    {
-        report.write_all(report_lines(std::slice::from_ref(&bad), options.lang).as_bytes())?;
-        summary.rows_refused = 1;
-        summary.stopped = true;
-        return Ok(summary);
-    }
-
     let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let (sender, mut batches) = tokio::sync::mpsc::channel::<anyhow::Result<Batch>>(2);
     let reader = {

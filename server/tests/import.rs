@@ -328,6 +328,10 @@ C-3,three@example.jp,ja,yes,,2024-04-01
         assert_eq!(summary.rows_refused, 1, "{db}");
         assert_eq!(all_events(&s).await, 0, "{db}");
         assert_eq!(s.services.store.count_subjects().await.unwrap(), 0, "{db}");
+        assert!(
+            s.db.console().imports(10).await.unwrap().is_empty(),
+            "{db}: no job either"
+        );
         let report = std::fs::read_to_string(s.data_dir.join("in/strict.csv.errors.csv")).unwrap();
         assert!(
             report.contains("\n3,Mail,malformed_email,"),
