@@ -829,3 +829,71 @@ async fn an_unknown_or_retired_collection_point_imports_nothing() {
         s.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_lists_imports_with_their_error_reports() {
+    for s in servers().await {
+        let db = s.db.name();
+        let text = format!("{CRM_EXPORT}C-4,bad-address,ja,yes,,2024-04-01\n");
+        let file = write(&s.data_dir.join("in"), "crm.csv", &text);
+        let summary = import(&s, args(&file)).await;
+        let job = summary.job.unwrap();
+
+        // No session: no list, no report.
+        let anonymous = s.browser().await;
+        let res = anonymous
+            .get(&format!("/admin/imports/{}/errors.csv", job.id))
+            .await;
+        assert!(!res.status().is_success(), "{db}: {}", res.status());
+
+        // A viewer reads the list (English and Japanese) and downloads the report.
+        let viewer = s.signed_in(app::auth::Role::Viewer).await;
+        let page = viewer
+            .get("/admin/imports?lang=en")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("href=\"/admin/imports?lang=en\""),
+            "{db}: linked from the nav"
+        );
+        assert!(page.contains(&job.file_sha256), "{db}");
+        assert!(page.contains("crm.csv"), "{db}");
+        assert!(
+            page.contains(&format!("/admin/imports/{}/errors.csv", job.id)),
+            "{db}"
+        );
+        let page = viewer
+            .get("/admin/imports?lang=ja")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("取り込み"), "{db}");
+        let res = viewer
+            .get(&format!("/admin/imports/{}/errors.csv", job.id))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{db}");
+        assert!(
+            res.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"),
+            "{db}"
+        );
+        let report = res.text().await.unwrap();
+        assert!(
+            report.starts_with("line,column,code,message\n5,Mail,malformed_email,"),
+            "{db}: {report}"
+        );
+        let res = viewer
+            .get(&format!(
+                "/admin/imports/{}/errors.csv",
+                uuid::Uuid::now_v7()
+            ))
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{db}");
+        s.stop().await;
+    }
+}
