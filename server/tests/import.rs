@@ -660,10 +660,17 @@ async fn the_api_imports_a_posted_file_in_the_background_and_reports_on_it() {
         assert_eq!(again["id"].as_str(), Some(id.as_str()), "{db}");
         assert_eq!(again["state"], "done", "{db}");
         assert_eq!(all_events(&s).await, before, "{db}");
-        // The kept copy of the body is gone once the import is done.
-        let kept: Vec<_> = std::fs::read_dir(s.data_dir.join("imports"))
-            .unwrap()
-            .collect();
+        // The kept copy of the body is gone once the import is done (just after its state).
+        let mut kept = Vec::new();
+        for _ in 0..100 {
+            kept = std::fs::read_dir(s.data_dir.join("imports"))
+                .unwrap()
+                .collect::<Vec<_>>();
+            if kept.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         assert!(kept.is_empty(), "{db}: {kept:?}");
 
         // Refusals: scope, format, mapping, columns, unknown job.
@@ -894,6 +901,88 @@ async fn the_console_lists_imports_with_their_error_reports() {
             ))
             .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{db}");
+        s.stop().await;
+    }
+}
+
+fn mapping_of(a: &ImportArgs) -> Mapping {
+    Mapping::parse(
+        &a.maps,
+        &a.consents,
+        a.time_column.as_deref(),
+        a.collection_point.as_deref(),
+        a.notice_version.as_deref(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_import_left_running_is_resumed_at_start_or_marked_failed_without_its_file() {
+    for s in servers().await {
+        let db = s.db.name();
+        // An API import stopped (as by a crash) after its first row, its body kept by batch.
+        let mapping = mapping_of(&args(Path::new("x.csv")));
+        let dir = server::import::spool_dir(&s.data_dir);
+        let staged = write(&dir, "staged.csv", CRM_EXPORT);
+        let batch =
+            server::import::batch_of(&server::import::file_sha256(&staged).unwrap(), &mapping);
+        let kept = dir.join(format!("{batch}.csv"));
+        std::fs::rename(&staged, &kept).unwrap();
+        let actor = app::domain::Actor::ApiKey("k1".into());
+        let mut options = ImportOptions::new(mapping.clone(), Format::Csv, "crm.csv", actor);
+        options.batch_rows = 1;
+        options.stop_after_batches = Some(1);
+        let stopped = server::import::run(&s.services, &kept, options, &mut std::io::sink())
+            .await
+            .unwrap();
+        let job = stopped.job.unwrap();
+        assert_eq!(
+            (job.state, job.last_line),
+            (ImportState::Running, 2),
+            "{db}"
+        );
+        assert_eq!(job.created_by, "api_key:k1", "{db}");
+        // Another, whose kept file is gone.
+        let now = app::services::now();
+        let lost =
+            s.db.console()
+                .start_import(&app::store::ImportJob {
+                    id: uuid::Uuid::now_v7(),
+                    batch: "0".repeat(64),
+                    created_by: "api_key:k1".into(),
+                    created_at: now,
+                    updated_at: now,
+                    file_name: "lost.csv".into(),
+                    file_sha256: "0".repeat(64),
+                    mapping: mapping.fingerprint(),
+                    state: ImportState::Running,
+                    rows_read: 0,
+                    events_written: 0,
+                    rows_refused: 0,
+                    last_line: 0,
+                    error_report: String::new(),
+                    report_truncated: false,
+                    failure: None,
+                })
+                .await
+                .unwrap();
+
+        server::api_v1::imports::resume_on_start(&s.services, &s.data_dir).await;
+        let mut resumed = job.clone();
+        for _ in 0..200 {
+            resumed = s.db.console().import_job(job.id).await.unwrap().unwrap();
+            // Done, and its kept file removed (just after).
+            if resumed.state != ImportState::Running && !kept.exists() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(resumed.state, ImportState::Done, "{db}: {resumed:?}");
+        assert_eq!((resumed.rows_read, resumed.events_written), (3, 5), "{db}");
+        assert!(!kept.exists(), "{db}: the kept file is removed once done");
+        let lost = s.db.console().import_job(lost.id).await.unwrap().unwrap();
+        assert_eq!(lost.state, ImportState::Failed, "{db}");
+        assert!(lost.failure.unwrap().contains("post it again"), "{db}");
         s.stop().await;
     }
 }
