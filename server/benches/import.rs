@@ -90,6 +90,21 @@ fn main() {
             let data_dir = dir.join(format!("data-{name}"));
             let config = server::config::Config::ephemeral(&url, data_dir);
             let services = server::services(&config).await.unwrap();
+            services
+                .add_collection_point(
+                    app::domain::NewCollectionPoint {
+                        key: "checkout".into(),
+                        name_ja: "購入画面".into(),
+                        name_en: "Checkout".into(),
+                        kind: app::domain::CollectionPointKind::Checkout,
+                        location: "https://shop.example/checkout".into(),
+                        wording: "お知らせを受け取る".into(),
+                        notice_version: Some("2024-04".into()),
+                    },
+                    "cli",
+                )
+                .await
+                .unwrap();
             let (rss_before, _) = rss_mib();
             let mut options =
                 ImportOptions::new(mapping, Format::Csv, "customers.csv", Actor::System);
