@@ -11,8 +11,8 @@ use leptos_router::{
 use crate::{
     console::{
         AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminCollectionPointsPage,
-        AdminEventsPage, AdminHome, AdminNoticesPage, AdminPurposesPage, AdminRecipientsPage,
-        AdminSignInPage, AdminSubjectPage,
+        AdminEventsPage, AdminHome, AdminImportsPage, AdminNoticesPage, AdminPurposesPage,
+        AdminRecipientsPage, AdminSignInPage, AdminSubjectPage,
     },
     pages::{Home, NotFound, PreferencePage, SignInContinuePage, SignInPage, UnsubscribePage},
     privacy::PrivacyPage,
@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("notices")) view=AdminNoticesPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("recipients")) view=AdminRecipientsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("collection-points")) view=AdminCollectionPointsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("imports")) view=AdminImportsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

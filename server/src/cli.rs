@@ -12,6 +12,7 @@ mod admin;
 mod audience;
 mod chain;
 mod collection_point;
+pub mod import;
 mod keys;
 mod notice;
 mod people;
@@ -148,6 +149,10 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import subjects and consents from a CSV or JSON Lines file another tool exported, its
+    /// columns mapped by flags; a file imported twice writes nothing the second time, and a run
+    /// stopped halfway resumes where it stopped.
+    Import(import::ImportArgs),
     /// Manage admin accounts (passwords are read from a prompt or standard input, never argv).
     Admin {
         #[command(subcommand)]
@@ -412,6 +417,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             notice::run(&services, command).await
         }
         Command::Admin { command } => admin::admin(command, config).await,
+        Command::Import(args) => import::import(&config, args).await,
         Command::CollectionPoint { command } => {
             let services = crate::services(&config).await?;
             collection_point::run(&services, command).await

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod exports;
 pub mod files;
 pub mod http;
+pub mod import;
 pub mod inbound;
 pub mod keys;
 pub mod mail;
@@ -149,7 +150,9 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         trust_forwarded_for: config.trust_forwarded_for,
         trusted_proxies: config.trusted_proxies.clone(),
         inbound_secret: config.inbound_secret.clone(),
+        data_dir: config.data_dir.clone(),
     });
+    api_v1::imports::resume_on_start(&services, &config.data_dir).await;
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(sealer(services.clone()));
     let task = tokio::spawn(async move {

@@ -25,6 +25,8 @@ pub struct Shared {
     pub trusted_proxies: Vec<Cidr>,
     /// The secret inbound mail is posted with; `None` disables `/inbound/email`.
     pub inbound_secret: Option<String>,
+    /// Where posted imports are kept while they run (`<data_dir>/imports`).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@ mod chain;
 mod collection_points;
 mod erasure;
 mod events;
+mod imports;
 mod notices;
 mod purposes;
 mod recipients;
@@ -16,6 +17,7 @@ pub use access::{AdminAdminsPage, AdminApiKeysPage};
 pub use chain::AdminChainPage;
 pub use collection_points::AdminCollectionPointsPage;
 pub use events::AdminEventsPage;
+pub use imports::AdminImportsPage;
 pub use notices::AdminNoticesPage;
 pub use purposes::AdminPurposesPage;
 pub use recipients::AdminRecipientsPage;
@@ -75,6 +77,7 @@ pub(crate) fn ConsoleFrame(
                 <a href=q("/admin/notices")>{crate::notices::copy(lang).console_title}</a>
                 <a href=q("/admin/recipients")>{recipients::nav_label(lang)}</a>
                 <a href=q("/admin/collection-points")>{collection_points::nav_label(lang)}</a>
+                <a href=q("/admin/imports")>{imports::nav_label(lang)}</a>
                 <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>

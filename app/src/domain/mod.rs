@@ -11,6 +11,8 @@ mod consent;
 mod event;
 #[cfg(feature = "ssr")]
 pub mod header;
+#[cfg(feature = "ssr")]
+pub mod import;
 mod lang;
 pub mod law;
 #[cfg(feature = "ssr")]

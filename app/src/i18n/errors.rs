@@ -455,7 +455,7 @@ fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
         (Lang::En, "malformed_ip") => "ip must be an IPv4 or IPv6 address.",
         (Lang::Ja, "malformed_user_agent") => "user_agent は 2,000 文字までです。",
         (Lang::En, "malformed_user_agent") => "user_agent is at most 2,000 characters.",
-        _ => return None,
+        _ => return super::imports::import_message(lang, code),
     })
 }
 

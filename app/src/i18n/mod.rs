@@ -4,7 +4,11 @@
 use crate::domain::{Channel, Lang};
 
 mod errors;
+#[cfg(feature = "ssr")]
+mod imports;
 pub use errors::error_message;
+#[cfg(feature = "ssr")]
+pub use imports::import_message;
 
 pub struct Texts {
     pub product: &'static str,

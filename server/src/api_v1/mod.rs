@@ -23,6 +23,7 @@ use crate::state::AppState;
 
 pub mod audience;
 mod consents;
+pub mod imports;
 mod links;
 mod provisions;
 pub mod schema;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/consents", post(consents::record_consents))
         .route("/api/v1/openapi.json", get(openapi))
         .merge(audience::routes())
+        .merge(imports::routes())
 }
 
 #[derive(OpenApi)]
@@ -99,7 +101,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(audience::AudienceDoc::openapi());
-    doc
+    doc.merge_from(imports::ImportsDoc::openapi())
 }
 
 async fn openapi() -> Response {

@@ -7,6 +7,7 @@ mod columns;
 pub(crate) mod console;
 mod group;
 mod identity;
+pub(crate) mod imports;
 mod pg_copy;
 mod postgres;
 mod rows;

@@ -3,8 +3,8 @@ use std::time::Duration;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
-    audience::sql_audience, columns, console::sql_console, identity::sql_identity, pg_copy,
-    seals::sql_seals, sql::sql_store,
+    audience::sql_audience, columns, console::sql_console, identity::sql_identity,
+    imports::sql_imports, pg_copy, seals::sql_seals, sql::sql_store,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -104,6 +104,16 @@ sql_audience!(
 );
 
 sql_identity!(PgStore, sqlx::Postgres);
+
+sql_imports!(
+    PgStore,
+    sqlx::Postgres,
+    placeholder = crate::store::numbered,
+    begin = "BEGIN",
+    // The subjects a batch changes are locked, as the group commit locks them.
+    lock = true,
+    write = write_events_arrays
+);
 
 sql_console!(
     PgStore,

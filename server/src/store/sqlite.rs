@@ -10,6 +10,7 @@ use super::{
     columns,
     console::sql_console,
     identity::sql_identity,
+    imports::sql_imports,
     seals::sql_seals,
     sql::sql_store,
     sqlite_raw::{self, Param},
@@ -121,6 +122,16 @@ sql_audience!(
 );
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
+
+sql_imports!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous,
+    begin = "BEGIN IMMEDIATE",
+    // The write lock taken at BEGIN serialises every writer already.
+    lock = false,
+    write = write_events_lists
+);
 
 sql_console!(
     SqliteStore,
