@@ -307,7 +307,7 @@ async fn the_openapi_document_describes_what_the_api_answers() {
         assert!(reasons.contains(&r.key()), "{r} is in the document");
     }
     assert_eq!(reasons.len(), app::domain::Refused::ALL.len());
-    let channels = &doc["components"]["schemas"]["ChannelName"]["enum"];
+    let channels = &doc["components"]["schemas"]["ChannelKey"]["enum"];
     assert_eq!(channels.as_array().unwrap().len(), Channel::ALL.len());
     let page: Value = s
         .client

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::{ErrorJson, authenticate, lang, refuse};
+use super::{ErrorJson, authenticate, lang, refuse, schema::ChannelKey};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -33,7 +33,6 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     paths(permissions, audience, suppressions),
     components(schemas(
-        ChannelName,
         Reason,
         PermissionCheck,
         PermissionsRequest,
@@ -48,31 +47,6 @@ pub fn routes() -> Router<AppState> {
     ))
 )]
 pub struct AudienceDoc;
-
-/// A channel.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelName {
-    Email,
-    Sms,
-    Push,
-    Postal,
-    Phone,
-    Web,
-}
-
-impl From<ChannelName> for Channel {
-    fn from(c: ChannelName) -> Self {
-        match c {
-            ChannelName::Email => Channel::Email,
-            ChannelName::Sms => Channel::Sms,
-            ChannelName::Push => Channel::Push,
-            ChannelName::Postal => Channel::Postal,
-            ChannelName::Phone => Channel::Phone,
-            ChannelName::Web => Channel::Web,
-        }
-    }
-}
 
 /// Why a subject may not be contacted for a purpose on a channel.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -118,7 +92,7 @@ pub struct PermissionCheck {
     /// A purpose key, e.g. `newsletter`.
     #[schema(pattern = r"^[a-z][a-z0-9_]{1,47}$")]
     pub purpose: String,
-    pub channel: ChannelName,
+    pub channel: ChannelKey,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -134,7 +108,7 @@ pub struct PermissionResult {
     /// As asked.
     pub subject: String,
     pub purpose: String,
-    pub channel: ChannelName,
+    pub channel: ChannelKey,
     pub allowed: bool,
     /// Why not (null when allowed).
     pub reason: Option<Reason>,
@@ -242,8 +216,7 @@ pub struct AudienceQuery {
     #[param(pattern = r"^[a-z][a-z0-9_]{1,47}$")]
     pub purpose: String,
     /// The channel.
-    #[param(inline)]
-    pub channel: ChannelName,
+    pub channel: ChannelKey,
     /// At most this many subjects in a JSON page (1–10000, default 1000).
     #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u32>,
@@ -419,8 +392,7 @@ pub struct SuppressionQuery {
     #[param(pattern = r"^(\*|[a-z][a-z0-9_]{1,47})$")]
     pub purpose: String,
     /// The channel.
-    #[param(inline)]
-    pub channel: ChannelName,
+    pub channel: ChannelKey,
     /// Only withdrawals after this cursor (the last `next_cursor` seen; default 0).
     #[param(minimum = 0)]
     pub since: Option<i64>,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// A channel.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKey {
     Email,
@@ -15,6 +15,20 @@ pub enum ChannelKey {
     Postal,
     Phone,
     Web,
+}
+
+impl From<ChannelKey> for app::domain::Channel {
+    fn from(c: ChannelKey) -> Self {
+        use app::domain::Channel;
+        match c {
+            ChannelKey::Email => Channel::Email,
+            ChannelKey::Sms => Channel::Sms,
+            ChannelKey::Push => Channel::Push,
+            ChannelKey::Postal => Channel::Postal,
+            ChannelKey::Phone => Channel::Phone,
+            ChannelKey::Web => Channel::Web,
+        }
+    }
 }
 
 /// A consent's recorded state.

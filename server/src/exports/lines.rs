@@ -4,7 +4,7 @@
 use app::domain::rfc3339::Rfc3339Text;
 
 /// The columns of an event export in CSV.
-pub const EVENTS_CSV_HEADER: &str = "seq,event_id,occurred_at,subject_id,purpose,channel,from,to,source,actor,notice_version,origin_ip,user_agent,campaign,reason,recorded_at\n";
+pub const EVENTS_CSV_HEADER: &str = "seq,event_id,occurred_at,subject_id,purpose,channel,from,to,source,actor,notice_version,origin_ip,user_agent,campaign,reason,recorded_at,collection_point,import_batch,form_url,proof_ref\n";
 
 /// One event as a CSV line (free text can't start a spreadsheet formula), written straight into
 /// `out`: no string per field.
@@ -43,6 +43,15 @@ pub(super) fn event_csv_line(out: &mut String, seq: i64, e: &app::domain::Consen
     if let Some(at) = e.recorded_at {
         out.push_str(Rfc3339Text::new(at).as_str());
     }
+    for text in [
+        &p.collection_point,
+        &p.import_batch,
+        &p.form_url,
+        &p.proof_ref,
+    ] {
+        out.push(',');
+        push_text(out, text.as_deref().unwrap_or_default());
+    }
     out.push('\n');
 }
 
@@ -61,7 +70,7 @@ pub(super) fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &app::domain::Cons
         other => std::borrow::Cow::Owned(other.to_string()),
     };
     let recorded_at = e.recorded_at.map(Rfc3339Text::new);
-    let fields: [(&str, Option<&str>); 15] = [
+    let fields: [(&str, Option<&str>); 19] = [
         ("event_id", Some(e.id.hyphenated().encode_lower(&mut id))),
         ("occurred_at", Some(occurred_at.as_str())),
         (
@@ -80,6 +89,10 @@ pub(super) fn event_json_line(out: &mut Vec<u8>, seq: i64, e: &app::domain::Cons
         ("campaign", p.campaign.as_deref()),
         ("reason", p.reason.as_deref()),
         ("recorded_at", recorded_at.as_ref().map(|t| t.as_str())),
+        ("collection_point", p.collection_point.as_deref()),
+        ("import_batch", p.import_batch.as_deref()),
+        ("form_url", p.form_url.as_deref()),
+        ("proof_ref", p.proof_ref.as_deref()),
     ];
     let _ = write!(out, "{{\"seq\":{seq}");
     for (key, value) in fields {
@@ -160,10 +173,10 @@ mod tests {
                 idempotency_key: None,
                 reason: Some("line\nbreak".into()),
                 campaign: None,
-                collection_point: None,
-                import_batch: None,
-                form_url: None,
-                proof_ref: None,
+                collection_point: Some("checkout".into()),
+                import_batch: Some("b-1".into()),
+                form_url: Some("https://shop.example/f?a=1,2".into()),
+                proof_ref: Some("=HYPERLINK(1)".into()),
             },
             recorded_at: Some(time::macros::datetime!(2025-01-01 0:00:01.5 UTC)),
         }
@@ -178,13 +191,14 @@ mod tests {
             "before\n7,00000000-0000-0000-0000-000000000001,2025-01-01T00:00:00.25Z,\
              00000000-0000-0000-0000-000000000002,newsletter,email,,granted,one_click,\
              \"api_key:k,1\",'=1.0,192.0.2.1,\"Mozilla \"\"x\"\", y\",,\"line\nbreak\",\
-             2025-01-01T00:00:01.5Z\n"
+             2025-01-01T00:00:01.5Z,checkout,b-1,\"https://shop.example/f?a=1,2\",'=HYPERLINK(1)\n"
         );
         // One field per header column.
         let mut plain = awkward();
         plain.provenance.actor = Actor::Subject;
         plain.provenance.reason = None;
         plain.provenance.origin.user_agent = Some("-".into());
+        plain.provenance.form_url = None;
         let mut line = String::new();
         event_csv_line(&mut line, 8, &plain);
         assert_eq!(
@@ -192,7 +206,7 @@ mod tests {
             EVENTS_CSV_HEADER.trim_end().split(',').count()
         );
         assert!(
-            line.contains(",subject,'=1.0,192.0.2.1,'-,,,2025-01-01T00:00:01.5Z\n"),
+            line.contains(",subject,'=1.0,192.0.2.1,'-,,,2025-01-01T00:00:01.5Z,checkout,b-1,,"),
             "{line}"
         );
     }
@@ -222,6 +236,10 @@ mod tests {
                 "campaign": null,
                 "reason": "line\nbreak",
                 "recorded_at": "2025-01-01T00:00:01.5Z",
+                "collection_point": "checkout",
+                "import_batch": "b-1",
+                "form_url": "https://shop.example/f?a=1,2",
+                "proof_ref": "=HYPERLINK(1)",
             })
         );
         // Byte for byte, the keys in the order the export has always written them.
@@ -234,7 +252,9 @@ mod tests {
                 r#""channel":"email","from":null,"to":"granted","source":"one_click","#,
                 r#""actor":"api_key:k,1","notice_version":"=1.0","origin_ip":"192.0.2.1","#,
                 r#""user_agent":"Mozilla \"x\", y","campaign":null,"reason":"line\nbreak","#,
-                r#""recorded_at":"2025-01-01T00:00:01.5Z"}"#,
+                r#""recorded_at":"2025-01-01T00:00:01.5Z","collection_point":"checkout","#,
+                r#""import_batch":"b-1","form_url":"https://shop.example/f?a=1,2","#,
+                r#""proof_ref":"=HYPERLINK(1)"}"#,
                 "\n"
             )
         );
