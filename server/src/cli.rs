@@ -110,8 +110,8 @@ enum Command {
         #[arg(long)]
         checkpoints: Option<PathBuf>,
         /// The public key the kept checkpoints were signed with (`doui keys public`); default:
-        /// this instance's.
-        #[arg(long)]
+        /// this instance's. A key may start with `-` (base64url).
+        #[arg(long, allow_hyphen_values = true)]
         public_key: Option<String>,
     },
     /// Consent receipts.
@@ -223,8 +223,8 @@ enum ReceiptCommand {
     Verify {
         file: PathBuf,
         /// The public key it should be signed with (`doui keys public` of the instance that
-        /// issued it); default: this instance's.
-        #[arg(long)]
+        /// issued it); default: this instance's. A key may start with `-` (base64url).
+        #[arg(long, allow_hyphen_values = true)]
         public_key: Option<String>,
     },
 }
@@ -466,4 +466,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     running.task.await??;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A public key is base64url, so one in 64 starts with `-`: it must still be taken as the
+    /// option's value, not as another option (`doui verify` failed now and then in the tests).
+    #[test]
+    fn a_public_key_that_starts_with_a_hyphen_is_a_value() {
+        let cli = Cli::try_parse_from(["doui", "verify", "--public-key", "-rAbc"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Verify { public_key: Some(ref k), .. }) if k == "-rAbc"
+        ));
+        let cli = Cli::try_parse_from([
+            "doui",
+            "receipt",
+            "verify",
+            "record.json",
+            "--public-key",
+            "-rAbc",
+        ]);
+        assert!(cli.is_ok(), "{:?}", cli.err());
+    }
 }
