@@ -39,46 +39,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/imports", post(create_import))
         .route("/api/v1/imports/{id}", get(import_status))
-        .route("/admin/imports/{id}/errors.csv", get(error_report_csv))
-}
-
-/// An import's error report as a CSV download, for the console's Imports page (viewer).
-async fn error_report_csv(
-    State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
-    req: axum::extract::Request,
-) -> Response {
-    let lang = crate::answers::request_lang(&req);
-    if let Err(res) = crate::exports::admin_or_refuse(
-        &state.services,
-        req.headers(),
-        lang,
-        app::auth::Role::Viewer,
-    )
-    .await
-    {
-        return res;
-    }
-    let job = match uuid::Uuid::parse_str(&id) {
-        Ok(id) => state.services.console.import_job(id).await,
-        Err(_) => Ok(None),
-    };
-    match job {
-        Ok(Some(job)) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"doui-import-{}-errors.csv\"", job.id),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
-            ],
-            format!("{}{}", crate::import::REPORT_HEADER, job.error_report),
-        )
-            .into_response(),
-        Ok(None) => crate::answers::page_error(lang, Refusal::new("not_found"), "/admin/imports"),
-        Err(e) => crate::answers::page_error(lang, e.into(), "/admin/imports"),
-    }
 }
 
 #[derive(OpenApi)]

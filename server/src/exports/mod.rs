@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/chain/checkpoints.jsonl", get(checkpoints))
         .route("/admin/events.csv", get(events_csv))
         .route("/admin/events.jsonl", get(events_jsonl))
+        .route("/admin/imports/{id}/errors.csv", get(import_errors_csv))
 }
 
 /// Lines sent to the client, or an I/O error that ends the body.
@@ -225,6 +226,45 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
         res.headers_mut().insert("x-doui-event-count", v);
     }
     res
+}
+
+/// An import's error report as a CSV download, for the console's Imports page (viewer).
+async fn import_errors_csv(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    let lang = crate::answers::request_lang(&req);
+    if let Err(res) = admin_or_refuse(
+        &state.services,
+        req.headers(),
+        lang,
+        app::auth::Role::Viewer,
+    )
+    .await
+    {
+        return res;
+    }
+    let job = match uuid::Uuid::parse_str(&id) {
+        Ok(id) => state.services.console.import_job(id).await,
+        Err(_) => Ok(None),
+    };
+    match job {
+        Ok(Some(job)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"doui-import-{}-errors.csv\"", job.id),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            format!("{}{}", crate::import::REPORT_HEADER, job.error_report),
+        )
+            .into_response(),
+        Ok(None) => crate::answers::page_error(lang, Refusal::new("not_found"), "/admin/imports"),
+        Err(e) => crate::answers::page_error(lang, e.into(), "/admin/imports"),
+    }
 }
 
 /// Every stored checkpoint as JSON Lines, shortest first: what an auditor keeps and later hands
