@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::{ErrorJson, authenticate, lang, refuse, schema::ChannelKey};
+use super::{ErrorJson, authenticate, key_and_json, lang, refuse, schema::ChannelKey};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -145,12 +145,13 @@ async fn permissions(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers, ApiScope::AudienceRead).await {
-        return refuse(&headers, r);
-    }
-    let Ok(request) = serde_json::from_slice::<PermissionsRequest>(&body) else {
-        return refuse(&headers, Refusal::new("bad_request"));
-    };
+    let (_, request) =
+        match key_and_json::<PermissionsRequest>(&state, &headers, ApiScope::AudienceRead, &body)
+            .await
+        {
+            Ok(x) => x,
+            Err(res) => return res,
+        };
     let asks: Vec<Ask> = request
         .checks
         .iter()

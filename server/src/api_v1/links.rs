@@ -10,7 +10,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ErrorJson, authenticate, refuse};
+use super::{ErrorJson, authenticate, key_and_json, refuse};
 use crate::state::AppState;
 
 /// One message to one subject.
@@ -78,12 +78,11 @@ pub(super) async fn links(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers, ApiScope::Links).await {
-        return refuse(&headers, r);
-    }
-    let Ok(request) = serde_json::from_slice::<LinksRequest>(&body) else {
-        return refuse(&headers, Refusal::new("bad_request"));
-    };
+    let (_, request) =
+        match key_and_json::<LinksRequest>(&state, &headers, ApiScope::Links, &body).await {
+            Ok(x) => x,
+            Err(res) => return res,
+        };
     let services = &state.services;
     let subject = match services.store.find_subject(&request.subject).await {
         Ok(Some(s)) => s,

@@ -161,3 +161,20 @@ pub(crate) async fn authenticate(
         .authenticate_api_key(authorization, scope)
         .await
 }
+
+/// The API key (holding `scope`) and the request's JSON body, or the answer that refuses the
+/// request: 401/403 for the key, checked first, then 400 `bad_request` for a body that is not
+/// the JSON `T` describes.
+pub(crate) async fn key_and_json<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: ApiScope,
+    body: &[u8],
+) -> Result<(app::api_key::ApiKeyRecord, T), Response> {
+    let key = authenticate(state, headers, scope)
+        .await
+        .map_err(|r| refuse(headers, r))?;
+    let request = serde_json::from_slice::<T>(body)
+        .map_err(|_| refuse(headers, Refusal::new("bad_request")))?;
+    Ok((key, request))
+}

@@ -10,7 +10,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ErrorJson, authenticate, refuse};
+use super::{ErrorJson, key_and_json, refuse};
 use crate::state::AppState;
 
 /// One provision of a person's data to a third party (APPI 第29条), reported as it happens.
@@ -64,13 +64,12 @@ pub(super) async fn provisions(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let key = match authenticate(&state, &headers, ApiScope::Provisions).await {
-        Ok(k) => k,
-        Err(r) => return refuse(&headers, r),
-    };
-    let Ok(request) = serde_json::from_slice::<ProvisionRequest>(&body) else {
-        return refuse(&headers, Refusal::new("bad_request"));
-    };
+    let (key, request) =
+        match key_and_json::<ProvisionRequest>(&state, &headers, ApiScope::Provisions, &body).await
+        {
+            Ok(x) => x,
+            Err(res) => return res,
+        };
     let services = &state.services;
     let subject = match services.store.find_subject(&request.subject).await {
         Ok(Some(s)) => s,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use super::{ErrorJson, authenticate, refuse, schema};
+use super::{ErrorJson, authenticate, key_and_json, refuse, schema};
 use crate::state::AppState;
 
 /// A subject as a sender's system describes it. An existing subject (the same external id) is
@@ -162,11 +162,16 @@ pub(super) async fn create_subject(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = authenticate(&state, &headers, ApiScope::SubjectsWrite).await {
-        return refuse(&headers, r);
-    }
-    let Ok(request) = serde_json::from_slice::<SubjectRequest>(&body) else {
-        return refuse(&headers, Refusal::new("bad_request"));
+    let (_, request) = match key_and_json::<SubjectRequest>(
+        &state,
+        &headers,
+        ApiScope::SubjectsWrite,
+        &body,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(res) => return res,
     };
     let fields = SubjectFields {
         external_id: &request.external_id,
@@ -256,13 +261,13 @@ pub(super) async fn patch_subject(
     Path(external_id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let key = match authenticate(&state, &headers, ApiScope::SubjectsWrite).await {
-        Ok(k) => k,
-        Err(r) => return refuse(&headers, r),
-    };
-    let Ok(request) = serde_json::from_slice::<SubjectPatchRequest>(&body) else {
-        return refuse(&headers, Refusal::new("bad_request"));
-    };
+    let (key, request) =
+        match key_and_json::<SubjectPatchRequest>(&state, &headers, ApiScope::SubjectsWrite, &body)
+            .await
+        {
+            Ok(x) => x,
+            Err(res) => return res,
+        };
     // `null` removes: an empty value to the service.
     fn removable(v: &Option<Option<String>>) -> Option<&str> {
         v.as_ref().map(|v| v.as_deref().unwrap_or(""))
@@ -301,12 +306,16 @@ pub(super) async fn delete_subject(
     Path(external_id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let key = match authenticate(&state, &headers, ApiScope::SubjectsWrite).await {
-        Ok(k) => k,
-        Err(r) => return refuse(&headers, r),
-    };
-    let Ok(request) = serde_json::from_slice::<ErasureRequest>(&body) else {
-        return refuse(&headers, Refusal::new("bad_request"));
+    let (key, request) = match key_and_json::<ErasureRequest>(
+        &state,
+        &headers,
+        ApiScope::SubjectsWrite,
+        &body,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(res) => return res,
     };
     let services = &state.services;
     // Only by external id (not an email or Doui's id), and never an erased subject.
