@@ -373,31 +373,7 @@ async fn the_same_file_imported_twice_writes_nothing_the_second_time() {
         assert_eq!(first.events_written, 5, "{db}");
         // Meanwhile C-1 withdrew: the old file must not grant it again.
         let c1 = s.services.store.find_subject("C-1").await.unwrap().unwrap();
-        s.services
-            .store
-            .apply(vec![app::domain::Change {
-                subject: c1.id,
-                purpose: app::domain::PurposeKey::parse("newsletter").unwrap(),
-                channel: Channel::Email,
-                to: ConsentState::Withdrawn,
-                provenance: app::domain::Provenance {
-                    occurred_at: app::services::now(),
-                    source: Source::PreferenceCenter,
-                    actor: app::domain::Actor::Subject,
-                    notice_version: Some("2024-04".into()),
-                    origin: Default::default(),
-                    idempotency_key: None,
-                    reason: None,
-                    campaign: None,
-                    collection_point: None,
-                    import_batch: None,
-                    form_url: None,
-                    proof_ref: None,
-                },
-                reconfirm: false,
-            }])
-            .await
-            .unwrap();
+        withdraw_newsletter_now(&s, c1.id).await;
         let before = all_events(&s).await;
         let second = import(&s, args(&file)).await;
         assert!(second.already_done, "{db}");
@@ -771,31 +747,7 @@ async fn a_row_older_than_the_consents_latest_change_does_not_rewrite_history() 
             .await
             .unwrap();
         // The person withdrew today, through the preference center.
-        s.services
-            .store
-            .apply(vec![app::domain::Change {
-                subject: c1.id,
-                purpose: app::domain::PurposeKey::parse("newsletter").unwrap(),
-                channel: Channel::Email,
-                to: ConsentState::Withdrawn,
-                provenance: app::domain::Provenance {
-                    occurred_at: app::services::now(),
-                    source: Source::PreferenceCenter,
-                    actor: app::domain::Actor::Subject,
-                    notice_version: Some("2024-04".into()),
-                    origin: Default::default(),
-                    idempotency_key: None,
-                    reason: None,
-                    campaign: None,
-                    collection_point: None,
-                    import_batch: None,
-                    form_url: None,
-                    proof_ref: None,
-                },
-                reconfirm: false,
-            }])
-            .await
-            .unwrap();
+        withdraw_newsletter_now(&s, c1.id).await;
         // A file from before says yes (2024-04-01): refused; C-2 is new: imported.
         let file = write(&s.data_dir.join("in"), "crm.csv", CRM_EXPORT);
         let summary = import(&s, args(&file)).await;
@@ -985,4 +937,17 @@ async fn an_api_import_left_running_is_resumed_at_start_or_marked_failed_without
         assert!(lost.failure.unwrap().contains("post it again"), "{db}");
         s.stop().await;
     }
+}
+
+/// The person withdraws the newsletter by email today, through the preference center.
+async fn withdraw_newsletter_now(s: &TestServer, subject: app::domain::SubjectId) {
+    let mut withdrawal = common::consents::change(
+        subject,
+        "newsletter",
+        Channel::Email,
+        ConsentState::Withdrawn,
+        None,
+    );
+    withdrawal.provenance.notice_version = Some("2024-04".into());
+    s.services.store.apply(vec![withdrawal]).await.unwrap();
 }
