@@ -287,7 +287,8 @@ async fn a_batch_records_occurred_and_recorded_times_apart_and_the_chain_verifie
         assert_eq!(events_of(&s, "A-1").await.len(), 1);
         assert_eq!(events_of(&s, "A-2").await.len(), 2);
 
-        assert_eq!(s.services.seal_pending().await.unwrap(), 3);
+        // The server's own sealer may have sealed some already; seal what is left.
+        while s.services.seal_pending().await.unwrap() > 0 {}
         let report = s.services.verify_chain().await.unwrap();
         assert_eq!(
             (report.length, report.broken, report.findings),
