@@ -23,6 +23,11 @@ pub enum StoreError {
     /// A row refers to something that does not exist (an unknown subject or purpose).
     #[error("refers to a missing {0}")]
     MissingReference(&'static str),
+    /// The change at this index of a request occurred before its consent's latest change
+    /// (see `Change::arrives_late`), found where the write holds the consent: a concurrent
+    /// request wrote a later change after this one was checked.
+    #[error("change {0} is older than its consent's latest change")]
+    OlderThanLatestChange(usize),
     /// Anything the database said that is not the caller's fault.
     #[error("database error: {0}")]
     Backend(String),

@@ -672,3 +672,74 @@ async fn collection_points_are_kept_and_retired_once() {
         db.cleanup().await;
     }
 }
+
+/// Issue 31: a change reported by another system that occurred before its consent's latest
+/// change is refused where the write holds the consent, on every path a group takes (without
+/// keys, in bulk; with a key, request by request), and the other requests of the group are
+/// written. A person's own change is never refused for its time.
+#[tokio::test]
+async fn a_late_arrival_is_refused_where_the_write_holds_the_consent() {
+    use app::domain::Source;
+    for db in common::backends().await {
+        let s = services(&db);
+        let who = subject(&s).await;
+        let other = subject(&s).await;
+        let withdrawn_now = change(
+            who,
+            "newsletter",
+            Channel::Email,
+            ConsentState::Withdrawn,
+            None,
+        );
+        db.store.apply(vec![withdrawn_now]).await.unwrap();
+        for key in [None, Some("late-1")] {
+            let mut late = change(
+                who,
+                "newsletter",
+                Channel::Email,
+                ConsentState::Granted,
+                key,
+            );
+            late.provenance.source = Source::Api;
+            late.provenance.occurred_at -= time::Duration::hours(1);
+            let fine = change(
+                other,
+                "newsletter",
+                Channel::Email,
+                ConsentState::Granted,
+                None,
+            );
+            let results = db
+                .store
+                .apply_group(vec![vec![fine.clone(), late.clone()], vec![fine]])
+                .await;
+            assert!(
+                matches!(results[0], Err(StoreError::OlderThanLatestChange(1))),
+                "{} {key:?}: {:?}",
+                db.name(),
+                results[0]
+            );
+            assert!(
+                results[1].is_ok(),
+                "{}: the other request is written",
+                db.name()
+            );
+            // The same change made by the person (not collected elsewhere) is taken.
+            let mut own = late.clone();
+            own.provenance.source = Source::PreferenceCenter;
+            own.provenance.idempotency_key = key.map(|k| format!("{k}-own"));
+            let results = db.store.apply_group(vec![vec![own]]).await;
+            assert!(results[0].is_ok(), "{}: {:?}", db.name(), results[0]);
+            let revert = change(
+                who,
+                "newsletter",
+                Channel::Email,
+                ConsentState::Withdrawn,
+                None,
+            );
+            db.store.apply(vec![revert]).await.unwrap();
+        }
+        assert_projection_is_fold(&db).await;
+        db.cleanup().await;
+    }
+}

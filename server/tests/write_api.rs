@@ -527,3 +527,57 @@ async fn scopes_and_batch_sizes_are_enforced() {
         s.stop().await;
     }
 }
+
+/// Issue 31: concurrent batches for one consent, each checked against what it read before
+/// writing, never leave history out of order: a batch that another overtook is refused with
+/// `older_than_latest_change` (the writer checks again where it holds the consent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_never_write_history_out_of_order() {
+    for s in servers().await {
+        let name = s.services.store.backend();
+        let (k, _) = key(&s, &["subjects:write", "consents:write"]).await;
+        subjects(&s, &k, &["R-1"]).await;
+        point(&s, "checkout").await;
+        let s = std::sync::Arc::new(s);
+        // 40 changes, alternating states, occurring a minute apart, sent all at once in an
+        // order that is not theirs.
+        let mut order: Vec<i64> = (0..40).collect();
+        order.sort_by_key(|i| (i * 17) % 40);
+        let sends = order.into_iter().map(|i| {
+            let (s, k) = (s.clone(), k.clone());
+            tokio::spawn(async move {
+                let mut change = grant("R-1", Duration::minutes(100 - i));
+                if i % 2 == 1 {
+                    change["state"] = json!("withdrawn");
+                }
+                post(&s, "/api/v1/consents", &k, json!({"changes": [change]})).await
+            })
+        });
+        let mut refused = 0;
+        for send in sends.collect::<Vec<_>>() {
+            let (status, answer) = send.await.unwrap();
+            match status {
+                StatusCode::OK => {}
+                StatusCode::UNPROCESSABLE_ENTITY => {
+                    assert_eq!(answer["errors"][0]["code"], "older_than_latest_change");
+                    refused += 1;
+                }
+                other => panic!("{name}: {other} {answer}"),
+            }
+        }
+        assert!(refused > 0, "{name}: the changes arrived out of order");
+        let mut events = events_of(&s, "R-1").await;
+        events.reverse();
+        assert!(
+            events
+                .windows(2)
+                .all(|w| w[0].provenance.occurred_at <= w[1].provenance.occurred_at),
+            "{name}: history in the order it occurred: {:?}",
+            events
+                .iter()
+                .map(|e| e.provenance.occurred_at)
+                .collect::<Vec<_>>()
+        );
+        std::sync::Arc::into_inner(s).unwrap().stop().await;
+    }
+}

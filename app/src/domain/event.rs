@@ -195,6 +195,15 @@ pub struct Change {
 }
 
 impl Change {
+    /// Whether this change, reported by another system, would come before the consent's latest
+    /// change (`latest`, the time it occurred): refused, since history is not rewritten by a
+    /// late arrival. Only changes collected elsewhere (the API, an import) are held to it: a
+    /// person acting now is never refused because two clocks differ.
+    pub fn arrives_late(&self, latest: Option<time::OffsetDateTime>) -> bool {
+        matches!(self.provenance.source, Source::Api | Source::Import)
+            && latest.is_some_and(|latest| self.provenance.occurred_at < latest)
+    }
+
     /// What an idempotency key is bound to: the same key with another request is refused.
     pub fn fingerprint(&self) -> String {
         format!("{}/{}/{}", self.purpose, self.channel, self.to)

@@ -111,7 +111,13 @@ impl From<Refusal> for BatchRefusal {
 
 impl From<StoreError> for BatchRefusal {
     fn from(e: StoreError) -> Self {
-        BatchRefusal::Request(e.into())
+        match e {
+            StoreError::OlderThanLatestChange(index) => BatchRefusal::Items(vec![ItemRefusal {
+                index,
+                code: crate::domain::NotCollected::OlderThanLatestChange.code(),
+            }]),
+            e => BatchRefusal::Request(e.into()),
+        }
     }
 }
 

@@ -186,6 +186,7 @@ impl From<StoreError> for Refusal {
                 _ => "external_id_taken",
             }),
             StoreError::MissingReference(_) => Refusal::new("bad_request"),
+            StoreError::OlderThanLatestChange(_) => Refusal::new("older_than_latest_change"),
             StoreError::Backend(msg) => {
                 tracing::error!(error = %msg, "store failed");
                 Refusal::new("unavailable")

@@ -125,8 +125,17 @@ macro_rules! sql_bulk {
 
 pub(crate) use sql_bulk;
 
-/// The current choice of each consent a group touches: (subject, purpose, channel) → state.
-pub(crate) type Current = HashMap<(uuid::Uuid, String, String), ConsentState>;
+/// The current choice of each consent a group touches: (subject, purpose, channel) → its state
+/// and when its latest change occurred.
+pub(crate) type Current =
+    HashMap<(uuid::Uuid, String, String), (ConsentState, time::OffsetDateTime)>;
+
+/// A change of a group that arrives late (`Change::arrives_late`): (request, change) indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Late {
+    pub request: usize,
+    pub change: usize,
+}
 
 /// The subjects a group touches, each once, in order (the order rows are locked in).
 pub(crate) fn subjects_of(requests: &[Vec<Change>]) -> Vec<uuid::Uuid> {
@@ -150,28 +159,39 @@ pub(crate) fn set_recorded(
 
 /// Decides each change of a group in order, in memory, from the current choices: what each
 /// request gets back, and the events to write (in order).
+///
+/// A change that arrives late is refused here, where the write holds the consents (the rules
+/// checked it before, but a concurrent request may have written a later change since): the
+/// group is then written request by request, and that request refused.
 pub(crate) fn decide_group(
     requests: &[Vec<Change>],
     mut current: Current,
-) -> (Vec<Vec<Applied>>, Vec<ConsentEvent>) {
+) -> Result<(Vec<Vec<Applied>>, Vec<ConsentEvent>), Late> {
     let mut events = Vec::new();
     let mut results = Vec::with_capacity(requests.len());
-    for changes in requests {
+    for (r, changes) in requests.iter().enumerate() {
         let mut applied = Vec::with_capacity(changes.len());
-        for change in changes {
+        for (c, change) in changes.iter().enumerate() {
             let key = (
                 change.subject.0,
                 change.purpose.to_string(),
                 change.channel.key().to_owned(),
             );
+            let now = current.get(&key).copied();
+            if change.arrives_late(now.map(|(_, at)| at)) {
+                return Err(Late {
+                    request: r,
+                    change: c,
+                });
+            }
             let outcome = match decide(
-                current.get(&key).copied(),
+                now.map(|(state, _)| state),
                 change.clone(),
                 uuid::Uuid::now_v7(),
             ) {
                 Decision::Unchanged(state) => Outcome::Unchanged(state),
                 Decision::Record(e) => {
-                    current.insert(key, e.to);
+                    current.insert(key, (e.to, e.provenance.occurred_at));
                     events.push(e.clone());
                     Outcome::Recorded(e)
                 }
@@ -183,5 +203,5 @@ pub(crate) fn decide_group(
         }
         results.push(applied);
     }
-    (results, events)
+    Ok((results, events))
 }

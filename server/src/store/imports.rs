@@ -195,7 +195,7 @@ macro_rules! sql_imports {
                         q.fetch_all(&mut *tx).await.map_err(db_error)?;
                     }
                     let sql = format!(
-                        "SELECT subject_id, purpose, channel, state FROM consents WHERE subject_id IN ({})",
+                        "SELECT subject_id, purpose, channel, state, updated_at FROM consents WHERE subject_id IN ({})",
                         list(1, chunk.len())
                     );
                     let mut q = sqlx::query(&sql);
@@ -211,11 +211,19 @@ macro_rules! sql_imports {
                                 row.try_get("purpose").map_err(bad)?,
                                 row.try_get("channel").map_err(bad)?,
                             ),
-                            state.parse().map_err(|_| corrupt("state"))?,
+                            (
+                                state.parse().map_err(|_| corrupt("state"))?,
+                                row.try_get("updated_at").map_err(bad)?,
+                            ),
                         );
                     }
                 }
-                let (_, events) = crate::store::bulk::decide_group(&requests, current);
+                // A change that arrives late here (a concurrent write came after the rules
+                // checked the batch) fails the batch and the import, with nothing of the batch
+                // written; a run of the same file resumes at the batch's first line, where the
+                // rules then refuse that row.
+                let (_, events) = crate::store::bulk::decide_group(&requests, current)
+                    .map_err(|late| app::store::StoreError::OlderThanLatestChange(late.change))?;
                 if !events.is_empty() {
                     Self::$write(&mut tx, &events).await?;
                 }

@@ -177,15 +177,17 @@ impl PgStore {
                 format!(
                     "BEGIN; SET LOCAL enable_seqscan = off; \
                      SELECT id FROM subjects WHERE id = ANY({ids}) ORDER BY id FOR UPDATE; \
-                     SELECT subject_id, purpose, channel, state FROM consents \
+                     SELECT subject_id, purpose, channel, state, updated_at FROM consents \
                      WHERE subject_id = ANY({ids})"
                 )
                 .as_str(),
             )
             .await
             .map_err(db_error)?;
+            // A late arrival: the group is written again request by request, which refuses it.
             let (mut results, events) =
-                super::bulk::decide_group(requests, current_choices(&rows)?);
+                super::bulk::decide_group(requests, current_choices(&rows)?)
+                    .map_err(|late| app::store::StoreError::OlderThanLatestChange(late.change))?;
             let recorded = Self::write_events_arrays(&mut tx.conn, &events).await?;
             super::bulk::set_recorded(&mut results, &recorded.into_iter().collect());
             Ok(results)
@@ -582,7 +584,7 @@ fn current_choices(
     use crate::store::corrupt;
     use sqlx::Row;
     let mut current = super::bulk::Current::with_capacity(rows.len());
-    for row in rows.iter().filter(|r| r.len() == 4) {
+    for row in rows.iter().filter(|r| r.len() == 5) {
         let bad = |_| corrupt("consent");
         let state: String = row.try_get("state").map_err(bad)?;
         current.insert(
@@ -591,7 +593,10 @@ fn current_choices(
                 row.try_get("purpose").map_err(bad)?,
                 row.try_get("channel").map_err(bad)?,
             ),
-            state.parse().map_err(|_| corrupt("state"))?,
+            (
+                state.parse().map_err(|_| corrupt("state"))?,
+                row.try_get("updated_at").map_err(bad)?,
+            ),
         );
     }
     Ok(current)

@@ -38,7 +38,7 @@ macro_rules! sql_store {
                 use crate::store::{corrupt, db_error};
 
                 let mut results = Vec::with_capacity(changes.len());
-                for change in changes {
+                for (index, change) in changes.into_iter().enumerate() {
                     let subject = change.subject.0;
                     let lock: Option<&str> = $lock_subject;
                     if let Some(lock) = lock {
@@ -81,8 +81,8 @@ macro_rules! sql_store {
                         }
                     }
 
-                    let current: Option<String> = sqlx::query_scalar(
-                        "SELECT state FROM consents WHERE subject_id = $1 AND purpose = $2 AND channel = $3",
+                    let current: Option<(String, time::OffsetDateTime)> = sqlx::query_as(
+                        "SELECT state, updated_at FROM consents WHERE subject_id = $1 AND purpose = $2 AND channel = $3",
                     )
                     .bind(subject)
                     .bind(change.purpose.as_str())
@@ -90,7 +90,10 @@ macro_rules! sql_store {
                     .fetch_optional(&mut **tx)
                     .await
                     .map_err(db_error)?;
-                    let current = current.map(|s| s.parse()).transpose().map_err(|_| corrupt("state"))?;
+                    if change.arrives_late(current.as_ref().map(|(_, at)| *at)) {
+                        return Err(StoreError::OlderThanLatestChange(index));
+                    }
+                    let current = current.map(|(s, _)| s.parse()).transpose().map_err(|_| corrupt("state"))?;
                     let key = change.provenance.idempotency_key.clone();
                     let fingerprint = change.fingerprint();
                     let (outcome, event_id, state) = match decide(current, change, uuid::Uuid::now_v7()) {

@@ -360,17 +360,26 @@ fn write_group(
     let mut current = Current::new();
     for subject in subjects_of(requests) {
         conn.query(
-            "SELECT purpose, channel, state FROM consents WHERE subject_id = ?1",
+            "SELECT purpose, channel, state, updated_at FROM consents WHERE subject_id = ?1",
             &[Value::Blob(subject.as_bytes())],
             |row| {
                 let text = |i| row.text(i)?.ok_or_else(|| super::corrupt("consent"));
                 let state = text(2)?.parse().map_err(|_| super::corrupt("state"))?;
-                current.insert((subject, text(0)?.to_owned(), text(1)?.to_owned()), state);
+                let at = row
+                    .bytes(3)
+                    .and_then(app::domain::rfc3339::parse)
+                    .ok_or_else(|| super::corrupt("updated_at"))?;
+                current.insert(
+                    (subject, text(0)?.to_owned(), text(1)?.to_owned()),
+                    (state, at),
+                );
                 Ok(())
             },
         )?;
     }
-    let (mut results, events) = decide_group(requests, current);
+    // A late arrival: the group is written again request by request, which refuses it.
+    let (mut results, events) = decide_group(requests, current)
+        .map_err(|late| app::store::StoreError::OlderThanLatestChange(late.change))?;
     let mut last = std::collections::HashMap::new();
     let mut recorded = std::collections::HashMap::with_capacity(events.len());
     for e in &events {
