@@ -1,7 +1,9 @@
-//! Rate limits, decided in memory from the time passed in (so tests need no clock): fixed windows
-//! for counted actions, and a growing delay after repeated password failures. The decisions are
-//! pure functions of a small record ([`Window`], [`Failures`]) and the time; the records live in a
-//! bounded table ([`Counters`]) that a shared store could later replace. Beside them, the gates
+//! Rate limits, decided from the time passed in (so tests need no clock): fixed windows for
+//! counted actions, and a growing delay after repeated password failures. The decisions are pure
+//! functions of a small record ([`Window`], [`Failures`]) and the time; the records live in a
+//! bounded table in memory ([`Counters`], each instance its own: cheap flood control) and, for
+//! the account-protection limits, in the database too ([`LimitOp`] on a [`Kept`] record, shared
+//! by every instance). Beside them, the gates
 //! that bound costly work on request paths: password hashing ([`HashingGate`]) and chain walks
 //! ([`OneAtATime`]).
 
@@ -145,6 +147,88 @@ impl Failures {
         Self {
             count: this.map_or(0, |f| f.count).saturating_add(1),
             last: now,
+        }
+    }
+}
+
+/// A counter's record as a shared store keeps it: a window (its start, the actions counted) or
+/// an account's failures (the last one's time, how many).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kept {
+    pub at: i64,
+    pub count: u32,
+}
+
+/// What a limit shared by every instance does to its record: the same decisions as the table in
+/// memory ([`RateLimiter`]), made by the store inside one transaction, so instances sharing a
+/// database count together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitOp {
+    /// [`RateLimiter::hit`].
+    Hit(Limit),
+    /// [`RateLimiter::refund`].
+    Refund(Limit),
+    /// [`RateLimiter::backoff_reserve`].
+    Reserve { free: u32, max_delay: i64 },
+    /// [`RateLimiter::backoff_undo`].
+    Undo,
+    /// [`RateLimiter::backoff_reset`].
+    Reset,
+}
+
+impl LimitOp {
+    /// The record after this operation at `now`, and whether the action is allowed.
+    pub fn apply(self, kept: Option<Kept>, now: i64) -> (Option<Kept>, Result<(), RetryAfter>) {
+        let window = kept.map(|k| Window {
+            start: k.at,
+            count: k.count,
+        });
+        let failures = kept.map(|k| Failures {
+            count: k.count,
+            last: k.at,
+        });
+        let from_window = |w: Window| Kept {
+            at: w.start,
+            count: w.count,
+        };
+        let from_failures = |f: Failures| Kept {
+            at: f.last,
+            count: f.count,
+        };
+        match self {
+            LimitOp::Hit(limit) => match Window::check(window, limit, now) {
+                Ok(()) => (
+                    Some(from_window(Window::counted(window, limit, now))),
+                    Ok(()),
+                ),
+                Err(r) => (kept, Err(r)),
+            },
+            LimitOp::Refund(limit) => (
+                window
+                    .map(|w| {
+                        if now - w.start < limit.window_secs {
+                            w.refunded()
+                        } else {
+                            w
+                        }
+                    })
+                    .map(from_window),
+                Ok(()),
+            ),
+            LimitOp::Reserve { free, max_delay } => {
+                match Failures::check(failures, free, max_delay, now) {
+                    Ok(()) => (Some(from_failures(Failures::failed(failures, now))), Ok(())),
+                    Err(r) => (kept, Err(r)),
+                }
+            }
+            LimitOp::Undo => (
+                failures.filter(|f| f.count > 1).map(|f| Kept {
+                    count: f.count - 1,
+                    at: f.last,
+                }),
+                Ok(()),
+            ),
+            LimitOp::Reset => (None, Ok(())),
         }
     }
 }
@@ -381,6 +465,26 @@ impl RateLimiter {
 
     pub fn backoff_reset(&self, key: &str) {
         self.failures.update(key, |_| (None, ()));
+    }
+
+    /// Applies `op` to this process's own table (what [`LimitOp::apply`] does to a shared record).
+    pub fn apply(&self, key: &str, op: LimitOp, now: i64) -> Result<(), RetryAfter> {
+        match op {
+            LimitOp::Hit(limit) => self.hit(key, limit, now),
+            LimitOp::Refund(limit) => {
+                self.refund(key, limit, now);
+                Ok(())
+            }
+            LimitOp::Reserve { free, max_delay } => self.backoff_reserve(key, free, max_delay, now),
+            LimitOp::Undo => {
+                self.backoff_undo(key);
+                Ok(())
+            }
+            LimitOp::Reset => {
+                self.backoff_reset(key);
+                Ok(())
+            }
+        }
     }
 
     /// How many keys the tables hold (windows, failures).
@@ -642,5 +746,93 @@ mod tests {
         assert!(g.try_enter().is_none());
         drop(turn);
         assert!(g.try_enter().is_some());
+    }
+
+    /// A shared store applies the same decisions as the table in memory: a run of operations
+    /// on both gives the same answers.
+    #[test]
+    fn shared_records_decide_as_the_table_in_memory() {
+        let r = RateLimiter::default();
+        let (mut window, mut failures): (Option<Kept>, Option<Kept>) = (None, None);
+        let steps: [(LimitOp, i64); 14] = [
+            (LimitOp::Hit(L), 1000),
+            (LimitOp::Hit(L), 1001),
+            (LimitOp::Refund(L), 1002),
+            (LimitOp::Hit(L), 1003),
+            (LimitOp::Hit(L), 1004),
+            (LimitOp::Hit(L), 1005),
+            (LimitOp::Hit(L), 1070),
+            (
+                LimitOp::Reserve {
+                    free: 2,
+                    max_delay: 8,
+                },
+                1000,
+            ),
+            (
+                LimitOp::Reserve {
+                    free: 2,
+                    max_delay: 8,
+                },
+                1000,
+            ),
+            (
+                LimitOp::Reserve {
+                    free: 2,
+                    max_delay: 8,
+                },
+                1000,
+            ),
+            (LimitOp::Undo, 1000),
+            (
+                LimitOp::Reserve {
+                    free: 2,
+                    max_delay: 8,
+                },
+                1000,
+            ),
+            (LimitOp::Reset, 1001),
+            (
+                LimitOp::Reserve {
+                    free: 2,
+                    max_delay: 8,
+                },
+                1001,
+            ),
+        ];
+        for (op, now) in steps {
+            let kept = match op {
+                LimitOp::Hit(_) | LimitOp::Refund(_) => &mut window,
+                _ => &mut failures,
+            };
+            let (after, shared) = op.apply(*kept, now);
+            *kept = after;
+            let memory = match op {
+                LimitOp::Hit(l) => r.hit("k", l, now),
+                LimitOp::Refund(l) => {
+                    r.refund("k", l, now);
+                    Ok(())
+                }
+                LimitOp::Reserve { free, max_delay } => {
+                    r.backoff_reserve("k", free, max_delay, now)
+                }
+                LimitOp::Undo => {
+                    r.backoff_undo("k");
+                    Ok(())
+                }
+                LimitOp::Reset => {
+                    r.backoff_reset("k");
+                    Ok(())
+                }
+            };
+            assert_eq!(shared, memory, "{op:?} at {now}");
+        }
+        assert_eq!(
+            window,
+            r.windows.get("k").map(|w| Kept {
+                at: w.start,
+                count: w.count
+            })
+        );
     }
 }

@@ -138,9 +138,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<(SubjectId, PurposeKey, Channel, ConsentState)>>;
 }
 
-/// Accounts and sessions: admins, customer and admin sessions, single-use sign-in links.
+/// The account-protection limits every instance sharing the database counts together (sign-in
+/// mails, admin passwords, refused link tokens).
 #[async_trait]
-pub trait IdentityStore: Send + Sync + 'static {
+pub trait LimitStore: Send + Sync + 'static {
+    /// Applies `op` at `now` (unix seconds) to the record kept under `key`, in one transaction
+    /// (a concurrent instance waits for it), and answers whether the action is allowed.
+    async fn apply_limit(
+        &self,
+        key: &str,
+        op: crate::rate::LimitOp,
+        now: i64,
+    ) -> StoreResult<Result<(), crate::rate::RetryAfter>>;
+    /// Forgets the records not changed since `before` (unix seconds); returns how many.
+    async fn prune_limits(&self, before: i64) -> StoreResult<u64>;
+}
+
+/// Accounts and sessions: admins, customer and admin sessions, single-use sign-in links, and the
+/// shared limits that protect them.
+#[async_trait]
+pub trait IdentityStore: LimitStore + Send + Sync + 'static {
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
     async fn session(&self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
     async fn touch_session(&self, id_hash: &str, at: OffsetDateTime) -> StoreResult<()>;

@@ -177,6 +177,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
 async fn sealer(services: Services) {
     let mut next_checkpoint = tokio::time::Instant::now();
     let mut next_expiry = tokio::time::Instant::now();
+    let mut next_prune = tokio::time::Instant::now();
     loop {
         let pause = match services.seal_pending().await {
             // More were waiting than one round takes: go on at once.
@@ -202,6 +203,13 @@ async fn sealer(services: Services) {
             next_expiry = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
             if let Err(r) = services.expire_due_at(app::services::now()).await {
                 tracing::warn!(code = r.code, "ending expired consents failed; retrying");
+            }
+        }
+        // Shared limit records nobody touched for a day, every hour.
+        if tokio::time::Instant::now() >= next_prune {
+            next_prune = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
+            if let Err(r) = services.prune_limits().await {
+                tracing::warn!(code = r.code, "pruning limit records failed; retrying");
             }
         }
         tokio::time::sleep(pause).await;

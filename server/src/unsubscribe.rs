@@ -85,7 +85,7 @@ pub async fn one_click(
     let claims = match services.claims(&token) {
         Ok(c) => c,
         Err(r) => {
-            let r = services.token_refused(ip, r);
+            let r = services.token_refused(ip, r).await;
             let mut res = answer(form.from_page, lang, Err(r.code), &token);
             // Too many refused links from this address: when to try again.
             if let Some(secs) = r.retry_after {

@@ -482,3 +482,86 @@ async fn item04_nobody_can_lock_an_admin_out_from_elsewhere() {
         s.stop().await;
     }
 }
+
+/// Issue 33: the account-protection limits are counted by every instance sharing the database:
+/// tries spread over two instances (two services over one database, each with its own table in
+/// memory) are refused once their sum reaches the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_protection_limits_are_shared_by_every_instance() {
+    use std::{net::IpAddr, sync::Arc};
+    for db in common::backends().await {
+        let instance = || {
+            let mut s = common::services(&db);
+            s.settings = Arc::new(app::services::Settings {
+                limits: Limits {
+                    sign_in_per_address: Limit {
+                        max: 2,
+                        window_secs: 60,
+                    },
+                    password_failures_per_ip: Limit {
+                        max: 2,
+                        window_secs: 60,
+                    },
+                    ..short_limits()
+                },
+                ..(*s.settings).clone()
+            });
+            s
+        };
+        let (a, b) = (instance(), instance());
+        let ip: Option<IpAddr> = Some("198.51.100.7".parse().unwrap());
+        let name = db.name();
+
+        // Sign-in mails for one address: one on each instance, the third refused on either.
+        a.request_sign_in("shared@example.jp", ip).await.unwrap();
+        b.request_sign_in("shared@example.jp", ip).await.unwrap();
+        for s in [&a, &b] {
+            let r = s
+                .request_sign_in("shared@example.jp", ip)
+                .await
+                .unwrap_err();
+            assert_eq!(r.code, "rate_limited", "{name}");
+            assert!(r.retry_after.is_some_and(|s| s > 0 && s <= 60), "{name}");
+        }
+
+        // Refused link tokens from one address (3 allowed in the window).
+        for s in [&a, &b, &a] {
+            let r = s
+                .token_refused(ip, app::services::Refusal::new("invalid_token"))
+                .await;
+            assert_eq!(r.code, "invalid_token", "{name}");
+        }
+        let r = b
+            .token_refused(ip, app::services::Refusal::new("invalid_token"))
+            .await;
+        assert_eq!(
+            r.code, "rate_limited",
+            "{name}: the fourth, on the other instance"
+        );
+
+        // Wrong admin passwords from one address: one on each instance, the third refused.
+        for s in [&a, &b] {
+            let Err(r) = s
+                .admin_sign_in("nobody@admins.example.jp", "wrong-password", None, ip)
+                .await
+            else {
+                panic!("{name}: signed in with a wrong password")
+            };
+            assert_eq!(r.code, "sign_in_failed", "{name}");
+        }
+        let Err(r) = a
+            .admin_sign_in("nobody@admins.example.jp", "wrong-password", None, ip)
+            .await
+        else {
+            panic!("{name}: signed in with a wrong password")
+        };
+        assert_eq!(
+            r.code, "rate_limited",
+            "{name}: waits after failures on both"
+        );
+
+        // Records nobody touched for a day are forgotten; fresh ones stay.
+        assert_eq!(a.prune_limits().await.unwrap(), 0, "{name}");
+        db.cleanup().await;
+    }
+}

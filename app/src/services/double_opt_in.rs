@@ -60,7 +60,7 @@ impl Services {
             return Err(Refusal::new("channel_not_applicable"));
         }
         // The sign-in limits: a form that mails strangers must not become a mail cannon.
-        self.hit_mail_limits(evidence.ip, &email)?;
+        self.hit_mail_limits(evidence.ip, &email).await?;
         let token = random_token();
         let hash = token_hash(&token);
         let at = now();

@@ -18,7 +18,7 @@ use crate::{
     },
     domain::Email,
     mail::sign_in_mail,
-    rate::RetryAfter,
+    rate::{LimitOp, RetryAfter},
     token::Scope,
 };
 
@@ -140,37 +140,36 @@ impl Services {
     /// A token was refused: counted against this client, and once it has had too many refused
     /// lately the answer is "wait" instead. Only refusals are counted and only after the token
     /// was checked, so a valid token is never refused here.
-    pub fn token_refused(&self, ip: Option<IpAddr>, refusal: Refusal) -> Refusal {
+    /// Counted by every instance sharing the database.
+    pub async fn token_refused(&self, ip: Option<IpAddr>, refusal: Refusal) -> Refusal {
         let limit = self.settings.limits.token_failures_per_ip;
-        match self
-            .limiter
-            .hit(&format!("token-ip:{}", ip_key(ip)), limit, Self::unix_now())
-        {
+        let key = format!("token-ip:{}", ip_key(ip));
+        match self.protect(&key, LimitOp::Hit(limit)).await {
             Ok(()) => refusal,
-            Err(r) => limited(r),
+            Err(r) => r,
         }
     }
 
     /// The limits on mail sent to an address on request (sign-in links, double opt-in
     /// confirmations): per client address and per address mailed, each checked and counted in
     /// one step, so parallel requests cannot all pass a check before any is counted.
-    pub(super) fn hit_mail_limits(&self, ip: Option<IpAddr>, email: &Email) -> Result<(), Refusal> {
-        let t = Self::unix_now();
+    /// Counted by every instance sharing the database.
+    pub(super) async fn hit_mail_limits(
+        &self,
+        ip: Option<IpAddr>,
+        email: &Email,
+    ) -> Result<(), Refusal> {
         let limits = self.settings.limits;
-        self.limiter
-            .hit(
-                &format!("signin-ip:{}", ip_key(ip)),
-                limits.sign_in_per_ip,
-                t,
-            )
-            .map_err(limited)?;
-        self.limiter
-            .hit(
-                &format!("signin-addr:{}", email.as_str().to_lowercase()),
-                limits.sign_in_per_address,
-                t,
-            )
-            .map_err(limited)
+        self.protect(
+            &format!("signin-ip:{}", ip_key(ip)),
+            LimitOp::Hit(limits.sign_in_per_ip),
+        )
+        .await?;
+        self.protect(
+            &format!("signin-addr:{}", email.as_str().to_lowercase()),
+            LimitOp::Hit(limits.sign_in_per_address),
+        )
+        .await
     }
 
     // -----------------------------------------------------------------------------------------
@@ -181,7 +180,7 @@ impl Services {
     /// mailed after answering, so timing tells nothing either.
     pub async fn request_sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
         let email = Email::parse(email)?;
-        self.hit_mail_limits(ip, &email)?;
+        self.hit_mail_limits(ip, &email).await?;
         let Some(subject) = self.store.find_subject(email.as_str()).await? else {
             tracing::info!("sign-in asked for an address with no subject");
             return Ok(());
@@ -227,7 +226,9 @@ impl Services {
     pub async fn check_sign_in_link(&self, token: &str, ip: Option<IpAddr>) -> Result<(), Refusal> {
         match self.identity.sign_in_link(&token_hash(token)).await? {
             Some(link) if link.is_usable(now()) => Ok(()),
-            _ => Err(self.token_refused(ip, Refusal::new("sign_in_link_invalid"))),
+            _ => Err(self
+                .token_refused(ip, Refusal::new("sign_in_link_invalid"))
+                .await),
         }
     }
 
@@ -241,7 +242,11 @@ impl Services {
         let at = now();
         let link = match self.identity.sign_in_link(&hash).await? {
             Some(l) if l.is_usable(at) => l,
-            _ => return Err(self.token_refused(ip, Refusal::new("sign_in_link_invalid"))),
+            _ => {
+                return Err(self
+                    .token_refused(ip, Refusal::new("sign_in_link_invalid"))
+                    .await);
+            }
         };
         if !self.identity.use_sign_in_link(&hash, at).await? {
             return Err(Refusal::new("sign_in_link_invalid"));
@@ -263,13 +268,11 @@ impl Services {
             .email
             .clone()
             .ok_or(Refusal::new("no_email_to_confirm"))?;
-        self.limiter
-            .hit(
-                &format!("signin-addr:{}", email.as_str().to_lowercase()),
-                self.settings.limits.sign_in_per_address,
-                Self::unix_now(),
-            )
-            .map_err(limited)?;
+        self.protect(
+            &format!("signin-addr:{}", email.as_str().to_lowercase()),
+            LimitOp::Hit(self.settings.limits.sign_in_per_address),
+        )
+        .await?;
         self.mail_sign_in_link(&visitor.subject, &email).await
     }
 
@@ -482,23 +485,23 @@ impl Services {
         let network = ip_key(ip);
         let ip_counter = format!("password-ip:{network}");
         let account = format!("password-account:{network}:{email}");
-        let (free, max_delay) = (
-            limits.password_free_failures,
-            limits.password_max_delay_secs,
-        );
-        self.limiter
-            .hit(&ip_counter, limits.password_failures_per_ip, t)
-            .map_err(limited)?;
-        if let Err(r) = self.limiter.backoff_reserve(&account, free, max_delay, t) {
-            self.limiter
-                .refund(&ip_counter, limits.password_failures_per_ip, t);
-            return Err(limited(r));
+        let per_ip = LimitOp::Hit(limits.password_failures_per_ip);
+        let refund = LimitOp::Refund(limits.password_failures_per_ip);
+        let reserve = LimitOp::Reserve {
+            free: limits.password_free_failures,
+            max_delay: limits.password_max_delay_secs,
+        };
+        // Counted by every instance sharing the database, before the password is checked (a
+        // success gives the try back): parallel tries on several instances see each other.
+        self.protect(&ip_counter, per_ip).await?;
+        if let Err(r) = self.protect(&account, reserve).await {
+            self.unprotect(&ip_counter, refund).await;
+            return Err(r);
         }
         // The password was right (or never checked): the try does not count.
-        let not_a_failure = || {
-            self.limiter
-                .refund(&ip_counter, limits.password_failures_per_ip, t);
-            self.limiter.backoff_reset(&account);
+        let not_a_failure = || async {
+            self.unprotect(&ip_counter, refund).await;
+            self.unprotect(&account, LimitOp::Reset).await;
         };
         if password.len() > crate::auth::MAX_PASSWORD_CHARS * 4 {
             return Err(Refusal::new("sign_in_failed"));
@@ -510,9 +513,8 @@ impl Services {
         let (ok, outdated) = match self.verify_password(phc, password.to_owned()).await {
             Ok(v) => v,
             Err(busy) => {
-                self.limiter
-                    .refund(&ip_counter, limits.password_failures_per_ip, t);
-                self.limiter.backoff_undo(&account);
+                self.unprotect(&ip_counter, refund).await;
+                self.unprotect(&account, LimitOp::Undo).await;
                 return Err(busy);
             }
         };
@@ -525,7 +527,7 @@ impl Services {
             code.map(str::trim).filter(|c| !c.is_empty()),
         ) {
             (Some(_), None) => {
-                not_a_failure();
+                not_a_failure().await;
                 return Err(Refusal::new("totp_required"));
             }
             (Some(stored), Some(code)) => {
@@ -540,12 +542,12 @@ impl Services {
                 }
             }
             (None, _) if self.settings.require_totp => {
-                not_a_failure();
+                not_a_failure().await;
                 return Err(Refusal::new("totp_enrollment_required"));
             }
             (None, _) => {}
         }
-        not_a_failure();
+        not_a_failure().await;
         if outdated {
             match self.hash_password(password.to_owned()).await {
                 Ok(phc) => {

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::{Refusal, Services, Visitor, admin::MAX_REASON_CHARS, identity::limited, now};
+use super::{Refusal, Services, Visitor, admin::MAX_REASON_CHARS, now};
 use crate::{
     auth::Principal,
     domain::{Change, Channel, ConsentState, Lang, Provenance, Purpose, Subject},
@@ -100,13 +100,11 @@ impl Services {
             .clone()
             .ok_or(Refusal::new("no_email_to_confirm"))?;
         let at = now().unix_timestamp();
-        self.limiter
-            .hit(
-                &format!("grant-addr:{}", email.as_str().to_lowercase()),
-                self.settings.limits.sign_in_per_address,
-                at,
-            )
-            .map_err(limited)?;
+        self.protect(
+            &format!("grant-addr:{}", email.as_str().to_lowercase()),
+            crate::rate::LimitOp::Hit(self.settings.limits.sign_in_per_address),
+        )
+        .await?;
         let token = confirm::sign(
             &self.keyring,
             &Claims {
@@ -142,7 +140,22 @@ impl Services {
         ip: Option<IpAddr>,
     ) -> Result<GrantPreview, Refusal> {
         // Verified first; only a refused link counts against the client address.
-        let refused = |code| self.token_refused(ip, Refusal::new(code));
+        match self.grant_link(token).await {
+            Err(r)
+                if matches!(
+                    r.code,
+                    "expired_token" | "grant_link_invalid" | "link_revoked"
+                ) =>
+            {
+                Err(self.token_refused(ip, r).await)
+            }
+            other => other,
+        }
+    }
+
+    /// What a grant's confirmation link allows (see `grant_preview`, which counts its refusals).
+    async fn grant_link(&self, token: &str) -> Result<GrantPreview, Refusal> {
+        let refused = Refusal::new;
         let claims =
             confirm::verify(&self.keyring, token, now().unix_timestamp()).map_err(|e| match e {
                 TokenError::Expired => refused("expired_token"),

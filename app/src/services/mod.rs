@@ -31,6 +31,7 @@ mod notices;
 mod objection;
 mod preferences;
 mod privacy;
+mod protection;
 mod provisions;
 mod receipts;
 mod retention;

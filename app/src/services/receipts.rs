@@ -199,16 +199,17 @@ impl Services {
         token: &str,
         ip: Option<std::net::IpAddr>,
     ) -> Result<Visitor, Refusal> {
-        self.visitor(token).await.map_err(|r| {
-            if matches!(
-                r.code,
-                "invalid_token" | "expired_token" | "link_revoked" | "unknown_subject"
-            ) {
-                self.token_refused(ip, r)
-            } else {
-                r
+        match self.visitor(token).await {
+            Err(r)
+                if matches!(
+                    r.code,
+                    "invalid_token" | "expired_token" | "link_revoked" | "unknown_subject"
+                ) =>
+            {
+                Err(self.token_refused(ip, r).await)
             }
-        })
+            other => other,
+        }
     }
 }
 

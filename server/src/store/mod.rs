@@ -8,6 +8,7 @@ pub(crate) mod console;
 mod group;
 mod identity;
 pub(crate) mod imports;
+mod limits;
 mod pg_copy;
 mod postgres;
 mod rows;

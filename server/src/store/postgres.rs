@@ -4,7 +4,7 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
     audience::sql_audience, columns, console::sql_console, identity::sql_identity,
-    imports::sql_imports, pg_copy, seals::sql_seals, sql::sql_store,
+    imports::sql_imports, limits::sql_limits, pg_copy, seals::sql_seals, sql::sql_store,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -104,6 +104,13 @@ sql_audience!(
 );
 
 sql_identity!(PgStore, sqlx::Postgres);
+
+sql_limits!(
+    PgStore,
+    sqlx::Postgres,
+    begin = "BEGIN",
+    for_update = " FOR UPDATE"
+);
 
 sql_imports!(
     PgStore,

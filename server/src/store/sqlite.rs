@@ -11,6 +11,7 @@ use super::{
     console::sql_console,
     identity::sql_identity,
     imports::sql_imports,
+    limits::sql_limits,
     seals::sql_seals,
     sql::sql_store,
     sqlite_raw::{self, Param},
@@ -122,6 +123,14 @@ sql_audience!(
 );
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
+
+// The write lock taken at BEGIN holds every row.
+sql_limits!(
+    SqliteStore,
+    sqlx::Sqlite,
+    begin = "BEGIN IMMEDIATE",
+    for_update = ""
+);
 
 sql_imports!(
     SqliteStore,
