@@ -139,7 +139,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                         }
                     };
                     Either::Right(view! {
-                        <td data-channel=channel.key()>
+                        <td data-channel=channel.key() data-label=channel_name(lang, channel)>
                             <form method="post" action="/api/set_consent" on:submit=on_submit>
                                 <input type="hidden" name="token" value=token.clone() />
                                 <input type="hidden" name="purpose" value=purpose.clone() />
