@@ -133,9 +133,9 @@ pub struct EventItem {
     #[schema(value_type = String, example = "consent.changed")]
     pub kind: &'static str,
     pub external_id: String,
-    /// Absent once the subject was erased.
+    /// Null once the subject was erased.
     pub email: Option<String>,
-    /// Absent once the subject was erased.
+    /// Null once the subject was erased.
     pub phone: Option<String>,
     pub purpose: String,
     #[schema(value_type = schema::ChannelKey)]
