@@ -28,10 +28,12 @@ pub enum ApiScope {
     ConsentsWrite,
     /// Ask who may be contacted (the audience and permission checks).
     AudienceRead,
+    /// Read the event feed (every consent change, in commit order).
+    EventsRead,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 7] = [
+    pub const ALL: [ApiScope; 8] = [
         ApiScope::Links,
         ApiScope::Suppressions,
         ApiScope::Provisions,
@@ -39,6 +41,7 @@ impl ApiScope {
         ApiScope::SubjectsWrite,
         ApiScope::ConsentsWrite,
         ApiScope::AudienceRead,
+        ApiScope::EventsRead,
     ];
 
     pub const fn key(self) -> &'static str {
@@ -50,6 +53,7 @@ impl ApiScope {
             ApiScope::SubjectsWrite => "subjects:write",
             ApiScope::ConsentsWrite => "consents:write",
             ApiScope::AudienceRead => "audience:read",
+            ApiScope::EventsRead => "events:read",
         }
     }
 }

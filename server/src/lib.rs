@@ -102,6 +102,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
             retention_days: i64::from(config.retention_days),
             walk_page: app::services::WALK_PAGE,
         }),
+        sealed: Arc::new(tokio::sync::watch::Sender::new(0)),
     };
     services
         .seed_purposes()

@@ -394,7 +394,8 @@ pub struct SuppressionQuery {
     pub purpose: String,
     /// The channel.
     pub channel: ChannelKey,
-    /// Only withdrawals after this cursor (the last `next_cursor` seen; default 0).
+    /// Only withdrawals after this cursor (the last `next_cursor` seen; default 0). A cursor is a
+    /// position in the hash chain: commit-ordered, so nothing committed later slips in behind it.
     #[param(minimum = 0)]
     pub since: Option<i64>,
     /// Where the page of lapsed opt-ins starts: the `next_lapsed_cursor` of the answer before
@@ -411,6 +412,7 @@ pub struct SuppressionQuery {
 /// A withdrawal: this subject must not be contacted for this purpose on the channel.
 #[derive(Serialize, ToSchema)]
 pub struct SuppressionItem {
+    /// The withdrawal's position in the hash chain (commit-ordered).
     pub cursor: i64,
     pub purpose: String,
     pub external_id: String,
@@ -438,7 +440,8 @@ pub struct LapsedItem {
 
 #[derive(Serialize, ToSchema)]
 pub struct SuppressionList {
-    /// Withdrawals after `since`, in the order they were recorded.
+    /// Withdrawals after `since`, in commit order (listed once sealed, a fraction of a second
+    /// after the change).
     pub items: Vec<SuppressionItem>,
     /// Pass as `since` next time (equal to `since` when nothing changed).
     pub next_cursor: i64,
@@ -452,8 +455,8 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// Who must not be contacted for a purpose (or every purpose) on a channel: withdrawals in the
-/// order they were recorded (paged by `since`), and the granted opt-ins that lapsed (expired,
+/// Who must not be contacted for a purpose (or every purpose) on a channel: withdrawals in commit
+/// order (paged by `since`, a chain position), and the granted opt-ins that lapsed (expired,
 /// awaiting re-confirmation), as they stand now (paged by `lapsed_after`).
 #[utoipa::path(get, path = "/api/v1/suppressions", params(SuppressionQuery),
     security(("api_key" = [])),

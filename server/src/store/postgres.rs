@@ -3,7 +3,7 @@ use std::time::Duration;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
-    audience::sql_audience, columns, console::sql_console, identity::sql_identity,
+    audience::sql_audience, columns, console::sql_console, feed::sql_feed, identity::sql_identity,
     imports::sql_imports, limits::sql_limits, pg_copy, seals::sql_seals, sql::sql_store,
 };
 
@@ -110,6 +110,12 @@ sql_limits!(
     sqlx::Postgres,
     begin = "BEGIN",
     for_update = " FOR UPDATE"
+);
+
+sql_feed!(
+    PgStore,
+    sqlx::Postgres,
+    placeholder = crate::store::numbered
 );
 
 sql_imports!(

@@ -9,6 +9,7 @@ use super::{
     audience::sql_audience,
     columns,
     console::sql_console,
+    feed::sql_feed,
     identity::sql_identity,
     imports::sql_imports,
     limits::sql_limits,
@@ -130,6 +131,12 @@ sql_limits!(
     sqlx::Sqlite,
     begin = "BEGIN IMMEDIATE",
     for_update = ""
+);
+
+sql_feed!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous
 );
 
 sql_imports!(
