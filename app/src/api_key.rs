@@ -28,10 +28,12 @@ pub enum ApiScope {
     ConsentsWrite,
     /// Ask who may be contacted (the audience and permission checks).
     AudienceRead,
+    /// Add, change, rotate and remove webhook endpoints, and read their delivery log.
+    WebhooksWrite,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 7] = [
+    pub const ALL: [ApiScope; 8] = [
         ApiScope::Links,
         ApiScope::Suppressions,
         ApiScope::Provisions,
@@ -39,6 +41,7 @@ impl ApiScope {
         ApiScope::SubjectsWrite,
         ApiScope::ConsentsWrite,
         ApiScope::AudienceRead,
+        ApiScope::WebhooksWrite,
     ];
 
     pub const fn key(self) -> &'static str {
@@ -50,6 +53,7 @@ impl ApiScope {
             ApiScope::SubjectsWrite => "subjects:write",
             ApiScope::ConsentsWrite => "consents:write",
             ApiScope::AudienceRead => "audience:read",
+            ApiScope::WebhooksWrite => "webhooks:write",
         }
     }
 }

@@ -37,6 +37,7 @@ mod retention;
 mod seals;
 mod subjects;
 mod unsubscribe;
+mod webhooks;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use audience::{
@@ -64,6 +65,7 @@ pub use provisions::{AcquisitionInput, ProvisionInput};
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};
+pub use webhooks::{DELIVERY_PAGE, ReplayFrom, WebhookInput};
 pub use unsubscribe::{
     LinkAnswer, LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign,
 };
@@ -104,6 +106,11 @@ pub struct Settings {
     pub retention_days: i64,
     /// Links read per page when the chain is walked (several pages are read at once).
     pub walk_page: u32,
+    /// Hosts webhook endpoints may reach over plain `http` and at any address (loopback, a
+    /// private network): the operator's explicit choice.
+    pub webhook_allow_hosts: Vec<String>,
+    /// When failed webhook deliveries are tried again, and when an endpoint is disabled.
+    pub webhook_retry: crate::domain::webhook::RetryPolicy,
 }
 
 impl Settings {
@@ -128,6 +135,8 @@ impl Settings {
             checkpoint_interval_secs: 60,
             retention_days: 1095,
             walk_page: WALK_PAGE,
+            webhook_allow_hosts: Vec::new(),
+            webhook_retry: crate::domain::webhook::RetryPolicy::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ mod links;
 mod provisions;
 pub mod schema;
 mod subjects;
+pub mod webhooks;
 
 pub use consents::{
     BatchErrorJson, ConsentBatchJson, ConsentChangeJson, ConsentResultJson, ConsentsRequest,
@@ -60,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
         .merge(audience::routes())
         .merge(imports::routes())
+        .merge(webhooks::routes())
 }
 
 #[derive(OpenApi)]
@@ -101,7 +103,8 @@ impl utoipa::Modify for BearerAuth {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(audience::AudienceDoc::openapi());
-    doc.merge_from(imports::ImportsDoc::openapi())
+    doc.merge(imports::ImportsDoc::openapi());
+    doc.merge_from(webhooks::WebhooksDoc::openapi())
 }
 
 async fn openapi() -> Response {

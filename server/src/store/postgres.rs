@@ -4,7 +4,8 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
     audience::sql_audience, columns, console::sql_console, identity::sql_identity,
-    imports::sql_imports, pg_copy, seals::sql_seals, sql::sql_store,
+    imports::sql_imports,
+    webhooks::sql_webhooks, pg_copy, seals::sql_seals, sql::sql_store,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -649,3 +650,5 @@ impl PgStore {
             .collect()
     }
 }
+
+sql_webhooks!(PgStore, sqlx::Postgres, text_times = false);

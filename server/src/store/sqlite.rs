@@ -11,6 +11,7 @@ use super::{
     console::sql_console,
     identity::sql_identity,
     imports::sql_imports,
+    webhooks::sql_webhooks,
     seals::sql_seals,
     sql::sql_store,
     sqlite_raw::{self, Param},
@@ -556,3 +557,5 @@ fn gate_at(
         objecting: row.int(13) != 0,
     })
 }
+
+sql_webhooks!(SqliteStore, sqlx::Sqlite, text_times = true);
