@@ -219,7 +219,7 @@ async fn every_event_arrives_signed_in_order_across_an_outage_and_filters_hold()
         assert_eq!(status, StatusCode::CREATED, "{made}");
         let secret = made["secret"].as_str().unwrap().to_owned();
         assert!(secret.starts_with("whsec_"));
-        let id = made["id"].as_str().unwrap().to_owned();
+        let id = made["webhook"]["id"].as_str().unwrap().to_owned();
         // A second endpoint wants `ad_targeting` only.
         let rx_offers = Receiver::default();
         let url_offers = rx_offers.start().await;
@@ -305,7 +305,7 @@ async fn a_rotation_sends_both_signatures() {
         let url = rx.start().await;
         let (_, made) = api(&s, &key, reqwest::Method::POST, "/api/v1/webhooks", Some(json!({"url": url}))).await;
         let old = made["secret"].as_str().unwrap().to_owned();
-        let id = made["id"].as_str().unwrap().to_owned();
+        let id = made["webhook"]["id"].as_str().unwrap().to_owned();
         let (status, rotated) = api(
             &s,
             &key,
@@ -400,8 +400,8 @@ async fn an_endpoint_failing_too_long_is_disabled_then_replays_from_a_cursor() {
         rx.down.store(true, Ordering::Relaxed);
         let url = rx.start().await;
         let (_, made) = api(&s, &key, reqwest::Method::POST, "/api/v1/webhooks", Some(json!({"url": url}))).await;
-        let id = made["id"].as_str().unwrap().to_owned();
-        let start = made["cursor"].as_i64().unwrap();
+        let id = made["webhook"]["id"].as_str().unwrap().to_owned();
+        let start = made["webhook"]["cursor"].as_i64().unwrap();
         changes(&s, "d", 3, "newsletter").await;
         let mut e = Value::Null;
         for _ in 0..100 {

@@ -107,8 +107,7 @@ pub struct WebhookJson {
 /// A new endpoint with its secret, shown this once.
 #[derive(Serialize, ToSchema)]
 pub struct NewWebhookJson {
-    #[serde(flatten)]
-    pub endpoint: WebhookJson,
+    pub webhook: WebhookJson,
     /// `whsec_…`: verify signatures with it (Standard Webhooks). Not shown again.
     pub secret: String,
 }
@@ -227,7 +226,7 @@ pub(super) async fn add(
         Ok((e, secret)) => (
             StatusCode::CREATED,
             Json(NewWebhookJson {
-                endpoint: WebhookJson::from(&e),
+                webhook: WebhookJson::from(&e),
                 secret,
             }),
         )
