@@ -77,6 +77,7 @@ fn change(subject: app::domain::SubjectId, channel: Channel) -> Change {
             form_url: None,
             proof_ref: None,
         },
+        reconfirm: false,
     }
 }
 

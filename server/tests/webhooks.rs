@@ -74,7 +74,6 @@ struct Got {
 struct Receiver {
     got: Arc<Mutex<Vec<Got>>>,
     down: Arc<AtomicBool>,
-    gone: Arc<AtomicBool>,
     delay_ms: Arc<AtomicU64>,
 }
 
@@ -522,9 +521,8 @@ async fn sigkill_during_delivery_loses_nothing() {
             .spawn()
             .unwrap();
         // The crashed instance's lease lapses (15 s), then the new one goes on.
-        let mut distinct = std::collections::BTreeSet::new();
         for _ in 0..1200 {
-            distinct = rx
+            let distinct: std::collections::BTreeSet<i64> = rx
                 .accepted()
                 .iter()
                 .map(|g| body(g)["data"]["cursor"].as_i64().unwrap())
