@@ -30,10 +30,12 @@ pub enum ApiScope {
     AudienceRead,
     /// Add, change, rotate and remove webhook endpoints, and read their delivery log.
     WebhooksWrite,
+    /// Read the event feed (every consent change, in commit order).
+    EventsRead,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 8] = [
+    pub const ALL: [ApiScope; 9] = [
         ApiScope::Links,
         ApiScope::Suppressions,
         ApiScope::Provisions,
@@ -42,6 +44,7 @@ impl ApiScope {
         ApiScope::ConsentsWrite,
         ApiScope::AudienceRead,
         ApiScope::WebhooksWrite,
+        ApiScope::EventsRead,
     ];
 
     pub const fn key(self) -> &'static str {
@@ -54,6 +57,7 @@ impl ApiScope {
             ApiScope::ConsentsWrite => "consents:write",
             ApiScope::AudienceRead => "audience:read",
             ApiScope::WebhooksWrite => "webhooks:write",
+            ApiScope::EventsRead => "events:read",
         }
     }
 }

@@ -12,6 +12,10 @@ use crate::domain::{
     Subject, SubjectId,
 };
 
+mod feed;
+
+pub use feed::FeedStore;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique value (external id, email) is taken.
@@ -45,7 +49,8 @@ pub struct ConsentRecord {
 /// One entry of a suppression list: a subject who withdrew a purpose on a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppression {
-    /// Increases with every change: pass the last one seen to get only what changed since.
+    /// The chain position of the change (see `domain::feed`): commit-ordered, so passing the
+    /// last one seen gets exactly what changed since. A change is listed once it is sealed.
     pub cursor: i64,
     pub subject: Subject,
     pub since: OffsetDateTime,
@@ -102,8 +107,9 @@ pub trait Store: Send + Sync + 'static {
     /// reported before the single commit.
     async fn apply_group(&self, requests: Vec<Vec<Change>>) -> Vec<StoreResult<Vec<Applied>>>;
 
-    /// Subjects whose consent for `purpose` on `channel` is withdrawn, in the order they changed,
-    /// after `cursor`, at most `limit`.
+    /// Subjects whose consent for `purpose` on `channel` is withdrawn, in chain order (the order
+    /// the changes committed), with a chain position after `cursor`, at most `limit`. Changes
+    /// not yet sealed are not listed yet.
     async fn suppressions(
         &self,
         purpose: &PurposeKey,
@@ -395,6 +401,8 @@ pub struct PurposeVersion {
 pub trait ConsoleStore: ImportStore + WebhookStore + Send + Sync + 'static {
     /// The same store's send-gate reads.
     fn audience(&self) -> &dyn AudienceStore;
+    /// The same store's event feed.
+    fn feed(&self) -> &dyn FeedStore;
     /// Erases a subject's identifiers in one transaction: clears email and phone, replaces the
     /// external id, records the erasure and the identifiers' digests, ends the person's sessions
     /// and drops their pending sign-in links and opt-in requests. False when the subject is
@@ -562,7 +570,7 @@ pub trait AudienceStore: Send + Sync + 'static {
         granted_only: bool,
         limit: u32,
     ) -> StoreResult<Vec<GateRow>>;
-    /// Consents withdrawn on `channel` to any purpose, in the order they changed, after `cursor`
+    /// Consents withdrawn on `channel` to any purpose, in chain order, after `cursor`
     /// (the suppression list across every purpose: the same cursor as [`Store::suppressions`]).
     async fn withdrawn_on(
         &self,

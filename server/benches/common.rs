@@ -88,3 +88,44 @@ pub fn reused() -> Option<String> {
         None
     }
 }
+
+/// The machine's CPU ticks so far: (busy, stolen, all) and its cores (`/proc/stat`).
+#[allow(dead_code)]
+pub fn ticks() -> ([u64; 3], usize) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let cores = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
+    let [user, nice, system, idle, iowait, irq, softirq, steal] = v[..] else {
+        return ([0; 3], 0);
+    };
+    let busy = user + nice + system + irq + softirq;
+    ([busy, steal, busy + steal + idle + iowait], cores)
+}
+
+/// "; machine: B of N cores busy, S % stolen" since `before` (from [`ticks`]).
+#[allow(dead_code)]
+pub fn machine_since(before: ([u64; 3], usize)) -> String {
+    let (now, cores) = ticks();
+    let d: Vec<f64> = (0..3)
+        .map(|i| now[i].saturating_sub(before.0[i]) as f64)
+        .collect();
+    if d[2] == 0.0 || cores == 0 {
+        return String::new();
+    }
+    format!(
+        "; machine: {:.2} of {cores} cores busy, {:.0} % stolen",
+        d[0] / d[2] * cores as f64,
+        d[1] / d[2] * 100.0
+    )
+}

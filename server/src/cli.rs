@@ -12,6 +12,7 @@ mod admin;
 mod audience;
 mod chain;
 mod collection_point;
+mod events;
 pub mod import;
 mod keys;
 mod notice;
@@ -69,8 +70,8 @@ enum Command {
         #[arg(long)]
         campaign: Option<String>,
     },
-    /// Print, as CSV, who must not be contacted for a purpose on a channel (they withdrew), in the
-    /// order they changed; pass the last cursor seen as --since to get only what changed since.
+    /// Print, as CSV, who must not be contacted for a purpose on a channel (they withdrew), in
+    /// commit order; pass the last cursor seen as --since to get only what changed since.
     Suppressions {
         #[arg(long)]
         purpose: String,
@@ -81,6 +82,10 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: u32,
     },
+    /// Print the event feed as JSON Lines (every consent change, in commit order) from a cursor;
+    /// with --follow, keep printing new events as they are sealed. Filters repeat or take a
+    /// comma list.
+    Events(events::EventsArgs),
     /// Print everyone who may be contacted for a purpose on a channel now (the send gate's
     /// audience), in subject order: a listing of the current state, not a change feed.
     Audience {
@@ -402,6 +407,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             since,
             limit,
         } => sending::suppressions(&config, purpose, channel, since, limit).await,
+        Command::Events(args) => events::events(&config, args).await,
         Command::Audience {
             purpose,
             channel,

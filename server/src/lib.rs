@@ -112,6 +112,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
                 ..Default::default()
             },
         }),
+        sealed: Arc::new(tokio::sync::watch::Sender::new(0)),
     };
     services
         .seed_purposes()

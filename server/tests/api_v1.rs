@@ -178,6 +178,8 @@ async fn r10_suppressions_page_by_cursor_through_the_api() {
             ("state", "withdrawn"),
         ];
         assert_eq!(s.call("set_consent", &form).await.status(), StatusCode::OK);
+        // Listed once sealed (commit order), a fraction of a second later.
+        common::seal_all(&s.services).await;
         let k = key(&s, &["suppressions"]).await;
         let page: Value = suppressions(&s, &k, "purpose=newsletter&channel=email")
             .await
@@ -246,6 +248,7 @@ async fn the_openapi_document_describes_what_the_api_answers() {
         "/api/v1/subjects",
         "/api/v1/subjects/{external_id}",
         "/api/v1/consents",
+        "/api/v1/events",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
@@ -324,6 +327,27 @@ async fn the_openapi_document_describes_what_the_api_answers() {
         .unwrap();
     assert_eq!(keys(&page), properties(&doc, "AudiencePageJson"));
     assert_eq!(keys(&page["items"][0]), properties(&doc, "AudienceMember"));
+    common::seal_all(&s.services).await;
+    let reader = key(&s, &["events:read"]).await;
+    let feed: Value = s
+        .client
+        .get(format!("{}/api/v1/events?limit=10", s.base))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys(&feed), properties(&doc, "EventPage"));
+    assert_eq!(keys(&feed["items"][0]), properties(&doc, "EventItem"));
+    let event_params = params_of(&doc, "/api/v1/events");
+    for name in ["since", "limit", "wait", "purpose", "channel", "source"] {
+        assert!(
+            event_params.contains(&name.to_owned()),
+            "{name} is documented"
+        );
+    }
     s.subject("never@example.com", Lang::En).await;
     let refused: Value = links(
         &s,
@@ -741,4 +765,14 @@ async fn hardening_17_links_csv_never_answers_a_spreadsheet_formula() {
         assert!(lines[2].starts_with("'@SUM(A1),"), "{text}");
         s.stop().await;
     }
+}
+
+/// The names of a GET path's documented parameters.
+fn params_of(doc: &Value, path: &str) -> Vec<String> {
+    doc["paths"][path]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
 }

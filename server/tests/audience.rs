@@ -231,6 +231,8 @@ async fn population(s: &TestServer) -> (String, String) {
         )
         .await
         .unwrap();
+    // Cursor readers (the suppression list) see the changes once sealed.
+    common::seal_all(&s.services).await;
     let k = key(s, &["audience:read", "links", "suppressions"]).await;
     (k, erasure.placeholder)
 }

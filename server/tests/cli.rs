@@ -691,3 +691,110 @@ async fn collection_points_are_added_listed_and_retired_from_the_command_line() 
         db.cleanup().await;
     }
 }
+
+/// `doui events`: the event feed as JSON Lines from a cursor, with filters and `--follow`.
+#[tokio::test]
+async fn events_print_the_feed_as_json_lines_from_a_cursor_and_follow_new_ones() {
+    use app::{
+        domain::{Channel, ConsentState},
+        store::Store,
+    };
+    let cli = Cli::new();
+    cli.ok(&[
+        "subject",
+        "add",
+        "--email",
+        "feed@example.jp",
+        "--external-id",
+        "F-1",
+    ]);
+    let url = format!("sqlite:{}", cli.dir.join("data/doui.db").display());
+    let store = ::server::store::SqliteStore::open(&url).await.unwrap();
+    let who = store.find_subject("F-1").await.unwrap().unwrap().id;
+    let write = |channel, to| {
+        let store = &store;
+        async move {
+            store
+                .apply(vec![common::consents::change(
+                    who,
+                    "newsletter",
+                    channel,
+                    to,
+                    None,
+                )])
+                .await
+                .unwrap();
+        }
+    };
+    write(Channel::Email, ConsentState::Granted).await;
+    write(Channel::Sms, ConsentState::Granted).await;
+    write(Channel::Email, ConsentState::Withdrawn).await;
+
+    let lines = |out: String| -> Vec<serde_json::Value> {
+        out.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // No server ran: the command seals what was committed, then prints it.
+    let all = lines(cli.ok(&["events"]));
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        all.iter()
+            .map(|e| e["cursor"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(all[0]["type"], "consent.changed");
+    assert_eq!(all[0]["external_id"], "F-1");
+    assert_eq!(all[0]["email"], "feed@example.jp");
+    assert_eq!(all[2]["to"], "withdrawn");
+    assert_eq!(all[2]["from"], "granted");
+    assert!(all[2]["id"].as_str().unwrap().len() == 36);
+
+    let rest = lines(cli.ok(&["events", "--since", "1"]));
+    assert_eq!(rest, all[1..].to_vec());
+    assert_eq!(
+        lines(cli.ok(&["events", "--limit", "1"])),
+        all[..1].to_vec()
+    );
+    let sms = lines(cli.ok(&["events", "--channel", "sms"]));
+    assert_eq!(sms, vec![all[1].clone()]);
+    assert!(cli.ok(&["events", "--since", "3"]).is_empty());
+    let bad = cli.run(&["events", "--channel", "pigeon"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--channel"));
+    let negative = cli.run(&["events", "--since=-1"]);
+    assert!(!negative.status.success());
+
+    // --follow prints what comes next as it is sealed.
+    let mut follow = cli
+        .command(&["events", "--since", "3", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    write(Channel::Sms, ConsentState::Withdrawn).await;
+    // Nothing else seals here: the follower's own store seals nothing, so seal as a server would.
+    app::store::SealStore::seal_pending(&store, 100, 3600)
+        .await
+        .unwrap();
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("the follower prints the new event");
+    follow.kill().ok();
+    follow.wait().ok();
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event["cursor"], 4);
+    assert_eq!(event["channel"], "sms");
+    assert_eq!(event["to"], "withdrawn");
+}

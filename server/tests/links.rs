@@ -490,6 +490,7 @@ async fn item20_stop_all_marketing_is_a_lasting_objection_that_covers_purposes_a
             Some(app::services::OBJECTION_REASON)
         );
         assert_eq!(state(&s, other, "app_offers", Channel::Push).await, None);
+        common::seal_all(&s.services).await;
         let suppressed = s
             .services
             .suppressions("app_offers", "push", 0, 100)

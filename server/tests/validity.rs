@@ -137,6 +137,7 @@ async fn r56_r59_consents_last_their_validity_are_offered_for_renewal_and_end_as
             0
         );
         let key = PurposeKey::parse("newsletter").unwrap();
+        common::seal_all(&s.services).await;
         let suppressed = s
             .services
             .store

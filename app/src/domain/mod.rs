@@ -10,6 +10,8 @@ mod consent;
 #[cfg(feature = "ssr")]
 mod event;
 #[cfg(feature = "ssr")]
+pub mod feed;
+#[cfg(feature = "ssr")]
 pub mod header;
 #[cfg(feature = "ssr")]
 pub mod import;
@@ -49,6 +51,8 @@ pub use event::{
     Actor, Change, ConsentEvent, Decision, Origin, Outcome, Provenance, Source,
     check_idempotency_key, consent_idempotency_key, decide, fold, to_micros, truncate_ip,
 };
+#[cfg(feature = "ssr")]
+pub use feed::{FeedFilter, FeedItem, FeedKind};
 pub use lang::Lang;
 pub use law::{
     Configured, Jurisdiction, JurisdictionModes, LegalBasis, PpcFiling, PurposeKind, Rule,

@@ -23,6 +23,7 @@ mod console;
 mod double_opt_in;
 mod erasure;
 mod expiry;
+mod feed;
 mod gpc;
 mod identity;
 mod imports;
@@ -52,6 +53,7 @@ pub use console::{
 };
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
+pub use feed::{FEED_PAGE, FEED_POLL, FeedPage, MAX_FEED_PAGE, MAX_FEED_WAIT};
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession};
 pub use imports::ImportContext;
@@ -157,6 +159,9 @@ pub struct Services {
     pub csrf: Arc<CsrfKey>,
     /// Keyed digests of erased identifiers and encrypted TOTP secrets.
     pub data_key: Arc<crate::auth::DataKey>,
+    /// How many links this process has sealed: bumped after each round that sealed some, so
+    /// whoever waits for the chain to grow (the feed's long polls) is woken at once.
+    pub sealed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// A rule refused the request; `code` is stable (see `i18n::error_message`).

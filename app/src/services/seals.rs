@@ -145,10 +145,14 @@ impl Services {
 
     /// Seals committed events not yet in the chain, at most [`SEAL_BATCH`]; returns how many.
     pub async fn seal_pending(&self) -> Result<u64, Refusal> {
-        Ok(self
+        let sealed = self
             .seals
             .seal_pending(SEAL_BATCH as u32, LATE_WINDOW_SECS)
-            .await?)
+            .await?;
+        if sealed > 0 {
+            self.sealed.send_modify(|n| *n += sealed);
+        }
+        Ok(sealed)
     }
 
     /// Walks the chain from the start: recomputes every seal from the events as they are now,

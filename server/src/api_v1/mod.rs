@@ -1,5 +1,5 @@
-//! The senders' API, `/api/v1`: links and headers for a message, suppression lists, provisions,
-//! and writing from other systems (subjects, consents collected elsewhere). Keys are presented
+//! The senders' API, `/api/v1`: links and headers for a message, suppression lists, the event
+//! feed, provisions, and writing from other systems (subjects, consents collected elsewhere). Keys are presented
 //! as `Authorization: Bearer doui.<id>.<secret>`; errors are JSON `{code, message}` with a stable
 //! code. The OpenAPI 3.1 document at `/api/v1/openapi.json` is generated from these types. One
 //! file per resource.
@@ -23,6 +23,7 @@ use crate::state::AppState;
 
 pub mod audience;
 mod consents;
+pub mod events;
 pub mod imports;
 mod links;
 mod provisions;
@@ -60,13 +61,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/consents", post(consents::record_consents))
         .route("/api/v1/openapi.json", get(openapi))
         .merge(audience::routes())
+        .merge(events::routes())
         .merge(imports::routes())
         .merge(webhooks::routes())
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Doui senders' API", description = "Links, one-click unsubscribe headers, suppression lists, the audience and permission checks, provisions, and writing subjects and consents collected elsewhere."),
+    info(title = "Doui senders' API", description = "Links, one-click unsubscribe headers, suppression lists, the event feed, the audience and permission checks, provisions, and writing subjects and consents collected elsewhere."),
     paths(links::links, links::links_csv, provisions::provisions,
         subjects::create_subject, subjects::get_subject, subjects::patch_subject, subjects::delete_subject,
         consents::record_consents),
@@ -103,6 +105,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(audience::AudienceDoc::openapi());
+    doc.merge(events::EventsDoc::openapi());
     doc.merge(imports::ImportsDoc::openapi());
     doc.merge_from(webhooks::WebhooksDoc::openapi())
 }

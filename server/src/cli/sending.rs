@@ -97,6 +97,7 @@ pub(super) async fn suppressions(
     limit: u32,
 ) -> anyhow::Result<()> {
     let services = crate::services(config).await?;
+    super::events::seal_pending(&services).await?;
     let rows = services
         .suppressions(&purpose, &channel, since, limit)
         .await

@@ -136,13 +136,18 @@ macro_rules! sql_audience {
                 limit: u32,
             ) -> app::store::StoreResult<Vec<(app::domain::PurposeKey, app::store::Suppression)>> {
                 use sqlx::Row;
-                let rows = sqlx::query(
-                    "SELECT c.purpose, c.last_event_seq, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang, \
+                // By chain position (commit order), as `Store::suppressions`.
+                let sql = format!(
+                    "SELECT c.purpose, p.position, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang, \
                      s.jurisdiction, s.erased_at \
-                     FROM consents c JOIN subjects s ON s.id = c.subject_id \
-                     WHERE c.channel = $1 AND c.state = 'withdrawn' AND c.last_event_seq > $2 \
-                     ORDER BY c.last_event_seq LIMIT $3",
-                )
+                     FROM consents c JOIN event_seals p ON p.event_seq = c.last_event_seq \
+                     JOIN subjects s ON s.id = c.subject_id \
+                     WHERE c.channel = $1 AND c.state = 'withdrawn' \
+                     AND c.last_event_seq > {} AND p.position > $2 \
+                     ORDER BY p.position LIMIT $3",
+                    crate::store::feed::seq_floor("$2")
+                );
+                let rows = sqlx::query(&sql)
                 .bind(channel.key())
                 .bind(cursor)
                 .bind(i64::from(limit))
@@ -155,7 +160,7 @@ macro_rules! sql_audience {
                         Ok((
                             purpose.parse().map_err(|_| crate::store::corrupt("purpose"))?,
                             app::store::Suppression {
-                                cursor: r.try_get("last_event_seq").map_err(|_| crate::store::corrupt("cursor"))?,
+                                cursor: r.try_get("position").map_err(|_| crate::store::corrupt("cursor"))?,
                                 since: r.try_get("updated_at").map_err(|_| crate::store::corrupt("time"))?,
                                 subject: rows::subject(r)?,
                             },

@@ -115,6 +115,10 @@ macro_rules! sql_console {
                 self
             }
 
+            fn feed(&self) -> &dyn app::store::FeedStore {
+                self
+            }
+
             async fn erase_subject(&self, e: &app::store::Erasure) -> app::store::StoreResult<bool> {
                 use crate::store::db_error;
                 let mut tx = self.pool.begin().await.map_err(db_error)?;

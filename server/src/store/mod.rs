@@ -5,6 +5,7 @@ pub(crate) mod audience;
 mod bulk;
 mod columns;
 pub(crate) mod console;
+pub(crate) mod feed;
 mod group;
 mod identity;
 pub(crate) mod imports;

@@ -3,9 +3,8 @@ use std::time::Duration;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
-    audience::sql_audience, columns, console::sql_console, identity::sql_identity,
-    imports::sql_imports,
-    webhooks::sql_webhooks, pg_copy, seals::sql_seals, sql::sql_store,
+    audience::sql_audience, columns, console::sql_console, feed::sql_feed, identity::sql_identity,
+    imports::sql_imports, pg_copy, seals::sql_seals, sql::sql_store, webhooks::sql_webhooks,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -105,6 +104,12 @@ sql_audience!(
 );
 
 sql_identity!(PgStore, sqlx::Postgres);
+
+sql_feed!(
+    PgStore,
+    sqlx::Postgres,
+    placeholder = crate::store::numbered
+);
 
 sql_imports!(
     PgStore,

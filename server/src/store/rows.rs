@@ -28,10 +28,15 @@ macro_rules! sql_rows {
             }
 
             pub fn subject(row: &DbRow) -> StoreResult<Subject> {
+                subject_as(row, "id")
+            }
+
+            /// A subject whose id is in column `id` (a row that also holds an event's id).
+            pub fn subject_as(row: &DbRow, id: &str) -> StoreResult<Subject> {
                 let email: Option<String> = get(row, "email")?;
                 let phone: Option<String> = get(row, "phone")?;
                 Ok(Subject {
-                    id: SubjectId(get(row, "id")?),
+                    id: SubjectId(get(row, id)?),
                     external_id: ExternalId::parse(&get::<String>(row, "external_id")?)
                         .map_err(|_| corrupt("subject"))?,
                     email: email

@@ -370,12 +370,18 @@ macro_rules! sql_store {
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::store::Suppression>> {
                 use sqlx::Row;
-                let rows = sqlx::query(
-                    "SELECT c.last_event_seq, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang, s.jurisdiction, s.erased_at \
-                     FROM consents c JOIN subjects s ON s.id = c.subject_id \
-                     WHERE c.purpose = $1 AND c.channel = $2 AND c.state = 'withdrawn' AND c.last_event_seq > $3 \
-                     ORDER BY c.last_event_seq LIMIT $4",
-                )
+                // By chain position (commit order), read through the seq index from just below
+                // the cursor's event (see `store::feed::seq_floor`).
+                let sql = format!(
+                    "SELECT p.position, c.updated_at, s.id, s.external_id, s.email, s.phone, s.lang, s.jurisdiction, s.erased_at \
+                     FROM consents c JOIN event_seals p ON p.event_seq = c.last_event_seq \
+                     JOIN subjects s ON s.id = c.subject_id \
+                     WHERE c.purpose = $1 AND c.channel = $2 AND c.state = 'withdrawn' \
+                     AND c.last_event_seq > {} AND p.position > $3 \
+                     ORDER BY p.position LIMIT $4",
+                    crate::store::feed::seq_floor("$3")
+                );
+                let rows = sqlx::query(&sql)
                 .bind(purpose.as_str())
                 .bind(channel.key())
                 .bind(cursor)
@@ -386,7 +392,7 @@ macro_rules! sql_store {
                 rows.iter()
                     .map(|r| {
                         Ok(app::store::Suppression {
-                            cursor: r.try_get("last_event_seq").map_err(|_| crate::store::corrupt("cursor"))?,
+                            cursor: r.try_get("position").map_err(|_| crate::store::corrupt("cursor"))?,
                             since: r.try_get("updated_at").map_err(|_| crate::store::corrupt("time"))?,
                             subject: rows::subject(r)?,
                         })

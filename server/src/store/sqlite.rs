@@ -9,6 +9,7 @@ use super::{
     audience::sql_audience,
     columns,
     console::sql_console,
+    feed::sql_feed,
     identity::sql_identity,
     imports::sql_imports,
     webhooks::sql_webhooks,
@@ -123,6 +124,12 @@ sql_audience!(
 );
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
+
+sql_feed!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous
+);
 
 sql_imports!(
     SqliteStore,

@@ -46,7 +46,7 @@ fn wrap(item: &FeedItem) -> anyhow::Result<Item> {
     let data = EventItem::from(item);
     let body = serde_json::to_vec(&Body {
         kind: item.kind.key(),
-        timestamp: item.event.occurred_at.format(&Rfc3339)?,
+        timestamp: item.event.provenance.occurred_at.format(&Rfc3339)?,
         data: &data,
     })?;
     Ok(Item {

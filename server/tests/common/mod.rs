@@ -181,6 +181,7 @@ pub fn services(db: &TestDb) -> app::services::Services {
         limiter: Arc::new(app::rate::RateLimiter::default()),
         csrf: Arc::new(app::auth::CsrfKey::new(vec![9; 32])),
         data_key: Arc::new(app::auth::DataKey::new(&[3; 32])),
+        sealed: Arc::new(tokio::sync::watch::Sender::new(0)),
     }
 }
 
@@ -248,4 +249,24 @@ pub async fn backends_before(version: u32) -> Vec<TestDb> {
         }
     }
     all
+}
+
+/// Waits until every event committed so far is sealed (by these services or by a server's own
+/// sealer, whichever gets there): cursor readers (suppression lists, the event feed) see an
+/// event once it is sealed.
+pub async fn seal_all(s: &app::services::Services) {
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    for _ in 0..500 {
+        s.seal_pending().await.unwrap();
+        if s.seals
+            .unsealed_below(i64::MAX, later, 1)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("events stayed unsealed for 10 s");
 }
