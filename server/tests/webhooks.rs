@@ -349,15 +349,16 @@ async fn private_addresses_are_refused_when_added_and_when_delivering() {
             assert_eq!(e["code"], code, "{url}");
             assert!(!e["message"].as_str().unwrap().is_empty());
         }
-        // A name that resolved to a public address when added and to loopback now (as DNS
-        // rebinding would): stored directly, then refused at delivery; nothing reaches it.
+        // A name that resolves to loopback, as a public name could after DNS rebinding: the
+        // endpoint was added with a public address, then its URL changed underneath; the
+        // delivery resolves it again and refuses it; nothing reaches the receiver.
         let rx = Receiver::default();
         let url = rx.start().await.replace("http://127.0.0.1", "https://localhost");
         let (e, _) = s
             .services
             .add_webhook(
                 app::services::WebhookInput {
-                    url: "https://hooks.example.com/x".into(),
+                    url: "https://93.184.216.34/x".into(),
                     ..Default::default()
                 },
                 app::services::now(),
