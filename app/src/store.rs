@@ -704,12 +704,16 @@ pub trait ImportStore: Send + Sync + 'static {
 /// another instance has taken it.
 #[async_trait]
 pub trait WebhookStore: Send + Sync + 'static {
-    async fn add_webhook(&self, endpoint: &crate::domain::webhook::WebhookEndpoint)
-    -> StoreResult<()>;
+    async fn add_webhook(
+        &self,
+        endpoint: &crate::domain::webhook::WebhookEndpoint,
+    ) -> StoreResult<()>;
     /// Every endpoint, oldest first.
     async fn webhooks(&self) -> StoreResult<Vec<crate::domain::webhook::WebhookEndpoint>>;
-    async fn webhook(&self, id: &str)
-    -> StoreResult<Option<crate::domain::webhook::WebhookEndpoint>>;
+    async fn webhook(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<crate::domain::webhook::WebhookEndpoint>>;
     /// Replaces an endpoint's URL, description and filter; false when there is none.
     async fn update_webhook(
         &self,
@@ -742,8 +746,13 @@ pub trait WebhookStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<crate::domain::webhook::WebhookDelivery>>;
     /// Takes (or renews) the endpoint's lease for `owner` until `now + lease_ms`, when it is free,
     /// lapsed or already `owner`'s. False: another instance delivers to it.
-    async fn lease_webhook(&self, id: &str, owner: &str, now: i64, lease_ms: i64)
-    -> StoreResult<bool>;
+    async fn lease_webhook(
+        &self,
+        id: &str,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<bool>;
     async fn release_webhook(&self, id: &str, owner: &str) -> StoreResult<()>;
     /// In one transaction: logs `attempts`, moves the cursor to `position` (the last item
     /// answered 2xx) and, with `failure`, records it (else the endpoint is healthy again).

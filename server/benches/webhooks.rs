@@ -153,7 +153,10 @@ async fn run(name: &str, url: &str) {
     let waiting = Instant::now();
     while received.load(Ordering::Relaxed) == 0 {
         tokio::time::sleep(Duration::from_millis(1)).await;
-        assert!(waiting.elapsed() < Duration::from_secs(30), "nothing delivered");
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "nothing delivered"
+        );
     }
     let (before, start, first) = (machine(), Instant::now(), received.load(Ordering::Relaxed));
     while received.load(Ordering::Relaxed) < events {

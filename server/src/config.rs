@@ -189,7 +189,10 @@ impl std::fmt::Debug for Config {
             .field("outbox_retention_days", &self.outbox_retention_days)
             .field("webhook_allow_hosts", &self.webhook_allow_hosts)
             .field("webhook_retry_schedule_ms", &self.webhook_retry_schedule_ms)
-            .field("webhook_disable_after_secs", &self.webhook_disable_after_secs)
+            .field(
+                "webhook_disable_after_secs",
+                &self.webhook_disable_after_secs,
+            )
             .finish()
     }
 }
@@ -466,14 +469,17 @@ impl Config {
                 .unwrap_or_else(|| app::domain::webhook::DEFAULT_SCHEDULE_MS.to_vec()),
         };
         anyhow::ensure!(
-            !webhook_retry_schedule_ms.is_empty() && webhook_retry_schedule_ms.iter().all(|x| *x > 0),
+            !webhook_retry_schedule_ms.is_empty()
+                && webhook_retry_schedule_ms.iter().all(|x| *x > 0),
             "webhook_retry_schedule_ms must list waits of at least 1 ms"
         );
         let webhook_disable_after_secs = match env("DOUI_WEBHOOK_DISABLE_AFTER_SECS") {
             Some(v) => v.parse().map_err(|_| {
                 anyhow::anyhow!("DOUI_WEBHOOK_DISABLE_AFTER_SECS must be a number of seconds")
             })?,
-            None => file.webhook_disable_after_secs.unwrap_or(DISABLE_AFTER_SECS),
+            None => file
+                .webhook_disable_after_secs
+                .unwrap_or(DISABLE_AFTER_SECS),
         };
         Ok(Self {
             webhook_allow_hosts,

@@ -70,7 +70,11 @@ async fn owner_form(services: &Services, req: Request) -> Result<Form, Response>
             .and_then(|v| v.to_str().ok()),
     );
     if is_cross_site(&headers) {
-        return Err(page_error(browser, Refusal::new("cross_site"), &back(browser)));
+        return Err(page_error(
+            browser,
+            Refusal::new("cross_site"),
+            &back(browser),
+        ));
     }
     let fields = form_fields(req, FIELDS, MAX_BODY)
         .await

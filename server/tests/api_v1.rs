@@ -493,7 +493,9 @@ async fn the_openapi_document_describes_what_the_api_answers() {
     let send = |method: reqwest::Method, path: String, body: Option<Value>| {
         let (client, base, hooks) = (s.client.clone(), s.base.clone(), hooks.clone());
         async move {
-            let mut req = client.request(method, format!("{base}{path}")).bearer_auth(hooks);
+            let mut req = client
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(hooks);
             if let Some(b) = body {
                 req = req.json(&b);
             }
@@ -516,8 +518,12 @@ async fn the_openapi_document_describes_what_the_api_answers() {
     let (status, list) = send(reqwest::Method::GET, "/api/v1/webhooks".into(), None).await;
     assert_eq!(status, 200);
     assert_eq!(keys(&list[0]), properties(&doc, "WebhookJson"));
-    let (status, rotated) =
-        send(reqwest::Method::POST, format!("/api/v1/webhooks/{id}/rotate"), None).await;
+    let (status, rotated) = send(
+        reqwest::Method::POST,
+        format!("/api/v1/webhooks/{id}/rotate"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(keys(&rotated), properties(&doc, "SecretJson"));
     let (status, changed) = send(
@@ -529,8 +535,12 @@ async fn the_openapi_document_describes_what_the_api_answers() {
     assert_eq!(status, 200, "{changed}");
     assert_eq!(keys(&changed), properties(&doc, "WebhookJson"));
     assert_eq!(changed["state"], "disabled");
-    let (status, log) =
-        send(reqwest::Method::GET, format!("/api/v1/webhooks/{id}/deliveries"), None).await;
+    let (status, log) = send(
+        reqwest::Method::GET,
+        format!("/api/v1/webhooks/{id}/deliveries"),
+        None,
+    )
+    .await;
     assert_eq!((status, log), (200, json!([])));
     let (status, error) = send(
         reqwest::Method::POST,
@@ -544,7 +554,12 @@ async fn the_openapi_document_describes_what_the_api_answers() {
     for method in ["get", "patch", "delete"] {
         assert!(documented("/api/v1/webhooks/{id}", method, 404));
     }
-    let (status, _) = send(reqwest::Method::DELETE, format!("/api/v1/webhooks/{id}"), None).await;
+    let (status, _) = send(
+        reqwest::Method::DELETE,
+        format!("/api/v1/webhooks/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     assert!(documented("/api/v1/webhooks/{id}", "delete", 204));
     s.stop().await;

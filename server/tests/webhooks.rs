@@ -21,11 +21,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::post,
 };
-use common::{
-    backends,
-    consents::grant,
-    server::TestServer,
-};
+use common::{backends, consents::grant, server::TestServer};
 use serde_json::{Value, json};
 
 /// The example the Standard Webhooks reference libraries publish (their signing test):
@@ -239,8 +235,18 @@ async fn every_event_arrives_signed_in_order_across_an_outage_and_filters_hold()
         changes(&s, "b", 10, "newsletter").await;
         changes(&s, "c", 5, "ad_targeting").await;
         tokio::time::sleep(Duration::from_millis(600)).await;
-        let refused = rx.got.lock().unwrap().iter().filter(|g| !g.accepted).count();
-        assert!(refused >= 2, "{}: retried while down ({refused})", s.db.name());
+        let refused = rx
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|g| !g.accepted)
+            .count();
+        assert!(
+            refused >= 2,
+            "{}: retried while down ({refused})",
+            s.db.name()
+        );
         rx.down.store(false, Ordering::Relaxed);
         let got = rx.wait_for(25, 30).await;
 
@@ -270,7 +276,14 @@ async fn every_event_arrives_signed_in_order_across_an_outage_and_filters_hold()
             assert!(!verifies(g, &app::domain::webhook::new_secret([1; 32])));
         }
         // Retries carry the same id; the cursor moved past all.
-        let (_, e) = api(&s, &key, reqwest::Method::GET, &format!("/api/v1/webhooks/{id}"), None).await;
+        let (_, e) = api(
+            &s,
+            &key,
+            reqwest::Method::GET,
+            &format!("/api/v1/webhooks/{id}"),
+            None,
+        )
+        .await;
         assert_eq!(e["cursor"].as_i64().unwrap(), first + 24);
         assert_eq!(e["state"], "active");
         let (status, log) = api(
@@ -283,14 +296,20 @@ async fn every_event_arrives_signed_in_order_across_an_outage_and_filters_hold()
         .await;
         assert_eq!(status, StatusCode::OK);
         let log = log.as_array().unwrap();
-        assert!(log.iter().any(|d| d["status"] == 503 && d["attempt"].as_i64().unwrap() >= 2));
+        assert!(
+            log.iter()
+                .any(|d| d["status"] == 503 && d["attempt"].as_i64().unwrap() >= 2)
+        );
         assert_eq!(log.iter().filter(|d| d["status"] == 200).count(), 25);
 
         // The filtered endpoint got the five `ad_targeting` changes only.
         let got = rx_offers.wait_for(5, 20).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(rx_offers.accepted().len(), 5, "{}", s.db.name());
-        assert!(got.iter().all(|g| body(g)["data"]["purpose"] == "ad_targeting"));
+        assert!(
+            got.iter()
+                .all(|g| body(g)["data"]["purpose"] == "ad_targeting")
+        );
         s.stop().await;
     }
 }
@@ -302,7 +321,14 @@ async fn a_rotation_sends_both_signatures() {
         let key = api_key(&s).await;
         let rx = Receiver::default();
         let url = rx.start().await;
-        let (_, made) = api(&s, &key, reqwest::Method::POST, "/api/v1/webhooks", Some(json!({"url": url}))).await;
+        let (_, made) = api(
+            &s,
+            &key,
+            reqwest::Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": url})),
+        )
+        .await;
         let old = made["secret"].as_str().unwrap().to_owned();
         let id = made["webhook"]["id"].as_str().unwrap().to_owned();
         let (status, rotated) = api(
@@ -337,14 +363,24 @@ async fn private_addresses_are_refused_when_added_and_when_delivering() {
         for (url, code) in [
             ("https://127.0.0.1/x", "webhook_address_forbidden"),
             ("https://10.0.0.8/x", "webhook_address_forbidden"),
-            ("https://169.254.169.254/latest", "webhook_address_forbidden"),
+            (
+                "https://169.254.169.254/latest",
+                "webhook_address_forbidden",
+            ),
             ("https://[fd00:ec2::254]/", "webhook_address_forbidden"),
             ("https://[::1]/", "webhook_address_forbidden"),
             ("https://localhost/", "webhook_address_forbidden"),
             ("http://hooks.example.com/", "webhook_https_required"),
             ("ftp://hooks.example.com/", "webhook_url_invalid"),
         ] {
-            let (status, e) = api(&s, &key, reqwest::Method::POST, "/api/v1/webhooks", Some(json!({"url": url}))).await;
+            let (status, e) = api(
+                &s,
+                &key,
+                reqwest::Method::POST,
+                "/api/v1/webhooks",
+                Some(json!({"url": url})),
+            )
+            .await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{url}");
             assert_eq!(e["code"], code, "{url}");
             assert!(!e["message"].as_str().unwrap().is_empty());
@@ -353,7 +389,10 @@ async fn private_addresses_are_refused_when_added_and_when_delivering() {
         // endpoint was added with a public address, then its URL changed underneath; the
         // delivery resolves it again and refuses it; nothing reaches the receiver.
         let rx = Receiver::default();
-        let url = rx.start().await.replace("http://127.0.0.1", "https://localhost");
+        let url = rx
+            .start()
+            .await
+            .replace("http://127.0.0.1", "https://localhost");
         let (e, _) = s
             .services
             .add_webhook(
@@ -366,10 +405,12 @@ async fn private_addresses_are_refused_when_added_and_when_delivering() {
             .await
             .map_err(|r| r.code)
             .unwrap_or_else(|code| panic!("{code}"));
-        s.db
-            .raw(&format!("UPDATE webhook_endpoints SET url = '{url}' WHERE id = '{}'", e.id))
-            .await
-            .unwrap();
+        s.db.raw(&format!(
+            "UPDATE webhook_endpoints SET url = '{url}' WHERE id = '{}'",
+            e.id
+        ))
+        .await
+        .unwrap();
         changes(&s, "p", 1, "newsletter").await;
         let mut log = Vec::new();
         for _ in 0..100 {
@@ -382,7 +423,11 @@ async fn private_addresses_are_refused_when_added_and_when_delivering() {
         assert!(!log.is_empty(), "{}: an attempt was logged", s.db.name());
         assert_eq!(log[0].status, None);
         assert!(
-            log[0].error.as_deref().unwrap().contains("webhook_address_forbidden"),
+            log[0]
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("webhook_address_forbidden"),
             "{:?}",
             log[0].error
         );
@@ -399,13 +444,28 @@ async fn an_endpoint_failing_too_long_is_disabled_then_replays_from_a_cursor() {
         let rx = Receiver::default();
         rx.down.store(true, Ordering::Relaxed);
         let url = rx.start().await;
-        let (_, made) = api(&s, &key, reqwest::Method::POST, "/api/v1/webhooks", Some(json!({"url": url}))).await;
+        let (_, made) = api(
+            &s,
+            &key,
+            reqwest::Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": url})),
+        )
+        .await;
         let id = made["webhook"]["id"].as_str().unwrap().to_owned();
         let start = made["webhook"]["cursor"].as_i64().unwrap();
         changes(&s, "d", 3, "newsletter").await;
         let mut e = Value::Null;
         for _ in 0..100 {
-            e = api(&s, &key, reqwest::Method::GET, &format!("/api/v1/webhooks/{id}"), None).await.1;
+            e = api(
+                &s,
+                &key,
+                reqwest::Method::GET,
+                &format!("/api/v1/webhooks/{id}"),
+                None,
+            )
+            .await
+            .1;
             if e["state"] == "disabled" {
                 break;
             }
@@ -414,7 +474,11 @@ async fn an_endpoint_failing_too_long_is_disabled_then_replays_from_a_cursor() {
         assert_eq!(e["state"], "disabled", "{}: {e}", s.db.name());
         assert_eq!(e["disabled_reason"], "failing_too_long");
         assert!(e["failures"].as_i64().unwrap() >= 3);
-        assert_eq!(e["cursor"].as_i64().unwrap(), start, "nothing was answered 2xx");
+        assert_eq!(
+            e["cursor"].as_i64().unwrap(),
+            start,
+            "nothing was answered 2xx"
+        );
         // Enabled again from its start cursor: all three arrive, in order.
         rx.down.store(false, Ordering::Relaxed);
         let (status, e) = api(
@@ -428,17 +492,52 @@ async fn an_endpoint_failing_too_long_is_disabled_then_replays_from_a_cursor() {
         assert_eq!(status, StatusCode::OK, "{e}");
         assert_eq!(e["state"], "active");
         let got = rx.wait_for(3, 20).await;
-        let cursors: Vec<i64> = got.iter().map(|g| body(g)["data"]["cursor"].as_i64().unwrap()).collect();
+        let cursors: Vec<i64> = got
+            .iter()
+            .map(|g| body(g)["data"]["cursor"].as_i64().unwrap())
+            .collect();
         assert_eq!(cursors, vec![start + 1, start + 2, start + 3]);
         // Refusals: an unknown endpoint, a bad state, a key without the scope.
-        let (status, e) = api(&s, &key, reqwest::Method::GET, "/api/v1/webhooks/wh_nope", None).await;
-        assert_eq!((status, e["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_webhook")));
-        let (status, _) = api(&s, &key, reqwest::Method::PATCH, &format!("/api/v1/webhooks/{id}"), Some(json!({"state": "paused"}))).await;
+        let (status, e) = api(
+            &s,
+            &key,
+            reqwest::Method::GET,
+            "/api/v1/webhooks/wh_nope",
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("unknown_webhook"))
+        );
+        let (status, _) = api(
+            &s,
+            &key,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/webhooks/{id}"),
+            Some(json!({"state": "paused"})),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        let other = s.services.create_api_key("x", &["links".to_string()]).await.unwrap().1;
+        let other = s
+            .services
+            .create_api_key("x", &["links".to_string()])
+            .await
+            .unwrap()
+            .1;
         let (status, e) = api(&s, &other, reqwest::Method::GET, "/api/v1/webhooks", None).await;
-        assert_eq!((status, e["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden_scope")));
-        let (status, _) = api(&s, &key, reqwest::Method::DELETE, &format!("/api/v1/webhooks/{id}"), None).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden_scope"))
+        );
+        let (status, _) = api(
+            &s,
+            &key,
+            reqwest::Method::DELETE,
+            &format!("/api/v1/webhooks/{id}"),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         s.stop().await;
     }
@@ -461,7 +560,10 @@ fn doui(dir: &std::path::Path, db_url: &str, port: u16) -> std::process::Command
 
 async fn wait_until_up(port: u16) {
     for _ in 0..200 {
-        if reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_ok() {
+        if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -496,7 +598,11 @@ async fn sigkill_during_delivery_loses_nothing() {
             .args(["webhook", "add", &url, "--description", "kill test"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         let secret = stdout.lines().nth(1).unwrap().to_owned();
         assert!(secret.starts_with("whsec_"), "{stdout}");
@@ -514,7 +620,11 @@ async fn sigkill_during_delivery_loses_nothing() {
         server.kill().unwrap(); // SIGKILL
         server.wait().unwrap();
         let before = rx.accepted().len();
-        assert!(before < N, "{}: the kill came mid-delivery ({before})", db.name());
+        assert!(
+            before < N,
+            "{}: the kill came mid-delivery ({before})",
+            db.name()
+        );
 
         let mut server = doui(&dir, &db.url, port)
             .arg("serve")

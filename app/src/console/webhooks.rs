@@ -159,7 +159,13 @@ fn reason_words(c: &Copy, reason: &str) -> &'static str {
 }
 
 /// One endpoint: its facts, the owner's actions, its delivery log.
-fn endpoint(lang: Lang, c: &'static Copy, e: WebhookRow, owner: bool, csrf: String) -> impl IntoView {
+fn endpoint(
+    lang: Lang,
+    c: &'static Copy,
+    e: WebhookRow,
+    owner: bool,
+    csrf: String,
+) -> impl IntoView {
     let back = format!("/admin/webhooks?lang={}", lang.key());
     let facts = [
         (c.state, state_word(c, &e.state).to_owned()),
@@ -169,17 +175,30 @@ fn endpoint(lang: Lang, c: &'static Copy, e: WebhookRow, owner: bool, csrf: Stri
         (c.channels, e.channels.clone()),
         (c.sources, e.sources.clone()),
         (c.failing_since, e.failing_since.clone().unwrap_or_default()),
-        (c.next_attempt, e.next_attempt_at.clone().unwrap_or_default()),
-        (c.last_success, e.last_success_at.clone().unwrap_or_default()),
-        (c.rotation_ends, e.rotation_ends_at.clone().unwrap_or_default()),
+        (
+            c.next_attempt,
+            e.next_attempt_at.clone().unwrap_or_default(),
+        ),
+        (
+            c.last_success,
+            e.last_success_at.clone().unwrap_or_default(),
+        ),
+        (
+            c.rotation_ends,
+            e.rotation_ends_at.clone().unwrap_or_default(),
+        ),
     ]
     .into_iter()
     .filter(|(_, v)| !v.is_empty())
     .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
     .collect_view();
-    let warning = e.disabled_reason.as_deref().filter(|_| e.state == "disabled").map(|r| {
-        view! { <p class="notice warning" role="alert">{reason_words(c, r)}</p> }
-    });
+    let warning = e
+        .disabled_reason
+        .as_deref()
+        .filter(|_| e.state == "disabled")
+        .map(|r| {
+            view! { <p class="notice warning" role="alert">{reason_words(c, r)}</p> }
+        });
     let disabled = e.state == "disabled";
     let actions = owner.then(|| {
         let (id, csrf2, csrf3, back2) = (e.id.clone(), csrf.clone(), csrf.clone(), back.clone());
@@ -228,7 +247,11 @@ fn endpoint(lang: Lang, c: &'static Copy, e: WebhookRow, owner: bool, csrf: Stri
             .deliveries
             .into_iter()
             .map(|d| {
-                let detail = if d.error.is_empty() { d.answer } else { d.error };
+                let detail = if d.error.is_empty() {
+                    d.answer
+                } else {
+                    d.error
+                };
                 view! {
                     <tr>
                         <td>{d.at}</td>

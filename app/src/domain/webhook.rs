@@ -106,11 +106,19 @@ impl WebhookFilter {
             let _ = k;
             return Err(Invalid::new("kinds", "unknown_webhook_kind"));
         }
-        if self.channels.iter().any(|c| c.parse::<super::Channel>().is_err()) {
+        if self
+            .channels
+            .iter()
+            .any(|c| c.parse::<super::Channel>().is_err())
+        {
             return Err(Invalid::new("channels", "unknown_channel"));
         }
         #[cfg(feature = "ssr")]
-        if self.sources.iter().any(|s| s.parse::<super::Source>().is_err()) {
+        if self
+            .sources
+            .iter()
+            .any(|s| s.parse::<super::Source>().is_err())
+        {
             return Err(Invalid::new("sources", "unknown_source"));
         }
         Ok(())
@@ -374,7 +382,9 @@ mod tests {
             ("hooks.example.com".to_owned(), false)
         );
         assert_eq!(
-            check_url("http://hooks.example.com/x", &none).unwrap_err().problem,
+            check_url("http://hooks.example.com/x", &none)
+                .unwrap_err()
+                .problem,
             "webhook_https_required"
         );
         assert_eq!(
@@ -382,7 +392,9 @@ mod tests {
             "webhook_address_forbidden"
         );
         assert_eq!(
-            check_url("https://[fd00:ec2::254]/", &none).unwrap_err().problem,
+            check_url("https://[fd00:ec2::254]/", &none)
+                .unwrap_err()
+                .problem,
             "webhook_address_forbidden"
         );
         assert_eq!(

@@ -67,10 +67,10 @@ pub use provisions::{AcquisitionInput, ProvisionInput};
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};
-pub use webhooks::{DELIVERY_PAGE, ReplayFrom, WebhookInput};
 pub use unsubscribe::{
     LinkAnswer, LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign,
 };
+pub use webhooks::{DELIVERY_PAGE, ReplayFrom, WebhookInput};
 
 /// Who sends the messages (its home is the mail it signs).
 pub use crate::mail::Sender;

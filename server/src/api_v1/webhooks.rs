@@ -35,8 +35,14 @@ pub fn routes() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(add, list, read, change, remove, rotate, deliveries),
-    components(schemas(WebhookRequest, WebhookPatch, WebhookJson, NewWebhookJson, SecretJson,
-        DeliveryJson))
+    components(schemas(
+        WebhookRequest,
+        WebhookPatch,
+        WebhookJson,
+        NewWebhookJson,
+        SecretJson,
+        DeliveryJson
+    ))
 )]
 pub struct WebhooksDoc;
 
@@ -201,13 +207,17 @@ pub(super) async fn add(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let (_, r) =
-        match key_and_json::<WebhookRequest>(&state, &headers, ApiScope::WebhooksWrite, &body)
-            .await
-        {
-            Ok(x) => x,
-            Err(res) => return res,
-        };
+    let (_, r) = match key_and_json::<WebhookRequest>(
+        &state,
+        &headers,
+        ApiScope::WebhooksWrite,
+        &body,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
     let input = WebhookInput {
         url: r.url,
         description: r.description,
@@ -293,8 +303,13 @@ pub(super) async fn change(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let (_, p) = match key_and_json::<WebhookPatch>(&state, &headers, ApiScope::WebhooksWrite, &body)
-        .await
+    let (_, p) = match key_and_json::<WebhookPatch>(
+        &state,
+        &headers,
+        ApiScope::WebhooksWrite,
+        &body,
+    )
+    .await
     {
         Ok(x) => x,
         Err(res) => return res,

@@ -86,12 +86,7 @@ pub async fn run(services: &Services, command: WebhookCommand) -> anyhow::Result
             for e in services.webhooks().await.map_err(refusal)? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
-                    e.id,
-                    e.state,
-                    e.position,
-                    e.failures,
-                    e.url,
-                    e.description
+                    e.id, e.state, e.position, e.failures, e.url, e.description
                 );
             }
         }

@@ -12,10 +12,10 @@ use super::{
     feed::sql_feed,
     identity::sql_identity,
     imports::sql_imports,
-    webhooks::sql_webhooks,
     seals::sql_seals,
     sql::sql_store,
     sqlite_raw::{self, Param},
+    webhooks::sql_webhooks,
 };
 use time::format_description::well_known::Rfc3339;
 

@@ -51,10 +51,7 @@ pub async fn dispatcher(services: Services) {
             return;
         }
     };
-    let owner = format!(
-        "{}",
-        uuid::Uuid::new_v4().simple()
-    );
+    let owner = format!("{}", uuid::Uuid::new_v4().simple());
     let running: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut next_prune = tokio::time::Instant::now();
     loop {
@@ -112,7 +109,11 @@ async fn work(services: &Services, client: &reqwest::Client, owner: &str, mut e:
             let wait = (e.next_attempt_at - now).min(1_000);
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
         }
-        match services.console.lease_webhook(&e.id, owner, now_ms(), LEASE_MS).await {
+        match services
+            .console
+            .lease_webhook(&e.id, owner, now_ms(), LEASE_MS)
+            .await
+        {
             Ok(true) => {}
             Ok(false) => return,
             Err(err) => {
@@ -234,12 +235,23 @@ async fn round(
     }
     let recorded = services
         .console
-        .record_webhook_round(&e.id, owner, position, &attempts, failure.as_ref(), now_ms())
+        .record_webhook_round(
+            &e.id,
+            owner,
+            position,
+            &attempts,
+            failure.as_ref(),
+            now_ms(),
+        )
         .await?;
     if let Some(f) = &failure
         && f.state == WebhookState::Disabled
     {
         tracing::warn!(endpoint = %e.id, reason = ?f.disabled_reason, "webhooks: endpoint disabled");
     }
-    Ok(if recorded { Round::Sent } else { Round::LeaseLost })
+    Ok(if recorded {
+        Round::Sent
+    } else {
+        Round::LeaseLost
+    })
 }

@@ -29,14 +29,14 @@ impl Resolve for CheckedResolver {
         let allow = self.allow_hosts.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed = allow.iter().any(|h| h.eq_ignore_ascii_case(&host));
             if !allowed && addrs.iter().any(|a| forbidden_ip(a.ip())) {
                 return Err(Box::new(std::io::Error::other(
                     "webhook_address_forbidden: the host resolves to a forbidden address",
-                )) as Box<dyn std::error::Error + Send + Sync>);
+                ))
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
@@ -59,7 +59,12 @@ pub fn client(allow_hosts: &[String]) -> anyhow::Result<reqwest::Client> {
 }
 
 /// The `webhook-signature` header: one `v1,<base64 HMAC-SHA256>` per secret, space-separated.
-pub fn signature(secrets: &[String], id: &str, timestamp: i64, body: &[u8]) -> anyhow::Result<String> {
+pub fn signature(
+    secrets: &[String],
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> anyhow::Result<String> {
     let mut out = Vec::with_capacity(secrets.len());
     for s in secrets {
         let wh = standardwebhooks::Webhook::new(s)
