@@ -674,3 +674,108 @@ async fn sigkill_during_delivery_loses_nothing() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_adds_shows_rotates_disables_and_enables_an_endpoint() {
+    for db in backends().await {
+        let s = server(db, "30", 3600).await;
+        let rx = Receiver::default();
+        let url = rx.start().await;
+        let owner = s.signed_in(app::auth::Role::Owner).await;
+        // Added by the form: the secret is shown once, never cached.
+        let res = owner
+            .post(
+                "/admin/webhooks",
+                &[
+                    ("url", url.as_str()),
+                    ("description", "CRM"),
+                    ("purposes", "newsletter"),
+                    ("lang", "en"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        let page = res.text().await.unwrap();
+        let secret = page
+            .split("id=\"webhook-secret\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap()
+            .to_owned();
+        assert!(secret.starts_with("whsec_"), "{page}");
+        let id = s.services.webhooks().await.unwrap()[0].id.clone();
+        changes(&s, "w", 2, "newsletter").await;
+        let got = rx.wait_for(2, 20).await;
+        assert!(got.iter().all(|g| verifies(g, &secret)));
+        // The page lists it, its state and its deliveries; the secret is not on it.
+        let page = owner
+            .get("/admin/webhooks?lang=en")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&id) && page.contains("CRM") && page.contains("Active"),
+            "{page}"
+        );
+        assert!(page.contains("<td class=\"status\">200</td>"), "{page}");
+        assert!(!page.contains(&secret));
+        // Disabled, then enabled again from a cursor (replay).
+        let res = owner
+            .post(
+                "/api/admin/disable_webhook",
+                &[("id", id.as_str()), ("return_to", "/admin/webhooks")],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let page = owner
+            .get("/admin/webhooks?lang=ja")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("管理者が停止しました。"), "{page}");
+        let start = got
+            .iter()
+            .map(|g| body(g)["data"]["cursor"].as_i64().unwrap())
+            .min()
+            .unwrap()
+            - 1;
+        let res = owner
+            .post(
+                "/api/admin/enable_webhook",
+                &[
+                    ("id", id.as_str()),
+                    ("from", "cursor"),
+                    ("cursor", &start.to_string()),
+                    ("time", ""),
+                    ("return_to", "/admin/webhooks"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let again = rx.wait_for(4, 20).await;
+        assert_eq!(
+            body(&again[2])["data"]["cursor"].as_i64().unwrap(),
+            start + 1,
+            "replayed"
+        );
+        // Rotation shows a new secret; both sign for now.
+        let res = owner
+            .post("/admin/webhooks/rotate", &[("id", id.as_str())])
+            .await;
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("whsec_") && !page.contains(&secret));
+        // A viewer sees the page but may not add.
+        let viewer = s.signed_in(app::auth::Role::Viewer).await;
+        assert_eq!(viewer.get("/admin/webhooks").await.status(), 200);
+        let res = viewer
+            .post("/admin/webhooks", &[("url", url.as_str())])
+            .await;
+        assert_eq!(res.status(), 403);
+        assert_eq!(s.services.webhooks().await.unwrap().len(), 1);
+        s.stop().await;
+    }
+}
