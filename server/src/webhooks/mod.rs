@@ -33,8 +33,8 @@ pub const LEASE_MS: i64 = 15_000;
 const ROUND_MS: i64 = 200;
 /// Items read per round.
 pub const ROUND_ITEMS: u32 = 200;
-/// How often a worker with nothing to send looks again.
-const IDLE: Duration = Duration::from_millis(100);
+/// How often a worker with nothing to send looks again (sooner when this instance seals).
+const IDLE: Duration = Duration::from_millis(200);
 /// How often an instance looks for endpoints to take.
 const LOOK: Duration = Duration::from_secs(1);
 
@@ -103,17 +103,31 @@ pub async fn dispatcher(services: Services) {
 
 /// Delivers to one endpoint while this instance holds its lease and it is not disabled.
 async fn work(services: &Services, client: &reqwest::Client, owner: &str, mut e: WebhookEndpoint) {
+    // The supervisor took the lease just now.
+    let mut leased_at = now_ms();
+    let mut sealed = services.sealed.subscribe();
     loop {
         let now = now_ms();
         if e.next_attempt_at > now {
             let wait = (e.next_attempt_at - now).min(1_000);
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
         }
-        match services
-            .console
-            .lease_webhook(&e.id, owner, now_ms(), LEASE_MS)
-            .await
-        {
+        // Renewed when a third of it is gone (not every round: an idle endpoint would write
+        // ten times a second). A write of a round holds only while the lease is still ours.
+        let renew_at = leased_at + LEASE_MS / 3;
+        match if now_ms() < renew_at {
+            Ok(true)
+        } else {
+            let at = now_ms();
+            let renewed = services
+                .console
+                .lease_webhook(&e.id, owner, at, LEASE_MS)
+                .await;
+            if matches!(renewed, Ok(true)) {
+                leased_at = at;
+            }
+            renewed
+        } {
             Ok(true) => {}
             Ok(false) => return,
             Err(err) => {
@@ -135,7 +149,14 @@ async fn work(services: &Services, client: &reqwest::Client, owner: &str, mut e:
             continue;
         }
         match round(services, client, owner, &e).await {
-            Ok(Round::Idle) => tokio::time::sleep(IDLE).await,
+            // Woken as soon as this instance seals more; another instance's seals are seen by
+            // polling.
+            Ok(Round::Idle) => {
+                tokio::select! {
+                    _ = sealed.changed() => {}
+                    _ = tokio::time::sleep(IDLE) => {}
+                }
+            }
             Ok(Round::Sent) => {}
             Ok(Round::LeaseLost) => return,
             Err(err) => {
