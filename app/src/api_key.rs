@@ -28,12 +28,14 @@ pub enum ApiScope {
     ConsentsWrite,
     /// Ask who may be contacted (the audience and permission checks).
     AudienceRead,
+    /// Add, change, rotate and remove webhook endpoints, and read their delivery log.
+    WebhooksWrite,
     /// Read the event feed (every consent change, in commit order).
     EventsRead,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 8] = [
+    pub const ALL: [ApiScope; 9] = [
         ApiScope::Links,
         ApiScope::Suppressions,
         ApiScope::Provisions,
@@ -41,6 +43,7 @@ impl ApiScope {
         ApiScope::SubjectsWrite,
         ApiScope::ConsentsWrite,
         ApiScope::AudienceRead,
+        ApiScope::WebhooksWrite,
         ApiScope::EventsRead,
     ];
 
@@ -53,6 +56,7 @@ impl ApiScope {
             ApiScope::SubjectsWrite => "subjects:write",
             ApiScope::ConsentsWrite => "consents:write",
             ApiScope::AudienceRead => "audience:read",
+            ApiScope::WebhooksWrite => "webhooks:write",
             ApiScope::EventsRead => "events:read",
         }
     }

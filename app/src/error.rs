@@ -72,7 +72,7 @@ impl ApiError {
             "method_not_allowed" => 405,
             "payload_too_large" | "too_many_permissions" | "batch_too_large" => 413,
             "batch_refused" => 422,
-            "unknown_import" => 404,
+            "unknown_import" | "unknown_webhook" => 404,
             "unknown_import_format" => 415,
             "channel_not_applicable" => 422,
             "unavailable" => 503,

@@ -12,7 +12,7 @@ use crate::{
     console::{
         AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminCollectionPointsPage,
         AdminEventsPage, AdminHome, AdminImportsPage, AdminNoticesPage, AdminPurposesPage,
-        AdminRecipientsPage, AdminSignInPage, AdminSubjectPage,
+        AdminRecipientsPage, AdminSignInPage, AdminSubjectPage, AdminWebhooksPage,
     },
     pages::{Home, NotFound, PreferencePage, SignInContinuePage, SignInPage, UnsubscribePage},
     privacy::PrivacyPage,
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("recipients")) view=AdminRecipientsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("collection-points")) view=AdminCollectionPointsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("imports")) view=AdminImportsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view=AdminWebhooksPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

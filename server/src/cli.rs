@@ -18,6 +18,7 @@ mod keys;
 mod notice;
 mod people;
 mod sending;
+mod webhook;
 
 #[derive(Parser)]
 #[command(
@@ -158,6 +159,11 @@ enum Command {
     /// columns mapped by flags; a file imported twice writes nothing the second time, and a run
     /// stopped halfway resumes where it stopped.
     Import(import::ImportArgs),
+    /// Webhook endpoints: the consent log pushed to other systems, signed (Standard Webhooks).
+    Webhook {
+        #[command(subcommand)]
+        command: webhook::WebhookCommand,
+    },
     /// Manage admin accounts (passwords are read from a prompt or standard input, never argv).
     Admin {
         #[command(subcommand)]
@@ -427,6 +433,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::CollectionPoint { command } => {
             let services = crate::services(&config).await?;
             collection_point::run(&services, command).await
+        }
+        Command::Webhook { command } => {
+            let services = crate::services(&config).await?;
+            webhook::run(&services, command).await
         }
     }
 }

@@ -51,7 +51,13 @@ struct FileConfig {
     checkpoint_interval_secs: Option<u32>,
     retention_days: Option<u32>,
     outbox_retention_days: Option<u32>,
+    webhook_allow_hosts: Option<Vec<String>>,
+    webhook_retry_schedule_ms: Option<Vec<u64>>,
+    webhook_disable_after_secs: Option<u64>,
 }
+
+/// Three days: an endpoint failing this long is disabled.
+const DISABLE_AFTER_SECS: u64 = 3 * 24 * 3600;
 
 #[derive(Clone)]
 pub struct Config {
@@ -131,6 +137,17 @@ pub struct Config {
     /// With no SMTP server, how long a message stays in `<data_dir>/outbox/` before it is
     /// deleted (it holds an address). `DOUI_OUTBOX_RETENTION_DAYS`, default 30.
     pub outbox_retention_days: u32,
+    /// Hosts webhook endpoints may reach over plain `http` and at loopback or private addresses
+    /// (every other endpoint must be `https` and public). `DOUI_WEBHOOK_ALLOW_HOSTS`
+    /// (comma-separated), default none.
+    pub webhook_allow_hosts: Vec<String>,
+    /// The waits after the 1st, 2nd… failed delivery in a row, in ms (the last repeats).
+    /// `DOUI_WEBHOOK_RETRY_SCHEDULE_MS` (comma-separated), default 5 s, 5 min, 30 min, 2 h, 5 h,
+    /// 10 h, 14 h, 20 h, 24 h.
+    pub webhook_retry_schedule_ms: Vec<u64>,
+    /// An endpoint failing this long is disabled. `DOUI_WEBHOOK_DISABLE_AFTER_SECS`, default
+    /// 259200 (3 days).
+    pub webhook_disable_after_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -170,6 +187,12 @@ impl std::fmt::Debug for Config {
             .field("checkpoint_interval_secs", &self.checkpoint_interval_secs)
             .field("retention_days", &self.retention_days)
             .field("outbox_retention_days", &self.outbox_retention_days)
+            .field("webhook_allow_hosts", &self.webhook_allow_hosts)
+            .field("webhook_retry_schedule_ms", &self.webhook_retry_schedule_ms)
+            .field(
+                "webhook_disable_after_secs",
+                &self.webhook_disable_after_secs,
+            )
             .finish()
     }
 }
@@ -225,6 +248,9 @@ impl Config {
             checkpoint_interval_secs: 60,
             retention_days: 1095,
             outbox_retention_days: crate::mail::OUTBOX_RETENTION_DAYS,
+            webhook_allow_hosts: Vec::new(),
+            webhook_retry_schedule_ms: app::domain::webhook::DEFAULT_SCHEDULE_MS.to_vec(),
+            webhook_disable_after_secs: DISABLE_AFTER_SECS,
         }
     }
 
@@ -424,7 +450,41 @@ impl Config {
             outbox_retention_days >= 1,
             "outbox_retention_days must be at least 1"
         );
+        let webhook_allow_hosts = match env("DOUI_WEBHOOK_ALLOW_HOSTS") {
+            Some(v) => app::domain::webhook::split_list(&v),
+            None => file.webhook_allow_hosts.unwrap_or_default(),
+        };
+        let webhook_retry_schedule_ms = match env("DOUI_WEBHOOK_RETRY_SCHEDULE_MS") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(|x| x.parse::<u64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    anyhow::anyhow!("DOUI_WEBHOOK_RETRY_SCHEDULE_MS must be numbers of ms")
+                })?,
+            None => file
+                .webhook_retry_schedule_ms
+                .unwrap_or_else(|| app::domain::webhook::DEFAULT_SCHEDULE_MS.to_vec()),
+        };
+        anyhow::ensure!(
+            !webhook_retry_schedule_ms.is_empty()
+                && webhook_retry_schedule_ms.iter().all(|x| *x > 0),
+            "webhook_retry_schedule_ms must list waits of at least 1 ms"
+        );
+        let webhook_disable_after_secs = match env("DOUI_WEBHOOK_DISABLE_AFTER_SECS") {
+            Some(v) => v.parse().map_err(|_| {
+                anyhow::anyhow!("DOUI_WEBHOOK_DISABLE_AFTER_SECS must be a number of seconds")
+            })?,
+            None => file
+                .webhook_disable_after_secs
+                .unwrap_or(DISABLE_AFTER_SECS),
+        };
         Ok(Self {
+            webhook_allow_hosts,
+            webhook_retry_schedule_ms,
+            webhook_disable_after_secs,
             signing_key,
             checkpoint_interval_secs,
             retention_days,

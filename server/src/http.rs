@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
             post(crate::unsubscribe::one_click).options(crate::unsubscribe::options),
         )
         .merge(crate::auth::routes())
+        .merge(crate::webhook_forms::routes())
         .merge(crate::exports::routes())
         .merge(crate::record::routes())
         .leptos_routes_with_context(&state, routes, page_context(services.clone()), move || {

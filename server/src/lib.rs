@@ -21,6 +21,8 @@ pub mod record;
 pub mod state;
 pub mod store;
 pub mod unsubscribe;
+pub mod webhook_forms;
+pub mod webhooks;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -101,6 +103,14 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
             checkpoint_interval_secs: i64::from(config.checkpoint_interval_secs),
             retention_days: i64::from(config.retention_days),
             walk_page: app::services::WALK_PAGE,
+            webhook_allow_hosts: config.webhook_allow_hosts.clone(),
+            webhook_retry: app::domain::webhook::RetryPolicy {
+                schedule_ms: config.webhook_retry_schedule_ms.clone(),
+                disable_after_ms: i64::try_from(config.webhook_disable_after_secs)
+                    .unwrap_or(i64::MAX / 2_000)
+                    .saturating_mul(1000),
+                ..Default::default()
+            },
         }),
         sealed: Arc::new(tokio::sync::watch::Sender::new(0)),
     };
@@ -156,6 +166,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
     api_v1::imports::resume_on_start(&services, &config.data_dir).await;
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(sealer(services.clone()));
+    tokio::spawn(webhooks::dispatcher(services.clone()));
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown())

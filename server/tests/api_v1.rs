@@ -479,6 +479,89 @@ async fn the_openapi_document_describes_what_the_api_answers() {
     for method in ["get", "patch", "delete"] {
         assert!(documented("/api/v1/subjects/{external_id}", method, 404));
     }
+
+    // Issue 32: webhook endpoints.
+    for path in [
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/{id}/rotate",
+        "/api/v1/webhooks/{id}/deliveries",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    let hooks = key(&s, &["webhooks:write"]).await;
+    let send = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let (client, base, hooks) = (s.client.clone(), s.base.clone(), hooks.clone());
+        async move {
+            let mut req = client
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(hooks);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, made) = send(
+        reqwest::Method::POST,
+        "/api/v1/webhooks".into(),
+        Some(json!({"url": "https://93.184.216.34/hook", "purposes": ["newsletter"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    assert!(documented("/api/v1/webhooks", "post", 201));
+    assert_eq!(keys(&made), properties(&doc, "NewWebhookJson"));
+    assert_eq!(keys(&made["webhook"]), properties(&doc, "WebhookJson"));
+    let id = made["webhook"]["id"].as_str().unwrap().to_owned();
+    let (status, list) = send(reqwest::Method::GET, "/api/v1/webhooks".into(), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(keys(&list[0]), properties(&doc, "WebhookJson"));
+    let (status, rotated) = send(
+        reqwest::Method::POST,
+        format!("/api/v1/webhooks/{id}/rotate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(keys(&rotated), properties(&doc, "SecretJson"));
+    let (status, changed) = send(
+        reqwest::Method::PATCH,
+        format!("/api/v1/webhooks/{id}"),
+        Some(json!({"state": "disabled", "description": "off"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(keys(&changed), properties(&doc, "WebhookJson"));
+    assert_eq!(changed["state"], "disabled");
+    let (status, log) = send(
+        reqwest::Method::GET,
+        format!("/api/v1/webhooks/{id}/deliveries"),
+        None,
+    )
+    .await;
+    assert_eq!((status, log), (200, json!([])));
+    let (status, error) = send(
+        reqwest::Method::POST,
+        "/api/v1/webhooks".into(),
+        Some(json!({"url": "https://169.254.169.254/"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(documented("/api/v1/webhooks", "post", 400));
+    assert_eq!(error["code"], "webhook_address_forbidden");
+    for method in ["get", "patch", "delete"] {
+        assert!(documented("/api/v1/webhooks/{id}", method, 404));
+    }
+    let (status, _) = send(
+        reqwest::Method::DELETE,
+        format!("/api/v1/webhooks/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(documented("/api/v1/webhooks/{id}", "delete", 204));
     s.stop().await;
 }
 

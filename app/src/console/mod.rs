@@ -12,6 +12,7 @@ mod notices;
 mod purposes;
 mod recipients;
 mod subjects;
+mod webhooks;
 
 pub use access::{AdminAdminsPage, AdminApiKeysPage};
 pub use chain::AdminChainPage;
@@ -22,6 +23,7 @@ pub use notices::AdminNoticesPage;
 pub use purposes::AdminPurposesPage;
 pub use recipients::AdminRecipientsPage;
 pub use subjects::{AdminHome, AdminSubjectPage};
+pub use webhooks::AdminWebhooksPage;
 
 use leptos::prelude::*;
 
@@ -78,6 +80,7 @@ pub(crate) fn ConsoleFrame(
                 <a href=q("/admin/recipients")>{recipients::nav_label(lang)}</a>
                 <a href=q("/admin/collection-points")>{collection_points::nav_label(lang)}</a>
                 <a href=q("/admin/imports")>{imports::nav_label(lang)}</a>
+                <a href=q("/admin/webhooks")>{webhooks::nav_label(lang)}</a>
                 <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>

@@ -34,6 +34,8 @@ pub mod seal;
 mod subject;
 #[cfg(feature = "ssr")]
 pub mod validity;
+#[cfg(feature = "ssr")]
+pub mod webhook;
 
 pub use channel::Channel;
 #[cfg(feature = "ssr")]

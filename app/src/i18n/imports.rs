@@ -66,6 +66,6 @@ pub fn import_message(lang: Lang, code: &str) -> Option<&'static str> {
         (Lang::En, "unknown_import") => "There is no such import.",
         (Lang::Ja, "import_refused_row") => "--strict のため、拒否された行で取り込みを止めました。",
         (Lang::En, "import_refused_row") => "Stopped at a refused row (--strict).",
-        _ => return None,
+        _ => return super::webhooks::webhook_message(lang, code),
     })
 }

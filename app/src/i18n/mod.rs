@@ -9,6 +9,10 @@ mod imports;
 pub use errors::error_message;
 #[cfg(feature = "ssr")]
 pub use imports::import_message;
+#[cfg(feature = "ssr")]
+mod webhooks;
+#[cfg(feature = "ssr")]
+pub use webhooks::webhook_message;
 
 pub struct Texts {
     pub product: &'static str,

@@ -39,6 +39,7 @@ mod retention;
 mod seals;
 mod subjects;
 mod unsubscribe;
+mod webhooks;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use audience::{
@@ -70,6 +71,7 @@ pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};
 pub use unsubscribe::{
     LinkAnswer, LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign,
 };
+pub use webhooks::{DELIVERY_PAGE, ReplayFrom, WebhookInput};
 
 /// Who sends the messages (its home is the mail it signs).
 pub use crate::mail::Sender;
@@ -107,6 +109,11 @@ pub struct Settings {
     pub retention_days: i64,
     /// Links read per page when the chain is walked (several pages are read at once).
     pub walk_page: u32,
+    /// Hosts webhook endpoints may reach over plain `http` and at any address (loopback, a
+    /// private network): the operator's explicit choice.
+    pub webhook_allow_hosts: Vec<String>,
+    /// When failed webhook deliveries are tried again, and when an endpoint is disabled.
+    pub webhook_retry: crate::domain::webhook::RetryPolicy,
 }
 
 impl Settings {
@@ -131,6 +138,8 @@ impl Settings {
             checkpoint_interval_secs: 60,
             retention_days: 1095,
             walk_page: WALK_PAGE,
+            webhook_allow_hosts: Vec::new(),
+            webhook_retry: crate::domain::webhook::RetryPolicy::default(),
         }
     }
 }

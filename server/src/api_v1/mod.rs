@@ -29,6 +29,7 @@ mod links;
 mod provisions;
 pub mod schema;
 mod subjects;
+pub mod webhooks;
 
 pub use consents::{
     BatchErrorJson, ConsentBatchJson, ConsentChangeJson, ConsentResultJson, ConsentsRequest,
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audience::routes())
         .merge(events::routes())
         .merge(imports::routes())
+        .merge(webhooks::routes())
 }
 
 #[derive(OpenApi)]
@@ -104,7 +106,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(audience::AudienceDoc::openapi());
     doc.merge(events::EventsDoc::openapi());
-    doc.merge_from(imports::ImportsDoc::openapi())
+    doc.merge(imports::ImportsDoc::openapi());
+    doc.merge_from(webhooks::WebhooksDoc::openapi())
 }
 
 async fn openapi() -> Response {

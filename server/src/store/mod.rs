@@ -17,6 +17,7 @@ mod seals;
 mod sql;
 mod sqlite;
 mod sqlite_raw;
+mod webhooks;
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 use super::{
     audience::sql_audience, columns, console::sql_console, feed::sql_feed, identity::sql_identity,
     imports::sql_imports, limits::sql_limits, pg_copy, seals::sql_seals, sql::sql_store,
+    webhooks::sql_webhooks,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -667,3 +668,5 @@ impl PgStore {
             .collect()
     }
 }
+
+sql_webhooks!(PgStore, sqlx::Postgres, text_times = false);

@@ -16,6 +16,7 @@ use super::{
     seals::sql_seals,
     sql::sql_store,
     sqlite_raw::{self, Param},
+    webhooks::sql_webhooks,
 };
 use time::format_description::well_known::Rfc3339;
 
@@ -581,3 +582,5 @@ fn gate_at(
         objecting: row.int(13) != 0,
     })
 }
+
+sql_webhooks!(SqliteStore, sqlx::Sqlite, text_times = true);
