@@ -51,6 +51,10 @@ struct FileConfig {
     checkpoint_interval_secs: Option<u32>,
     retention_days: Option<u32>,
     outbox_retention_days: Option<u32>,
+    metrics_listen: Option<SocketAddr>,
+    metrics_token: Option<String>,
+    shutdown_drain_ms: Option<u64>,
+    shutdown_timeout_secs: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -131,6 +135,9 @@ pub struct Config {
     /// With no SMTP server, how long a message stays in `<data_dir>/outbox/` before it is
     /// deleted (it holds an address). `DOUI_OUTBOX_RETENTION_DAYS`, default 30.
     pub outbox_retention_days: u32,
+    /// Metrics and shutdown: `metrics_listen`, `metrics_token`, `shutdown_drain_ms`,
+    /// `shutdown_timeout_secs` (see [`crate::ops::OpsConfig`]).
+    pub ops: crate::ops::OpsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -170,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("checkpoint_interval_secs", &self.checkpoint_interval_secs)
             .field("retention_days", &self.retention_days)
             .field("outbox_retention_days", &self.outbox_retention_days)
+            .field("ops", &self.ops)
             .finish()
     }
 }
@@ -225,6 +233,7 @@ impl Config {
             checkpoint_interval_secs: 60,
             retention_days: 1095,
             outbox_retention_days: crate::mail::OUTBOX_RETENTION_DAYS,
+            ops: crate::ops::OpsConfig::default(),
         }
     }
 
@@ -424,7 +433,17 @@ impl Config {
             outbox_retention_days >= 1,
             "outbox_retention_days must be at least 1"
         );
+        let ops = crate::ops::OpsConfig::from_parts(
+            crate::ops::OpsKeys {
+                metrics_listen: file.metrics_listen,
+                metrics_token: file.metrics_token,
+                shutdown_drain_ms: file.shutdown_drain_ms,
+                shutdown_timeout_secs: file.shutdown_timeout_secs,
+            },
+            &env,
+        )?;
         Ok(Self {
+            ops,
             signing_key,
             checkpoint_interval_secs,
             retention_days,
