@@ -42,6 +42,9 @@ if [ "$total" -gt $((150 * 1024)) ]; then
   exit 1
 fi
 
+step "one binary: the release doui serves the site from an empty directory"
+scripts/one-binary.sh target/release/doui
+
 step "browser tests (Playwright, Debian's Chromium)"
 (cd end2end && npx playwright test)
 

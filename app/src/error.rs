@@ -31,6 +31,7 @@ impl ApiError {
     pub fn status(code: &str) -> u16 {
         match code {
             "unauthorized"
+            | "metrics_token_required"
             | "sign_in_required"
             | "sign_in_failed"
             | "totp_required"

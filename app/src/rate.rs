@@ -388,6 +388,7 @@ impl RateLimiter {
                 Ok(()) => (Some(Window::counted(w, limit, now)), Ok(())),
                 Err(r) => (w, Err(r)),
             })
+            .inspect_err(|_| refused(key))
     }
 
     /// Whether another action would be allowed, without counting it.
@@ -425,7 +426,7 @@ impl RateLimiter {
         max_delay: i64,
         now: i64,
     ) -> Result<(), RetryAfter> {
-        Failures::check(self.failures.get(key), free, max_delay, now)
+        Failures::check(self.failures.get(key), free, max_delay, now).inspect_err(|_| refused(key))
     }
 
     /// Like `backoff_check`, and when allowed counts the try as a failure at once (a success
@@ -442,6 +443,7 @@ impl RateLimiter {
                 Ok(()) => (Some(Failures::failed(f, now)), Ok(())),
                 Err(r) => (f, Err(r)),
             })
+            .inspect_err(|_| refused(key))
     }
 
     /// Takes back a try `backoff_reserve` counted that was never made.
@@ -491,6 +493,13 @@ impl RateLimiter {
     pub fn keys(&self) -> (usize, usize) {
         (self.windows.len(), self.failures.len())
     }
+}
+
+/// Counts a refusal for the metrics, by the limit's name: the key's part before the first `:`
+/// (`signin-ip`, `password-account`…), never the address or account after it.
+fn refused(key: &str) {
+    let limit = key.split(':').next().unwrap_or_default().to_owned();
+    metrics::counter!("doui_rate_limit_refusals_total", "limit" => limit).increment(1);
 }
 
 /// Bounds password hashing (argon2id: 19 MiB and a core for tens of milliseconds each): at most

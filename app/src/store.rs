@@ -68,6 +68,15 @@ pub struct Applied {
     pub replayed: bool,
 }
 
+/// A connection pool's use at one moment: connections lent out, connections idle, and the most
+/// it opens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
@@ -75,6 +84,10 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     /// Succeeds when the database answers a query.
     async fn ping(&self) -> StoreResult<()>;
+    /// How the connection pool is used right now (for metrics); zeros where there is none.
+    fn pool_use(&self) -> PoolUse {
+        PoolUse::default()
+    }
 
     /// Purposes were saved (through `ConsoleStore::save_purpose`): forget any cached copy.
     fn purposes_changed(&self) {}
@@ -242,6 +255,9 @@ pub trait SealStore: Send + Sync + 'static {
     async fn events_below(&self, below_seq: i64) -> StoreResult<i64>;
     /// The chain's length and its highest sealed seq.
     async fn chain_extent(&self) -> StoreResult<(i64, i64)>;
+    /// How many events have a seq above `after_seq`: above the highest sealed seq, the events
+    /// the sealer has not reached yet (the sealer's lag, for metrics).
+    async fn events_above(&self, after_seq: i64) -> StoreResult<i64>;
     /// The highest seq written before Doui kept recorded times (0 when the row that says so is
     /// gone: then every event must have one). Every event above it has one.
     async fn recorded_since_seq(&self) -> StoreResult<i64>;

@@ -10,6 +10,7 @@ use crate::config::{Config, LogFormat};
 
 mod admin;
 mod audience;
+mod backup;
 mod chain;
 mod collection_point;
 mod events;
@@ -23,7 +24,7 @@ mod webhook;
 #[derive(Parser)]
 #[command(
     name = "doui",
-    version,
+    version = crate::ops::LONG_VERSION,
     about = "Doui (同意): consent and subscription preference center"
 )]
 struct Cli {
@@ -163,6 +164,12 @@ enum Command {
     Webhook {
         #[command(subcommand)]
         command: webhook::WebhookCommand,
+    },
+    /// Copy a SQLite database to FILE while Doui keeps serving (a consistent snapshot); FILE
+    /// must not exist. On PostgreSQL it names pg_dump and pg_basebackup instead.
+    Backup {
+        /// Where the copy goes (a new file).
+        file: PathBuf,
     },
     /// Manage admin accounts (passwords are read from a prompt or standard input, never argv).
     Admin {
@@ -429,6 +436,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             notice::run(&services, command).await
         }
         Command::Admin { command } => admin::admin(command, config).await,
+        Command::Backup { file } => backup::backup(&config, file).await,
         Command::Import(args) => import::import(&config, args).await,
         Command::CollectionPoint { command } => {
             let services = crate::services(&config).await?;
@@ -448,10 +456,7 @@ fn refusal(r: app::services::Refusal) -> anyhow::Error {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
-    if !std::path::Path::new(&config.site_root).join("pkg").exists() {
-        tracing::warn!(site_root = %config.site_root,
-            "no built site here: pages work but without styles and scripts (build with `cargo leptos build --release`)");
-    }
+    crate::ops::site::say_where(&config.site_root);
     let services = crate::services(&config).await?;
     if config.demo {
         let links = crate::demo::seed_if_empty(&services).await?;
@@ -480,8 +485,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         running.addr,
         running.services.store.backend()
     );
-    running.task.await??;
-    Ok(())
+    if let Some(at) = running.metrics_addr {
+        println!("Metrics for Prometheus on http://{at}/metrics");
+    }
+    running.finished().await
 }
 
 #[cfg(test)]

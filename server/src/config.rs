@@ -54,6 +54,10 @@ struct FileConfig {
     webhook_allow_hosts: Option<Vec<String>>,
     webhook_retry_schedule_ms: Option<Vec<u64>>,
     webhook_disable_after_secs: Option<u64>,
+    metrics_listen: Option<SocketAddr>,
+    metrics_token: Option<String>,
+    shutdown_drain_ms: Option<u64>,
+    shutdown_timeout_secs: Option<u64>,
 }
 
 /// Three days: an endpoint failing this long is disabled.
@@ -148,6 +152,9 @@ pub struct Config {
     /// An endpoint failing this long is disabled. `DOUI_WEBHOOK_DISABLE_AFTER_SECS`, default
     /// 259200 (3 days).
     pub webhook_disable_after_secs: u64,
+    /// Metrics and shutdown: `metrics_listen`, `metrics_token`, `shutdown_drain_ms`,
+    /// `shutdown_timeout_secs` (see [`crate::ops::OpsConfig`]).
+    pub ops: crate::ops::OpsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -193,6 +200,7 @@ impl std::fmt::Debug for Config {
                 "webhook_disable_after_secs",
                 &self.webhook_disable_after_secs,
             )
+            .field("ops", &self.ops)
             .finish()
     }
 }
@@ -251,6 +259,7 @@ impl Config {
             webhook_allow_hosts: Vec::new(),
             webhook_retry_schedule_ms: app::domain::webhook::DEFAULT_SCHEDULE_MS.to_vec(),
             webhook_disable_after_secs: DISABLE_AFTER_SECS,
+            ops: crate::ops::OpsConfig::default(),
         }
     }
 
@@ -481,10 +490,20 @@ impl Config {
                 .webhook_disable_after_secs
                 .unwrap_or(DISABLE_AFTER_SECS),
         };
+        let ops = crate::ops::OpsConfig::from_parts(
+            crate::ops::OpsKeys {
+                metrics_listen: file.metrics_listen,
+                metrics_token: file.metrics_token,
+                shutdown_drain_ms: file.shutdown_drain_ms,
+                shutdown_timeout_secs: file.shutdown_timeout_secs,
+            },
+            &env,
+        )?;
         Ok(Self {
             webhook_allow_hosts,
             webhook_retry_schedule_ms,
             webhook_disable_after_secs,
+            ops,
             signing_key,
             checkpoint_interval_secs,
             retention_days,

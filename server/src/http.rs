@@ -17,7 +17,7 @@ use axum::{
     Json, Router,
     body::{Body, Bytes, to_bytes},
     extract::{ConnectInfo, Request, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Version, header},
     middleware::{self, Next},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{any, get, post},
@@ -25,6 +25,10 @@ use axum::{
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{
+    compression::{
+        CompressionLayer,
+        predicate::{DefaultPredicate, Predicate},
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -54,9 +58,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::api_v1::routes())
         .route("/inbound/email", post(crate::inbound::email))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(crate::health::healthz))
+        .route("/metrics", get(crate::health::metrics))
         .route("/.well-known/gpc.json", get(gpc_json))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(crate::health::readyz))
         // Leptos adds a route for each server function; this one answers the unknown ones (and
         // any other unknown path under /api/, whatever its method).
         .route("/api/{*fn_name}", any(unknown_server_fn))
@@ -76,6 +81,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(page_context(services), shell))
+        .layer(middleware::from_fn(crate::ops::site::serve_embedded))
         .layer(middleware::from_fn(explain_bare_refusals))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -91,6 +97,20 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        // Pages and JSON answers compressed as they go; downloads (CSV, JSON Lines) stream
+        // as they are, and the embedded site is stored compressed already.
+        .layer(
+            CompressionLayer::new().compress_when(DefaultPredicate::new().and(
+                |_: StatusCode, _: Version, h: &HeaderMap, _: &Extensions| {
+                    h.get(header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|t| {
+                            t.starts_with("text/html") || t.starts_with("application/json")
+                        })
+                },
+            )),
+        )
+        .layer(middleware::from_fn(crate::ops::track::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
@@ -152,9 +172,16 @@ const NO_SCRIPT_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 's
 
 /// Paths that never show a form (machine endpoints and static files): no CSRF cookie.
 fn is_machine_path(path: &str) -> bool {
-    ["/api/v1/", "/inbound/", "/pkg/", "/healthz", "/readyz"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    [
+        "/api/v1/",
+        "/inbound/",
+        "/pkg/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
 }
 
 /// Gives each request a CSP nonce and a CSRF token (the cookie's, or a new one the response
@@ -206,10 +233,6 @@ async fn page_security(State(state): State<AppState>, mut req: Request, next: Ne
     res
 }
 
-async fn healthz() -> &'static str {
-    "ok"
-}
-
 /// The site's Global Privacy Control support resource (R15).
 async fn gpc_json() -> Response {
     let body = serde_json::json!({"gpc": true, "lastUpdate": app::services::GPC_LAST_UPDATE});
@@ -221,16 +244,6 @@ async fn gpc_json() -> Response {
         body.to_string(),
     )
         .into_response()
-}
-
-async fn readyz(State(state): State<AppState>) -> Response {
-    match state.services.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
-        }
-    }
 }
 
 /// Records the client's address for the limits and provenance (the truncated address stored as

@@ -12,11 +12,13 @@ pub mod csv;
 pub mod demo;
 pub mod exports;
 pub mod files;
+pub mod health;
 pub mod http;
 pub mod import;
 pub mod inbound;
 pub mod keys;
 pub mod mail;
+pub mod ops;
 pub mod record;
 pub mod state;
 pub mod store;
@@ -141,11 +143,48 @@ pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
 /// A server listening on its socket.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served on its own, when `metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub services: Services,
+    /// Its shutdown: a signal begins it; [`Running::finished`] waits for it.
+    pub shutdown: ops::Shutdown,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    sealer: tokio::task::JoinHandle<()>,
+    dispatcher: tokio::task::JoinHandle<()>,
+    timeout: std::time::Duration,
 }
 
-/// Binds `config.listen` (port 0 picks a free port) and serves until the process ends.
+impl Running {
+    /// Waits until a shutdown began and everything stopped: the listeners closed, the requests
+    /// in flight answered, the sealer and the webhook workers done. Errs when that took longer than `shutdown_timeout`
+    /// from the signal (what still ran is then cut off).
+    pub async fn finished(self) -> anyhow::Result<()> {
+        let signalled = self.shutdown.signalled().await;
+        let deadline = signalled + self.timeout;
+        let served = tokio::time::timeout_at(deadline, self.task).await;
+        let sealed = tokio::time::timeout_at(deadline, async {
+            let _ = self.sealer.await;
+            // Every answered change is committed now: seal them before leaving.
+            seal_all(&self.services).await;
+            // Webhook workers end after the round they are in (their cursors recorded).
+            let _ = self.dispatcher.await;
+        })
+        .await;
+        match (served, sealed) {
+            (Ok(served), Ok(_)) => {
+                served??;
+                tracing::info!("shut down");
+                Ok(())
+            }
+            _ => anyhow::bail!(
+                "the shutdown took longer than {} s: requests still running were cut off",
+                self.timeout.as_secs()
+            ),
+        }
+    }
+}
+
+/// Binds `config.listen` (port 0 picks a free port) and serves until a signal's shutdown.
 pub async fn start(config: &Config, services: Services) -> anyhow::Result<Running> {
     if config.trust_forwarded_for && config.trusted_proxies.is_empty() {
         tracing::warn!(
@@ -153,8 +192,12 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
              address is now the right-most X-Forwarded-For entry, the one your proxy added)"
         );
     }
+    if config.ops.serves_metrics() {
+        ops::prometheus::install();
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    let shutdown = ops::Shutdown::default();
     let state = state::AppState::new(state::Shared {
         services: services.clone(),
         leptos_options: leptos_options(config, addr),
@@ -162,20 +205,47 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         trusted_proxies: config.trusted_proxies.clone(),
         inbound_secret: config.inbound_secret.clone(),
         data_dir: config.data_dir.clone(),
+        shutdown: shutdown.clone(),
+        metrics_token: config.ops.metrics_token.clone(),
     });
+    let metrics_addr = match config.ops.metrics_listen {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at).await?;
+            let metrics_addr = listener.local_addr()?;
+            let app = health::metrics_router(state.clone());
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { stop.stopped().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::warn!(error = %e, "the metrics listener stopped");
+                }
+            });
+            Some(metrics_addr)
+        }
+        None => None,
+    };
     api_v1::imports::resume_on_start(&services, &config.data_dir).await;
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(sealer(services.clone()));
-    tokio::spawn(webhooks::dispatcher(services.clone()));
+    let sealer = tokio::spawn(sealer(services.clone(), shutdown.clone()));
+    tokio::spawn(shutdown.clone().on_signal(config.ops.shutdown_drain));
+    let dispatcher = tokio::spawn(webhooks::dispatcher(services.clone(), shutdown.clone()));
+    let stop = shutdown.clone();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
+            .with_graceful_shutdown(async move { stop.stopped().await })
             .await
     });
     Ok(Running {
         addr,
+        metrics_addr,
         services,
+        shutdown,
         task,
+        sealer,
+        dispatcher,
+        timeout: config.ops.shutdown_timeout,
     })
 }
 
@@ -186,10 +256,14 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
 /// Under a steady stream of changes it seals every [`SEAL_PACE`] rather than after every
 /// commit: each round is a transaction of its own (on SQLite it takes the one write lock), so
 /// rounds of a few events each would take turns with the group commits and halve their rate.
-async fn sealer(services: Services) {
+///
+/// It ends once a shutdown stopped the listeners ([`Running::finished`] seals the rest).
+async fn sealer(services: Services, shutdown: ops::Shutdown) {
     let mut next_checkpoint = tokio::time::Instant::now();
     let mut next_expiry = tokio::time::Instant::now();
     let mut next_prune = tokio::time::Instant::now();
+    let stopped = shutdown.stopped();
+    tokio::pin!(stopped);
     loop {
         let pause = match services.seal_pending().await {
             // More were waiting than one round takes: go on at once.
@@ -224,7 +298,27 @@ async fn sealer(services: Services) {
                 tracing::warn!(code = r.code, "pruning limit records failed; retrying");
             }
         }
-        tokio::time::sleep(pause).await;
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = &mut stopped => break,
+        }
+    }
+}
+
+/// Seals everything committed (the last round of a shutdown, once no request is left).
+async fn seal_all(services: &Services) {
+    loop {
+        match services.seal_pending().await {
+            Ok(n) if n >= app::services::SEAL_BATCH => continue,
+            Ok(_) => return,
+            Err(r) => {
+                tracing::warn!(
+                    code = r.code,
+                    "sealing at shutdown failed; the next start seals"
+                );
+                return;
+            }
+        }
     }
 }
 
@@ -232,23 +326,3 @@ async fn sealer(services: Services) {
 const SEAL_PACE: std::time::Duration = std::time::Duration::from_millis(50);
 /// How often the sealer looks for new events when there were none.
 const IDLE_PACE: std::time::Duration = std::time::Duration::from_millis(250);
-
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
-}

@@ -52,12 +52,17 @@ impl SmtpMailer {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &Mail) -> Result<(), String> {
-        let message = build(&self.from, mail)?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("SMTP: {e}"))
+        let sent = async {
+            let message = build(&self.from, mail)?;
+            self.transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("SMTP: {e}"))
+        }
+        .await;
+        crate::ops::prometheus::mail(sent.is_ok());
+        sent
     }
 }
 
@@ -145,6 +150,18 @@ fn addressed_to(eml: &str, address: &str) -> bool {
 #[async_trait]
 impl Mailer for FileMailer {
     async fn send(&self, mail: &Mail) -> Result<(), String> {
+        let written = self.write(mail).await;
+        crate::ops::prometheus::mail(written.is_ok());
+        written
+    }
+
+    async fn forget(&self, address: &str) -> Result<usize, String> {
+        self.forget_address(address).await
+    }
+}
+
+impl FileMailer {
+    async fn write(&self, mail: &Mail) -> Result<(), String> {
         let message = build(&self.from, mail)?;
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
         let path = self
@@ -174,7 +191,7 @@ impl Mailer for FileMailer {
         Ok(())
     }
 
-    async fn forget(&self, address: &str) -> Result<usize, String> {
+    async fn forget_address(&self, address: &str) -> Result<usize, String> {
         let dir = self.dir.clone();
         let address = address.to_owned();
         tokio::task::spawn_blocking(move || {

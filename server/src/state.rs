@@ -27,6 +27,10 @@ pub struct Shared {
     pub inbound_secret: Option<String>,
     /// Where posted imports are kept while they run (`<data_dir>/imports`).
     pub data_dir: std::path::PathBuf,
+    /// The shutdown in progress, if any (`/readyz` answers 503 while it drains).
+    pub shutdown: crate::ops::Shutdown,
+    /// The bearer token `/metrics` asks for on the main address; `None`: not served there.
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {

@@ -84,6 +84,12 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         }
         (Lang::Ja, "unauthorized") => "有効な API キーが必要です（Authorization: Bearer …）。",
         (Lang::En, "unauthorized") => "A valid API key is required (Authorization: Bearer …).",
+        (Lang::Ja, "metrics_token_required") => {
+            "メトリクスの取得には metrics_token が必要です（Authorization: Bearer …）。"
+        }
+        (Lang::En, "metrics_token_required") => {
+            "Reading the metrics needs the metrics_token (Authorization: Bearer …)."
+        }
         (Lang::Ja, "narrow_link") => {
             "このリンクでは配信停止のみできます。記録のダウンロードは、設定ページの全体リンクかサインインから行ってください。"
         }

@@ -129,7 +129,10 @@ async fn writer(store: Arc<dyn Store>, queue: Arc<tokio::sync::Mutex<mpsc::Recei
         jobs.sort_by_key(|j| j.changes.first().map(|c| c.subject));
         let (requests, replies): (Vec<_>, Vec<_>) =
             jobs.drain(..).map(|j| (j.changes, j.reply)).unzip();
+        let size = requests.len();
+        let started = Instant::now();
         let results = store.apply_group(requests).await;
+        crate::ops::prometheus::group_committed(size, started.elapsed(), &results);
         for (reply, result) in replies.into_iter().zip(results) {
             // The caller may have gone away; its change is committed all the same.
             let _ = reply.send(result);
@@ -147,6 +150,9 @@ impl Store for GroupCommit {
     }
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
+    }
+    fn pool_use(&self) -> app::store::PoolUse {
+        self.inner.pool_use()
     }
     fn purposes_changed(&self) {
         *self.purposes.write().unwrap_or_else(|e| e.into_inner()) = None;

@@ -249,6 +249,7 @@ macro_rules! sql_imports {
                 }
                 if commit {
                     tx.commit().await.map_err(db_error)?;
+                    crate::ops::prometheus::events_written(written);
                 } else {
                     tx.rollback().await.map_err(db_error)?;
                 }

@@ -291,6 +291,17 @@ macro_rules! sql_seals {
                 Ok(n)
             }
 
+            async fn events_above(&self, after_seq: i64) -> app::store::StoreResult<i64> {
+                use crate::store::db_error;
+                // A range of the primary key above the chain's head: the few not yet sealed.
+                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM consent_events WHERE seq > $1")
+                    .bind(after_seq)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                Ok(n)
+            }
+
             async fn recorded_since_seq(&self) -> app::store::StoreResult<i64> {
                 use crate::store::db_error;
                 let since: Option<i64> = sqlx::query_scalar("SELECT after_seq FROM event_recorded_since")

@@ -135,6 +135,16 @@ macro_rules! sql_store {
                 $migrator.run(&self.pool).await.map_err(|e| app::store::StoreError::Backend(e.to_string()))
             }
 
+            fn pool_use(&self) -> app::store::PoolUse {
+                let size = self.pool.size();
+                let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX).min(size);
+                app::store::PoolUse {
+                    in_use: size - idle,
+                    idle,
+                    max: self.pool.options().get_max_connections(),
+                }
+            }
+
             async fn ping(&self) -> app::store::StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await.map_err(crate::store::db_error)?;
                 Ok(())

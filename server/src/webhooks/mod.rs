@@ -42,8 +42,10 @@ fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// Runs the dispatcher of this instance until the process ends.
-pub async fn dispatcher(services: Services) {
+/// Runs the dispatcher of this instance until a shutdown stops it: it then takes no more
+/// endpoints, and each worker ends after the round it is in and gives its lease back (another
+/// instance takes the endpoint at once, from the cursor that round recorded).
+pub async fn dispatcher(services: Services, shutdown: crate::ops::Shutdown) {
     let client = match send::client(&services.settings.webhook_allow_hosts) {
         Ok(c) => c,
         Err(e) => {
@@ -70,15 +72,16 @@ pub async fn dispatcher(services: Services) {
                     {
                         Ok(true) => {
                             running.lock().expect("not poisoned").insert(e.id.clone());
-                            let (services, client, owner, running) = (
+                            let (services, client, owner, running, shutdown) = (
                                 services.clone(),
                                 client.clone(),
                                 owner.clone(),
                                 running.clone(),
+                                shutdown.clone(),
                             );
                             tokio::spawn(async move {
                                 let id = e.id.clone();
-                                work(&services, &client, &owner, e).await;
+                                work(&services, &client, &owner, &shutdown, e).await;
                                 let _ = services.console.release_webhook(&id, &owner).await;
                                 running.lock().expect("not poisoned").remove(&id);
                             });
@@ -97,20 +100,39 @@ pub async fn dispatcher(services: Services) {
                 tracing::warn!(error = %err, "webhooks: pruning the delivery log failed");
             }
         }
-        tokio::time::sleep(LOOK).await;
+        tokio::select! {
+            _ = tokio::time::sleep(LOOK) => {}
+            _ = shutdown.stopped() => break,
+        }
+    }
+    // The workers see the stop at their next turn.
+    while !running.lock().expect("not poisoned").is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 /// Delivers to one endpoint while this instance holds its lease and it is not disabled.
-async fn work(services: &Services, client: &reqwest::Client, owner: &str, mut e: WebhookEndpoint) {
+async fn work(
+    services: &Services,
+    client: &reqwest::Client,
+    owner: &str,
+    shutdown: &crate::ops::Shutdown,
+    mut e: WebhookEndpoint,
+) {
     // The supervisor took the lease just now.
     let mut leased_at = now_ms();
     let mut sealed = services.sealed.subscribe();
     loop {
+        if shutdown.stopping() {
+            return;
+        }
         let now = now_ms();
         if e.next_attempt_at > now {
             let wait = (e.next_attempt_at - now).min(1_000);
-            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+                _ = shutdown.stopped() => return,
+            }
         }
         // Renewed when a third of it is gone (not every round: an idle endpoint would write
         // ten times a second). A write of a round holds only while the lease is still ours.
@@ -155,6 +177,7 @@ async fn work(services: &Services, client: &reqwest::Client, owner: &str, mut e:
                 tokio::select! {
                     _ = sealed.changed() => {}
                     _ = tokio::time::sleep(IDLE) => {}
+                    _ = shutdown.stopped() => {}
                 }
             }
             Ok(Round::Sent) => {}

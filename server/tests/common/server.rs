@@ -24,6 +24,8 @@ pub struct TestServer {
     pub csrf: String,
     pub db: TestDb,
     pub data_dir: PathBuf,
+    /// Where `/metrics` is served on its own (`metrics_listen`), if set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// One browser: its own cookie jar and the CSRF token its first page gave it.
@@ -139,6 +141,7 @@ impl TestServer {
             csrf: browser.csrf,
             db,
             data_dir,
+            metrics_addr: running.metrics_addr,
         }
     }
 
