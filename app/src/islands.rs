@@ -9,6 +9,7 @@ use crate::{
     domain::{Channel, ConsentState, Mode},
     error::ApiError,
     i18n::{channel_name, error_message, texts},
+    local_time::Time,
     view::PreferenceView,
 };
 
@@ -165,7 +166,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                                 {move || if cell(pi, ci).choice.is_some() { t.your_choice } else { default_label }}
                             </span>
                             {move || cell(pi, ci).updated_at.map(|when| view! {
-                                <span class="changed">{t.last_changed}" "<time>{when}</time></span>
+                                <span class="changed">{t.last_changed}" "<Time moment=when /></span>
                             })}
                         </td>
                     })
@@ -239,7 +240,7 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
                 .map(|h| {
                     view! {
                         <tr>
-                            <td><time>{h.when.clone()}</time></td>
+                            <td><Time moment=h.when.clone() /></td>
                             <td>{h.purpose_name.clone()}" · "{channel_name(lang, h.channel)}</td>
                             <td>{state_name(h.from)}" → "<strong>{state_name(Some(h.to))}</strong></td>
                             <td>

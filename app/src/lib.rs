@@ -18,6 +18,7 @@ pub mod error;
 pub mod frame;
 pub mod i18n;
 pub mod islands;
+pub mod local_time;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod notices;

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use crate::{
     domain::Lang,
+    local_time::LocalTime,
     view::{DiffRow, ReconfirmView, RenewalRow},
 };
 
@@ -178,10 +179,10 @@ pub fn ReconfirmSection(
                     }
                 })
                 .collect_view();
-            let heading = format!("{} ({} {} · {})", c.title, c.version, change.version, change.effective);
+            let heading = format!("{} ({} {} · ", c.title, c.version, change.version);
             view! {
                 <section class="card reconfirm" role="region" aria-label=c.title data-notice=change.version.clone()>
-                    <h2>{heading}</h2>
+                    <h2>{heading}<LocalTime moment=change.effective.clone() />")"</h2>
                     <p>{c.intro}</p>
                     <h3>{c.summary}</h3>
                     <p class="notice-summary">{change.summary}</p>
@@ -238,10 +239,10 @@ pub fn RenewalSection(
     let rows = renewals
         .into_iter()
         .map(|r| {
-            let when = format!("{}: {}", if r.ended { c.ended } else { c.ends }, r.expires);
+            let when = if r.ended { c.ended } else { c.ends };
             view! {
                 <li data-renew=r.purpose.clone()>
-                    <strong>{r.purpose_name}</strong>" · "<time>{when}</time>" "
+                    <strong>{r.purpose_name}</strong>" · "{when}": "<LocalTime moment=r.expires />" "
                     {answer_forms(lang, &token, &csrf, &render_id, &r.purpose, c.renew)}
                 </li>
             }

@@ -30,7 +30,7 @@ pub fn ObjectionSection(
     lang: Lang,
     token: String,
     csrf: String,
-    since: String,
+    since: crate::view::Moment,
     can_lift: bool,
 ) -> impl IntoView {
     let [title, intro, since_label, lift] = copy(lang);
@@ -48,7 +48,7 @@ pub fn ObjectionSection(
         <section class="card objection" role="region" aria-label=title data-objection="in-force">
             <h2>{title}</h2>
             <p>{intro}</p>
-            <p>{since_label}": "<time>{since}</time></p>
+            <p>{since_label}": "<crate::local_time::LocalTime moment=since /></p>
             {form}
         </section>
     }

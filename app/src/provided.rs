@@ -19,7 +19,7 @@ pub(crate) fn Provisions(
         .map(|p| {
             view! {
                 <tr>
-                    <td><time>{p.when}</time></td>
+                    <td><crate::local_time::LocalTime moment=p.when /></td>
                     <td>{p.recipient}<br /><span class="fine">{p.recipient_address}</span></td>
                     <td>{p.data_items}</td>
                 </tr>

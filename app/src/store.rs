@@ -161,6 +161,9 @@ pub trait Store: Send + Sync + 'static {
 /// mails, admin passwords, refused link tokens).
 #[async_trait]
 pub trait LimitStore: Send + Sync + 'static {
+    /// Whether other instances may share this database (PostgreSQL). A SQLite database belongs
+    /// to one process, whose table in memory is then the whole count: nothing is written.
+    fn limits_shared(&self) -> bool;
     /// Applies `op` at `now` (unix seconds) to the record kept under `key`, in one transaction
     /// (a concurrent instance waits for it), and answers whether the action is allowed.
     async fn apply_limit(
@@ -554,10 +557,12 @@ pub struct SubjectUpdate {
     pub phone: Option<Option<crate::domain::Phone>>,
     pub lang: Option<crate::domain::Lang>,
     pub jurisdiction: Option<crate::domain::Jurisdiction>,
+    /// `Some(None)`: back to the jurisdiction's zone.
+    pub time_zone: Option<Option<crate::domain::TimeZoneName>>,
 }
 
-/// One recorded change of a subject's field: which, who, when (the new value only for language
-/// and jurisdiction: an address is not copied where an erasure could not reach it).
+/// One recorded change of a subject's field: which, who, when (the new value only for language,
+/// jurisdiction and time zone: an address is not copied where an erasure could not reach it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectChange {
     pub seq: i64,

@@ -39,7 +39,17 @@ pub struct PreferenceView {
     /// When the person's lasting objection to direct marketing was made, while it stands (R34;
     /// server-rendered).
     #[serde(skip)]
-    pub objection: Option<String>,
+    pub objection: Option<Moment>,
+}
+
+/// A moment shown to the person: as the server wrote it in their time zone (`text`, in `zone`),
+/// and the instant itself (`at`, RFC 3339 in UTC) for `<time datetime>` and for the browser to
+/// show in its own zone once the page runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Moment {
+    pub at: String,
+    pub text: String,
+    pub zone: String,
 }
 
 /// A consent whose validity ends soon (or has ended), offered for renewal.
@@ -47,8 +57,8 @@ pub struct PreferenceView {
 pub struct RenewalRow {
     pub purpose: String,
     pub purpose_name: String,
-    /// When it ends (or ended), formatted.
-    pub expires: String,
+    /// When it ends (or ended).
+    pub expires: Moment,
     pub ended: bool,
 }
 
@@ -57,8 +67,8 @@ pub struct RenewalRow {
 pub struct ReconfirmView {
     pub version: String,
     pub previous_version: String,
-    /// When it took effect, formatted.
-    pub effective: String,
+    /// When it took effect.
+    pub effective: Moment,
     pub summary: String,
     /// What changed, in the page's language.
     pub diff: Vec<DiffRow>,
@@ -92,7 +102,7 @@ pub struct NoticeSummary {
 /// One provision of the person's data, as they see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvisionRow {
-    pub when: String,
+    pub when: Moment,
     pub recipient: String,
     pub recipient_address: String,
     pub data_items: String,
@@ -117,8 +127,8 @@ pub struct Cell {
     pub on: bool,
     /// The subject's own choice, if any (otherwise `on` is the mode's default).
     pub choice: Option<ConsentState>,
-    /// When the choice was made, formatted for the page's language.
-    pub updated_at: Option<String>,
+    /// When the choice was made.
+    pub updated_at: Option<Moment>,
     /// A material change of the notice awaits the person's re-confirmation of this consent.
     #[serde(skip)]
     pub reconfirm: bool,
@@ -126,7 +136,7 @@ pub struct Cell {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryRow {
-    pub when: String,
+    pub when: Moment,
     pub purpose_name: String,
     pub channel: Channel,
     pub from: Option<ConsentState>,

@@ -296,6 +296,10 @@ enum SubjectCommand {
         /// Whose rules govern the subject's consents: jp, eu, us_ca or default.
         #[arg(long, default_value = "default")]
         jurisdiction: String,
+        /// The IANA time zone the person's times are shown in, e.g. Asia/Tokyo (default: the
+        /// jurisdiction's: Asia/Tokyo for jp, America/Los_Angeles for us_ca, otherwise UTC).
+        #[arg(long)]
+        time_zone: Option<String>,
     },
     /// Record data about a subject received from another business (APPI 第30条): the provider
     /// and how it acquired the data, as confirmed on receipt.

@@ -40,6 +40,17 @@ impl Jurisdiction {
             Jurisdiction::Default => "default",
         }
     }
+
+    /// The time zone a person's times are shown in when they set none: Japan's for `jp`,
+    /// California's for `us_ca`; UTC where one jurisdiction spans several zones (`eu`) or none
+    /// is known.
+    pub const fn time_zone(self) -> &'static str {
+        match self {
+            Jurisdiction::Jp => "Asia/Tokyo",
+            Jurisdiction::UsCa => "America/Los_Angeles",
+            Jurisdiction::Eu | Jurisdiction::Default => "UTC",
+        }
+    }
 }
 
 impl FromStr for Jurisdiction {

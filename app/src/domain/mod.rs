@@ -65,7 +65,7 @@ pub use permission::{Choice, Refused, Standing, permission};
 pub use purpose::{Purpose, PurposeKey};
 #[cfg(feature = "ssr")]
 pub use subject::{
-    Email, ExternalId, NewSubject, Phone, Subject, SubjectId, erased_identifier,
+    Email, ExternalId, NewSubject, Phone, Subject, SubjectId, TimeZoneName, erased_identifier,
     legacy_erased_digest,
 };
 

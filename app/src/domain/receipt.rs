@@ -344,6 +344,7 @@ mod tests {
             lang: Lang::Ja,
             jurisdiction: crate::domain::Jurisdiction::Jp,
             erased_at: None,
+            time_zone: None,
         }
     }
 

@@ -103,6 +103,60 @@ pub struct Subject {
     /// anything, and their events remain as evidence under the random id alone.
     #[serde(skip)]
     pub erased_at: Option<time::OffsetDateTime>,
+    /// The zone the person's times are shown in, when one was set; otherwise their
+    /// jurisdiction's ([`Subject::time_zone_name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<TimeZoneName>,
+}
+
+impl Subject {
+    /// The zone the person's times are shown in: their own, or their jurisdiction's.
+    pub fn time_zone_name(&self) -> &str {
+        match &self.time_zone {
+            Some(z) => z.as_str(),
+            None => self.jurisdiction.time_zone(),
+        }
+    }
+}
+
+/// An IANA time zone name (`Asia/Tokyo`, `Europe/Paris`, `UTC`), checked for its shape here and
+/// against the time zone database where it is set (the server holds the database).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let name = raw.trim();
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p != "."
+                && p != ".."
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-' | '.'))
+        };
+        if (1..=64).contains(&name.len()) && name.split('/').all(part_ok) {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(Invalid::new("time_zone", "unknown_time_zone"))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TimeZoneName {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        Self::parse(&s)
+    }
+}
+
+impl From<TimeZoneName> for String {
+    fn from(z: TimeZoneName) -> String {
+        z.0
+    }
 }
 
 /// What is digested of an erased identifier: `email:<address, lower-cased>` or
@@ -154,6 +208,47 @@ pub struct NewSubject {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zone_names_are_checked_for_their_shape() {
+        for ok in [
+            "Asia/Tokyo",
+            "UTC",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+9",
+        ] {
+            assert_eq!(TimeZoneName::parse(ok).unwrap().as_str(), ok);
+        }
+        for bad in [
+            "",
+            "/Asia",
+            "Asia//Tokyo",
+            "../etc/passwd",
+            "Asia/Tōkyō",
+            "a b",
+        ] {
+            assert!(TimeZoneName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_are_shown_in_the_persons_zone_or_their_jurisdictions() {
+        let mut s = Subject {
+            id: SubjectId(uuid::Uuid::nil()),
+            external_id: ExternalId::parse("c1").unwrap(),
+            email: None,
+            phone: None,
+            lang: Lang::Ja,
+            jurisdiction: Jurisdiction::Jp,
+            erased_at: None,
+            time_zone: None,
+        };
+        assert_eq!(s.time_zone_name(), "Asia/Tokyo");
+        s.jurisdiction = Jurisdiction::UsCa;
+        assert_eq!(s.time_zone_name(), "America/Los_Angeles");
+        s.time_zone = Some(TimeZoneName::parse("Europe/Paris").unwrap());
+        assert_eq!(s.time_zone_name(), "Europe/Paris");
+    }
 
     #[test]
     fn emails_are_validated_and_domain_lowercased() {

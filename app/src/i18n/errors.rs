@@ -158,6 +158,12 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "unknown_kind") => "Unknown kind of purpose.",
         (Lang::Ja, "unknown_jurisdiction") => "法域は jp、eu、us_ca、default のいずれかです。",
         (Lang::En, "unknown_jurisdiction") => "The jurisdiction must be jp, eu, us_ca or default.",
+        (Lang::Ja, "unknown_time_zone") => {
+            "タイムゾーンは IANA の名前（例: Asia/Tokyo）で指定してください。"
+        }
+        (Lang::En, "unknown_time_zone") => {
+            "The time zone must be an IANA name, such as Asia/Tokyo."
+        }
         (Lang::Ja, "rule_jp_advertising_mail_opt_in") => {
             "特定電子メール法 第3条：日本では広告宣伝メール・SMS はオプトイン（事前の同意）でなければ送れません。日本の方式をオプトインにしてください。"
         }

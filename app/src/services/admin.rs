@@ -56,7 +56,8 @@ impl Services {
             async { Ok(self.store.consents(id).await?) },
             async { Ok(self.store.notices().await?) },
             self.event_page(filter, Some(id), before, lang),
-            self.provision_rows(id),
+            // The console reads every time in UTC.
+            self.provision_rows(id, "UTC"),
             async { Ok(self.console.erasure(id).await?) },
         )?;
         let subject = subject.ok_or(Refusal::new("unknown_subject_id"))?;
@@ -66,6 +67,7 @@ impl Services {
             &notices,
             &Scope::Everything,
             subject.jurisdiction,
+            "UTC",
             lang,
         );
         Ok(AdminSubjectView {

@@ -33,16 +33,19 @@ pub struct SubjectFields<'a> {
     pub phone: Option<&'a str>,
     pub lang: Option<&'a str>,
     pub jurisdiction: Option<&'a str>,
+    /// The zone the person's times are shown in (an IANA name); absent: their jurisdiction's.
+    pub time_zone: Option<&'a str>,
 }
 
 /// A change of a subject's fields as a sender's system asks for it (`PATCH`): `None` leaves a
-/// field; an empty email or phone removes it.
+/// field; an empty email, phone or time zone removes it.
 #[derive(Debug, Clone, Default)]
 pub struct SubjectPatch<'a> {
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub lang: Option<&'a str>,
     pub jurisdiction: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
 }
 
 /// One consent in effect, as the API shows it.
@@ -134,12 +137,23 @@ fn check_form_url(url: &str) -> bool {
 
 impl Services {
     /// Creates a subject, or finds the one with the same external id (`true`: created). An
-    /// existing subject is returned as it is: changing it is `update_subject_fields`.
-    pub async fn put_subject(&self, f: SubjectFields<'_>) -> Result<(Subject, bool), Refusal> {
+    /// existing subject is returned as it is: changing it is `update_subject_fields`. A time
+    /// zone given is recorded as set by `by`.
+    pub async fn put_subject(
+        &self,
+        f: SubjectFields<'_>,
+        by: &str,
+    ) -> Result<(Subject, bool), Refusal> {
         let external_id = ExternalId::parse(f.external_id)?;
         if let Some(found) = self.subject_by_external_id(external_id.as_str()).await? {
             return Ok((found, false));
         }
+        let time_zone = f
+            .time_zone
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+            .map(super::zone::known_time_zone)
+            .transpose()?;
         let lang = f.lang.map(str::parse::<Lang>).transpose()?;
         let jurisdiction = f
             .jurisdiction
@@ -156,7 +170,21 @@ impl Services {
             )
             .await;
         match created {
-            Ok(s) => Ok((s, true)),
+            Ok(s) => match time_zone {
+                None => Ok((s, true)),
+                Some(z) => {
+                    let update = SubjectUpdate {
+                        time_zone: Some(Some(z)),
+                        ..SubjectUpdate::default()
+                    };
+                    let s = self
+                        .console
+                        .update_subject(s.id, &update, by, now())
+                        .await?
+                        .ok_or(Refusal::new("unknown_subject_key"))?;
+                    Ok((s, true))
+                }
+            },
             // Created meanwhile by a request like this one.
             Err(r) if r.code == "external_id_taken" => self
                 .subject_by_external_id(external_id.as_str())
@@ -211,7 +239,8 @@ impl Services {
             .collect())
     }
 
-    /// Changes a subject's email, phone, language or jurisdiction on behalf of `by`; each field
+    /// Changes a subject's email, phone, language, jurisdiction or time zone on behalf of `by`;
+    /// each field
     /// that changes is recorded with who and when. An erased subject is never changed.
     pub async fn update_subject_fields(
         &self,
@@ -235,6 +264,9 @@ impl Services {
                 .transpose()?,
             lang: patch.lang.map(str::parse).transpose()?,
             jurisdiction: patch.jurisdiction.map(str::parse).transpose()?,
+            time_zone: text(patch.time_zone)
+                .map(|v| v.map(super::zone::known_time_zone).transpose())
+                .transpose()?,
         };
         // An address erased before is not brought back by a sender's system.
         let new_email = update.email.as_ref().and_then(Option::as_ref);

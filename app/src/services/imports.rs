@@ -387,6 +387,7 @@ fn subject_of(id: SubjectId, s: &NewSubject) -> Subject {
         lang: s.lang,
         jurisdiction: s.jurisdiction,
         erased_at: None,
+        time_zone: None,
     }
 }
 

@@ -40,6 +40,8 @@ mod seals;
 mod subjects;
 mod unsubscribe;
 mod webhooks;
+mod zone;
+pub use zone::known_time_zone;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use audience::{

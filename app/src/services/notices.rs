@@ -199,7 +199,10 @@ impl Services {
                     out.push(ReconfirmView {
                         version: notice.version.clone(),
                         previous_version: before.map(|b| b.version.clone()).unwrap_or_default(),
-                        effective: format_when(notice.effective_at),
+                        effective: super::zone::moment(
+                            notice.effective_at,
+                            visitor.subject.time_zone_name(),
+                        ),
                         summary: notice.summary(lang).to_owned(),
                         diff: diff_rows(before.map_or("", |b| b.text(lang)), notice.text(lang)),
                         purposes: Vec::new(),
@@ -250,7 +253,7 @@ impl Services {
                 out.push(RenewalRow {
                     purpose: p.key.to_string(),
                     purpose_name: p.name(lang).to_owned(),
-                    expires: format_when(end),
+                    expires: super::zone::moment(end, visitor.subject.time_zone_name()),
                     ended: end <= at,
                 });
             }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::{Refusal, Services, Visitor, consent_effect, format_when, mask_email, now};
+use super::{Refusal, Services, Visitor, consent_effect, mask_email, now, zone::moment};
 use crate::{
     domain::{
         Change, Channel, ConsentState, Jurisdiction, Lang, Outcome, Provenance, Purpose,
@@ -86,8 +86,10 @@ impl Services {
             &notices,
             &visitor.scope,
             visitor.subject.jurisdiction,
+            visitor.subject.time_zone_name(),
             lang,
         );
+        let zone = visitor.subject.time_zone_name();
         let names: HashMap<_, _> = purposes
             .iter()
             .map(|p| (p.key.as_str(), p.name(lang)))
@@ -116,7 +118,7 @@ impl Services {
             .into_iter()
             .filter(|e| in_scope(&e.purpose, e.channel))
             .map(|e| HistoryRow {
-                when: format_when(e.provenance.occurred_at),
+                when: moment(e.provenance.occurred_at, zone),
                 purpose_name: names
                     .get(e.purpose.as_str())
                     .map_or_else(|| e.purpose.to_string(), |n| n.to_string()),
@@ -151,7 +153,7 @@ impl Services {
             gpc: false,
             // Who received the person's data (names, addresses) is for the whole center only.
             provisions: if visitor.scope == Scope::Everything {
-                self.provision_rows(visitor.subject.id).await?
+                self.provision_rows(visitor.subject.id, zone).await?
             } else {
                 Vec::new()
             },
@@ -162,7 +164,7 @@ impl Services {
             objection: self
                 .objection_in_force(visitor.subject.id)
                 .await?
-                .map(|o| format_when(o.provenance.occurred_at)),
+                .map(|o| moment(o.provenance.occurred_at, zone)),
         })
     }
 
@@ -299,6 +301,7 @@ pub(crate) fn matrix(
     notices: &[crate::domain::Notice],
     scope: &Scope,
     jurisdiction: Jurisdiction,
+    zone: &str,
     lang: Lang,
 ) -> (Vec<Channel>, Vec<PurposeRow>) {
     let at = now();
@@ -328,7 +331,7 @@ pub(crate) fn matrix(
                         applies: p.applies_to(channel) && scope_allows(scope, p, channel),
                         on: effect.on,
                         choice: record.map(|r| r.state),
-                        updated_at: record.map(|r| format_when(r.updated_at)),
+                        updated_at: record.map(|r| moment(r.updated_at, zone)),
                         reconfirm: effect.asks(),
                     }
                 })
@@ -372,6 +375,7 @@ mod tests {
             lang: Lang::Ja,
             jurisdiction: crate::domain::Jurisdiction::Jp,
             erased_at: None,
+            time_zone: None,
         };
         assert_eq!(
             Services::page_lang(Some("en"), Some(&subject), Some("ja")),

@@ -1,7 +1,8 @@
 //! The account-protection limits (sign-in mails, admin passwords, refused link tokens), counted
 //! twice: first in this process's table (cheap flood control: a client hammering one instance is
 //! refused there without a database round trip), then in the database, which every instance
-//! sharing it counts in together (an attacker spreading tries over instances gets no more).
+//! sharing it counts in together (an attacker spreading tries over instances gets no more). A
+//! SQLite database has one process: its table in memory is the whole count.
 
 use crate::rate::LimitOp;
 
@@ -13,6 +14,9 @@ impl Services {
     pub(super) async fn protect(&self, key: &str, op: LimitOp) -> Result<(), Refusal> {
         let now = Self::unix_now();
         self.limiter.apply(key, op, now).map_err(limited)?;
+        if !self.identity.limits_shared() {
+            return Ok(());
+        }
         self.identity
             .apply_limit(key, op, now)
             .await?
@@ -25,6 +29,9 @@ impl Services {
     pub(super) async fn unprotect(&self, key: &str, op: LimitOp) {
         let now = Self::unix_now();
         let _ = self.limiter.apply(key, op, now);
+        if !self.identity.limits_shared() {
+            return;
+        }
         if let Err(e) = self.identity.apply_limit(key, op, now).await {
             tracing::warn!(error = %e, "a shared limit could not be given back");
         }
@@ -32,6 +39,9 @@ impl Services {
 
     /// Forgets shared limit records nobody touched for a day (longer than any window or wait).
     pub async fn prune_limits(&self) -> Result<u64, Refusal> {
+        if !self.identity.limits_shared() {
+            return Ok(0);
+        }
         Ok(self
             .identity
             .prune_limits(Self::unix_now() - 24 * 3600)

@@ -203,10 +203,11 @@ impl Services {
     }
 
     /// The person's own provision records, newest first, with each recipient's name and address
-    /// as they were when the data was provided.
+    /// as they were when the data was provided; times in `zone`.
     pub async fn provision_rows(
         &self,
         subject: SubjectId,
+        zone: &str,
     ) -> Result<Vec<crate::view::ProvisionRow>, Refusal> {
         Ok(self
             .provisions_as_provided(subject)
@@ -215,7 +216,7 @@ impl Services {
             .map(|p| {
                 let r = p.recipient_as_provided.as_ref();
                 crate::view::ProvisionRow {
-                    when: super::format_when(p.provided_at),
+                    when: super::zone::moment(p.provided_at, zone),
                     recipient: r.map_or_else(|| p.recipient.clone(), |r| r.name.clone()),
                     recipient_address: r.map(|r| r.address.clone()).unwrap_or_default(),
                     data_items: p.data_items,

@@ -37,10 +37,14 @@ pub struct SubjectRequest {
     pub lang: Option<String>,
     #[schema(value_type = Option<schema::JurisdictionKey>)]
     pub jurisdiction: Option<String>,
+    /// The IANA time zone the person's times are shown in (e.g. `Asia/Tokyo`); absent: their
+    /// jurisdiction's (Asia/Tokyo for `jp`, America/Los_Angeles for `us_ca`, otherwise UTC).
+    #[schema(max_length = 64, example = "Asia/Tokyo")]
+    pub time_zone: Option<String>,
 }
 
-/// A change of a subject's contact details; absent fields stay, `null` removes an email or a
-/// phone number.
+/// A change of a subject's contact details; absent fields stay, `null` removes an email, a
+/// phone number or a time zone (back to the jurisdiction's).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubjectPatchRequest {
@@ -54,6 +58,9 @@ pub struct SubjectPatchRequest {
     pub lang: Option<String>,
     #[schema(value_type = Option<schema::JurisdictionKey>)]
     pub jurisdiction: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 64, example = "Asia/Tokyo")]
+    pub time_zone: Option<Option<String>>,
 }
 
 /// A field that is present (its value may be `null`).
@@ -84,6 +91,11 @@ pub struct SubjectJson {
     pub lang: String,
     #[schema(value_type = schema::JurisdictionKey)]
     pub jurisdiction: String,
+    /// The zone the person's times are shown in: their own (`time_zone_set`), or their
+    /// jurisdiction's.
+    pub time_zone: String,
+    /// Whether the zone was set for the person (otherwise it follows the jurisdiction).
+    pub time_zone_set: bool,
 }
 
 /// One purpose and channel: the recorded choice and whether it is in effect now.
@@ -125,6 +137,8 @@ fn subject_json(s: &Subject) -> SubjectJson {
         phone: s.phone.as_ref().map(|p| p.as_str().to_owned()),
         lang: s.lang.key().to_owned(),
         jurisdiction: s.jurisdiction.key().to_owned(),
+        time_zone: s.time_zone_name().to_owned(),
+        time_zone_set: s.time_zone.is_some(),
     }
 }
 
@@ -162,7 +176,7 @@ pub(super) async fn create_subject(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let (_, request) = match key_and_json::<SubjectRequest>(
+    let (key, request) = match key_and_json::<SubjectRequest>(
         &state,
         &headers,
         ApiScope::SubjectsWrite,
@@ -179,8 +193,10 @@ pub(super) async fn create_subject(
         phone: request.phone.as_deref(),
         lang: request.lang.as_deref(),
         jurisdiction: request.jurisdiction.as_deref(),
+        time_zone: request.time_zone.as_deref(),
     };
-    match state.services.put_subject(fields).await {
+    let by = format!("api_key:{}", key.id);
+    match state.services.put_subject(fields, &by).await {
         Ok((s, created)) => {
             let status = if created {
                 StatusCode::CREATED
@@ -277,6 +293,7 @@ pub(super) async fn patch_subject(
         phone: removable(&request.phone),
         lang: request.lang.as_deref(),
         jurisdiction: request.jurisdiction.as_deref(),
+        time_zone: removable(&request.time_zone),
     };
     match state
         .services

@@ -14,6 +14,7 @@ pub(super) async fn subject(config: &Config, command: SubjectCommand) -> anyhow:
             lang,
             external_id,
             jurisdiction,
+            time_zone,
         } => {
             let lang: Lang = lang
                 .parse()
@@ -25,6 +26,9 @@ pub(super) async fn subject(config: &Config, command: SubjectCommand) -> anyhow:
                 email.is_some() || phone.is_some(),
                 "give --email or --phone (or both)"
             );
+            if let Some(z) = &time_zone {
+                app::services::known_time_zone(z).map_err(refusal)?;
+            }
             let services = crate::services(config).await?;
             let subject = services
                 .create_subject_in(
@@ -36,6 +40,16 @@ pub(super) async fn subject(config: &Config, command: SubjectCommand) -> anyhow:
                 )
                 .await
                 .map_err(refusal)?;
+            if let Some(z) = &time_zone {
+                let patch = app::services::SubjectPatch {
+                    time_zone: Some(z),
+                    ..Default::default()
+                };
+                services
+                    .update_subject_fields(subject.external_id.as_str(), patch, "cli")
+                    .await
+                    .map_err(refusal)?;
+            }
             println!(
                 "subject {} (external id {})",
                 subject.id,

@@ -761,17 +761,22 @@ macro_rules! sql_console {
                     subject.jurisdiction = j;
                     changed.push(("jurisdiction", Some(j.key().to_owned())));
                 }
+                if let Some(z) = &u.time_zone && *z != subject.time_zone {
+                    subject.time_zone = z.clone();
+                    changed.push(("time_zone", z.as_ref().map(|z| z.as_str().to_owned())));
+                }
                 if changed.is_empty() {
                     return Ok(Some(subject));
                 }
                 sqlx::query(
-                    "UPDATE subjects SET email = $1, phone = $2, lang = $3, jurisdiction = $4 \
-                     WHERE id = $5 AND erased_at IS NULL",
+                    "UPDATE subjects SET email = $1, phone = $2, lang = $3, jurisdiction = $4, \
+                     time_zone = $5 WHERE id = $6 AND erased_at IS NULL",
                 )
                 .bind(subject.email.as_ref().map(|e| e.as_str().to_owned()))
                 .bind(subject.phone.as_ref().map(|p| p.as_str().to_owned()))
                 .bind(subject.lang.key())
                 .bind(subject.jurisdiction.key())
+                .bind(subject.time_zone.as_ref().map(|z| z.as_str().to_owned()))
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await

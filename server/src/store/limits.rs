@@ -5,9 +5,13 @@
 //! lock), so instances sharing the database never both pass a check before either counts.
 
 macro_rules! sql_limits {
-    ($store:ty, $db:ty, begin = $begin:literal, for_update = $for_update:literal) => {
+    ($store:ty, $db:ty, begin = $begin:literal, for_update = $for_update:literal, shared = $shared:literal) => {
         #[async_trait::async_trait]
         impl app::store::LimitStore for $store {
+            fn limits_shared(&self) -> bool {
+                $shared
+            }
+
             async fn apply_limit(
                 &self,
                 key: &str,

@@ -110,7 +110,8 @@ sql_limits!(
     PgStore,
     sqlx::Postgres,
     begin = "BEGIN",
-    for_update = " FOR UPDATE"
+    for_update = " FOR UPDATE",
+    shared = true
 );
 
 sql_feed!(

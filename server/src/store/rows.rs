@@ -50,6 +50,16 @@ macro_rules! sql_rows {
                     lang: parse::<Lang>(&get::<String>(row, "lang")?, "lang")?,
                     jurisdiction: parse(&get::<String>(row, "jurisdiction")?, "jurisdiction")?,
                     erased_at: get(row, "erased_at")?,
+                    // Selected with the subject's own columns; the gate and the feed leave it
+                    // out (they show the person no times).
+                    time_zone: match row.try_get::<Option<String>, _>("time_zone") {
+                        Ok(z) => z
+                            .map(|z| app::domain::TimeZoneName::parse(&z))
+                            .transpose()
+                            .map_err(|_| corrupt("time_zone"))?,
+                        Err(sqlx::Error::ColumnNotFound(_)) => None,
+                        Err(_) => return Err(corrupt("time_zone")),
+                    },
                 })
             }
 

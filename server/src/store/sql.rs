@@ -19,7 +19,7 @@ macro_rules! sql_store {
         const EVENT_COLUMNS: &str = "id, subject_id, purpose, channel, from_state, to_state, occurred_at, source, \
              actor, notice_version, origin_ip, user_agent, idempotency_key, reason, campaign, recorded_at, \
              collection_point, import_batch, form_url, proof_ref";
-        const SUBJECT_COLUMNS: &str = "id, external_id, email, phone, lang, jurisdiction, erased_at";
+        const SUBJECT_COLUMNS: &str = "id, external_id, email, phone, lang, jurisdiction, erased_at, time_zone";
         const API_KEY_COLUMNS: &str = "id, name, scopes, secret_sha256, created_at, revoked_at";
         const PURPOSE_COLUMNS: &str =
             "key, name_ja, name_en, description_ja, description_en, mode, channels, marketing, kind, modes, legal";
@@ -215,6 +215,7 @@ macro_rules! sql_store {
                     lang: s.lang,
                     jurisdiction: s.jurisdiction,
                     erased_at: None,
+                    time_zone: None,
                 })
             }
 
