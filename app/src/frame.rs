@@ -41,6 +41,28 @@ pub(crate) fn page_csrf() -> String {
     }
 }
 
+/// The sender's brand for the header (server side): their name, their logo's path, and whether
+/// an accent colour is set.
+fn brand() -> (String, Option<String>, bool) {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::services::Services>()
+            .map(|s| {
+                let b = &s.settings.brand;
+                (
+                    s.settings.sender.name.trim().to_owned(),
+                    b.logo.as_ref().map(|l| l.path.clone()),
+                    b.accent.is_some(),
+                )
+            })
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Default::default()
+    }
+}
+
 /// `?lang=` if given, else the browser's language.
 pub(crate) fn visitor_lang() -> Lang {
     let explicit = use_query_map().read_untracked().get("lang");
@@ -83,11 +105,25 @@ pub(crate) fn Frame(lang: Lang, #[prop(into)] title: String, children: Children)
             }
         })
         .collect_view();
+    // The sender's name and logo where they are configured, Doui's own otherwise.
+    let (sender, logo, accent) = brand();
+    let site = if sender.is_empty() {
+        t.product.to_owned()
+    } else {
+        sender.clone()
+    };
+    let logo = logo.map(|src| view! { <img class="logo" src=src alt="" width="32" height="32" /> });
+    let name = if sender.is_empty() {
+        leptos::either::Either::Left(view! { {t.product}<span class="brand-ja">" 同意"</span> })
+    } else {
+        leptos::either::Either::Right(view! { <span class="sender">{sender}</span> })
+    };
     view! {
         <Html {..} lang=lang.key() />
-        <Title text=format!("{title} · {}", t.product) />
+        <Title text=format!("{title} · {site}") />
+        {accent.then(|| view! { <leptos_meta::Stylesheet id="brand" href="/brand.css" /> })}
         <header class="top">
-            <a class="brand" href="/">{t.product}<span class="brand-ja">" 同意"</span></a>
+            <a class="brand" href="/">{logo}{name}</a>
             <nav class="lang-switch" aria-label=t.language>{switch}</nav>
         </header>
         <main id="main">{children()}</main>

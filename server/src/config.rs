@@ -51,6 +51,8 @@ struct FileConfig {
     checkpoint_interval_secs: Option<u32>,
     retention_days: Option<u32>,
     outbox_retention_days: Option<u32>,
+    brand_accent: Option<String>,
+    brand_logo_file: Option<PathBuf>,
     webhook_allow_hosts: Option<Vec<String>>,
     webhook_retry_schedule_ms: Option<Vec<u64>>,
     webhook_disable_after_secs: Option<u64>,
@@ -58,6 +60,44 @@ struct FileConfig {
     metrics_token: Option<String>,
     shutdown_drain_ms: Option<u64>,
     shutdown_timeout_secs: Option<u64>,
+}
+
+/// The brand from its settings: the accent checked for contrast, the logo file read and checked.
+fn brand(
+    accent: Option<String>,
+    logo_file: Option<PathBuf>,
+) -> anyhow::Result<app::domain::brand::Brand> {
+    use app::domain::brand::{Accent, Logo, MAX_LOGO_BYTES};
+    let accent = match accent.filter(|a| !a.trim().is_empty()) {
+        None => None,
+        Some(a) => Some(Accent::parse(&a).map_err(|e| match e.problem {
+            "brand_accent_too_light" => anyhow::anyhow!(
+                "brand_accent {a} is too light: links in it on a white page would read below \
+                 the 4.5:1 contrast WCAG asks; pick a darker shade"
+            ),
+            _ => anyhow::anyhow!("brand_accent must be a colour #rrggbb, not {a:?}"),
+        })?),
+    };
+    let logo = match logo_file {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(&path).map_err(|e| {
+                anyhow::anyhow!("brand_logo_file {} could not be read: {e}", path.display())
+            })?;
+            Some(Logo::new(bytes).map_err(|e| match e.problem {
+                "brand_logo_size" => anyhow::anyhow!(
+                    "brand_logo_file {} must hold 1 byte to {} KB",
+                    path.display(),
+                    MAX_LOGO_BYTES / 1024
+                ),
+                _ => anyhow::anyhow!(
+                    "brand_logo_file {} must be a PNG, JPEG, WebP or SVG image",
+                    path.display()
+                ),
+            })?)
+        }
+    };
+    Ok(app::domain::brand::Brand { accent, logo })
 }
 
 /// Three days: an endpoint failing this long is disabled.
@@ -141,6 +181,10 @@ pub struct Config {
     /// With no SMTP server, how long a message stays in `<data_dir>/outbox/` before it is
     /// deleted (it holds an address). `DOUI_OUTBOX_RETENTION_DAYS`, default 30.
     pub outbox_retention_days: u32,
+    /// The sender's accent colour (`DOUI_BRAND_ACCENT`, `#rrggbb`, readable on white at 4.5:1)
+    /// and logo (`DOUI_BRAND_LOGO_FILE`: a PNG, JPEG, WebP or SVG file of at most 256 KB, read
+    /// at start) on every page; without them Doui's own.
+    pub brand: app::domain::brand::Brand,
     /// Hosts webhook endpoints may reach over plain `http` and at loopback or private addresses
     /// (every other endpoint must be `https` and public). `DOUI_WEBHOOK_ALLOW_HOSTS`
     /// (comma-separated), default none.
@@ -194,6 +238,11 @@ impl std::fmt::Debug for Config {
             .field("checkpoint_interval_secs", &self.checkpoint_interval_secs)
             .field("retention_days", &self.retention_days)
             .field("outbox_retention_days", &self.outbox_retention_days)
+            .field("brand_accent", &self.brand.accent.map(|a| a.hex()))
+            .field(
+                "brand_logo",
+                &self.brand.logo.as_ref().map(|l| l.path.as_str()),
+            )
             .field("webhook_allow_hosts", &self.webhook_allow_hosts)
             .field("webhook_retry_schedule_ms", &self.webhook_retry_schedule_ms)
             .field(
@@ -256,6 +305,7 @@ impl Config {
             checkpoint_interval_secs: 60,
             retention_days: 1095,
             outbox_retention_days: crate::mail::OUTBOX_RETENTION_DAYS,
+            brand: app::domain::brand::Brand::default(),
             webhook_allow_hosts: Vec::new(),
             webhook_retry_schedule_ms: app::domain::webhook::DEFAULT_SCHEDULE_MS.to_vec(),
             webhook_disable_after_secs: DISABLE_AFTER_SECS,
@@ -490,6 +540,12 @@ impl Config {
                 .webhook_disable_after_secs
                 .unwrap_or(DISABLE_AFTER_SECS),
         };
+        let brand = brand(
+            env("DOUI_BRAND_ACCENT").or(file.brand_accent),
+            env("DOUI_BRAND_LOGO_FILE")
+                .map(PathBuf::from)
+                .or(file.brand_logo_file),
+        )?;
         let ops = crate::ops::OpsConfig::from_parts(
             crate::ops::OpsKeys {
                 metrics_listen: file.metrics_listen,
@@ -508,6 +564,7 @@ impl Config {
             checkpoint_interval_secs,
             retention_days,
             outbox_retention_days,
+            brand,
             smtp_url,
             mail_from: env("DOUI_MAIL_FROM")
                 .or(file.mail_from)
@@ -572,6 +629,37 @@ fn is_loopback_url(url: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_brand_is_checked_when_it_is_configured() {
+        let dir = std::env::temp_dir().join(format!("doui-brand-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let logo = dir.join("logo.png");
+        std::fs::write(&logo, b"\x89PNG\r\n\x1a\n0000").unwrap();
+        let b = brand(Some("#0b5394".into()), Some(logo)).unwrap();
+        assert_eq!(b.accent.map(|a| a.hex()).as_deref(), Some("#0b5394"));
+        assert!(b.logo.is_some());
+        let light = brand(Some("#ffdd00".into()), None).unwrap_err().to_string();
+        assert!(
+            light.contains("too light") && light.contains("4.5:1"),
+            "{light}"
+        );
+        let not_colour = brand(Some("red".into()), None).unwrap_err().to_string();
+        assert!(not_colour.contains("#rrggbb"), "{not_colour}");
+        let gif = dir.join("logo.gif");
+        std::fs::write(&gif, b"GIF89a").unwrap();
+        let format = brand(None, Some(gif)).unwrap_err().to_string();
+        assert!(format.contains("PNG, JPEG, WebP or SVG"), "{format}");
+        let missing = brand(None, Some(dir.join("none.png")))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("could not be read"), "{missing}");
+        assert_eq!(
+            brand(None, None).unwrap(),
+            app::domain::brand::Brand::default()
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
     use super::*;
     use std::collections::HashMap;
 

@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(crate::health::healthz))
         .route("/metrics", get(crate::health::metrics))
         .route("/.well-known/gpc.json", get(gpc_json))
+        .route("/brand.css", get(brand_css))
+        .route("/brand/{file}", get(brand_logo))
         .route("/readyz", get(crate::health::readyz))
         // Leptos adds a route for each server function; this one answers the unknown ones (and
         // any other unknown path under /api/, whatever its method).
@@ -179,6 +181,7 @@ fn is_machine_path(path: &str) -> bool {
         "/healthz",
         "/readyz",
         "/metrics",
+        "/brand",
     ]
     .iter()
     .any(|p| path.starts_with(p))
@@ -244,6 +247,45 @@ async fn gpc_json() -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// The sender's accent on every page (linked only when one is set): a few lines, cached briefly
+/// (a changed setting shows within five minutes).
+async fn brand_css(State(state): State<AppState>) -> Response {
+    let css = state
+        .services
+        .settings
+        .brand
+        .accent
+        .map(|a| a.stylesheet())
+        .unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        css,
+    )
+        .into_response()
+}
+
+/// The sender's logo, at a name that changes with its content: kept by browsers for good.
+async fn brand_logo(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    match &state.services.settings.brand.logo {
+        Some(logo) if logo.path.strip_prefix("/brand/") == Some(file.as_str()) => (
+            [
+                (header::CONTENT_TYPE, logo.content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            logo.bytes.to_vec(),
+        )
+            .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Records the client's address for the limits and provenance (the truncated address stored as

@@ -113,6 +113,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
                     .saturating_mul(1000),
                 ..Default::default()
             },
+            brand: config.brand.clone(),
         }),
         sealed: Arc::new(tokio::sync::watch::Sender::new(0)),
     };

@@ -1,6 +1,8 @@
 //! The pure domain: what a subject, a purpose, a channel, a consent and an event are, and the rules
 //! that decide what a change does. No I/O, no clock, no randomness: callers pass those in.
 
+#[cfg(feature = "ssr")]
+pub mod brand;
 mod channel;
 #[cfg(feature = "ssr")]
 pub mod collected;

@@ -116,6 +116,8 @@ pub struct Settings {
     pub webhook_allow_hosts: Vec<String>,
     /// When failed webhook deliveries are tried again, and when an endpoint is disabled.
     pub webhook_retry: crate::domain::webhook::RetryPolicy,
+    /// The sender's accent colour and logo on every page.
+    pub brand: crate::domain::brand::Brand,
 }
 
 impl Settings {
@@ -142,6 +144,7 @@ impl Settings {
             walk_page: WALK_PAGE,
             webhook_allow_hosts: Vec::new(),
             webhook_retry: crate::domain::webhook::RetryPolicy::default(),
+            brand: crate::domain::brand::Brand::default(),
         }
     }
 }
