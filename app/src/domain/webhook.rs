@@ -10,7 +10,7 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 
-use super::Invalid;
+use super::{ConsentEvent, ConsentState, FeedItem, Invalid, PurposeKey, SubjectId};
 
 /// What every secret starts with (Standard Webhooks 1.0, symmetric signatures).
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -147,6 +147,78 @@ pub struct WebhookEndpoint {
     pub disabled_reason: Option<String>,
     pub last_success_at: Option<i64>,
     pub created_at: i64,
+    /// The third-party recipient (APPI register) this endpoint speaks to, if any: it then
+    /// receives only what that recipient must hear ([`for_recipient`]), and each delivery
+    /// answered 2xx is recorded as a [`RecipientNotification`].
+    pub recipient: Option<String>,
+}
+
+/// What a recipient's endpoint delivers, beyond its filter: changes of a sharing purpose the
+/// recipient was given the person's data under (withdrawals, and re-grants so its copy stays
+/// right), and the withdrawals an erasure wrote, for people whose data was provided to it;
+/// nothing about anyone else. `provided`: the (subject, purpose) pairs of the recipient's
+/// provision records.
+pub fn for_recipient(item: &FeedItem, provided: &[(SubjectId, PurposeKey)]) -> bool {
+    let e = &item.event;
+    let mut of_subject = provided.iter().filter(|(s, _)| *s == e.subject).peekable();
+    if of_subject.peek().is_none() {
+        return false;
+    }
+    e.is_erasure(item.subject.erased_at.is_some()) || of_subject.any(|(_, p)| *p == e.purpose)
+}
+
+/// A delivery to a recipient's endpoint that was answered 2xx: that recipient was told of this
+/// event about this person (append-only; recorded with the endpoint's cursor).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientNotification {
+    pub recipient: String,
+    pub subject: SubjectId,
+    /// The event's id (`webhook-id`).
+    pub event_id: String,
+    pub purpose: PurposeKey,
+    /// The event's new state (`withdrawn`, `granted`…).
+    pub state: ConsentState,
+    /// Unix ms of the 2xx answer.
+    pub delivered_at: i64,
+    pub endpoint_id: String,
+}
+
+/// Whether the recipient was told that the person withdrew the sharing of a provision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithdrawalDelivery {
+    /// The withdrawal was delivered to the recipient's endpoint at this time (unix ms).
+    Delivered(i64),
+    /// The sharing was withdrawn after the provision, and no delivery is recorded yet.
+    NotYet,
+}
+
+/// For a provision of the person's data to `recipient` under `purpose` at `provided_at`: the
+/// latest withdrawal of that purpose learned after it, and whether the recipient was told of it
+/// (the first 2xx recorded for that event). `None` when nothing was withdrawn since.
+pub fn withdrawal_delivery(
+    recipient: &str,
+    purpose: &PurposeKey,
+    provided_at: time::OffsetDateTime,
+    events: &[ConsentEvent],
+    notifications: &[RecipientNotification],
+) -> Option<WithdrawalDelivery> {
+    let latest = events
+        .iter()
+        .filter(|e| {
+            e.purpose == *purpose
+                && e.to == ConsentState::Withdrawn
+                && e.learned_at() >= provided_at
+        })
+        .max_by_key(|e| e.learned_at())?;
+    let id = latest.id.to_string();
+    Some(
+        notifications
+            .iter()
+            .filter(|n| n.recipient == recipient && n.event_id == id)
+            .map(|n| n.delivered_at)
+            .min()
+            .map_or(WithdrawalDelivery::NotYet, WithdrawalDelivery::Delivered),
+    )
 }
 
 /// One attempt to deliver one item, as logged.
