@@ -118,11 +118,17 @@ pub async fn after(
         }
         None => Vec::new(),
     };
+    let keep = match &e.recipient {
+        Some(_) => for_recipient(&page, &provided),
+        None => vec![true; page.len()],
+    };
     let items = page
         .iter()
-        .filter(|i| e.filter.kinds.is_empty() || e.filter.kinds.iter().any(|k| k == i.kind.key()))
-        .filter(|i| e.recipient.is_none() || for_recipient(i, &provided))
-        .map(|i| wrap(i, e.recipient.as_deref()))
+        .zip(keep)
+        .filter(|(i, keep)| {
+            *keep && (e.filter.kinds.is_empty() || e.filter.kinds.iter().any(|k| k == i.kind.key()))
+        })
+        .map(|(i, _)| wrap(i, e.recipient.as_deref()))
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((items, reached))
 }
