@@ -861,7 +861,7 @@ async fn r22_a_recipient_hears_the_withdrawals_of_people_provided_to_it_and_the_
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(res.status().as_u16(), 400, "{name}");
+            assert_eq!(res.status().as_u16(), 404, "{name}");
             let e: Value = res.json().await.unwrap();
             assert_eq!(e["code"], "unknown_recipient", "{name}");
             assert!(

@@ -207,9 +207,10 @@ impl From<&WebhookDelivery> for DeliveryJson {
     security(("api_key" = [])),
     responses(
         (status = 201, description = "Added", body = NewWebhookJson),
-        (status = 400, description = "Malformed request, a URL that is not https or points to a forbidden address, an unknown purpose, channel, source, kind or recipient", body = ErrorJson),
+        (status = 400, description = "Malformed request, a URL that is not https or points to a forbidden address, an unknown purpose, channel, source or kind", body = ErrorJson),
         (status = 401, description = "No valid API key", body = ErrorJson),
         (status = 403, description = "The key lacks the `webhooks:write` scope", body = ErrorJson),
+        (status = 404, description = "No such recipient (`unknown_recipient`)", body = ErrorJson),
     ))]
 pub(super) async fn add(
     State(state): State<AppState>,
