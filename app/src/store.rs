@@ -792,18 +792,15 @@ pub trait WebhookStore: Send + Sync + 'static {
         lease_ms: i64,
     ) -> StoreResult<bool>;
     async fn release_webhook(&self, id: &str, owner: &str) -> StoreResult<()>;
-    /// In one transaction: logs `attempts`, moves the cursor to `position` (the last item
-    /// answered 2xx) and, with `failure`, records it (else the endpoint is healthy again); for a
-    /// recipient's endpoint, appends the `notifications` of the items answered 2xx.
+    /// In one transaction: logs the round's attempts, moves the cursor to its `position` (the
+    /// last item answered 2xx) and, with a failure, records it (else the endpoint is healthy
+    /// again); for a recipient's endpoint, appends the notifications of the items answered 2xx.
     /// False when `owner` no longer holds the lease (nothing is written).
     async fn record_webhook_round(
         &self,
         id: &str,
         owner: &str,
-        position: i64,
-        attempts: &[crate::domain::webhook::WebhookDelivery],
-        failure: Option<&crate::domain::webhook::AfterFailure>,
-        notifications: &[crate::domain::webhook::RecipientNotification],
+        round: &crate::domain::webhook::WebhookRound<'_>,
         now: i64,
     ) -> StoreResult<bool>;
     /// The (subject, purpose) pairs of `recipient`'s provision records about any of `subjects`

@@ -289,6 +289,18 @@ pub fn answer_prefix(bytes: &[u8], max: usize) -> String {
     text[..end].to_owned()
 }
 
+/// What one round of deliveries to an endpoint did, recorded in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRound<'a> {
+    /// Where the cursor moves: the last item answered 2xx (or past the items left out).
+    pub position: i64,
+    pub attempts: &'a [WebhookDelivery],
+    /// The failure that ended the round, if one did.
+    pub failure: Option<&'a AfterFailure>,
+    /// For a recipient's endpoint: the items answered 2xx.
+    pub notifications: &'a [RecipientNotification],
+}
+
 /// When failed deliveries are tried again, and when an endpoint stops being delivered to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {

@@ -282,13 +282,16 @@ macro_rules! sql_webhooks {
                 &self,
                 id: &str,
                 owner: &str,
-                position: i64,
-                attempts: &[app::domain::webhook::WebhookDelivery],
-                failure: Option<&app::domain::webhook::AfterFailure>,
-                notifications: &[app::domain::webhook::RecipientNotification],
+                round: &app::domain::webhook::WebhookRound<'_>,
                 now: i64,
             ) -> app::store::StoreResult<bool> {
                 use crate::store::db_error;
+                let app::domain::webhook::WebhookRound {
+                    position,
+                    attempts,
+                    failure,
+                    notifications,
+                } = *round;
                 let mut tx = self.pool.begin().await.map_err(db_error)?;
                 // The cursor only moves forward, and only for the lease's holder; a disabled
                 // endpoint stays disabled (an owner may have disabled it meanwhile).

@@ -22,7 +22,8 @@ use std::{
 
 use app::{
     domain::webhook::{
-        DELIVERY_LOG_DAYS, RecipientNotification, WebhookEndpoint, WebhookState, check_url,
+        DELIVERY_LOG_DAYS, RecipientNotification, WebhookEndpoint, WebhookRound, WebhookState,
+        check_url,
     },
     services::Services,
 };
@@ -298,10 +299,12 @@ async fn round(
         .record_webhook_round(
             &e.id,
             owner,
-            position,
-            &attempts,
-            failure.as_ref(),
-            &notifications,
+            &WebhookRound {
+                position,
+                attempts: &attempts,
+                failure: failure.as_ref(),
+                notifications: &notifications,
+            },
             now_ms(),
         )
         .await?;
