@@ -1009,6 +1009,14 @@ async fn r22_a_recipient_hears_the_withdrawals_of_people_provided_to_it_and_the_
         assert_eq!(p["withdrawal"]["delivered"], true, "{name}: {p}");
         assert_eq!(p["notifications"][0]["state"], "withdrawn");
         assert_eq!(p["notifications"][0]["endpoint_id"], made["webhook"]["id"]);
+        // The signed receipt carries it too.
+        let r = &file["receipt_content"]["record"]["provisions"][0];
+        assert!(
+            r["withdrawal_notice"]["delivered_at"]
+                .as_str()
+                .is_some_and(|t| t.contains('T')),
+            "{name}: {r}"
+        );
         // Recipient notifications are append-only.
         assert!(
             s.db.raw("DELETE FROM recipient_notifications")

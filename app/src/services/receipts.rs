@@ -59,10 +59,10 @@ impl Services {
             async { Ok(self.console.collection_points().await?) },
         )?;
         let recipients: Vec<RecipientParty> = recipients.iter().map(party).collect();
-        let withdrawals: Vec<_> = provided.iter().map(|(_, w)| *w).collect();
         let provided: Vec<ProvisionFact> = provided
             .iter()
-            .map(|(p, _)| ProvisionFact {
+            .map(|(p, w)| ProvisionFact {
+                withdrawal: *w,
                 provided_at: p.provided_at,
                 recipient: p.recipient_as_provided.as_ref().map_or_else(
                     || RecipientParty {
@@ -143,8 +143,8 @@ impl Services {
         let ms = |at: i64| time(super::provisions::ms_time(at));
         let provisions: Vec<Value> = provided
             .iter()
-            .zip(&withdrawals)
-            .map(|(p, w)| {
+            .map(|p| {
+                let w = &p.withdrawal;
                 let told: Vec<Value> = notifications
                     .iter()
                     .filter(|n| n.recipient == p.recipient.id && n.purpose.as_str() == p.purpose)
