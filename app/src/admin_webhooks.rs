@@ -26,6 +26,8 @@ pub struct WebhookRow {
     pub purposes: String,
     pub channels: String,
     pub sources: String,
+    /// The third-party recipient it speaks to (empty: none).
+    pub recipient: String,
     /// `active`, `failing` or `disabled`.
     pub state: String,
     pub cursor: i64,
@@ -99,6 +101,7 @@ async fn rows(
             purposes: e.filter.purposes.join(","),
             channels: e.filter.channels.join(","),
             sources: e.filter.sources.join(","),
+            recipient: e.recipient.unwrap_or_default(),
             state: e.state.key().to_owned(),
             cursor: e.position,
             failures: e.failures,

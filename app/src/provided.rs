@@ -17,11 +17,26 @@ pub(crate) fn Provisions(
     let rows = rows
         .into_iter()
         .map(|p| {
+            let withdrawal = p.withdrawal.map(|w| match w.delivered_at {
+                Some(when) => view! {
+                    <span class="withdrawal-delivered">
+                        {t.withdrawal_delivered.replace("{recipient}", &p.recipient).replace("{when}", &when)}
+                    </span>
+                }
+                .into_any(),
+                None => view! {
+                    <span class="withdrawal-not-delivered">
+                        {t.withdrawal_not_delivered.replace("{recipient}", &p.recipient)}
+                    </span>
+                }
+                .into_any(),
+            });
             view! {
                 <tr>
                     <td><crate::local_time::LocalTime moment=p.when /></td>
-                    <td>{p.recipient}<br /><span class="fine">{p.recipient_address}</span></td>
+                    <td>{p.recipient.clone()}<br /><span class="fine">{p.recipient_address}</span></td>
                     <td>{p.data_items}</td>
+                    <td>{withdrawal}</td>
                 </tr>
             }
         })
@@ -31,7 +46,7 @@ pub(crate) fn Provisions(
             <h2>{t.provisions_title}</h2>
             {intro.then(|| view! { <p>{t.provisions_intro}</p> })}
             <table class="history">
-                <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.recipient_label}</th><th scope="col">{t.data_items_label}</th></tr></thead>
+                <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.recipient_label}</th><th scope="col">{t.data_items_label}</th><th scope="col">{t.withdrawal_label}</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>

@@ -797,18 +797,29 @@ pub trait WebhookStore: Send + Sync + 'static {
         lease_ms: i64,
     ) -> StoreResult<bool>;
     async fn release_webhook(&self, id: &str, owner: &str) -> StoreResult<()>;
-    /// In one transaction: logs `attempts`, moves the cursor to `position` (the last item
-    /// answered 2xx) and, with `failure`, records it (else the endpoint is healthy again).
+    /// In one transaction: logs the round's attempts, moves the cursor to its `position` (the
+    /// last item answered 2xx) and, with a failure, records it (else the endpoint is healthy
+    /// again); for a recipient's endpoint, appends the notifications of the items answered 2xx.
     /// False when `owner` no longer holds the lease (nothing is written).
     async fn record_webhook_round(
         &self,
         id: &str,
         owner: &str,
-        position: i64,
-        attempts: &[crate::domain::webhook::WebhookDelivery],
-        failure: Option<&crate::domain::webhook::AfterFailure>,
+        round: &crate::domain::webhook::WebhookRound<'_>,
         now: i64,
     ) -> StoreResult<bool>;
+    /// The (subject, purpose) pairs of `recipient`'s provision records about any of `subjects`
+    /// (one query, whatever their number: the dispatcher asks once per round).
+    async fn provided_to(
+        &self,
+        recipient: &str,
+        subjects: &[SubjectId],
+    ) -> StoreResult<Vec<(SubjectId, PurposeKey)>>;
+    /// What recipients' endpoints were told about `subject`, oldest first.
+    async fn recipient_notifications(
+        &self,
+        subject: SubjectId,
+    ) -> StoreResult<Vec<crate::domain::webhook::RecipientNotification>>;
     /// Deletes log rows older than `before`; how many.
     async fn prune_webhook_deliveries(&self, before: i64) -> StoreResult<u64>;
 }

@@ -106,6 +106,15 @@ pub struct ProvisionRow {
     pub recipient: String,
     pub recipient_address: String,
     pub data_items: String,
+    /// Set when the sharing was withdrawn after the provision: whether the recipient was told.
+    pub withdrawal: Option<WithdrawalRow>,
+}
+
+/// Whether a recipient was told of the withdrawal that followed a provision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalRow {
+    /// When its endpoint answered 2xx to the withdrawal; `None`: not yet delivered.
+    pub delivered_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -140,6 +140,7 @@ async fn run(name: &str, url: &str) {
                 url: hook,
                 description: "bench".into(),
                 filter: WebhookFilter::default(),
+                recipient: None,
             },
             app::services::now(),
         )

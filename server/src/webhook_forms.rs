@@ -39,6 +39,7 @@ const FIELDS: &[&str] = &[
     "purposes",
     "channels",
     "sources",
+    "recipient",
 ];
 
 struct Form {
@@ -144,6 +145,7 @@ async fn add(State(state): State<AppState>, req: Request) -> Response {
             channels: split_list(form.get("channels")),
             sources: split_list(form.get("sources")),
         },
+        recipient: Some(form.get("recipient").trim().to_owned()).filter(|r| !r.is_empty()),
     };
     match services.add_webhook(input, app::services::now()).await {
         Ok((e, secret)) => secret_page(form.lang, &e.id, &secret),

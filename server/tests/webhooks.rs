@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use app::domain::Channel;
+use app::domain::{Channel, ConsentState, Lang};
 use axum::{
     Router,
     body::Bytes,
@@ -776,6 +776,288 @@ async fn the_console_adds_shows_rotates_disables_and_enables_an_endpoint() {
             .await;
         assert_eq!(res.status(), 403);
         assert_eq!(s.services.webhooks().await.unwrap().len(), 1);
+        s.stop().await;
+    }
+}
+
+/// A registered third-party recipient (APPI 第27条).
+async fn recipient(s: &TestServer, id: &str, name: &str) {
+    s.services
+        .save_recipient(app::store::Recipient {
+            id: id.into(),
+            name: name.into(),
+            address: "東京都港区1-2-3".into(),
+            representative: "代表取締役 山田太郎".into(),
+        })
+        .await
+        .unwrap();
+}
+
+/// `purpose` set to `to` for `who`, as the person's own change.
+async fn set(s: &TestServer, who: app::domain::SubjectId, purpose: &str, to: ConsentState) {
+    s.services
+        .store
+        .apply(vec![common::consents::change(
+            who,
+            purpose,
+            Channel::Email,
+            to,
+            None,
+        )])
+        .await
+        .unwrap();
+}
+
+/// `who` agrees to sharing and their data is provided to `to`.
+async fn provided(s: &TestServer, who: app::domain::SubjectId, to: &str) {
+    set(s, who, "third_party_sharing", ConsentState::Granted).await;
+    let subject = s.services.store.subject(who).await.unwrap().unwrap();
+    s.services
+        .record_provision(
+            &subject,
+            app::services::ProvisionInput {
+                recipient: to,
+                purpose: None,
+                identified_by: &["email".to_owned()],
+                data_items: &["purchase history".to_owned()],
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r22_a_recipient_hears_the_withdrawals_of_people_provided_to_it_and_the_record_shows_when()
+{
+    for db in backends().await {
+        let s = server(db, "30", 3600).await;
+        let name = s.db.name();
+        let key = api_key(&s).await;
+        recipient(&s, "partner-a", "提携先A株式会社").await;
+        recipient(&s, "partner-b", "提携先B株式会社").await;
+        // A's and C's data went to partner-a, D's to partner-b (which has no endpoint); B agreed
+        // to sharing but nothing of B's was provided to anyone.
+        let (a, token_a) = s.subject("r22-a@example.jp", Lang::Ja).await;
+        let (b, _) = s.subject("r22-b@example.jp", Lang::Ja).await;
+        let (c, _) = s.subject("r22-c@example.jp", Lang::Ja).await;
+        let (d, token_d) = s.subject("r22-d@example.jp", Lang::En).await;
+        provided(&s, a, "partner-a").await;
+        provided(&s, c, "partner-a").await;
+        provided(&s, d, "partner-b").await;
+        set(&s, b, "third_party_sharing", ConsentState::Granted).await;
+
+        // An unknown recipient is refused (API, in both languages; console form; service).
+        for (lang, words) in [
+            ("en", "no such recipient"),
+            ("ja", "提供先は登録されていません"),
+        ] {
+            let res = s
+                .client
+                .post(format!("{}/api/v1/webhooks", s.base))
+                .bearer_auth(&key)
+                .header("accept-language", lang)
+                .json(&json!({"url": "https://93.184.216.34/x", "recipient": "nobody"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 404, "{name}");
+            let e: Value = res.json().await.unwrap();
+            assert_eq!(e["code"], "unknown_recipient", "{name}");
+            assert!(
+                e["message"].as_str().unwrap().contains(words),
+                "{name}: {e}"
+            );
+        }
+        let owner = s.signed_in(app::auth::Role::Owner).await;
+        let res = owner
+            .post(
+                "/admin/webhooks",
+                &[
+                    ("url", "https://93.184.216.34/x"),
+                    ("recipient", "nobody"),
+                    ("lang", "ja"),
+                ],
+            )
+            .await;
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("その提供先は登録されていません。"),
+            "{name}: {page}"
+        );
+        assert!(s.services.webhooks().await.unwrap().is_empty(), "{name}");
+
+        // partner-a's endpoint.
+        let rx = Receiver::default();
+        let url = rx.start().await;
+        let (status, made) = api(
+            &s,
+            &key,
+            reqwest::Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": url, "recipient": "partner-a"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{name}: {made}");
+        assert_eq!(made["webhook"]["recipient"], "partner-a");
+        let secret = made["secret"].as_str().unwrap().to_owned();
+
+        // Not for partner-a: B (never provided) withdraws sharing; C withdraws another purpose;
+        // A grants another purpose; D (provided to partner-b) withdraws sharing.
+        set(&s, b, "third_party_sharing", ConsentState::Withdrawn).await;
+        set(&s, c, "newsletter", ConsentState::Withdrawn).await;
+        set(&s, a, "newsletter", ConsentState::Granted).await;
+        set(&s, d, "third_party_sharing", ConsentState::Withdrawn).await;
+        // For partner-a: A withdraws the sharing it was given A's data under.
+        set(&s, a, "third_party_sharing", ConsentState::Withdrawn).await;
+        let got = rx.wait_for(1, 20).await;
+        // Delivered in order: what came before it was passed over for good.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(rx.accepted().len(), 1, "{name}: only A's withdrawal");
+        let b0 = body(&got[0]);
+        assert!(verifies(&got[0], &secret), "{name}");
+        assert_eq!(b0["data"]["email"], "r22-a@example.jp", "{name}: {b0}");
+        assert_eq!(b0["data"]["purpose"], "third_party_sharing");
+        assert_eq!(b0["data"]["to"], "withdrawn");
+        assert_eq!(b0["recipient"]["id"], "partner-a");
+        assert_eq!(b0["recipient"]["erasure"], false);
+        assert_eq!(b0["recipient"]["subject_id"], a.to_string());
+
+        // The provision record shows when the withdrawal was delivered (recorded with the
+        // cursor, just after the 2xx).
+        let mut delivered = None;
+        for _ in 0..100 {
+            let (rows, _) = s.services.provisions_with_withdrawals(a).await.unwrap();
+            if let Some(app::domain::webhook::WithdrawalDelivery::Delivered(at)) = rows[0].1 {
+                delivered = Some(at);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let at = delivered.unwrap_or_else(|| panic!("{name}: no delivery recorded"));
+        let (_, told) = s.services.provisions_with_withdrawals(a).await.unwrap();
+        assert_eq!(told.len(), 1, "{name}");
+        assert_eq!(told[0].event_id, b0["data"]["id"].as_str().unwrap());
+        assert_eq!(told[0].recipient, "partner-a");
+        // C's provision: nothing withdrawn since. D's: withdrawn, partner-b not told.
+        let (rows_c, told_c) = s.services.provisions_with_withdrawals(c).await.unwrap();
+        assert_eq!(rows_c[0].1, None, "{name}");
+        assert!(told_c.is_empty());
+        let (rows_d, _) = s.services.provisions_with_withdrawals(d).await.unwrap();
+        assert_eq!(
+            rows_d[0].1,
+            Some(app::domain::webhook::WithdrawalDelivery::NotYet),
+            "{name}"
+        );
+        let when = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
+            .unwrap()
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .unwrap();
+        // The console's subject page, the person's own page and their record say so.
+        let viewer = s.signed_in(app::auth::Role::Viewer).await;
+        let page = viewer
+            .get(&format!("/admin/subjects/{a}?lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!(
+                "Withdrawal delivered to 提携先A株式会社 at {when}"
+            )),
+            "{name}: {page}"
+        );
+        let page = viewer
+            .get(&format!("/admin/subjects/{d}?lang=ja"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("撤回はまだ提携先B株式会社に通知されていません"),
+            "{name}: {page}"
+        );
+        let page = s
+            .get(&format!("/p/{token_a}"), "ja")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("撤回を提携先A株式会社に通知しました（{when}）")),
+            "{name}: {page}"
+        );
+        let page = s
+            .get(&format!("/p/{token_d}"), "en")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Withdrawal not yet delivered to 提携先B株式会社"),
+            "{name}: {page}"
+        );
+        let file: Value = s
+            .get(&format!("/p/{token_a}/record.json"), "ja")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let p = &file["provisions"][0];
+        assert_eq!(p["withdrawal"]["delivered"], true, "{name}: {p}");
+        assert_eq!(p["notifications"][0]["state"], "withdrawn");
+        assert_eq!(p["notifications"][0]["endpoint_id"], made["webhook"]["id"]);
+        // The signed receipt carries it too.
+        let r = &file["receipt_content"]["record"]["provisions"][0];
+        assert!(
+            r["withdrawal_notice"]["delivered_at"]
+                .as_str()
+                .is_some_and(|t| t.contains('T')),
+            "{name}: {r}"
+        );
+        // Recipient notifications are append-only.
+        assert!(
+            s.db.raw("DELETE FROM recipient_notifications")
+                .await
+                .is_err(),
+            "{name}"
+        );
+
+        // Erasures: B's (never provided) is not sent; A's is, marked as one: its withdrawals of
+        // the sharing purpose (on the channels A had not withdrawn yet: phone, postal), not of
+        // A's other purposes.
+        let provenance = common::consents::change(
+            a,
+            "newsletter",
+            Channel::Email,
+            ConsentState::Withdrawn,
+            None,
+        )
+        .provenance;
+        for who in ["r22-b@example.jp", "r22-a@example.jp"] {
+            s.services
+                .erase_subject(
+                    who,
+                    "asked by phone",
+                    app::services::Eraser::Cli,
+                    provenance.clone(),
+                )
+                .await
+                .unwrap();
+        }
+        rx.wait_for(3, 20).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let got = rx.accepted();
+        assert_eq!(got.len(), 3, "{name}: A's erasure only");
+        for g in &got[1..] {
+            let b = body(g);
+            assert_eq!(b["recipient"]["erasure"], true, "{name}: {b}");
+            assert_eq!(b["recipient"]["subject_id"], a.to_string());
+            assert_eq!(b["data"]["purpose"], "third_party_sharing");
+            assert_eq!(b["data"]["email"], Value::Null, "erased: no email");
+        }
         s.stop().await;
     }
 }

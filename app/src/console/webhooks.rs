@@ -25,6 +25,8 @@ struct Copy {
     purposes: &'static str,
     channels: &'static str,
     sources: &'static str,
+    recipient: &'static str,
+    recipient_hint: &'static str,
     state: &'static str,
     active: &'static str,
     failing: &'static str,
@@ -66,6 +68,8 @@ const JA: Copy = Copy {
     purposes: "利用目的",
     channels: "連絡手段",
     sources: "経路",
+    recipient: "第三者提供の提供先",
+    recipient_hint: "提供先の ID（任意・追加後は変更できません）。指定すると、その提供先に個人データを提供した本人について、提供した利用目的の撤回（と再同意）および消去だけを送り、2xx の応答を受けた時刻を提供の記録に残します。",
     state: "状態",
     active: "配信中",
     failing: "失敗中",
@@ -107,6 +111,8 @@ const EN: Copy = Copy {
     purposes: "Purposes",
     channels: "Channels",
     sources: "Sources",
+    recipient: "Third-party recipient",
+    recipient_hint: "A recipient's id (optional, fixed once added). The endpoint then receives only the withdrawals (and re-grants) of the sharing purposes that recipient was given people's data under, and their erasures, for the people provided to it; each delivery answered 2xx is recorded with the provisions.",
     state: "State",
     active: "Active",
     failing: "Failing",
@@ -174,6 +180,7 @@ fn endpoint(
         (c.purposes, e.purposes.clone()),
         (c.channels, e.channels.clone()),
         (c.sources, e.sources.clone()),
+        (c.recipient, e.recipient.clone()),
         (c.failing_since, e.failing_since.clone().unwrap_or_default()),
         (
             c.next_attempt,
@@ -331,6 +338,8 @@ pub fn AdminWebhooksPage() -> impl IntoView {
                                     <label>{c.purposes}<input name="purposes" placeholder="newsletter" /></label>
                                     <label>{c.channels}<input name="channels" placeholder="email" /></label>
                                     <label>{c.sources}<input name="sources" /></label>
+                                    <label>{c.recipient}<input name="recipient" pattern="[a-z][a-z0-9_\\-]{1,47}" /></label>
+                                    <p class="fine">{c.recipient_hint}</p>
                                     <button type="submit">{c.add}</button>
                                 </form>
                             </section>

@@ -228,6 +228,31 @@ pub struct ConsentEvent {
     pub recorded_at: Option<OffsetDateTime>,
 }
 
+/// How an erasure's withdrawals begin their reason (`erasure: <the reason given>`): they are the
+/// events that tell downstream systems, a recipient of the person's data among them, that the
+/// person was erased.
+pub const ERASURE_REASON: &str = "erasure: ";
+
+impl ConsentEvent {
+    /// Whether this event is one of the withdrawals an erasure wrote. `erased`: whether its
+    /// subject is erased now (an admin's reason that merely starts the same way is not one).
+    pub fn is_erasure(&self, erased: bool) -> bool {
+        erased
+            && self.to == ConsentState::Withdrawn
+            && self
+                .provenance
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(ERASURE_REASON))
+    }
+
+    /// When Doui learned of it: when it was written, or (for events stored before Doui kept
+    /// that) when it occurred.
+    pub fn learned_at(&self) -> OffsetDateTime {
+        self.recorded_at.unwrap_or(self.provenance.occurred_at)
+    }
+}
+
 /// What applying a change did. (Short-lived, one per change: not worth boxing the event.)
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,7 +50,7 @@ pub use collection_point::{
 pub use consent::{ConsentState, Mode, effective};
 #[cfg(feature = "ssr")]
 pub use event::{
-    Actor, Change, ConsentEvent, Decision, Origin, Outcome, Provenance, Source,
+    Actor, Change, ConsentEvent, Decision, ERASURE_REASON, Origin, Outcome, Provenance, Source,
     check_idempotency_key, consent_idempotency_key, decide, fold, to_micros, truncate_ip,
 };
 #[cfg(feature = "ssr")]

@@ -47,6 +47,8 @@ pub struct ProvisionFact {
     pub recipient: RecipientParty,
     pub purpose: String,
     pub data_items: String,
+    /// Set when the sharing was withdrawn after it: whether the recipient was told (R22).
+    pub withdrawal: Option<super::webhook::WithdrawalDelivery>,
 }
 
 /// The sensitivity category of a purpose whose data includes 要配慮個人情報 (the one category
@@ -267,12 +269,27 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
         .provisions
         .iter()
         .map(|p| {
-            json!({
+            // R22: after a withdrawal of the sharing, when the recipient was told (null: not yet).
+            let withdrawal = p.withdrawal.map(|w| match w {
+                super::webhook::WithdrawalDelivery::Delivered(ms) => json!({
+                    "delivered_at": time::OffsetDateTime::from_unix_timestamp_nanos(
+                        i128::from(ms) * 1_000_000
+                    )
+                    .ok()
+                    .map(rfc3339),
+                }),
+                super::webhook::WithdrawalDelivery::NotYet => json!({"delivered_at": null}),
+            });
+            let mut provision = json!({
                 "time": rfc3339(p.provided_at),
                 "recipient": p.recipient.json(),
                 "purpose": p.purpose,
                 "data_items": p.data_items,
-            })
+            });
+            if let Some(w) = withdrawal {
+                provision["withdrawal_notice"] = w;
+            }
+            provision
         })
         .collect();
     let s = input.subject;

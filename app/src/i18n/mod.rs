@@ -192,6 +192,12 @@ pub struct Texts {
     pub provisions_title: &'static str,
     pub provisions_intro: &'static str,
     pub recipient_label: &'static str,
+    /// The column telling whether a recipient was told of a withdrawal.
+    pub withdrawal_label: &'static str,
+    /// `{recipient}` and `{when}` are replaced.
+    pub withdrawal_delivered: &'static str,
+    /// `{recipient}` is replaced.
+    pub withdrawal_not_delivered: &'static str,
 }
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -435,6 +441,9 @@ static JA: Texts = Texts {
     provisions_title: "第三者への提供の記録",
     provisions_intro: "あなたの個人データを第三者に提供した記録です（個人情報保護法 第29条）。提供を止めるには「第三者への情報提供」をオフにしてください。",
     recipient_label: "提供先",
+    withdrawal_label: "撤回の通知",
+    withdrawal_delivered: "撤回を{recipient}に通知しました（{when}）",
+    withdrawal_not_delivered: "撤回はまだ{recipient}に通知されていません",
 };
 
 static EN: Texts = Texts {
@@ -615,6 +624,9 @@ static EN: Texts = Texts {
     provisions_title: "Provided to third parties",
     provisions_intro: "Records of your personal data provided to third parties (APPI Art. 29). To stop, switch off \"Sharing with third parties\".",
     recipient_label: "Recipient",
+    withdrawal_label: "Withdrawal",
+    withdrawal_delivered: "Withdrawal delivered to {recipient} at {when}",
+    withdrawal_not_delivered: "Withdrawal not yet delivered to {recipient}",
 };
 
 /// A jurisdiction's name (its key when unknown).

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::{MAX_REASON_CHARS, Refusal, Services, now};
 use crate::{
     domain::{
-        Actor, Change, ConsentState, Email, Phone, Provenance, Source, Subject, SubjectId,
-        erased_identifier, legacy_erased_digest,
+        Actor, Change, ConsentState, ERASURE_REASON, Email, Phone, Provenance, Source, Subject,
+        SubjectId, erased_identifier, legacy_erased_digest,
     },
     store::Erasure,
 };
@@ -99,7 +99,7 @@ impl Services {
         provenance.notice_version = Some(self.notice_version().await?);
         provenance.source = source;
         provenance.actor = actor;
-        provenance.reason = Some(format!("erasure: {reason}"));
+        provenance.reason = Some(format!("{ERASURE_REASON}{reason}"));
         provenance.idempotency_key = None;
         let changes: Vec<Change> = self
             .store

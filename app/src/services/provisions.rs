@@ -5,9 +5,21 @@
 
 use super::{Refusal, Services, now};
 use crate::{
-    domain::{PurposeKind, Subject, SubjectId},
+    domain::{
+        PurposeKind, Subject, SubjectId,
+        webhook::{RecipientNotification, WithdrawalDelivery, withdrawal_delivery},
+    },
     store::{Acquisition, Provision, Recipient},
 };
+
+/// The person's latest events read to tell whether a withdrawal followed a provision.
+const EVENTS_READ: u32 = 10_000;
+
+/// Unix ms as a time.
+pub(crate) fn ms_time(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
 
 /// Data received from another business (APPI 第30条): what the recipient confirms on receipt.
 #[derive(Debug, Clone, Default)]
@@ -202,24 +214,68 @@ impl Services {
         Ok(provisions)
     }
 
+    /// The person's own provision records (as [`Services::provisions_as_provided`]), each with
+    /// whether its recipient was told of a withdrawal of the sharing since (R22): `None` when
+    /// nothing was withdrawn after it. Also every notification recorded about the person.
+    pub async fn provisions_with_withdrawals(
+        &self,
+        subject: SubjectId,
+    ) -> Result<
+        (
+            Vec<(Provision, Option<WithdrawalDelivery>)>,
+            Vec<RecipientNotification>,
+        ),
+        Refusal,
+    > {
+        let (provisions, events, notifications) = tokio::try_join!(
+            self.provisions_as_provided(subject),
+            async { Ok(self.store.events_for_subject(subject, EVENTS_READ).await?) },
+            async { Ok(self.console.recipient_notifications(subject).await?) },
+        )?;
+        let rows = provisions
+            .into_iter()
+            .map(|p| {
+                let w = withdrawal_delivery(
+                    &p.recipient,
+                    &p.purpose,
+                    p.provided_at,
+                    &events,
+                    &notifications,
+                );
+                (p, w)
+            })
+            .collect();
+        Ok((rows, notifications))
+    }
+
     /// The person's own provision records, newest first, with each recipient's name and address
-    /// as they were when the data was provided; times in `zone`.
+    /// as they were when the data was provided, and whether it was told of a withdrawal since;
+    /// times in `zone`.
     pub async fn provision_rows(
         &self,
         subject: SubjectId,
         zone: &str,
     ) -> Result<Vec<crate::view::ProvisionRow>, Refusal> {
         Ok(self
-            .provisions_as_provided(subject)
+            .provisions_with_withdrawals(subject)
             .await?
+            .0
             .into_iter()
-            .map(|p| {
+            .map(|(p, w)| {
                 let r = p.recipient_as_provided.as_ref();
                 crate::view::ProvisionRow {
                     when: super::zone::moment(p.provided_at, zone),
                     recipient: r.map_or_else(|| p.recipient.clone(), |r| r.name.clone()),
                     recipient_address: r.map(|r| r.address.clone()).unwrap_or_default(),
                     data_items: p.data_items,
+                    withdrawal: w.map(|w| crate::view::WithdrawalRow {
+                        delivered_at: match w {
+                            WithdrawalDelivery::Delivered(at) => {
+                                Some(super::zone::moment(ms_time(at), zone).text)
+                            }
+                            WithdrawalDelivery::NotYet => None,
+                        },
+                    }),
                 }
             })
             .collect())

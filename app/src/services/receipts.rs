@@ -8,6 +8,7 @@ use super::{Refusal, Services, Visitor, now};
 use crate::domain::receipt::{
     Controller, ProvisionFact, ReceiptInput, RecipientParty, receipt_payload,
 };
+use crate::domain::webhook::WithdrawalDelivery;
 use crate::token::Scope;
 
 /// More events than one person ever makes; the record holds all of them.
@@ -52,15 +53,16 @@ impl Services {
             address: r.address.clone(),
             representative: r.representative.clone(),
         };
-        let (recipients, provided, points) = tokio::try_join!(
+        let (recipients, (provided, notifications), points) = tokio::try_join!(
             self.recipients(),
-            self.provisions_as_provided(subject.id),
+            self.provisions_with_withdrawals(subject.id),
             async { Ok(self.console.collection_points().await?) },
         )?;
         let recipients: Vec<RecipientParty> = recipients.iter().map(party).collect();
         let provided: Vec<ProvisionFact> = provided
             .iter()
-            .map(|p| ProvisionFact {
+            .map(|(p, w)| ProvisionFact {
+                withdrawal: *w,
                 provided_at: p.provided_at,
                 recipient: p.recipient_as_provided.as_ref().map_or_else(
                     || RecipientParty {
@@ -136,10 +138,32 @@ impl Services {
                 })
             })
             .collect();
-        // APPI 第29条: what was provided of the person's data, to whom.
+        // APPI 第29条: what was provided of the person's data, to whom; and (R22) whether the
+        // recipient was told of a withdrawal since, with every delivery recorded to it.
+        let ms = |at: i64| time(super::provisions::ms_time(at));
         let provisions: Vec<Value> = provided
             .iter()
             .map(|p| {
+                let w = &p.withdrawal;
+                let told: Vec<Value> = notifications
+                    .iter()
+                    .filter(|n| n.recipient == p.recipient.id && n.purpose.as_str() == p.purpose)
+                    .map(|n| {
+                        json!({
+                            "event_id": n.event_id,
+                            "purpose": n.purpose.as_str(),
+                            "state": n.state.key(),
+                            "delivered_at": ms(n.delivered_at),
+                            "endpoint_id": n.endpoint_id,
+                        })
+                    })
+                    .collect();
+                let withdrawal = w.map(|w| match w {
+                    WithdrawalDelivery::Delivered(at) => {
+                        json!({"delivered": true, "delivered_at": ms(at)})
+                    }
+                    WithdrawalDelivery::NotYet => json!({"delivered": false, "delivered_at": null}),
+                });
                 json!({
                     "provided_at": time(p.provided_at),
                     "recipient": p.recipient.name,
@@ -148,6 +172,8 @@ impl Services {
                     "recipient_representative": p.recipient.representative,
                     "purpose": p.purpose,
                     "data_items": p.data_items,
+                    "withdrawal": withdrawal,
+                    "notifications": told,
                 })
             })
             .collect();

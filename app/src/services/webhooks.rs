@@ -21,6 +21,9 @@ pub struct WebhookInput {
     pub url: String,
     pub description: String,
     pub filter: WebhookFilter,
+    /// The third-party recipient the endpoint speaks to (its id in the APPI register), given
+    /// when it is added; it cannot change afterwards (an update keeps the endpoint's).
+    pub recipient: Option<String>,
 }
 
 /// Where deliveries start again when an endpoint is enabled.
@@ -98,6 +101,15 @@ impl Services {
         now: OffsetDateTime,
     ) -> Result<(WebhookEndpoint, String), Refusal> {
         self.check_webhook_input(&input).await?;
+        let recipient = match input.recipient.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(r) => {
+                if !self.console.recipients().await?.iter().any(|k| k.id == r) {
+                    return Err(Refusal::new("unknown_recipient"));
+                }
+                Some(r.to_owned())
+            }
+        };
         let id = format!(
             "wh_{}",
             random_bytes::<8>()
@@ -123,8 +135,15 @@ impl Services {
             disabled_reason: None,
             last_success_at: None,
             created_at: unix_ms(now),
+            recipient,
         };
-        self.console.add_webhook(&endpoint).await?;
+        // A recipient removed meanwhile is unknown too.
+        match self.console.add_webhook(&endpoint).await {
+            Err(crate::store::StoreError::MissingReference(_)) => {
+                return Err(Refusal::new("unknown_recipient"));
+            }
+            done => done?,
+        }
         Ok((endpoint, secret))
     }
 
@@ -139,7 +158,8 @@ impl Services {
             .ok_or(Refusal::new("unknown_webhook"))
     }
 
-    /// Changes an endpoint's URL, description and filter (its cursor and secret stay).
+    /// Changes an endpoint's URL, description and filter (its cursor, secret and recipient stay;
+    /// `input.recipient` is not read).
     pub async fn update_webhook(
         &self,
         id: &str,

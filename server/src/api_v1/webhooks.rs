@@ -63,6 +63,12 @@ pub struct WebhookRequest {
     pub channels: Vec<String>,
     #[serde(default)]
     pub sources: Vec<String>,
+    /// The third-party recipient (its id in the APPI register) the endpoint speaks to: it then
+    /// receives only the changes of the sharing purposes that recipient was given people's data
+    /// under (withdrawals and re-grants) and their erasures, for the people provided to it; each
+    /// delivery answered 2xx is recorded with the provisions. Fixed once the endpoint is added.
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 /// Changes to an endpoint: what is left out stays. `state: "active"` enables it again,
@@ -94,6 +100,8 @@ pub struct WebhookJson {
     pub purposes: Vec<String>,
     pub channels: Vec<String>,
     pub sources: Vec<String>,
+    /// The third-party recipient it speaks to (null: none).
+    pub recipient: Option<String>,
     /// `active`, `failing` or `disabled`.
     pub state: String,
     /// The cursor of the last item it answered 2xx to (items after it are delivered next).
@@ -164,6 +172,7 @@ impl From<&WebhookEndpoint> for WebhookJson {
             purposes: e.filter.purposes.clone(),
             channels: e.filter.channels.clone(),
             sources: e.filter.sources.clone(),
+            recipient: e.recipient.clone(),
             state: e.state.key().to_owned(),
             cursor: e.position,
             failures: e.failures,
@@ -201,6 +210,7 @@ impl From<&WebhookDelivery> for DeliveryJson {
         (status = 400, description = "Malformed request, a URL that is not https or points to a forbidden address, an unknown purpose, channel, source or kind", body = ErrorJson),
         (status = 401, description = "No valid API key", body = ErrorJson),
         (status = 403, description = "The key lacks the `webhooks:write` scope", body = ErrorJson),
+        (status = 404, description = "No such recipient (`unknown_recipient`)", body = ErrorJson),
     ))]
 pub(super) async fn add(
     State(state): State<AppState>,
@@ -227,6 +237,7 @@ pub(super) async fn add(
             channels: r.channels,
             sources: r.sources,
         },
+        recipient: r.recipient,
     };
     match state
         .services
@@ -343,6 +354,7 @@ async fn patch(state: &AppState, id: &str, p: WebhookPatch) -> Result<WebhookEnd
                         channels: p.channels.unwrap_or(f.channels),
                         sources: p.sources.unwrap_or(f.sources),
                     },
+                    recipient: None,
                 },
             )
             .await?;

@@ -30,8 +30,15 @@ pub enum WebhookCommand {
         channels: String,
         #[arg(long, default_value = "")]
         sources: String,
+        /// The third-party recipient (its id in the APPI register) this endpoint speaks to: it
+        /// then receives only the changes of the sharing purposes that recipient was given
+        /// people's data under, and their erasures, and each delivery is recorded with the
+        /// provisions.
+        #[arg(long)]
+        recipient: Option<String>,
     },
-    /// List the endpoints as tab-separated lines: id, state, cursor, failures, URL, description.
+    /// List the endpoints as tab-separated lines: id, state, cursor, failures, URL, description,
+    /// recipient (empty when none).
     List,
     /// Print a new secret; the previous one keeps signing for 24 hours.
     Rotate { id: String },
@@ -63,6 +70,7 @@ pub async fn run(services: &Services, command: WebhookCommand) -> anyhow::Result
             purposes,
             channels,
             sources,
+            recipient,
         } => {
             let input = WebhookInput {
                 url,
@@ -73,6 +81,7 @@ pub async fn run(services: &Services, command: WebhookCommand) -> anyhow::Result
                     channels: split_list(&channels),
                     sources: split_list(&sources),
                 },
+                recipient,
             };
             let (e, secret) = services
                 .add_webhook(input, app::services::now())
@@ -85,8 +94,14 @@ pub async fn run(services: &Services, command: WebhookCommand) -> anyhow::Result
         WebhookCommand::List => {
             for e in services.webhooks().await.map_err(refusal)? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
-                    e.id, e.state, e.position, e.failures, e.url, e.description
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    e.id,
+                    e.state,
+                    e.position,
+                    e.failures,
+                    e.url,
+                    e.description,
+                    e.recipient.as_deref().unwrap_or("")
                 );
             }
         }

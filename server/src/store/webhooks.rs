@@ -39,6 +39,7 @@ macro_rules! sql_webhooks {
                     disabled_reason: row.try_get("disabled_reason").map_err(bad)?,
                     last_success_at: row.try_get("last_success_at").map_err(bad)?,
                     created_at: row.try_get("created_at").map_err(bad)?,
+                    recipient: row.try_get("recipient").map_err(bad)?,
                 })
             }
         }
@@ -51,8 +52,8 @@ macro_rules! sql_webhooks {
             ) -> app::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO webhook_endpoints (id, url, description, kinds, purposes, \
-                     channels, sources, secret, state, position, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     channels, sources, secret, state, position, created_at, recipient) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&e.id)
                 .bind(&e.url)
@@ -65,6 +66,7 @@ macro_rules! sql_webhooks {
                 .bind(e.state.key())
                 .bind(e.position)
                 .bind(e.created_at)
+                .bind(e.recipient.as_deref())
                 .execute(&self.pool)
                 .await
                 .map_err(crate::store::db_error)?;
@@ -280,12 +282,16 @@ macro_rules! sql_webhooks {
                 &self,
                 id: &str,
                 owner: &str,
-                position: i64,
-                attempts: &[app::domain::webhook::WebhookDelivery],
-                failure: Option<&app::domain::webhook::AfterFailure>,
+                round: &app::domain::webhook::WebhookRound<'_>,
                 now: i64,
             ) -> app::store::StoreResult<bool> {
                 use crate::store::db_error;
+                let app::domain::webhook::WebhookRound {
+                    position,
+                    attempts,
+                    failure,
+                    notifications,
+                } = *round;
                 let mut tx = self.pool.begin().await.map_err(db_error)?;
                 // The cursor only moves forward, and only for the lease's holder; a disabled
                 // endpoint stays disabled (an owner may have disabled it meanwhile).
@@ -361,8 +367,102 @@ macro_rules! sql_webhooks {
                     }
                     q.execute(&mut *tx).await.map_err(db_error)?;
                 }
+                for chunk in notifications.chunks(100) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|i| {
+                            let b = 7 * i;
+                            format!(
+                                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7
+                            )
+                        })
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO recipient_notifications (recipient, subject_id, event_id, \
+                         purpose, state, delivered_at, endpoint_id) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for n in chunk {
+                        q = q
+                            .bind(&n.recipient)
+                            .bind(n.subject.0)
+                            .bind(&n.event_id)
+                            .bind(n.purpose.as_str())
+                            .bind(n.state.key())
+                            .bind(n.delivered_at)
+                            .bind(&n.endpoint_id);
+                    }
+                    q.execute(&mut *tx).await.map_err(db_error)?;
+                }
                 tx.commit().await.map_err(db_error)?;
                 Ok(true)
+            }
+
+            async fn provided_to(
+                &self,
+                recipient: &str,
+                subjects: &[app::domain::SubjectId],
+            ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::domain::PurposeKey)>> {
+                use sqlx::Row;
+                let mut subjects = subjects.to_vec();
+                subjects.sort_unstable();
+                subjects.dedup();
+                if subjects.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let list: Vec<String> = (0..subjects.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!(
+                    "SELECT DISTINCT subject_id, purpose FROM provisions \
+                     WHERE recipient = $1 AND subject_id IN ({})",
+                    list.join(", ")
+                );
+                let mut q = sqlx::query(&sql).bind(recipient);
+                for s in &subjects {
+                    q = q.bind(s.0);
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(crate::store::db_error)?;
+                let bad = |_| crate::store::corrupt("provision");
+                rows.iter()
+                    .map(|r| {
+                        let purpose: String = r.try_get("purpose").map_err(bad)?;
+                        Ok((
+                            app::domain::SubjectId(r.try_get("subject_id").map_err(bad)?),
+                            purpose.parse().map_err(|_| crate::store::corrupt("purpose"))?,
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn recipient_notifications(
+                &self,
+                subject: app::domain::SubjectId,
+            ) -> app::store::StoreResult<Vec<app::domain::webhook::RecipientNotification>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT recipient, subject_id, event_id, purpose, state, delivered_at, \
+                     endpoint_id FROM recipient_notifications WHERE subject_id = $1 ORDER BY id",
+                )
+                .bind(subject.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::store::db_error)?;
+                let bad = |_| crate::store::corrupt("recipient notification");
+                rows.iter()
+                    .map(|r| {
+                        let purpose: String = r.try_get("purpose").map_err(bad)?;
+                        let state: String = r.try_get("state").map_err(bad)?;
+                        Ok(app::domain::webhook::RecipientNotification {
+                            recipient: r.try_get("recipient").map_err(bad)?,
+                            subject: app::domain::SubjectId(r.try_get("subject_id").map_err(bad)?),
+                            event_id: r.try_get("event_id").map_err(bad)?,
+                            purpose: purpose.parse().map_err(|_| crate::store::corrupt("purpose"))?,
+                            state: state.parse().map_err(|_| crate::store::corrupt("state"))?,
+                            delivered_at: r.try_get("delivered_at").map_err(bad)?,
+                            endpoint_id: r.try_get("endpoint_id").map_err(bad)?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn prune_webhook_deliveries(&self, before: i64) -> app::store::StoreResult<u64> {

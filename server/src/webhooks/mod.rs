@@ -8,6 +8,8 @@
 //! record the round (the attempts and the new cursor) in one transaction. A failure stops the
 //! round; the next attempt waits for the retry schedule (`RetryPolicy`). A crash loses nothing:
 //! the cursor only ever names items that were answered 2xx, so what was in flight is sent again.
+//! A recipient's endpoint (APPI register) also records, in that transaction, each item it
+//! answered 2xx to: the provision records show that the recipient was told.
 
 mod items;
 pub mod send;
@@ -19,7 +21,10 @@ use std::{
 };
 
 use app::{
-    domain::webhook::{DELIVERY_LOG_DAYS, WebhookEndpoint, WebhookState, check_url},
+    domain::webhook::{
+        DELIVERY_LOG_DAYS, RecipientNotification, WebhookEndpoint, WebhookRound, WebhookState,
+        check_url,
+    },
     services::Services,
 };
 
@@ -219,6 +224,7 @@ async fn round(
     let url_refused = check_url(&e.url, &services.settings.webhook_allow_hosts).err();
     let mut position = e.position;
     let mut attempts = Vec::new();
+    let mut notifications = Vec::new();
     let mut failure = None;
     let mut all_sent = true;
     for (n, item) in items.iter().enumerate() {
@@ -269,6 +275,17 @@ async fn round(
             break;
         }
         position = item.position;
+        if let Some(recipient) = &e.recipient {
+            notifications.push(RecipientNotification {
+                recipient: recipient.clone(),
+                subject: item.subject,
+                event_id: item.id.clone(),
+                purpose: item.purpose.clone(),
+                state: item.state,
+                delivered_at: now_ms(),
+                endpoint_id: e.id.clone(),
+            });
+        }
         if now_ms() - started > ROUND_MS && n + 1 < items.len() {
             all_sent = false;
             break;
@@ -282,9 +299,12 @@ async fn round(
         .record_webhook_round(
             &e.id,
             owner,
-            position,
-            &attempts,
-            failure.as_ref(),
+            &WebhookRound {
+                position,
+                attempts: &attempts,
+                failure: failure.as_ref(),
+                notifications: &notifications,
+            },
             now_ms(),
         )
         .await?;
