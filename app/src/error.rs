@@ -63,6 +63,7 @@ impl ApiError {
             | "marketing_objection"
             | "notice_version_taken"
             | "nothing_to_reconfirm"
+            | "no_recent_unsubscribe"
             | "erased_identifier"
             | "already_erased"
             | "not_permitted" => 409,

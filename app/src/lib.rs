@@ -6,6 +6,7 @@
 //! `console` → `routes` (all of them). ARCHITECTURE.md has the map.
 
 pub mod admin;
+pub mod admin_leaving;
 pub mod admin_webhooks;
 pub mod api;
 #[cfg(feature = "ssr")]

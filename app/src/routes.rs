@@ -11,8 +11,9 @@ use leptos_router::{
 use crate::{
     console::{
         AdminAdminsPage, AdminApiKeysPage, AdminChainPage, AdminCollectionPointsPage,
-        AdminEventsPage, AdminHome, AdminImportsPage, AdminNoticesPage, AdminPurposesPage,
-        AdminRecipientsPage, AdminSignInPage, AdminSubjectPage, AdminWebhooksPage,
+        AdminEventsPage, AdminHome, AdminImportsPage, AdminLeaveReasonsPage, AdminNoticesPage,
+        AdminPurposesPage, AdminRecipientsPage, AdminSignInPage, AdminSubjectPage,
+        AdminWebhooksPage,
     },
     pages::{Home, NotFound, PreferencePage, SignInContinuePage, SignInPage, UnsubscribePage},
     privacy::PrivacyPage,
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("collection-points")) view=AdminCollectionPointsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("imports")) view=AdminImportsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view=AdminWebhooksPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("leave-reasons")) view=AdminLeaveReasonsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod import;
 pub mod inbound;
 pub mod keys;
+pub mod leaving;
 pub mod mail;
 pub mod ops;
 pub mod record;

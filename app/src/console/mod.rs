@@ -8,6 +8,7 @@ mod collection_points;
 mod erasure;
 mod events;
 mod imports;
+mod leaving;
 mod notices;
 mod purposes;
 mod recipients;
@@ -19,6 +20,7 @@ pub use chain::AdminChainPage;
 pub use collection_points::AdminCollectionPointsPage;
 pub use events::AdminEventsPage;
 pub use imports::AdminImportsPage;
+pub use leaving::AdminLeaveReasonsPage;
 pub use notices::AdminNoticesPage;
 pub use purposes::AdminPurposesPage;
 pub use recipients::AdminRecipientsPage;
@@ -81,6 +83,7 @@ pub(crate) fn ConsoleFrame(
                 <a href=q("/admin/collection-points")>{collection_points::nav_label(lang)}</a>
                 <a href=q("/admin/imports")>{imports::nav_label(lang)}</a>
                 <a href=q("/admin/webhooks")>{webhooks::nav_label(lang)}</a>
+                <a href=q("/admin/leave-reasons")>{leaving::nav_label(lang)}</a>
                 <a href=q("/admin/chain")>{t.chain_title}</a>
                 {owner_links}
                 <span class="who">{me.email.clone()}" · "{me.role.clone()}</span>

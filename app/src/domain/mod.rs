@@ -20,6 +20,8 @@ pub mod import;
 mod lang;
 pub mod law;
 #[cfg(feature = "ssr")]
+mod leave;
+#[cfg(feature = "ssr")]
 pub mod notice;
 #[cfg(feature = "ssr")]
 pub mod permission;
@@ -60,6 +62,8 @@ pub use law::{
     Configured, Jurisdiction, JurisdictionModes, LegalBasis, PpcFiling, PurposeKind, Rule,
     check_purpose,
 };
+#[cfg(feature = "ssr")]
+pub use leave::{LeaveReason, MAX_LEAVE_TEXT, leave_text};
 #[cfg(feature = "ssr")]
 pub use notice::{DiffLine, Notice};
 #[cfg(feature = "ssr")]

@@ -158,6 +158,18 @@ pub fn error_message(lang: Lang, code: &str) -> &'static str {
         (Lang::En, "unknown_kind") => "Unknown kind of purpose.",
         (Lang::Ja, "unknown_jurisdiction") => "法域は jp、eu、us_ca、default のいずれかです。",
         (Lang::En, "unknown_jurisdiction") => "The jurisdiction must be jp, eu, us_ca or default.",
+        (Lang::Ja, "unknown_leave_reason") => "理由を選んでください。",
+        (Lang::En, "unknown_leave_reason") => "Choose one of the reasons.",
+        (Lang::Ja, "leave_text_invalid") => "ご意見は 500 文字までの文章でお願いします。",
+        (Lang::En, "leave_text_invalid") => {
+            "The text must be at most 500 characters of plain text."
+        }
+        (Lang::Ja, "no_recent_unsubscribe") => {
+            "このリンクで最近配信を停止した記録がないため、理由は保存できませんでした。"
+        }
+        (Lang::En, "no_recent_unsubscribe") => {
+            "This link unsubscribed nothing recently, so there is nothing to give a reason for."
+        }
         (Lang::Ja, "unknown_time_zone") => {
             "タイムゾーンは IANA の名前（例: Asia/Tokyo）で指定してください。"
         }

@@ -27,6 +27,7 @@ mod feed;
 mod gpc;
 mod identity;
 mod imports;
+mod leaving;
 mod links;
 mod notices;
 mod objection;

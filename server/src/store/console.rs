@@ -163,6 +163,12 @@ macro_rules! sql_console {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
+                // What the person wrote when they left may name them; the reason stays.
+                sqlx::query("UPDATE leave_reasons SET text = NULL WHERE subject_id = $1")
+                    .bind(e.subject.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
                 sqlx::query("DELETE FROM sign_in_links WHERE subject_id = $1")
                     .bind(e.subject.0)
                     .execute(&mut *tx)

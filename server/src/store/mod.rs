@@ -9,6 +9,7 @@ pub(crate) mod feed;
 mod group;
 mod identity;
 pub(crate) mod imports;
+mod leaving;
 mod limits;
 mod pg_copy;
 mod postgres;

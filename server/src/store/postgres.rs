@@ -4,8 +4,8 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{
     audience::sql_audience, columns, console::sql_console, feed::sql_feed, identity::sql_identity,
-    imports::sql_imports, limits::sql_limits, pg_copy, seals::sql_seals, sql::sql_store,
-    webhooks::sql_webhooks,
+    imports::sql_imports, leaving::sql_leaving, limits::sql_limits, pg_copy, seals::sql_seals,
+    sql::sql_store, webhooks::sql_webhooks,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -113,6 +113,8 @@ sql_limits!(
     for_update = " FOR UPDATE",
     shared = true
 );
+
+sql_leaving!(PgStore);
 
 sql_feed!(
     PgStore,

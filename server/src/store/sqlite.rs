@@ -12,6 +12,7 @@ use super::{
     feed::sql_feed,
     identity::sql_identity,
     imports::sql_imports,
+    leaving::sql_leaving,
     limits::sql_limits,
     seals::sql_seals,
     sql::sql_store,
@@ -136,6 +137,8 @@ sql_limits!(
     for_update = "",
     shared = false
 );
+
+sql_leaving!(SqliteStore);
 
 sql_feed!(
     SqliteStore,
