@@ -258,6 +258,8 @@ pub struct SubjectSummary {
     pub lang: Lang,
     /// `jp`, `eu`, `us_ca` or `default`.
     pub jurisdiction: String,
+    /// The zone the person's pages show times in (theirs, or their jurisdiction's).
+    pub time_zone: String,
 }
 
 /// One event with all its provenance, for admins.

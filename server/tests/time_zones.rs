@@ -162,6 +162,21 @@ async fn the_persons_times_are_in_their_zone_or_their_jurisdictions() {
             "{name}: Kolkata time on the page"
         );
 
+        // The console's subject page names the zone (its own times stay UTC).
+        let viewer = s.signed_in(app::auth::Role::Viewer).await;
+        let console = viewer
+            .get(&format!(
+                "/admin/subjects/{}?lang=en",
+                india["id"].as_str().unwrap()
+            ))
+            .await
+            .text()
+            .await
+            .unwrap();
+        // (Leptos marks the seams between texts with `<!>`.)
+        let text = console.replace("<!>", "");
+        assert!(text.contains("Time zone: Asia/Kolkata"), "{name}");
+
         // Removing the zone goes back to the jurisdiction's (here none: UTC); recorded.
         let (status, back) = send(
             &s,

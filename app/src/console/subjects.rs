@@ -230,7 +230,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                             <ConsoleFrame lang me title=t.subjects>
                                 <section class="card">
                                     <h1>{label}</h1>
-                                    <p class="fine">{t.external_id}": "{v.subject.external_id.clone()}" · "{v.subject.id.clone()}" · "{t.jurisdiction_label}": "{crate::i18n::jurisdiction_name(lang, &v.subject.jurisdiction)}</p>
+                                    <p class="fine">{t.external_id}": "{v.subject.external_id.clone()}" · "{v.subject.id.clone()}" · "{t.jurisdiction_label}": "{crate::i18n::jurisdiction_name(lang, &v.subject.jurisdiction)}" · "{t.time_zone_label}": "{v.subject.time_zone.clone()}</p>
                                     <div class="matrix-wrap">
                                         <table class="matrix admin-matrix">
                                             <thead><tr><th scope="col">{t.purpose}</th>{header}</tr></thead>

@@ -34,6 +34,7 @@ pub fn summary(s: &Subject) -> SubjectSummary {
         phone: s.phone.as_ref().map(|p| p.as_str().to_owned()),
         lang: s.lang,
         jurisdiction: s.jurisdiction.key().to_owned(),
+        time_zone: s.time_zone_name().to_owned(),
     }
 }
 
