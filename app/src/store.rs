@@ -32,6 +32,10 @@ pub enum StoreError {
     /// request wrote a later change after this one was checked.
     #[error("change {0} is older than its consent's latest change")]
     OlderThanLatestChange(usize),
+    /// The database cannot be reached just now (its connection was lost, it is restarting or
+    /// failing over, or no connection came free in time): the same request may succeed later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Anything the database said that is not the caller's fault.
     #[error("database error: {0}")]
     Backend(String),

@@ -116,6 +116,11 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// Where the reads that may lag go (see `PgStore::reads`): SQLite has one database.
+    pub(crate) fn reads(&self) -> &SqlitePool {
+        &self.pool
+    }
 }
 
 sql_audience!(
@@ -270,6 +275,7 @@ impl SqliteStore {
         tail: &str,
         binds: Vec<super::console::Bind>,
         limit: u32,
+        _from: super::ReadFrom,
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
         use super::console::Bind;
         let sql = format!(
