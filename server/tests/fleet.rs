@@ -754,7 +754,26 @@ async fn the_primary_restarting_under_load_answers_503_with_retry_after_and_lose
     let before_stop = answered.lock().unwrap().len();
     primary.stop().await;
     let stopped = started.elapsed();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Meanwhile a person opens their page: a 503 in their language that says when to retry,
+    // within the bound.
+    let asked = Instant::now();
+    let page = client
+        .get(
+            services
+                .preference_link(subjects[0].0)
+                .replace("https://doui.test", &base),
+        )
+        .header("accept-language", "ja")
+        .send()
+        .await
+        .unwrap();
+    let page_took = asked.elapsed();
+    assert_eq!(page.status(), 503);
+    assert!(page.headers().contains_key("retry-after"));
+    assert!(page_took < Duration::from_secs(10), "{page_took:?}");
+    let text = page.text().await.unwrap();
+    assert!(text.contains("ただいま処理できません"), "{text}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
     primary.start().await;
     let restarted = started.elapsed();
     for s in senders {
