@@ -625,6 +625,8 @@ async fn reads_that_may_lag_come_from_the_replica_until_it_lags_too_far() {
         || async { feed_ids(&client, &strict, &key).await.contains("a-1") },
     )
     .await;
+    let replica_use = services.store.read_replica().unwrap();
+    assert!(!replica_use.in_use, "{replica_use:?}");
     let listed = suppressed_ids(&client, &strict, &key).await;
     assert!(listed.contains("a-1"), "{listed:?}");
     assert_eq!(
@@ -661,6 +663,12 @@ async fn reads_that_may_lag_come_from_the_replica_until_it_lags_too_far() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
+    let replica_use = patient_services.store.read_replica().unwrap();
+    assert!(replica_use.in_use, "{replica_use:?}");
+    assert!(
+        replica_use.lag.unwrap() > Duration::from_millis(500),
+        "{replica_use:?}"
+    );
     // Replay resumes: the patient instance catches up through the replica.
     sqlx::query("SELECT pg_wal_replay_resume()")
         .execute(&replica_pool)

@@ -53,10 +53,11 @@ impl PgStore {
 
     /// Whether [`PgStore::reads`] goes to the replica now, and the replica's lag last measured
     /// (`None` when no replica is configured).
-    pub fn replica_status(&self) -> Option<(bool, Option<Duration>)> {
-        self.replica
-            .as_ref()
-            .map(|r| (r.pool_if_usable().is_some(), r.lag()))
+    fn replica_use(&self) -> Option<app::store::ReplicaUse> {
+        self.replica.as_ref().map(|r| app::store::ReplicaUse {
+            in_use: r.pool_if_usable().is_some(),
+            lag: r.lag(),
+        })
     }
 
     /// Opens a store whose tables live in `schema` (created if missing): isolated test runs.

@@ -145,6 +145,10 @@ macro_rules! sql_store {
                 }
             }
 
+            fn read_replica(&self) -> Option<app::store::ReplicaUse> {
+                self.replica_use()
+            }
+
             async fn ping(&self) -> app::store::StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await.map_err(crate::store::db_error)?;
                 Ok(())

@@ -121,6 +121,11 @@ impl SqliteStore {
     pub(crate) fn reads(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// No replica: SQLite is one file.
+    fn replica_use(&self) -> Option<app::store::ReplicaUse> {
+        None
+    }
 }
 
 sql_audience!(
