@@ -321,6 +321,8 @@ impl Drop for Cluster {
 async fn doui(db_url: &str, replica: Option<ReadReplica>, data_dir: &Path) -> (String, Services) {
     let mut config = common::server::config(db_url, data_dir.to_path_buf());
     config.read_replica = replica;
+    // The tests' webhook receiver listens on loopback.
+    config.webhook_allow_hosts = vec!["127.0.0.1".into()];
     let services = ::server::services(&config).await.unwrap();
     let running = ::server::start(&config, services).await.unwrap();
     (format!("http://{}", running.addr), running.services)
@@ -692,6 +694,40 @@ async fn reads_that_may_lag_come_from_the_replica_until_it_lags_too_far() {
 // ---------------------------------------------------------------------------------------------
 // (b) The primary stopped and started under load
 
+/// A webhook receiver on loopback: the chain positions (`data.cursor`) of what it was sent,
+/// answering 200 to each.
+#[derive(Clone, Default)]
+struct Receiver {
+    positions: Arc<Mutex<Vec<i64>>>,
+}
+
+impl Receiver {
+    /// Serves on a free port; returns the URL to post to.
+    async fn start(&self) -> String {
+        async fn receive(
+            axum::extract::State(r): axum::extract::State<Receiver>,
+            body: axum::body::Bytes,
+        ) -> axum::http::StatusCode {
+            let item: Value = serde_json::from_slice(&body).unwrap_or_default();
+            if let Some(position) = item["data"]["cursor"].as_i64() {
+                r.positions.lock().unwrap().push(position);
+            }
+            axum::http::StatusCode::OK
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(self.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/hook")
+    }
+
+    fn received(&self) -> BTreeSet<i64> {
+        self.positions.lock().unwrap().iter().copied().collect()
+    }
+}
+
 /// What one answer was: its status, whether it said when to retry, and how long it took.
 struct Answered {
     external: String,
@@ -711,6 +747,19 @@ async fn the_primary_restarting_under_load_answers_503_with_retry_after_and_lose
     const SUBJECTS: usize = 900;
     const SENDERS: usize = 8;
     let subjects = granted_subjects(&services, "b", SUBJECTS).await;
+    // A webhook endpoint receives every change from now on, across the outage.
+    let receiver = Receiver::default();
+    let (endpoint, _) = services
+        .add_webhook(
+            app::services::WebhookInput {
+                url: receiver.start().await,
+                description: "across the outage".into(),
+                filter: Default::default(),
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
     let tokens: Arc<Vec<(String, String)>> = Arc::new(
         subjects
             .iter()
@@ -845,6 +894,16 @@ async fn the_primary_restarting_under_load_answers_503_with_retry_after_and_lose
     let lost: Vec<&String> = ok.difference(&withdrawn).collect();
     assert!(lost.is_empty(), "answered but lost: {lost:?}");
     sealed_and_verified(&pool, &services).await;
+    // The webhook dispatcher resumed: every change after the endpoint was added reached it
+    // (at least once: a round whose record the outage cut off is sent again).
+    let (length, _) = events_and_sealed(&pool).await;
+    let wanted: BTreeSet<i64> = (endpoint.position + 1..=length).collect();
+    eventually(
+        Duration::from_secs(30),
+        "every change delivered",
+        || async { receiver.received().is_superset(&wanted) },
+    )
+    .await;
     pool.close().await;
 }
 
