@@ -830,7 +830,8 @@ async fn the_primary_restarting_under_load_answers_503_with_retry_after_and_lose
     assert!(page_took < Duration::from_secs(10), "{page_took:?}");
     let text = page.text().await.unwrap();
     assert!(text.contains("ただいま処理できません"), "{text}");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Down longer than a request waits for a connection: those waiting are answered 503 too.
+    tokio::time::sleep(Duration::from_secs(4)).await;
     primary.start().await;
     let restarted = started.elapsed();
     for s in senders {

@@ -36,8 +36,18 @@ impl PgStore {
 
     /// Opens the primary at `url` and, for the reads that may lag, `replica`.
     pub async fn open_reading_from(url: &str, replica: &ReadReplica) -> anyhow::Result<Self> {
+        let options: sqlx::postgres::PgConnectOptions = replica.url.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "database_read_url {} is not a PostgreSQL URL: {e}",
+                super::redact_url(&replica.url)
+            )
+        })?;
         let mut store = Self::open(url).await?;
-        store.replica = Some(Replica::open(store.pool.clone(), replica)?);
+        let reads = pool_options()
+            .max_connections(16)
+            .acquire_timeout(super::replica::REPLICA_TIMEOUT)
+            .connect_lazy_with(options);
+        store.replica = Some(Replica::watch(store.pool.clone(), reads, replica.max_lag));
         Ok(store)
     }
 
@@ -113,7 +123,7 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// each of its reads. A connection that fails the ping is closed and another one taken; one that
 /// failed a query is pinged as it is given back, and closed if the server is gone (the pool
 /// opens new ones once the server answers again).
-pub(crate) fn pool_options() -> PgPoolOptions {
+fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)

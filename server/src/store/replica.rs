@@ -37,7 +37,7 @@ pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(5);
 
 /// How long a read waits for a connection to the replica, and a check for its answers: a replica
 /// that does not answer in this time is not used until it does.
-const REPLICA_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const REPLICA_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The replica's pool and the current verdict on it.
 pub(crate) struct Replica {
@@ -55,19 +55,9 @@ struct Verdict {
 }
 
 impl Replica {
-    /// The replica's pool (connected lazily: Doui starts while the replica is down) and its
+    /// The replica's `pool` (connected lazily: Doui starts while the replica is down) and its
     /// watcher, which compares it with `primary`.
-    pub(crate) fn open(primary: PgPool, replica: &ReadReplica) -> anyhow::Result<Self> {
-        let options: sqlx::postgres::PgConnectOptions = replica.url.parse().map_err(|e| {
-            anyhow::anyhow!(
-                "database_read_url {} is not a PostgreSQL URL: {e}",
-                super::redact_url(&replica.url)
-            )
-        })?;
-        let pool = super::postgres::pool_options()
-            .max_connections(16)
-            .acquire_timeout(REPLICA_TIMEOUT)
-            .connect_lazy_with(options);
+    pub(crate) fn watch(primary: PgPool, pool: PgPool, max_lag: Duration) -> Self {
         let state = Arc::new(Verdict {
             usable: AtomicBool::new(false),
             lag_ms: AtomicU64::new(u64::MAX),
@@ -75,14 +65,14 @@ impl Replica {
         let watcher = tokio::spawn(watch(
             primary,
             pool.clone(),
-            replica.max_lag,
+            max_lag,
             Arc::downgrade(&state),
         ));
-        Ok(Self {
+        Self {
             pool,
             state,
             watcher,
-        })
+        }
     }
 
     /// The replica's pool while it is fresh enough to read from.
