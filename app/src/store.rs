@@ -32,6 +32,10 @@ pub enum StoreError {
     /// request wrote a later change after this one was checked.
     #[error("change {0} is older than its consent's latest change")]
     OlderThanLatestChange(usize),
+    /// The database cannot be reached just now (its connection was lost, it is restarting or
+    /// failing over, or no connection came free in time): the same request may succeed later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Anything the database said that is not the caller's fault.
     #[error("database error: {0}")]
     Backend(String),
@@ -77,6 +81,15 @@ pub struct PoolUse {
     pub max: u32,
 }
 
+/// The streaming replica some reads may use (`database_read_url`), as last measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaUse {
+    /// The reads that may lag go to the replica now (it lags less than its bound).
+    pub in_use: bool,
+    /// How far behind the primary it was, `None` when unknown (unreachable, not a standby).
+    pub lag: Option<std::time::Duration>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
@@ -87,6 +100,10 @@ pub trait Store: Send + Sync + 'static {
     /// How the connection pool is used right now (for metrics); zeros where there is none.
     fn pool_use(&self) -> PoolUse {
         PoolUse::default()
+    }
+    /// The read replica, when one is configured (for metrics).
+    fn read_replica(&self) -> Option<ReplicaUse> {
+        None
     }
 
     /// Purposes were saved (through `ConsoleStore::save_purpose`): forget any cached copy.

@@ -23,6 +23,8 @@ pub enum LogFormat {
 struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    database_read_url: Option<String>,
+    replica_max_lag_ms: Option<u64>,
     listen: Option<SocketAddr>,
     public_url: Option<String>,
     notice_version: Option<String>,
@@ -109,6 +111,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `sqlite:…` or `postgres://…`. `DATABASE_URL`, default `sqlite:<data_dir>/doui.db`.
     pub database_url: String,
+    /// A streaming replica of the PostgreSQL primary for the reads that may lag a little (the
+    /// console's event pages, exports, the audience, the event feed, suppression lists), with
+    /// the most it may lag before reads go back to the primary. `DOUI_DATABASE_READ_URL` and
+    /// `DOUI_REPLICA_MAX_LAG_MS` (default 5000); refused with SQLite.
+    pub read_replica: Option<crate::store::ReadReplica>,
     /// Address to listen on. `DOUI_LISTEN`, default `127.0.0.1:3000`.
     pub listen: SocketAddr,
     /// Base URL of links Doui makes. `DOUI_PUBLIC_URL`, default `http://<listen>`.
@@ -209,6 +216,17 @@ impl std::fmt::Debug for Config {
                 "database_url",
                 &crate::store::redact_url(&self.database_url),
             )
+            .field(
+                "database_read_url",
+                &self
+                    .read_replica
+                    .as_ref()
+                    .map(|r| crate::store::redact_url(&r.url)),
+            )
+            .field(
+                "replica_max_lag_ms",
+                &self.read_replica.as_ref().map(|r| r.max_lag.as_millis()),
+            )
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("notice_version", &self.notice_version)
@@ -276,6 +294,7 @@ impl Config {
         Self {
             data_dir,
             database_url: database_url.to_owned(),
+            read_replica: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: "https://doui.test".into(),
             notice_version: "2026-11".into(),
@@ -328,6 +347,38 @@ impl Config {
         let database_url = env("DATABASE_URL")
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("doui.db").display()));
+        let max_lag = match env("DOUI_REPLICA_MAX_LAG_MS") {
+            Some(v) => Some(v.parse::<u64>().map_err(|_| {
+                anyhow::anyhow!("DOUI_REPLICA_MAX_LAG_MS must be a number of milliseconds")
+            })?),
+            None => file.replica_max_lag_ms,
+        };
+        let read_replica = match env("DOUI_DATABASE_READ_URL").or(file.database_read_url) {
+            Some(url) => {
+                anyhow::ensure!(
+                    url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                    "database_read_url must be a postgres:// URL of a streaming replica"
+                );
+                anyhow::ensure!(
+                    database_url.starts_with("postgres://")
+                        || database_url.starts_with("postgresql://"),
+                    "database_read_url needs PostgreSQL: with SQLite (database_url {}) there is \
+                     no replica to read from; remove database_read_url",
+                    crate::store::redact_url(&database_url)
+                );
+                Some(crate::store::ReadReplica {
+                    url,
+                    max_lag: max_lag
+                        .map(std::time::Duration::from_millis)
+                        .unwrap_or(crate::store::DEFAULT_MAX_LAG),
+                })
+            }
+            None => None,
+        };
+        anyhow::ensure!(
+            max_lag.is_none_or(|ms| ms > 0),
+            "replica_max_lag_ms must be at least 1"
+        );
         let listen = match env("DOUI_LISTEN") {
             Some(v) => v.parse().with_context(|| {
                 format!("DOUI_LISTEN must be an address like 127.0.0.1:3000, not {v:?}")
@@ -593,6 +644,7 @@ impl Config {
             sender_jurisdiction,
             data_dir,
             database_url,
+            read_replica,
             listen,
             public_url,
             notice_version: env("DOUI_NOTICE_VERSION")
@@ -706,6 +758,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("preference_link_validity_days"), "{e}");
+    }
+
+    #[test]
+    fn a_read_replica_needs_postgresql() {
+        let e = load("database_read_url = \"postgres://r/db\"", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("database_read_url needs PostgreSQL"), "{e}");
+        let c = load(
+            "database_url = \"postgres://p/db\"\ndatabase_read_url = \"postgres://r/db\"",
+            &[],
+        )
+        .unwrap();
+        let replica = c.read_replica.unwrap();
+        assert_eq!(replica.url, "postgres://r/db");
+        assert_eq!(replica.max_lag, crate::store::DEFAULT_MAX_LAG);
+        let c = load(
+            "database_url = \"postgres://p/db\"",
+            &[
+                ("DOUI_DATABASE_READ_URL", "postgres://u:pw@r/db"),
+                ("DOUI_REPLICA_MAX_LAG_MS", "250"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.read_replica.as_ref().unwrap().max_lag,
+            std::time::Duration::from_millis(250)
+        );
+        assert!(!format!("{c:?}").contains("pw"));
+        assert!(load("", &[("DOUI_REPLICA_MAX_LAG_MS", "soon")]).is_err());
+        assert!(c.read_replica.is_some());
+        assert!(
+            load("database_url = \"postgres://p/db\"", &[])
+                .unwrap()
+                .read_replica
+                .is_none()
+        );
     }
 
     #[test]

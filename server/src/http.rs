@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         >(page_context(services), shell))
         .layer(middleware::from_fn(crate::ops::site::serve_embedded))
         .layer(middleware::from_fn(explain_bare_refusals))
+        .layer(middleware::from_fn(unavailable_says_when))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard_server_fns,
@@ -323,6 +324,22 @@ async fn unknown_server_fn(req: Request) -> Response {
         Json(ApiError::new(lang, "not_found")),
     )
         .into_response()
+}
+
+/// Every 503 says when to come back (`Retry-After`): the database restarting or failing over
+/// (whose refusal set it already, wherever it was answered), this instance draining, anything
+/// else unavailable for a moment.
+async fn unavailable_says_when(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !res.headers().contains_key(header::RETRY_AFTER)
+    {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(app::services::UNAVAILABLE_RETRY_SECS),
+        );
+    }
+    res
 }
 
 /// A method a route does not take is answered by the router itself, 405 with `Allow` and an

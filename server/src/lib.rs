@@ -52,7 +52,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         identity,
         seals,
         console,
-    } = store::open(&config.database_url).await?;
+    } = store::open_reading_from(&config.database_url, config.read_replica.as_ref()).await?;
     store
         .migrate()
         .await

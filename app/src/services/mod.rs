@@ -171,12 +171,16 @@ pub struct Services {
     pub sealed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
+/// How long a client is asked to wait (`Retry-After`) when the database cannot be reached: about
+/// what a PostgreSQL restart or a replica's promotion takes.
+pub const UNAVAILABLE_RETRY_SECS: i64 = 5;
+
 /// A rule refused the request; `code` is stable (see `i18n::error_message`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}")]
 pub struct Refusal {
     pub code: &'static str,
-    /// For `rate_limited`: seconds until a retry may succeed (`Retry-After`).
+    /// For `rate_limited` and `unavailable`: seconds until a retry may succeed (`Retry-After`).
     pub retry_after: Option<i64>,
 }
 
@@ -185,6 +189,15 @@ impl Refusal {
         Self {
             code,
             retry_after: None,
+        }
+    }
+
+    /// The database cannot be reached just now (restarting, failing over): try again after
+    /// [`UNAVAILABLE_RETRY_SECS`].
+    pub const fn unavailable() -> Self {
+        Self {
+            code: "unavailable",
+            retry_after: Some(UNAVAILABLE_RETRY_SECS),
         }
     }
 
@@ -208,6 +221,10 @@ impl From<StoreError> for Refusal {
             }),
             StoreError::MissingReference(_) => Refusal::new("bad_request"),
             StoreError::OlderThanLatestChange(_) => Refusal::new("older_than_latest_change"),
+            StoreError::Unavailable(msg) => {
+                tracing::warn!(error = %msg, "database unavailable");
+                Refusal::unavailable()
+            }
             StoreError::Backend(msg) => {
                 tracing::error!(error = %msg, "store failed");
                 Refusal::new("unavailable")

@@ -31,6 +31,10 @@ pub const CHAIN_LENGTH: &str = "doui_chain_length";
 pub const CHECKPOINT_AGE: &str = "doui_checkpoint_age_seconds";
 /// Database connections, by pool state (`in_use`, `idle`) and the pool's `max`.
 pub const POOL: &str = "doui_db_pool_connections";
+/// 1 while the reads that may lag go to the read replica, 0 while they go to the primary.
+pub const REPLICA_IN_USE: &str = "doui_db_replica_in_use";
+/// How far the read replica was behind the primary when last measured.
+pub const REPLICA_LAG: &str = "doui_db_replica_lag_seconds";
 /// Refusals by a rate limit, by limit name.
 pub const RATE_LIMITED: &str = "doui_rate_limit_refusals_total";
 /// Mail handed to the SMTP server or written to the outbox, and mail that failed.
@@ -98,6 +102,14 @@ fn describe() {
         POOL,
         "Database connections by state, and the pool's maximum."
     );
+    describe_gauge!(
+        REPLICA_IN_USE,
+        "1 while reads that may lag go to the read replica, 0 while they go to the primary."
+    );
+    describe_gauge!(
+        REPLICA_LAG,
+        "Seconds the read replica was behind the primary when last measured."
+    );
     describe_counter!(RATE_LIMITED, "Requests refused by a rate limit, by limit.");
     describe_counter!(
         MAIL_SENT,
@@ -150,6 +162,13 @@ pub async fn render(services: &Services) -> String {
     gauge!(POOL, "state" => "in_use").set(f64::from(pool.in_use));
     gauge!(POOL, "state" => "idle").set(f64::from(pool.idle));
     gauge!(POOL, "state" => "max").set(f64::from(pool.max));
+    if let Some(replica) = services.store.read_replica() {
+        gauge!(REPLICA_IN_USE).set(if replica.in_use { 1.0 } else { 0.0 });
+        // Unknown (unreachable, promoted): the last value stays; `in_use` says it is not used.
+        if let Some(lag) = replica.lag {
+            gauge!(REPLICA_LAG).set(lag.as_secs_f64());
+        }
+    }
     // A slow database must not hold the scrape: what could not be read in time is left out
     // (the last value stays) and the log says why.
     let chain = tokio::time::timeout(Duration::from_secs(5), chain_gauges(services)).await;

@@ -85,7 +85,7 @@ macro_rules! sql_audience {
                         q = q.bind(s.0);
                     }
                     q = q.bind(true);
-                    let ids = q.fetch_all(&self.pool).await.map_err(crate::store::db_error)?;
+                    let ids = q.fetch_all(self.reads()).await.map_err(crate::store::db_error)?;
                     out.extend(ids.into_iter().map(app::domain::SubjectId));
                 }
                 Ok(out)
@@ -151,7 +151,7 @@ macro_rules! sql_audience {
                 .bind(channel.key())
                 .bind(cursor)
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(self.reads())
                 .await
                 .map_err(crate::store::db_error)?;
                 rows.iter()

@@ -281,7 +281,7 @@ macro_rules! sql_console {
                     .bind(prefix)
                     .bind(crate::store::console::prefix_end(prefix))
                     .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
+                    .fetch_all(self.reads())
                     .await
                     .map_err(crate::store::db_error)?;
                 rows.iter().map(rows::subject).collect()
@@ -297,7 +297,9 @@ macro_rules! sql_console {
                     filter, Some(cursor), Some(limit), $ph, $text_times,
                 );
                 // Each backend reads pages of exports its fastest way.
-                let mut events = self.read_events(&tail, binds, limit).await?;
+                let mut events = self
+                    .read_events(&tail, binds, limit, crate::store::ReadFrom::Replica)
+                    .await?;
                 match cursor {
                     app::store::EventCursor::NewestBelow(_) => events.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq)),
                     app::store::EventCursor::OldestAbove(_) => events.sort_by_key(|(seq, _)| *seq),
@@ -310,7 +312,7 @@ macro_rules! sql_console {
                     crate::store::console::event_query(filter, None, None, $ph, $text_times);
                 let sql = format!("SELECT COUNT(*) FROM consent_events{tail}");
                 let q = bind_all(sqlx::query(&sql), binds);
-                let row = q.fetch_one(&self.pool).await.map_err(crate::store::db_error)?;
+                let row = q.fetch_one(self.reads()).await.map_err(crate::store::db_error)?;
                 sqlx::Row::try_get::<i64, _>(&row, 0).map_err(|_| crate::store::corrupt("count"))
             }
 
@@ -327,7 +329,7 @@ macro_rules! sql_console {
                     day = $day
                 );
                 let rows = bind_all(sqlx::query(&sql), binds)
-                    .fetch_all(&self.pool)
+                    .fetch_all(self.reads())
                     .await
                     .map_err(crate::store::db_error)?;
                 let bad = |_| crate::store::corrupt("count");

@@ -33,14 +33,21 @@ pub(crate) fn feed_columns() -> String {
 
 macro_rules! sql_feed {
     ($store:ty, $db:ty, placeholder = $ph:path) => {
-        #[async_trait::async_trait]
-        impl app::store::FeedStore for $store {
-            async fn feed_head(&self) -> app::store::StoreResult<i64> {
+        impl $store {
+            /// The chain's last position in the database `pool` reaches.
+            async fn head_in(pool: &sqlx::Pool<$db>) -> app::store::StoreResult<i64> {
                 let head: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM event_seals")
-                    .fetch_one(&self.pool)
+                    .fetch_one(pool)
                     .await
                     .map_err(crate::store::db_error)?;
                 Ok(head.unwrap_or(0))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl app::store::FeedStore for $store {
+            async fn feed_head(&self) -> app::store::StoreResult<i64> {
+                Self::head_in(self.reads()).await
             }
 
             async fn feed_page(
@@ -93,8 +100,15 @@ macro_rules! sql_feed {
                     $ph(2),
                     $ph(binds.len()),
                 );
+                // The head may have come from the primary (the replica fell behind meanwhile):
+                // a page read from the replica must reach it, or its short page would move the
+                // cursor past positions the replica has not replayed yet.
+                let mut pool = self.reads();
+                if !std::ptr::eq(pool, &self.pool) && Self::head_in(pool).await? < upto {
+                    pool = &self.pool;
+                }
                 let rows = bind_all(sqlx::query(&sql), binds)
-                    .fetch_all(&self.pool)
+                    .fetch_all(pool)
                     .await
                     .map_err(crate::store::db_error)?;
                 rows.iter()

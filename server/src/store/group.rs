@@ -154,6 +154,9 @@ impl Store for GroupCommit {
     fn pool_use(&self) -> app::store::PoolUse {
         self.inner.pool_use()
     }
+    fn read_replica(&self) -> Option<app::store::ReplicaUse> {
+        self.inner.read_replica()
+    }
     fn purposes_changed(&self) {
         *self.purposes.write().unwrap_or_else(|e| e.into_inner()) = None;
     }

@@ -13,6 +13,7 @@ mod leaving;
 mod limits;
 mod pg_copy;
 mod postgres;
+mod replica;
 mod rows;
 mod seals;
 mod sql;
@@ -26,7 +27,8 @@ use app::store::{ConsoleStore, IdentityStore, SealStore, Store, StoreError};
 
 pub use columns::event_columns;
 pub use group::{GroupCommit, Writers};
-pub use postgres::PgStore;
+pub use postgres::{ACQUIRE_TIMEOUT, PgStore};
+pub use replica::{DEFAULT_MAX_LAG, ReadReplica};
 pub use sqlite::SqliteStore;
 
 /// What a database URL opens: the consent store (behind group commit) and the identity store.
@@ -45,6 +47,11 @@ const PG_WRITERS: usize = 1;
 /// Opens the store a database URL names: `sqlite:` (the embedded default) or `postgres://`,
 /// with group commit for changes.
 pub async fn open(url: &str) -> anyhow::Result<Stores> {
+    open_reading_from(url, None).await
+}
+
+/// Like [`open`], with a streaming replica for the reads that may lag (PostgreSQL only).
+pub async fn open_reading_from(url: &str, replica: Option<&ReadReplica>) -> anyhow::Result<Stores> {
     type Opened = (
         Arc<dyn Store>,
         Arc<dyn IdentityStore>,
@@ -53,10 +60,17 @@ pub async fn open(url: &str) -> anyhow::Result<Stores> {
         Writers,
     );
     let (backend, identity, seals, console, writers): Opened = if url.starts_with("sqlite:") {
+        anyhow::ensure!(
+            replica.is_none(),
+            "database_read_url needs PostgreSQL: SQLite is one file with no replica to read from"
+        );
         let s = Arc::new(SqliteStore::open(url).await?);
         (s.clone(), s.clone(), s.clone(), s, Writers::OwnThread)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let s = Arc::new(PgStore::open(url).await?);
+        let s = Arc::new(match replica {
+            Some(replica) => PgStore::open_reading_from(url, replica).await?,
+            None => PgStore::open(url).await?,
+        });
         let (writers, url) = (PG_WRITERS, url.to_owned());
         let open: group::Opener = Box::new(move || {
             Box::pin(async move {
@@ -86,6 +100,15 @@ pub async fn open(url: &str) -> anyhow::Result<Stores> {
         seals,
         console,
     })
+}
+
+/// Which database a read goes to when a replica is configured (see `PgStore::reads`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadFrom {
+    /// The primary: what a write depends on (the sealer's next events, say).
+    Primary,
+    /// The replica while it is fresh enough, else the primary.
+    Replica,
 }
 
 /// The `i`-th parameter of a statement as PostgreSQL numbers it: `$i`.
@@ -137,6 +160,9 @@ pub fn redact_url(url: &str) -> String {
 
 /// Maps what the database said to what the rules understand.
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+    if is_unavailable(&e) {
+        return StoreError::Unavailable(e.to_string());
+    }
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
             let msg = db.message().to_ascii_lowercase();
@@ -155,6 +181,30 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
         }
     }
     StoreError::Backend(e.to_string())
+}
+
+/// Whether an error says the database cannot be reached just now rather than that the statement
+/// was wrong: the connection was lost or refused, no connection came free within the pool's
+/// acquire timeout, or the server is shutting down, starting up, recovering or read-only (a
+/// standby, in the middle of a failover).
+pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 57P01–57P03: admin or crash shutdown, cannot connect
+            // now; 53300: too many connections; 25006: read-only transaction (a standby).
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "53300" | "25006"
+                )
+        }),
+        _ => false,
+    }
 }
 
 pub(crate) fn corrupt(what: &str) -> StoreError {

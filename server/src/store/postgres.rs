@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
+use super::replica::{ReadReplica, Replica};
 use super::{
     audience::sql_audience, columns, console::sql_console, feed::sql_feed, identity::sql_identity,
     imports::sql_imports, leaving::sql_leaving, limits::sql_limits, pg_copy, seals::sql_seals,
@@ -10,7 +11,10 @@ use super::{
 
 /// The scale-out backend: several Doui instances may share one database.
 pub struct PgStore {
+    /// The primary: every write, and every read not listed under [`PgStore::reads`].
     pool: PgPool,
+    /// A streaming replica for the reads that may lag a little (`database_read_url`).
+    replica: Option<Replica>,
 }
 
 impl PgStore {
@@ -24,7 +28,46 @@ impl PgStore {
             .max_connections(connections)
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            replica: None,
+        })
+    }
+
+    /// Opens the primary at `url` and, for the reads that may lag, `replica`.
+    pub async fn open_reading_from(url: &str, replica: &ReadReplica) -> anyhow::Result<Self> {
+        let options: sqlx::postgres::PgConnectOptions = replica.url.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "database_read_url {} is not a PostgreSQL URL: {e}",
+                super::redact_url(&replica.url)
+            )
+        })?;
+        let mut store = Self::open(url).await?;
+        let reads = pool_options()
+            .max_connections(16)
+            .acquire_timeout(super::replica::REPLICA_TIMEOUT)
+            .connect_lazy_with(options);
+        store.replica = Some(Replica::watch(store.pool.clone(), reads, replica.max_lag));
+        Ok(store)
+    }
+
+    /// Where the reads that may lag go: the console's event pages and counts, exports, the
+    /// audience, the event feed and the suppression lists. The replica while it is fresh enough
+    /// (see replica.rs), else the primary.
+    pub(crate) fn reads(&self) -> &PgPool {
+        self.replica
+            .as_ref()
+            .and_then(Replica::pool_if_usable)
+            .unwrap_or(&self.pool)
+    }
+
+    /// Whether [`PgStore::reads`] goes to the replica now, and the replica's lag last measured
+    /// (`None` when no replica is configured).
+    fn replica_use(&self) -> Option<app::store::ReplicaUse> {
+        self.replica.as_ref().map(|r| app::store::ReplicaUse {
+            in_use: r.pool_if_usable().is_some(),
+            lag: r.lag(),
+        })
     }
 
     /// Opens a store whose tables live in `schema` (created if missing): isolated test runs.
@@ -46,7 +89,10 @@ impl PgStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            replica: None,
+        })
     }
 
     pub async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
@@ -66,13 +112,20 @@ impl PgStore {
 /// How long a pooled connection may sit unused before its next use is preceded by a ping.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
+/// How long a request waits for a connection before it is answered 503 (with `Retry-After`):
+/// while the primary restarts or fails over, connecting is refused and retried until then.
+/// Under a normal load a connection comes free in milliseconds.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The pool: a connection is pinged before use only when it has been idle a while (a server
 /// restart or a dropped link since then would otherwise fail the query that takes it). One just
 /// released is used as it is: a ping is a round trip, and a console page takes a connection for
-/// each of its reads. A connection that fails the ping is closed and another one taken.
+/// each of its reads. A connection that fails the ping is closed and another one taken; one that
+/// failed a query is pinged as it is given back, and closed if the server is gone (the pool
+/// opens new ones once the server answers again).
 fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
@@ -367,8 +420,13 @@ impl PgStore {
         tail: &str,
         binds: Vec<crate::store::console::Bind>,
         limit: u32,
+        from: crate::store::ReadFrom,
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
         use crate::store::console::Bind;
+        let pool = match from {
+            crate::store::ReadFrom::Primary => &self.pool,
+            crate::store::ReadFrom::Replica => self.reads(),
+        };
         if limit <= SMALL_PAGE {
             // A console page (or the sealer's next events): one round trip matters more than
             // decoding speed. Planned for its values each time, not once for any: a plan cached
@@ -380,7 +438,7 @@ impl PgStore {
             );
             let rows = bind_all(sqlx::query(&sql), binds)
                 .persistent(false)
-                .fetch_all(&self.pool)
+                .fetch_all(pool)
                 .await
                 .map_err(super::db_error)?;
             return rows
@@ -414,7 +472,7 @@ impl PgStore {
         }
         // Each event is parsed as it arrives, while PostgreSQL produces the next ones.
         pg_copy::read_each(
-            &self.pool,
+            pool,
             &format!(
                 "SELECT e.seq, {} FROM consent_events e{tail}",
                 columns::event_columns()
@@ -642,7 +700,7 @@ impl PgStore {
         purpose: Option<app::domain::PurposeKey>,
     ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
         let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(super::db_error)?;
         rows.iter()
@@ -658,7 +716,7 @@ impl PgStore {
     ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
         use sqlx::Row;
         let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(super::db_error)?;
         rows.iter()

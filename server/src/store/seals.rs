@@ -67,6 +67,8 @@ macro_rules! sql_seals {
                         ),
                         Vec::new(),
                         limit,
+                        // The sealer seals what the primary committed.
+                        crate::store::ReadFrom::Primary,
                     )
                     .await?;
                 let now = time::OffsetDateTime::now_utc();

@@ -145,6 +145,10 @@ macro_rules! sql_store {
                 }
             }
 
+            fn read_replica(&self) -> Option<app::store::ReplicaUse> {
+                self.replica_use()
+            }
+
             async fn ping(&self) -> app::store::StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await.map_err(crate::store::db_error)?;
                 Ok(())
@@ -318,19 +322,37 @@ macro_rules! sql_store {
                 use crate::store::db_error;
                 use app::store::StoreError;
                 let n = requests.len();
-                let failed_all = |e: &str| (0..n).map(|_| Err(StoreError::Backend(e.to_owned()))).collect();
+                // Every request of the group fails as the group did (a lost connection stays
+                // `Unavailable`: each request is answered 503, to be tried again).
+                let failed_all = |e: StoreError| {
+                    let unavailable = matches!(e, StoreError::Unavailable(_));
+                    let message = e.to_string();
+                    (0..n)
+                        .map(|_| {
+                            Err(if unavailable {
+                                StoreError::Unavailable(message.clone())
+                            } else {
+                                StoreError::Backend(message.clone())
+                            })
+                        })
+                        .collect()
+                };
                 let _turn = self.write_turn().await;
                 // Optimistic first: the whole group as one transaction. Refusals are rare; when
                 // one happens, the group runs again with a savepoint per request.
                 let keyless = requests.iter().flatten().all(|c| c.provenance.idempotency_key.is_none());
                 if keyless {
-                    if let Ok(all) = self.apply_keyless(&requests).await {
-                        return all.into_iter().map(Ok).collect();
+                    match self.apply_keyless(&requests).await {
+                        Ok(all) => return all.into_iter().map(Ok).collect(),
+                        // No database to write to: trying request by request would only wait
+                        // for a connection again.
+                        Err(e @ StoreError::Unavailable(_)) => return failed_all(e),
+                        Err(_) => {}
                     }
                 } else {
                     let mut tx = match self.pool.begin_with($begin).await {
                         Ok(tx) => tx,
-                        Err(e) => return failed_all(&e.to_string()),
+                        Err(e) => return failed_all(db_error(e)),
                     };
                     let mut optimistic = Vec::with_capacity(n);
                     for changes in &requests {
@@ -342,37 +364,37 @@ macro_rules! sql_store {
                     if optimistic.len() == n {
                         return match tx.commit().await.map_err(db_error) {
                             Ok(()) => optimistic,
-                            Err(e) => failed_all(&e.to_string()),
+                            Err(e) => failed_all(e),
                         };
                     }
                     if let Err(e) = tx.rollback().await {
-                        return failed_all(&e.to_string());
+                        return failed_all(db_error(e));
                     }
                 }
                 let mut tx = match self.pool.begin_with($begin).await {
                     Ok(tx) => tx,
-                    Err(e) => return failed_all(&e.to_string()),
+                    Err(e) => return failed_all(db_error(e)),
                 };
                 let mut results = Vec::with_capacity(n);
                 for changes in requests {
                     // Each request in its own savepoint: one refused request leaves the others whole.
                     if let Err(e) = sqlx::query("SAVEPOINT request").execute(&mut *tx).await {
-                        return failed_all(&e.to_string());
+                        return failed_all(db_error(e));
                     }
                     let result = Self::apply_in(&mut tx, changes).await;
                     if result.is_err() {
                         if let Err(e) = sqlx::query("ROLLBACK TO SAVEPOINT request").execute(&mut *tx).await {
-                            return failed_all(&e.to_string());
+                            return failed_all(db_error(e));
                         }
                     }
                     if let Err(e) = sqlx::query("RELEASE SAVEPOINT request").execute(&mut *tx).await {
-                        return failed_all(&e.to_string());
+                        return failed_all(db_error(e));
                     }
                     results.push(result);
                 }
                 match tx.commit().await.map_err(db_error) {
                     Ok(()) => results,
-                    Err(e) => failed_all(&e.to_string()),
+                    Err(e) => failed_all(e),
                 }
             }
 
@@ -400,7 +422,7 @@ macro_rules! sql_store {
                 .bind(channel.key())
                 .bind(cursor)
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(self.reads())
                 .await
                 .map_err(crate::store::db_error)?;
                 rows.iter()

@@ -117,6 +117,16 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// Where the reads that may lag go (see `PgStore::reads`): SQLite has one database.
+    pub(crate) fn reads(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// No replica: SQLite is one file.
+    fn replica_use(&self) -> Option<app::store::ReplicaUse> {
+        None
+    }
 }
 
 sql_audience!(
@@ -282,6 +292,7 @@ impl SqliteStore {
         tail: &str,
         binds: Vec<super::console::Bind>,
         limit: u32,
+        _from: super::ReadFrom,
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
         use super::console::Bind;
         let sql = format!(
