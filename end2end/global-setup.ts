@@ -61,6 +61,8 @@ export default async function globalSetup() {
     DOUI_LOG: 'warn',
     DOUI_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
     DOUI_MAIL_FROM: 'Doui e2e <no-reply@e2e.test>',
+    // The webhooks test's receiver listens on loopback over plain http.
+    DOUI_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
   };
   delete env.DATABASE_URL;
   const server = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });

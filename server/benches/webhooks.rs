@@ -5,6 +5,12 @@
 //! 20,000) and waits until they are sealed; then adds an endpoint replaying from cursor 0 and
 //! times (from the first delivery) how long the dispatcher takes to deliver every one, signed, in order, each attempt
 //! logged and the cursor recorded. Prints deliveries per second and how busy the machine was.
+//!
+//! Then, with the endpoint at the head, one-click load: RFC 8058 POSTs as fast as 32 clients
+//! send them with the endpoint disabled and then enabled (the ratio is what delivering costs the
+//! one-click), and at a steady BENCH_RATE (default 1,000/s) for BENCH_SECONDS (default 5), where
+//! each delivery's delay from its event's commit (`recorded_at`, the database's clock) to its
+//! arrival is measured: p50, p99 and the largest.
 
 use std::{
     sync::{
@@ -20,6 +26,7 @@ use app::{
         webhook::WebhookFilter,
     },
     services::{ReplayFrom, WebhookInput},
+    token::Scope,
 };
 use axum::{Router, routing::post};
 
@@ -94,15 +101,31 @@ async fn run(name: &str, url: &str) {
     let services = running.services.clone();
 
     let received = Arc::new(AtomicUsize::new(0));
+    // Commit-to-arrival delays (ms) while `timing` is on.
+    let timing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let delays: Arc<std::sync::Mutex<Vec<f64>>> = Arc::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
-    let counter = received.clone();
+    let (counter, on, kept) = (received.clone(), timing.clone(), delays.clone());
     let app = Router::new().route(
         "/hook",
-        post(move || {
-            let counter = counter.clone();
+        post(move |body: axum::body::Bytes| {
+            let (counter, on, kept) = (counter.clone(), on.clone(), kept.clone());
             async move {
                 counter.fetch_add(1, Ordering::Relaxed);
+                if on.load(Ordering::Relaxed) {
+                    let now = time::OffsetDateTime::now_utc();
+                    let item: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    if let Some(at) = item["data"]["recorded_at"].as_str() {
+                        let at = time::OffsetDateTime::parse(
+                            at,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .unwrap();
+                        let ms = (now - at).as_seconds_f64() * 1000.0;
+                        kept.lock().unwrap().push(ms);
+                    }
+                }
                 "ok"
             }
         }),
@@ -176,6 +199,126 @@ async fn run(name: &str, url: &str) {
         "{name}: {} webhook deliveries in {secs:.2} s = {:.0} deliveries/s (each signed, logged, cursor recorded){busy}",
         events - first,
         (events - first) as f64 / secs
+    );
+
+    // One-click load with the endpoint at the head.
+    let rate = env_num("BENCH_RATE", 1_000);
+    let seconds = env_num("BENCH_SECONDS", 5);
+    let burst = env_num("BENCH_CLICKS", 4_000);
+    let base = format!("http://{}", running.addr);
+    let mut urls = Vec::new();
+    for _ in 0..(2 * burst + rate * seconds) {
+        let s = services
+            .create_subject(None, None, None, Lang::Ja)
+            .await
+            .unwrap();
+        let token = services.unsubscribe_token(
+            s.id,
+            Scope::PurposeChannel("newsletter".parse().unwrap(), Channel::Email),
+            Some("bench"),
+        );
+        urls.push(reqwest::Url::parse(&format!("{base}/u/{token}")).unwrap());
+    }
+    // Grants first, so that each one-click below is a change (a withdrawal) that is delivered.
+    let subjects: Vec<_> = services.store.subjects(u32::MAX).await.unwrap();
+    for chunk in subjects.chunks(1_000) {
+        let grants: Vec<Change> = chunk.iter().map(|s| change(s.id, Channel::Email)).collect();
+        services.store.apply(grants).await.unwrap();
+    }
+    let urls = Arc::new(urls);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let click = |i: usize| {
+        client
+            .post(urls[i].clone())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+    };
+    let flat_out = |range: std::ops::Range<usize>| {
+        let next = Arc::new(AtomicUsize::new(range.start));
+        let end = range.end;
+        async move {
+            let start = Instant::now();
+            let workers: Vec<_> = (0..32)
+                .map(|_| {
+                    let next = next.clone();
+                    async move {
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= end {
+                                break;
+                            }
+                            let res = click(i).send().await.unwrap();
+                            assert_eq!(res.status(), 200);
+                        }
+                    }
+                })
+                .collect();
+            futures_util::future::join_all(workers).await;
+            (end - range.start) as f64 / start.elapsed().as_secs_f64()
+        }
+    };
+    // Caught up (nothing arrived for a second) before each part, so the dispatcher's backlog
+    // does not count against it.
+    let settled = || {
+        let received = received.clone();
+        async move {
+            loop {
+                let before = received.load(Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if received.load(Ordering::Relaxed) == before {
+                    return;
+                }
+            }
+        }
+    };
+    settled().await;
+    services.disable_webhook(&e.id).await.unwrap();
+    let without = flat_out(0..burst).await;
+    let (head, _) = services.seals.chain_extent().await.unwrap();
+    services
+        .enable_webhook(&e.id, ReplayFrom::Cursor(head))
+        .await
+        .unwrap();
+    let with = flat_out(burst..2 * burst).await;
+    settled().await;
+
+    timing.store(true, Ordering::Relaxed);
+    let at_rate = received.load(Ordering::Relaxed);
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / rate as u32);
+    let mut sent = Vec::new();
+    for i in 2 * burst..2 * burst + rate * seconds {
+        tick.tick().await;
+        let request = click(i);
+        sent.push(tokio::spawn(async move {
+            request.send().await.unwrap().status()
+        }));
+    }
+    for s in sent {
+        assert_eq!(s.await.unwrap(), 200);
+    }
+    let t = Instant::now();
+    while received.load(Ordering::Relaxed) < at_rate + rate * seconds
+        && t.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut d = std::mem::take(&mut *delays.lock().unwrap());
+    d.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| d[((d.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "{name}: one-click with a webhook endpoint: {:.0}/s against {:.0}/s disabled = {:.2}; \
+         at {rate}/s for {seconds} s, {} deliveries, commit to arrival p50 {:.0} ms, p99 {:.0} ms, \
+         largest {:.0} ms",
+        with,
+        without,
+        with / without,
+        d.len(),
+        pct(0.5),
+        pct(0.99),
+        d.last().copied().unwrap_or_default()
     );
     std::fs::remove_dir_all(&data_dir).ok();
 }
