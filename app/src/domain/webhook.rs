@@ -599,6 +599,7 @@ mod tests {
                 lang: Lang::Ja,
                 jurisdiction: crate::domain::Jurisdiction::Jp,
                 erased_at: erased.then_some(time::OffsetDateTime::UNIX_EPOCH),
+                time_zone: None,
             },
         }
     }
