@@ -424,6 +424,34 @@ async fn r55_start_grants_again_only_what_a_stop_withdrew() {
                 "{purpose} was never allowed by SMS"
             );
         }
+        // While the person's objection to direct marketing stands (R34), START grants no
+        // marketing: they lift it on their page.
+        let objector = person(&s, "+14155550177", Lang::En).await;
+        let _ = text(&s, "+14155550177", "STOP", &sid(7)).await;
+        let provenance = common::consents::change(
+            objector,
+            "newsletter",
+            Channel::Email,
+            ConsentState::Withdrawn,
+            None,
+        )
+        .provenance;
+        s.services
+            .console
+            .add_objection(&app::store::Objection {
+                subject: objector,
+                objecting: true,
+                provenance,
+            })
+            .await
+            .unwrap();
+        let events = s.event_count(objector).await;
+        let _ = text(&s, "+14155550177", "START", &sid(8)).await;
+        assert_eq!(s.event_count(objector).await, events);
+        assert_eq!(
+            state(&s, objector, "newsletter", Channel::Sms).await,
+            Some(ConsentState::Withdrawn)
+        );
         s.stop().await;
     }
 }
@@ -484,6 +512,8 @@ async fn the_endpoint_is_off_without_an_auth_token_and_flood_limited_with_one() 
         std::fs::remove_dir_all(&s.data_dir).ok();
         let s = TestServer::start_with(db, |c| {
             c.sms_auth_token = Some(TOKEN.into());
+            // A configured answer is the one sent, escaped for XML.
+            c.sms_replies.help_ja = "ヘルプ: <0120-000-000> & 窓口".into();
             c.limits.inbound_sms_per_ip = app::rate::Limit {
                 max: 3,
                 window_secs: 60,
@@ -492,7 +522,11 @@ async fn the_endpoint_is_off_without_an_auth_token_and_flood_limited_with_one() 
         .await;
         let who = person(&s, JA_NUMBER, Lang::Ja).await;
         for n in 0..2 {
-            let _ = text(&s, JA_NUMBER, "HELP", &sid(n)).await;
+            let answer = text(&s, JA_NUMBER, "HELP", &sid(n)).await;
+            assert!(
+                answer.contains("<Message>ヘルプ: &lt;0120-000-000&gt; &amp; 窓口</Message>"),
+                "{answer}"
+            );
         }
         // A STOP without the message's id cannot be recorded with its evidence: refused whole.
         let mut no_id = form(JA_NUMBER, "STOP", "");
