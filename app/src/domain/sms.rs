@@ -11,13 +11,15 @@
 //! - **US (TCPA, CTIA)**: STOP revokes consent to marketing texts; the FCC's 2024 revocation
 //!   rules and CTIA's principles treat a later START/UNSTOP from the same number as the person's
 //!   own request to receive them again, after which one confirmation is sent.
-//! - **Japan**: 特定電子メール法 covers SMS as well as email (施行規則第1条: 電話番号送信方式).
+//! - **Japan**: 特定電子メール法 covers SMS as well as email (第2条第1号 and the
+//!   総務省令 naming its 通信方式: the one that uses telephone numbers).
 //!   第3条第1項 allows advertising messages to whoever notified the sender that they want them
 //!   or agree to them; a START is such a notice, and after a refusal (第3条第3項) a new notice
 //!   from the person is their newer will. 第3条第2項 asks that the consent be recorded: the
 //!   event is that record (when, how, which message). 特定商取引法 第12条の3 (advertising
-//!   mail of mail-order sales) likewise allows messages the person asked for. APPI adds no
-//!   consent of its own for the sender's own marketing within its published purposes.
+//!   mail of mail-order sales), where it applies, likewise allows messages the person asked
+//!   for. APPI adds no consent of its own for the sender's own marketing within its published
+//!   purposes.
 //! - **EU (ePrivacy Art. 13, GDPR Art. 4(11) and 7)**: consent must be a clear affirmative act,
 //!   specific and informed. The person's own START, answered with the sender's name and how to
 //!   stop, restores exactly the purposes they had consented to before, under the notice in force
