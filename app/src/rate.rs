@@ -40,6 +40,10 @@ pub struct Limits {
     pub password_free_failures: u32,
     /// The longest wait between tries (the delay doubles up to it).
     pub password_max_delay_secs: i64,
+    /// Inbound text messages posted from one client address (flood control in this process's
+    /// table only: the provider's requests are signed, so a flood can only come from someone
+    /// without the token; generous, since a STOP refused here would be lost).
+    pub inbound_sms_per_ip: Limit,
 }
 
 impl Default for Limits {
@@ -63,6 +67,10 @@ impl Default for Limits {
             },
             password_free_failures: 5,
             password_max_delay_secs: 15 * 60,
+            inbound_sms_per_ip: Limit {
+                max: 1200,
+                window_secs: 60,
+            },
         }
     }
 }

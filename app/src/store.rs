@@ -160,6 +160,14 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a key revoked; false when there is no such (unrevoked) key.
     async fn revoke_api_key(&self, id: &str, at: OffsetDateTime) -> StoreResult<bool>;
 
+    /// The event that made each of a subject's current choices on `channel` (one per purpose
+    /// chosen there), in any order.
+    async fn latest_events_on(
+        &self,
+        subject: SubjectId,
+        channel: Channel,
+    ) -> StoreResult<Vec<ConsentEvent>>;
+
     /// A subject's events, newest first.
     async fn events_for_subject(
         &self,
@@ -478,6 +486,13 @@ pub trait ConsoleStore: ImportStore + WebhookStore + LeaveStore + Send + Sync + 
         before: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<(SubjectId, Channel)>>;
+    /// The subjects whose phone is exactly `phone` (E.164, as stored), at most `limit`, oldest
+    /// first (an inbound text message is from one number).
+    async fn subjects_by_phone(
+        &self,
+        phone: &crate::domain::Phone,
+        limit: u32,
+    ) -> StoreResult<Vec<Subject>>;
 
     /// Subjects whose `field` starts with `prefix`, in that field's order, at most `limit`.
     async fn subjects_by_prefix(

@@ -43,6 +43,13 @@ struct FileConfig {
     sender_jurisdiction: Option<String>,
     reply_domain: Option<String>,
     inbound_secret: Option<String>,
+    sms_auth_token: Option<String>,
+    sms_reply_stop_ja: Option<String>,
+    sms_reply_stop_en: Option<String>,
+    sms_reply_start_ja: Option<String>,
+    sms_reply_start_en: Option<String>,
+    sms_help_ja: Option<String>,
+    sms_help_en: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     session_secret: Option<String>,
@@ -158,6 +165,14 @@ pub struct Config {
     /// Secret the mail provider presents when posting inbound mail to `/inbound/email`
     /// (`Authorization: Bearer …` or Basic with it as password). `DOUI_INBOUND_SECRET`.
     pub inbound_secret: Option<String>,
+    /// The SMS provider's auth token (Twilio's Auth Token): requests to `/inbound/sms` must be
+    /// signed with it (`X-Twilio-Signature`). Unset: the endpoint answers 404.
+    /// `DOUI_SMS_AUTH_TOKEN`.
+    pub sms_auth_token: Option<String>,
+    /// What keyword messages are answered, per language: `sms_reply_stop_ja`,
+    /// `sms_reply_stop_en`, `sms_reply_start_ja`, `sms_reply_start_en`, `sms_help_ja`,
+    /// `sms_help_en` (`DOUI_SMS_REPLY_STOP_JA`…); each defaults to a text naming `sender_name`.
+    pub sms_replies: app::domain::sms::SmsReplies,
     /// Where mail goes: `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required`…
     /// Unset: each message is written to `<data_dir>/outbox/*.eml`. `DOUI_SMTP_URL`.
     pub smtp_url: Option<String>,
@@ -241,6 +256,11 @@ impl std::fmt::Debug for Config {
                 &self.inbound_secret.as_ref().map(|_| "***"),
             )
             .field(
+                "sms_auth_token",
+                &self.sms_auth_token.as_ref().map(|_| "***"),
+            )
+            .field("sms_replies", &self.sms_replies)
+            .field(
                 "smtp_url",
                 &self.smtp_url.as_deref().map(crate::store::redact_url),
             )
@@ -313,6 +333,11 @@ impl Config {
             sender_jurisdiction: "JP".into(),
             reply_domain: None,
             inbound_secret: None,
+            sms_auth_token: None,
+            sms_replies: app::domain::sms::SmsReplies::defaults(
+                "Example K.K.",
+                "privacy@example.jp",
+            ),
             smtp_url: None,
             mail_from: "Doui <no-reply@doui.test>".into(),
             session_secret: None,
@@ -489,6 +514,50 @@ impl Config {
                 "inbound_secret must have at least 24 characters"
             );
         }
+        let sms_auth_token = env("DOUI_SMS_AUTH_TOKEN").or(file.sms_auth_token);
+        if let Some(t) = &sms_auth_token {
+            anyhow::ensure!(
+                t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()),
+                "sms_auth_token must have at least 16 characters, without spaces (Twilio's Auth Token)"
+            );
+        }
+        let sender_name = env("DOUI_SENDER_NAME")
+            .or(file.sender_name)
+            .unwrap_or_default();
+        let sender_contact = env("DOUI_SENDER_CONTACT")
+            .or(file.sender_contact)
+            .unwrap_or_default();
+        let sms_replies = {
+            let mut r = app::domain::sms::SmsReplies::defaults(&sender_name, &sender_contact);
+            for (key, file_value, slot) in [
+                ("sms_reply_stop_ja", file.sms_reply_stop_ja, &mut r.stop_ja),
+                ("sms_reply_stop_en", file.sms_reply_stop_en, &mut r.stop_en),
+                (
+                    "sms_reply_start_ja",
+                    file.sms_reply_start_ja,
+                    &mut r.start_ja,
+                ),
+                (
+                    "sms_reply_start_en",
+                    file.sms_reply_start_en,
+                    &mut r.start_en,
+                ),
+                ("sms_help_ja", file.sms_help_ja, &mut r.help_ja),
+                ("sms_help_en", file.sms_help_en, &mut r.help_en),
+            ] {
+                if let Some(text) =
+                    env(&format!("DOUI_{}", key.to_ascii_uppercase())).or(file_value)
+                {
+                    anyhow::ensure!(
+                        app::domain::sms::check_reply(&text),
+                        "{key} must be 1 to {} characters, without control characters but line breaks",
+                        app::domain::sms::MAX_REPLY
+                    );
+                    *slot = text;
+                }
+            }
+            r
+        };
         let smtp_url = env("DOUI_SMTP_URL").or(file.smtp_url);
         if let Some(u) = &smtp_url {
             anyhow::ensure!(
@@ -627,17 +696,15 @@ impl Config {
             limits: app::rate::Limits::default(),
             reply_domain,
             inbound_secret,
+            sms_auth_token,
+            sms_replies,
             link_validity_days,
             preference_link_validity_days,
-            sender_name: env("DOUI_SENDER_NAME")
-                .or(file.sender_name)
-                .unwrap_or_default(),
+            sender_name,
             sender_address: env("DOUI_SENDER_ADDRESS")
                 .or(file.sender_address)
                 .unwrap_or_default(),
-            sender_contact: env("DOUI_SENDER_CONTACT")
-                .or(file.sender_contact)
-                .unwrap_or_default(),
+            sender_contact,
             sender_representative: env("DOUI_SENDER_REPRESENTATIVE")
                 .or(file.sender_representative)
                 .unwrap_or_default(),
@@ -795,6 +862,33 @@ mod tests {
                 .read_replica
                 .is_none()
         );
+    }
+
+    #[test]
+    fn sms_answers_default_to_the_sender_and_can_be_set_per_language() {
+        let c = load("sender_name = \"Shop K.K.\"", &[]).unwrap();
+        assert!(c.sms_auth_token.is_none());
+        assert!(
+            c.sms_replies.stop_en.starts_with("Shop K.K.:"),
+            "{:?}",
+            c.sms_replies
+        );
+        assert!(c.sms_replies.help_ja.starts_with("Shop K.K.:"));
+        let c = load(
+            "sms_reply_stop_ja = \"停止しました\"\nsms_auth_token = \"0123456789abcdef0123\"",
+            &[("DOUI_SMS_HELP_EN", "Call 0120-000-000")],
+        )
+        .unwrap();
+        assert_eq!(c.sms_replies.stop_ja, "停止しました");
+        assert_eq!(c.sms_replies.help_en, "Call 0120-000-000");
+        assert!(c.sms_replies.stop_en.contains("No further"));
+        assert!(!format!("{c:?}").contains("0123456789abcdef0123"));
+        let e = load("sms_help_ja = \"\"", &[]).unwrap_err().to_string();
+        assert!(e.contains("sms_help_ja"), "{e}");
+        let e = load("", &[("DOUI_SMS_AUTH_TOKEN", "short")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sms_auth_token"), "{e}");
     }
 
     #[test]

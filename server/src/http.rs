@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::api_v1::routes())
         .route("/inbound/email", post(crate::inbound::email))
+        .route("/inbound/sms", post(crate::sms::inbound))
         .route("/healthz", get(crate::health::healthz))
         .route("/metrics", get(crate::health::metrics))
         .route("/.well-known/gpc.json", get(gpc_json))

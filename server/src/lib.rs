@@ -21,6 +21,7 @@ pub mod leaving;
 pub mod mail;
 pub mod ops;
 pub mod record;
+pub mod sms;
 pub mod state;
 pub mod store;
 pub mod unsubscribe;
@@ -115,6 +116,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
                 ..Default::default()
             },
             brand: config.brand.clone(),
+            sms_replies: config.sms_replies.clone(),
         }),
         sealed: Arc::new(tokio::sync::watch::Sender::new(0)),
     };
@@ -206,6 +208,7 @@ pub async fn start(config: &Config, services: Services) -> anyhow::Result<Runnin
         trust_forwarded_for: config.trust_forwarded_for,
         trusted_proxies: config.trusted_proxies.clone(),
         inbound_secret: config.inbound_secret.clone(),
+        sms_auth_token: config.sms_auth_token.clone(),
         data_dir: config.data_dir.clone(),
         shutdown: shutdown.clone(),
         metrics_token: config.ops.metrics_token.clone(),

@@ -25,6 +25,9 @@ pub struct Shared {
     pub trusted_proxies: Vec<Cidr>,
     /// The secret inbound mail is posted with; `None` disables `/inbound/email`.
     pub inbound_secret: Option<String>,
+    /// The SMS provider's auth token inbound messages are signed with; `None` disables
+    /// `/inbound/sms`.
+    pub sms_auth_token: Option<String>,
     /// Where posted imports are kept while they run (`<data_dir>/imports`).
     pub data_dir: std::path::PathBuf,
     /// The shutdown in progress, if any (`/readyz` answers 503 while it drains).

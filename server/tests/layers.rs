@@ -171,6 +171,7 @@ fn store_implementations_import_nothing_of_http_or_the_command_line() {
             "cli",
             "exports",
             "inbound",
+            "sms",
             "unsubscribe",
             "demo",
             "mail",

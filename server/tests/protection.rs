@@ -113,6 +113,10 @@ fn short_limits() -> Limits {
         },
         password_free_failures: 2,
         password_max_delay_secs: 2,
+        inbound_sms_per_ip: Limit {
+            max: 50,
+            window_secs: 2,
+        },
     }
 }
 

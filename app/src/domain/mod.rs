@@ -35,6 +35,8 @@ pub mod rfc3339;
 #[cfg(feature = "ssr")]
 pub mod seal;
 #[cfg(feature = "ssr")]
+pub mod sms;
+#[cfg(feature = "ssr")]
 mod subject;
 #[cfg(feature = "ssr")]
 pub mod validity;

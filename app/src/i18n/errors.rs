@@ -475,6 +475,18 @@ fn server_message(lang: Lang, code: &str) -> Option<&'static str> {
         (Lang::En, "malformed_form_url") => {
             "form_url must be an http(s) URL of at most 2,048 characters."
         }
+        (Lang::Ja, "malformed_message_id") => {
+            "受信した SMS の MessageSid がないか、形式が正しくありません（英数字 64 文字まで）。"
+        }
+        (Lang::En, "malformed_message_id") => {
+            "The inbound text message has no MessageSid, or it is malformed (at most 64 letters and digits)."
+        }
+        (Lang::Ja, "bad_signature") => {
+            "リクエストの署名（X-Twilio-Signature）がないか、一致しません。"
+        }
+        (Lang::En, "bad_signature") => {
+            "The request's signature (X-Twilio-Signature) is missing or does not match."
+        }
         (Lang::Ja, "malformed_ip") => "ip は IPv4 か IPv6 のアドレスで指定してください。",
         (Lang::En, "malformed_ip") => "ip must be an IPv4 or IPv6 address.",
         (Lang::Ja, "malformed_user_agent") => "user_agent は 2,000 文字までです。",

@@ -38,6 +38,7 @@ mod provisions;
 mod receipts;
 mod retention;
 mod seals;
+mod sms;
 mod subjects;
 mod unsubscribe;
 mod webhooks;
@@ -71,6 +72,7 @@ pub use provisions::{AcquisitionInput, ProvisionInput};
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};
+pub use sms::{InboundSms, SmsAnswer};
 pub use unsubscribe::{
     LinkAnswer, LinkPlan, Links, MailHeaders, ONE_CLICK, UnsubscribeTarget, check_campaign,
 };
@@ -119,6 +121,8 @@ pub struct Settings {
     pub webhook_retry: crate::domain::webhook::RetryPolicy,
     /// The sender's accent colour and logo on every page.
     pub brand: crate::domain::brand::Brand,
+    /// What a text message with a keyword (STOP, START, HELP) is answered, per language.
+    pub sms_replies: crate::domain::sms::SmsReplies,
 }
 
 impl Settings {
@@ -146,6 +150,10 @@ impl Settings {
             webhook_allow_hosts: Vec::new(),
             webhook_retry: crate::domain::webhook::RetryPolicy::default(),
             brand: crate::domain::brand::Brand::default(),
+            sms_replies: crate::domain::sms::SmsReplies::defaults(
+                "Example K.K.",
+                "privacy@example.jp",
+            ),
         }
     }
 }

@@ -260,6 +260,25 @@ macro_rules! sql_console {
                 Ok(false)
             }
 
+            async fn subjects_by_phone(
+                &self,
+                phone: &app::domain::Phone,
+                limit: u32,
+            ) -> app::store::StoreResult<Vec<app::domain::Subject>> {
+                // Compared as the prefix index stores it, so the lookup uses that index.
+                let sql = format!(
+                    "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE phone{c} = {} ORDER BY created_at, id LIMIT {}",
+                    $ph(1), $ph(2), c = $collate
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(phone.as_str())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::store::db_error)?;
+                rows.iter().map(rows::subject).collect()
+            }
+
             async fn subjects_by_prefix(
                 &self,
                 field: app::store::SubjectField,

@@ -258,6 +258,13 @@ impl Store for GroupCommit {
     async fn revoke_api_key(&self, id: &str, at: time::OffsetDateTime) -> StoreResult<bool> {
         self.inner.revoke_api_key(id, at).await
     }
+    async fn latest_events_on(
+        &self,
+        subject: SubjectId,
+        channel: Channel,
+    ) -> StoreResult<Vec<ConsentEvent>> {
+        self.inner.latest_events_on(subject, channel).await
+    }
     async fn events_for_subject(
         &self,
         subject: SubjectId,

@@ -481,6 +481,24 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn latest_events_on(
+                &self,
+                subject: app::domain::SubjectId,
+                channel: app::domain::Channel,
+            ) -> app::store::StoreResult<Vec<app::domain::ConsentEvent>> {
+                let sql = format!(
+                    "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN \
+                     (SELECT last_event_seq FROM consents WHERE subject_id = $1 AND channel = $2)"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(subject.0)
+                    .bind(channel.key())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::store::db_error)?;
+                rows.iter().map(rows::event).collect()
+            }
+
             async fn events_for_subject(
                 &self,
                 subject: app::domain::SubjectId,
