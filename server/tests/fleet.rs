@@ -755,6 +755,7 @@ async fn the_primary_restarting_under_load_answers_503_with_retry_after_and_lose
                 url: receiver.start().await,
                 description: "across the outage".into(),
                 filter: Default::default(),
+                recipient: None,
             },
             time::OffsetDateTime::now_utc(),
         )
