@@ -92,7 +92,13 @@ export default async function globalSetup() {
   process.env.DOUI_E2E_ADMIN = JSON.stringify(admin);
 
   return async () => {
+    // The data directory goes only once the server has shut down (it seals what it wrote last).
+    const exited = new Promise<void>((ok) => {
+      if (server.exitCode !== null) ok();
+      else server.once('exit', () => ok());
+    });
     server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((ok) => setTimeout(ok, 15_000))]);
     smtp.server.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
