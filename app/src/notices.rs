@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::{
     domain::Lang,
-    local_time::LocalTime,
+    local_time::Time,
     view::{DiffRow, ReconfirmView, RenewalRow},
 };
 
@@ -182,7 +182,7 @@ pub fn ReconfirmSection(
             let heading = format!("{} ({} {} · ", c.title, c.version, change.version);
             view! {
                 <section class="card reconfirm" role="region" aria-label=c.title data-notice=change.version.clone()>
-                    <h2>{heading}<LocalTime moment=change.effective.clone() />")"</h2>
+                    <h2>{heading}<Time moment=change.effective.clone() />")"</h2>
                     <p>{c.intro}</p>
                     <h3>{c.summary}</h3>
                     <p class="notice-summary">{change.summary}</p>
@@ -242,7 +242,7 @@ pub fn RenewalSection(
             let when = if r.ended { c.ended } else { c.ends };
             view! {
                 <li data-renew=r.purpose.clone()>
-                    <strong>{r.purpose_name}</strong>" · "{when}": "<LocalTime moment=r.expires />" "
+                    <strong>{r.purpose_name}</strong>" · "{when}": "<Time moment=r.expires />" "
                     {answer_forms(lang, &token, &csrf, &render_id, &r.purpose, c.renew)}
                 </li>
             }

@@ -48,7 +48,7 @@ pub fn ObjectionSection(
         <section class="card objection" role="region" aria-label=title data-objection="in-force">
             <h2>{title}</h2>
             <p>{intro}</p>
-            <p>{since_label}": "<crate::local_time::LocalTime moment=since /></p>
+            <p>{since_label}": "<crate::local_time::Time moment=since /></p>
             {form}
         </section>
     }

@@ -139,6 +139,7 @@ pub(crate) fn PreferencePage() -> impl IntoView {
                         view! {
                             <Frame lang title=t.preferences_title>
                                 {gpc}
+                                <crate::local_time::LocalTimeScript />
                                 {objection}
                                 {reconfirm}
                                 {renewals}

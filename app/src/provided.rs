@@ -33,7 +33,7 @@ pub(crate) fn Provisions(
             });
             view! {
                 <tr>
-                    <td><crate::local_time::LocalTime moment=p.when /></td>
+                    <td><crate::local_time::Time moment=p.when /></td>
                     <td>{p.recipient.clone()}<br /><span class="fine">{p.recipient_address}</span></td>
                     <td>{p.data_items}</td>
                     <td>{withdrawal}</td>

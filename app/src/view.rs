@@ -27,7 +27,9 @@ pub struct PreferenceView {
     pub can_stay_signed_in: bool,
     /// The browser sent a Global Privacy Control signal, and it was honoured (R20).
     pub gpc: bool,
-    /// What was provided of the person's data to third parties (APPI 第29条), newest first.
+    /// What was provided of the person's data to third parties (APPI 第29条), newest first
+    /// (server-rendered, outside the island: never sent to the browser as data).
+    #[serde(skip)]
     pub provisions: Vec<ProvisionRow>,
     /// Material changes of the privacy notice the person is asked to re-confirm (rendered on the
     /// server, outside the island, so never sent to the browser as data).
@@ -298,7 +300,9 @@ pub struct AdminSubjectView {
     pub purposes: Vec<PurposeRow>,
     /// The timeline: a page of events, newest first, with its filter.
     pub events: EventPageView,
-    /// What was provided of the person's data to third parties (APPI 第29条), newest first.
+    /// What was provided of the person's data to third parties (APPI 第29条), newest first
+    /// (server-rendered, outside the island: never sent to the browser as data).
+    #[serde(skip)]
     pub provisions: Vec<ProvisionRow>,
     /// Set when the person was erased on request: when, by whom, why.
     pub erasure: Option<ErasureRow>,
