@@ -275,15 +275,23 @@ async fn every_event_arrives_signed_in_order_across_an_outage_and_filters_hold()
             );
             assert!(!verifies(g, &app::domain::webhook::new_secret([1; 32])));
         }
-        // Retries carry the same id; the cursor moved past all.
-        let (_, e) = api(
-            &s,
-            &key,
-            reqwest::Method::GET,
-            &format!("/api/v1/webhooks/{id}"),
-            None,
-        )
-        .await;
+        // Retries carry the same id; the cursor moved past all (recorded when the round that
+        // sent the last one ends, a moment after the receiver has it).
+        let mut e = Value::Null;
+        for _ in 0..100 {
+            (_, e) = api(
+                &s,
+                &key,
+                reqwest::Method::GET,
+                &format!("/api/v1/webhooks/{id}"),
+                None,
+            )
+            .await;
+            if e["cursor"].as_i64() == Some(first + 24) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         assert_eq!(e["cursor"].as_i64().unwrap(), first + 24);
         assert_eq!(e["state"], "active");
         let (status, log) = api(
