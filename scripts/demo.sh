@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 scripts/setup.sh
-cargo leptos build --release
+# The site first, then the server that embeds it (cargo-leptos would build them side by side).
+cargo leptos build --release --frontend-only
+cargo leptos build --release --server-only
 exec target/release/doui serve "$@"

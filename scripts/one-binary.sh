@@ -4,7 +4,7 @@
 # come from the binary itself, precompressed (br, gzip) by what the browser accepts; SIGTERM
 # must stop it with status 0. Run by scripts/test.sh after the release build (no build of its own).
 set -euo pipefail
-bin=${1:-target/release/doui}
+bin=$(realpath "${1:-target/release/doui}")
 dir=$(mktemp -d)
 pid=""
 cleanup() {

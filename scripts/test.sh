@@ -27,8 +27,11 @@ cargo test -p app --features ssr
 step "store and HTTP: the same tests on SQLite and PostgreSQL"
 cargo test -p server
 
-step "release build (server + wasm, wasm-opt)"
-cargo leptos build --release
+step "release build (wasm and site first, then the server that embeds them)"
+# In two steps: cargo-leptos builds the two side by side, and the server's build script must see
+# the finished site to embed it (it embedded a half-written one when they raced).
+cargo leptos build --release --frontend-only
+cargo leptos build --release --server-only
 
 step "bundle budget: the customer page downloads at most 150 KB (gzip -9)"
 pkg=target/site/pkg
