@@ -180,6 +180,26 @@ async fn api(
 
 /// `n` consent changes by new subjects: `purpose` granted (`ad_targeting` on the web, others by
 /// email).
+/// Adds an endpoint through the API delivering to `rx` (started here), with `fields` beside its
+/// URL; answers the status and the JSON answer (the endpoint and its secret).
+async fn add_endpoint(
+    s: &TestServer,
+    key: &str,
+    rx: &Receiver,
+    fields: Value,
+) -> (StatusCode, Value) {
+    let mut body = fields;
+    body["url"] = json!(rx.start().await);
+    api(
+        s,
+        key,
+        reqwest::Method::POST,
+        "/api/v1/webhooks",
+        Some(body),
+    )
+    .await
+}
+
 async fn changes(s: &TestServer, tag: &str, n: usize, purpose: &str) {
     let channel = if purpose == "ad_targeting" {
         Channel::Web
@@ -202,30 +222,15 @@ async fn every_event_arrives_signed_in_order_across_an_outage_and_filters_hold()
         let s = server(db, "30,60,120", 3600).await;
         let key = api_key(&s).await;
         let rx = Receiver::default();
-        let url = rx.start().await;
-        let (status, made) = api(
-            &s,
-            &key,
-            reqwest::Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": url, "description": "all"})),
-        )
-        .await;
+        let (status, made) = add_endpoint(&s, &key, &rx, json!({"description": "all"})).await;
         assert_eq!(status, StatusCode::CREATED, "{made}");
         let secret = made["secret"].as_str().unwrap().to_owned();
         assert!(secret.starts_with("whsec_"));
         let id = made["webhook"]["id"].as_str().unwrap().to_owned();
         // A second endpoint wants `ad_targeting` only.
         let rx_offers = Receiver::default();
-        let url_offers = rx_offers.start().await;
-        let (status, offers) = api(
-            &s,
-            &key,
-            reqwest::Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": url_offers, "purposes": ["ad_targeting"], "kinds": ["consent.changed"]})),
-        )
-        .await;
+        let only = json!({"purposes": ["ad_targeting"], "kinds": ["consent.changed"]});
+        let (status, offers) = add_endpoint(&s, &key, &rx_offers, only).await;
         assert_eq!(status, StatusCode::CREATED, "{offers}");
 
         changes(&s, "a", 10, "newsletter").await;
@@ -328,15 +333,7 @@ async fn a_rotation_sends_both_signatures() {
         let s = server(db, "30", 3600).await;
         let key = api_key(&s).await;
         let rx = Receiver::default();
-        let url = rx.start().await;
-        let (_, made) = api(
-            &s,
-            &key,
-            reqwest::Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": url})),
-        )
-        .await;
+        let (_, made) = add_endpoint(&s, &key, &rx, json!({})).await;
         let old = made["secret"].as_str().unwrap().to_owned();
         let id = made["webhook"]["id"].as_str().unwrap().to_owned();
         let (status, rotated) = api(
@@ -451,15 +448,7 @@ async fn an_endpoint_failing_too_long_is_disabled_then_replays_from_a_cursor() {
         let key = api_key(&s).await;
         let rx = Receiver::default();
         rx.down.store(true, Ordering::Relaxed);
-        let url = rx.start().await;
-        let (_, made) = api(
-            &s,
-            &key,
-            reqwest::Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": url})),
-        )
-        .await;
+        let (_, made) = add_endpoint(&s, &key, &rx, json!({})).await;
         let id = made["webhook"]["id"].as_str().unwrap().to_owned();
         let start = made["webhook"]["cursor"].as_i64().unwrap();
         changes(&s, "d", 3, "newsletter").await;
@@ -897,15 +886,7 @@ async fn r22_a_recipient_hears_the_withdrawals_of_people_provided_to_it_and_the_
 
         // partner-a's endpoint.
         let rx = Receiver::default();
-        let url = rx.start().await;
-        let (status, made) = api(
-            &s,
-            &key,
-            reqwest::Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({"url": url, "recipient": "partner-a"})),
-        )
-        .await;
+        let (status, made) = add_endpoint(&s, &key, &rx, json!({"recipient": "partner-a"})).await;
         assert_eq!(status, StatusCode::CREATED, "{name}: {made}");
         assert_eq!(made["webhook"]["recipient"], "partner-a");
         let secret = made["secret"].as_str().unwrap().to_owned();
