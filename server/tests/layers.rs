@@ -138,7 +138,7 @@ fn pure_modules_import_no_store_service_or_page() {
         "app/src/api_key.rs",
         "app/src/signing.rs",
         "app/src/auth",
-        "app/src/rate.rs",
+        "app/src/rate",
         "app/src/view.rs",
     ] {
         let v = violations(layer, &forbidden);

@@ -1,0 +1,160 @@
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use super::{
+    audience::sql_audience, console::sql_console, feed::sql_feed, identity::sql_identity,
+    imports::sql_imports, leaving::sql_leaving, limits::sql_limits, seals::sql_seals,
+    sql::sql_store, sqlite_raw, webhooks::sql_webhooks,
+};
+
+mod reads;
+mod writes;
+
+/// The embedded default: one file, WAL, `synchronous=FULL` (an answered change survives a crash).
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// The database file, which bulk reads open on their own (see sqlite_raw.rs).
+    path: std::path::PathBuf,
+    /// SQLite lets one connection write at a time. This process's writers (the group commit,
+    /// the sealer, checkpoints, retention) queue here, so one waiting for another starts the
+    /// moment it commits, instead of sleeping in SQLite's busy handler (1, 2, 5, 10… ms) and
+    /// holding up every request of its group meanwhile. Other processes (the CLI) still meet the
+    /// busy timeout.
+    writes: tokio::sync::Mutex<()>,
+    /// The group commit's own connection (opened on first use; see `apply_keyless`).
+    writer: std::sync::Mutex<Option<sqlite_raw::WriteConnection>>,
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let path = options.get_filename().to_owned();
+        // The database holds people's addresses: only Doui's user may read it (and its -wal
+        // and -shm files, which SQLite makes with the database file's mode).
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory && !path.as_os_str().is_empty() {
+            if let Some(parent) = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+            {
+                crate::files::private_dir(parent)?;
+            }
+            crate::files::private_file(&path)?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool,
+            path,
+            writes: tokio::sync::Mutex::new(()),
+            writer: std::sync::Mutex::new(None),
+        })
+    }
+}
+
+sql_store! {
+    store = SqliteStore,
+    db = sqlx::Sqlite,
+    backend = "sqlite",
+    migrator = sqlx::migrate!("./migrations/sqlite"),
+    // Takes the write lock up front, so two writers never deadlock upgrading a read lock.
+    begin = "BEGIN IMMEDIATE",
+    // The write lock already serialises every change; the foreign key finds a missing subject.
+    lock_subject = None,
+    placeholder = crate::store::anonymous,
+    write = write_events_lists,
+    // The database's clock, as the trigger on `consent_events` requires it (RFC 3339, to the
+    // millisecond: SQLite's clock has no finer grain).
+    recorded_now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+}
+
+impl SqliteStore {
+    /// Waits for this process's other writers (see `writes`); held until the transaction ends.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        Some(self.writes.lock().await)
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Where the reads that may lag go (see `PgStore::reads`): SQLite has one database.
+    pub(crate) fn reads(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// No replica: SQLite is one file.
+    fn replica_use(&self) -> Option<app::store::ReplicaUse> {
+        None
+    }
+}
+
+sql_audience!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous
+);
+
+sql_identity!(SqliteStore, sqlx::Sqlite);
+
+// The write lock taken at BEGIN holds every row. One process owns a SQLite database: the
+// services keep its limits in memory only (a sign-in never waits for a write, and pays no fsync);
+// the store still answers correctly if asked.
+sql_limits!(
+    SqliteStore,
+    sqlx::Sqlite,
+    begin = "BEGIN IMMEDIATE",
+    for_update = "",
+    shared = false
+);
+
+sql_leaving!(SqliteStore);
+
+sql_feed!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous
+);
+
+sql_imports!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous,
+    begin = "BEGIN IMMEDIATE",
+    // The write lock taken at BEGIN serialises every writer already.
+    lock = false,
+    write = write_events_lists
+);
+
+sql_console!(
+    SqliteStore,
+    sqlx::Sqlite,
+    placeholder = crate::store::anonymous,
+    text_times = true,
+    collate = "",
+    day = "substr(occurred_at, 1, 10)"
+);
+
+sql_seals!(
+    SqliteStore,
+    sqlx::Sqlite,
+    begin = "BEGIN IMMEDIATE",
+    lock = None,
+    look_below = 0,
+    // sqlx looks each parameter's name up among all of the statement's (a cost that grows with
+    // their square): at 400 parameters that was 2 % of the server's CPU under one-click load.
+    links_per_insert = 16
+);
+
+sql_webhooks!(SqliteStore, sqlx::Sqlite, text_times = true);
