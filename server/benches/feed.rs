@@ -3,7 +3,7 @@
 //! Seeds events in bulk SQL (subjects each with a newsletter grant by email and by SMS, then a
 //! withdrawal by email, numbered into the chain as the sealer would number them, with placeholder
 //! seals: the feed does not read them), starts the real server, and pulls the whole feed through
-//! the API (`GET /api/v1/events?since=…&limit=1000`), page after page as a consumer does, on
+//! the API (`GET /api/v1/events?since=…&limit=10000`, `BENCH_PAGE`), page after page as a consumer does, on
 //! SQLite and on PostgreSQL (when one answers; see common.rs). Prints events served per second,
 //! for the whole feed and for a filtered one (`channel=sms`: a third of it), each with the
 //! machine's line (how busy its cores were, how much was stolen). The client only finds
@@ -93,12 +93,13 @@ async fn seed(url: &str, subjects: usize) {
 /// Pulls the feed from the start with `filter`, as a consumer would; returns the events read and
 /// the seconds it took.
 async fn pull(client: &reqwest::Client, base: &str, key: &str, filter: &str) -> (usize, f64) {
+    let page = env_num("BENCH_PAGE", 10_000);
     let (mut cursor, mut read) = (0i64, 0usize);
     let start = Instant::now();
     loop {
         let body = client
             .get(format!(
-                "{base}/api/v1/events?since={cursor}&limit=1000{filter}"
+                "{base}/api/v1/events?since={cursor}&limit={page}{filter}"
             ))
             .bearer_auth(key)
             .send()

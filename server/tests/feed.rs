@@ -175,7 +175,7 @@ async fn filters_pick_purposes_channels_and_sources_and_pass_over_the_rest() {
             .await
             .unwrap_err();
         assert_eq!(unknown.code, "unknown_purpose");
-        for (cursor, limit) in [(-1, 10), (0, 0), (0, 1001)] {
+        for (cursor, limit) in [(-1, 10), (0, 0), (0, 10_001)] {
             let bad = s
                 .feed(cursor, &FeedFilter::default(), limit)
                 .await
@@ -308,7 +308,7 @@ async fn the_api_serves_the_feed_to_events_read_keys_and_refuses_bad_params() {
             "since=x",
             "since=1&since=2",
             "limit=0",
-            "limit=1001",
+            "limit=10001",
             "wait=31",
             "wait=-1",
             "channel=pigeon",
@@ -426,5 +426,92 @@ async fn a_long_poll_answers_within_a_second_of_a_new_commit_and_empty_after_its
             s.db.name()
         );
         s.stop().await;
+    }
+}
+
+/// 2,500 sealed changes: a subject's newsletter by email and by SMS, 1,250 subjects.
+async fn many_changes(s: &Services) -> usize {
+    let mut changes = Vec::new();
+    for _ in 0..1_250 {
+        let who = common::consents::subject(s).await;
+        for channel in [Channel::Email, Channel::Sms] {
+            changes.push(change(
+                who,
+                "newsletter",
+                channel,
+                ConsentState::Granted,
+                None,
+            ));
+        }
+    }
+    for group in changes.chunks(500) {
+        s.store.apply(group.to_vec()).await.unwrap();
+    }
+    common::seal_all(s).await;
+    changes.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_page_is_written_out_in_pieces_and_equals_short_pages() {
+    for s in common::server::servers().await {
+        let total = many_changes(&s.services).await as i64;
+        let k = key(&s, &[ApiScope::EventsRead]).await;
+        let page = |query: String| {
+            let (s, k) = (&s, &k);
+            async move {
+                let res = get(s, k, &query).await;
+                assert_eq!(res.status(), 200, "{query}");
+                // The whole body parses: a streamed page is the same JSON as a short one.
+                res.json::<Value>().await.unwrap()
+            }
+        };
+        let ids = |v: &Value| -> Vec<String> {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+
+        // Three pieces (1,000, 1,000, 200), the same events as three short pages.
+        let long = page("since=0&limit=2200".into()).await;
+        assert_eq!(
+            long["items"].as_array().unwrap().len(),
+            2200,
+            "{}",
+            s.db.name()
+        );
+        assert_eq!(long["next_cursor"], 2200);
+        let mut short = Vec::new();
+        let mut cursor = 0;
+        while short.len() < 2200 {
+            let p = page(format!("since={cursor}&limit=1000")).await;
+            short.extend(ids(&p).into_iter().take(2200 - short.len()));
+            cursor = p["next_cursor"].as_i64().unwrap();
+        }
+        assert_eq!(ids(&long), short);
+        let cursors: Vec<i64> = long["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["cursor"].as_i64().unwrap())
+            .collect();
+        assert_eq!(cursors, (1..=2200).collect::<Vec<_>>());
+
+        // The rest of the chain: a page that is not full moves the cursor to the head.
+        let tail = page("since=2200&limit=10000".into()).await;
+        assert_eq!(tail["items"].as_array().unwrap().len(), 300);
+        assert_eq!(tail["next_cursor"], total);
+
+        // Filtered and streamed: the first piece is full, the second short.
+        let sms = page("since=0&limit=1500&channel=sms".into()).await;
+        let items = sms["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1250);
+        assert!(items.iter().all(|i| i["channel"] == "sms"));
+        assert_eq!(sms["next_cursor"], total);
+
+        let over = get(&s, &k, "limit=10001").await;
+        assert_eq!(over.status(), 400);
     }
 }

@@ -58,7 +58,9 @@ pub use console::{
 };
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
-pub use feed::{FEED_PAGE, FEED_POLL, FeedPage, MAX_FEED_PAGE, MAX_FEED_WAIT};
+pub use feed::{
+    FEED_PAGE, FEED_PIECE, FEED_POLL, FeedPage, FeedStream, MAX_FEED_PAGE, MAX_FEED_WAIT,
+};
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession};
 pub use imports::ImportContext;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use app::{
     api_key::ApiScope,
     domain::{FeedFilter, FeedItem},
-    services::{FEED_PAGE, FeedPage, MAX_FEED_PAGE, MAX_FEED_WAIT, Refusal},
+    services::{FEED_PAGE, MAX_FEED_PAGE, MAX_FEED_WAIT, Refusal},
 };
 use axum::{
     Json, Router,
@@ -40,8 +40,9 @@ pub struct EventsQuery {
     /// Only events after this cursor (the last `next_cursor` seen; default 0: from the start).
     #[param(minimum = 0)]
     since: Option<i64>,
-    /// At most this many events (1–1000, default 100).
-    #[param(minimum = 1, maximum = 1000)]
+    /// At most this many events (1–10,000, default 100). A page longer than 1,000 is written out
+    /// as it is read.
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<u32>,
     /// When nothing is there yet, wait up to this many seconds (0–30, default 0) and answer as
     /// soon as an event is.
@@ -190,15 +191,6 @@ pub struct EventPage {
     pub next_cursor: i64,
 }
 
-impl From<&FeedPage> for EventPage {
-    fn from(page: &FeedPage) -> Self {
-        Self {
-            items: page.items.iter().map(EventItem::from).collect(),
-            next_cursor: page.next_cursor,
-        }
-    }
-}
-
 /// The consent log as a feed: every change in commit order (the hash chain's), from `since`.
 /// An event is in the feed once it is sealed, a fraction of a second after it commits.
 #[utoipa::path(get, path = "/api/v1/events", params(EventsQuery),
@@ -221,12 +213,78 @@ async fn events(
         Ok(r) => r,
         Err(r) => return refuse(&headers, r),
     };
-    let services = &state.services;
-    let page = services
-        .feed_wait(request.since, &request.filter, request.limit, request.wait)
+    let stream = state
+        .services
+        .feed_stream(request.since, &request.filter, request.limit, request.wait)
         .await;
-    match page {
-        Ok(page) => Json(EventPage::from(&page)).into_response(),
+    match stream {
+        Ok(stream) if stream.rest.is_none() => {
+            let page = &stream.first;
+            Json(EventPage {
+                items: page.items.iter().map(EventItem::from).collect(),
+                next_cursor: page.next_cursor,
+            })
+            .into_response()
+        }
+        Ok(stream) => streamed(stream),
         Err(r) => refuse(&headers, r),
     }
+}
+
+/// A long page written out piece by piece as the pieces are read: the same JSON as
+/// [`EventPage`], `next_cursor` last. A piece that cannot be read ends the answer before its
+/// closing bracket (the status is sent already): the client sees a truncated body and asks
+/// again from its cursor.
+fn streamed(mut stream: app::services::FeedStream) -> Response {
+    fn piece(out: &mut Vec<u8>, items: &[FeedItem], count: &mut usize) {
+        for item in items {
+            if *count > 0 {
+                out.push(b',');
+            }
+            // An `EventItem` always serializes (strings and numbers only).
+            let _ = serde_json::to_writer(&mut *out, &EventItem::from(item));
+            *count += 1;
+        }
+    }
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    tokio::spawn(async move {
+        let mut count = 0;
+        let mut last = stream.first.items.last().map(|i| i.cursor);
+        let mut out = Vec::with_capacity(stream.first.items.len() * 400 + 16);
+        out.extend_from_slice(b"{\"items\":[");
+        piece(&mut out, &stream.first.items, &mut count);
+        if sender.send(Ok(out)).await.is_err() {
+            return;
+        }
+        let Some(mut rest) = stream.rest.take() else {
+            return;
+        };
+        while let Some(read) = rest.recv().await {
+            let items = match read {
+                Ok(items) => items,
+                Err(r) => {
+                    tracing::error!(code = r.code, "event feed failed in the middle of a page");
+                    let _ = sender.send(Err(std::io::Error::other(r.code))).await;
+                    return;
+                }
+            };
+            last = items.last().map(|i| i.cursor).or(last);
+            let mut out = Vec::with_capacity(items.len() * 400);
+            piece(&mut out, &items, &mut count);
+            if sender.send(Ok(out)).await.is_err() {
+                return;
+            }
+        }
+        let end = format!("],\"next_cursor\":{}}}", stream.next_cursor(count, last));
+        let _ = sender.send(Ok(end.into_bytes())).await;
+    });
+    let body = futures_util::stream::unfold(receiver, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut res = axum::body::Body::from_stream(body).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    res
 }
