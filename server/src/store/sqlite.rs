@@ -9,6 +9,7 @@ use super::{
     audience::sql_audience,
     columns,
     console::sql_console,
+    do_not_sell::sql_do_not_sell,
     feed::sql_feed,
     identity::sql_identity,
     imports::sql_imports,
@@ -149,6 +150,7 @@ sql_limits!(
 );
 
 sql_leaving!(SqliteStore);
+sql_do_not_sell!(SqliteStore);
 
 sql_feed!(
     SqliteStore,
