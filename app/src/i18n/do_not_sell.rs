@@ -123,7 +123,6 @@ pub struct ConsoleCopy {
     pub ask_heading: &'static str,
     pub ask_button: &'static str,
     pub ask_hint: &'static str,
-    pub asked: &'static str,
 }
 
 const CONSOLE_JA: ConsoleCopy = ConsoleCopy {
@@ -136,7 +135,6 @@ const CONSOLE_JA: ConsoleCopy = ConsoleCopy {
     ask_heading: "同意をお願いする",
     ask_button: "同意をお願いするメールを送る",
     ask_hint: "無効になっている目的について、配信設定ページへのリンクを付けて同意をお願いします。本人が選ぶまで何も変わりません。",
-    asked: "お願いのメールを送りました。",
 };
 
 const CONSOLE_EN: ConsoleCopy = ConsoleCopy {
@@ -149,7 +147,6 @@ const CONSOLE_EN: ConsoleCopy = ConsoleCopy {
     ask_heading: "Ask to allow again",
     ask_button: "Mail the request",
     ask_hint: "Mails the person a link to their preference center asking whether they would allow a purpose that is off for them. Nothing changes unless they choose.",
-    asked: "The request was mailed.",
 };
 
 pub const fn console(lang: Lang) -> &'static ConsoleCopy {
