@@ -64,6 +64,9 @@ impl ApiError {
             | "notice_version_taken"
             | "nothing_to_reconfirm"
             | "no_recent_unsubscribe"
+            | "do_not_sell_recent"
+            | "already_allowed"
+            | "no_email"
             | "erased_identifier"
             | "already_erased"
             | "not_permitted" => 409,

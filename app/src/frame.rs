@@ -118,6 +118,16 @@ pub(crate) fn Frame(lang: Lang, #[prop(into)] title: String, children: Children)
     } else {
         leptos::either::Either::Right(view! { <span class="sender">{sender}</span> })
     };
+    // Every page of the person's (not the console's) links California's opt-out of sale and
+    // sharing (R57): a visitor's jurisdiction is not known, so it is always there.
+    let footer = (!path.starts_with("/admin")).then(|| {
+        let href = format!("/do-not-sell?lang={}", lang.key());
+        view! {
+            <footer class="bottom">
+                <a class="do-not-sell-link" href=href>{crate::i18n::do_not_sell::link_text(lang)}</a>
+            </footer>
+        }
+    });
     view! {
         <Html {..} lang=lang.key() />
         <Title text=format!("{title} · {site}") />
@@ -127,6 +137,7 @@ pub(crate) fn Frame(lang: Lang, #[prop(into)] title: String, children: Children)
             <nav class="lang-switch" aria-label=t.language>{switch}</nav>
         </header>
         <main id="main">{children()}</main>
+        {footer}
     }
 }
 

@@ -6,6 +6,7 @@
 //! `console` → `routes` (all of them). ARCHITECTURE.md has the map.
 
 pub mod admin;
+pub mod admin_do_not_sell;
 pub mod admin_leaving;
 pub mod admin_webhooks;
 pub mod api;
@@ -14,6 +15,7 @@ pub mod api_key;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod console;
+pub mod do_not_sell;
 pub mod domain;
 pub mod error;
 pub mod frame;

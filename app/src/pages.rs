@@ -136,6 +136,20 @@ pub(crate) fn PreferencePage() -> impl IntoView {
                                 renewals
                             />
                         });
+                        // R57: California's opt-out of sale and sharing, one click away.
+                        let do_not_sell = view.do_not_sell.then(|| {
+                            let href = if view.signed_in {
+                                format!("/do-not-sell?lang={}", lang.key())
+                            } else {
+                                format!("/do-not-sell?token={}&lang={}", view.token, lang.key())
+                            };
+                            let text = crate::i18n::do_not_sell::link_text(lang);
+                            view! {
+                                <section class="card do-not-sell">
+                                    <p><a class="button secondary" href=href data-do-not-sell-link>{text}</a></p>
+                                </section>
+                            }
+                        });
                         view! {
                             <Frame lang title=t.preferences_title>
                                 {gpc}
@@ -145,6 +159,7 @@ pub(crate) fn PreferencePage() -> impl IntoView {
                                 {renewals}
                                 <PreferenceCenter view />
                                 {provisions}
+                                {do_not_sell}
                                 {record}
                                 {sign_out}
                                 {stay}

@@ -15,6 +15,7 @@ use crate::{
         AdminPurposesPage, AdminRecipientsPage, AdminSignInPage, AdminSubjectPage,
         AdminWebhooksPage,
     },
+    do_not_sell::DoNotSellPage,
     pages::{Home, NotFound, PreferencePage, SignInContinuePage, SignInPage, UnsubscribePage},
     privacy::PrivacyPage,
     subscribe::{ConfirmPage, SubscribePage},
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("signin") view=SignInPage />
                 <Route path=StaticSegment("privacy") view=PrivacyPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("subscribe") view=SubscribePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("do-not-sell") view=DoNotSellPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("confirm"), ParamSegment("token")) view=ConfirmPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("signin"), ParamSegment("token")) view=SignInContinuePage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("signin")) view=AdminSignInPage />

@@ -42,6 +42,10 @@ pub struct PreferenceView {
     /// server-rendered).
     #[serde(skip)]
     pub objection: Option<Moment>,
+    /// The person is governed from California (`us_ca`): the page offers "Do Not Sell or Share
+    /// My Personal Information" (R57; server-rendered).
+    #[serde(skip)]
+    pub do_not_sell: bool,
 }
 
 /// A moment shown to the person: as the server wrote it in their time zone (`text`, in `zone`),

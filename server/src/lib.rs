@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod csv;
 pub mod demo;
+pub mod do_not_sell;
 pub mod exports;
 pub mod files;
 pub mod health;

@@ -5,6 +5,7 @@
 mod access;
 mod chain;
 mod collection_points;
+mod do_not_sell;
 mod erasure;
 mod events;
 mod imports;

@@ -130,16 +130,27 @@ pub fn AdminSubjectPage() -> impl IntoView {
         let id = id.clone();
         move |_| {
             let (id, f) = (id.clone(), filter.clone());
-            with_admin(admin_subject(
-                id, f.purpose, f.channel, f.source, f.from, f.until, before,
-            ))
+            let subject = admin_subject(
+                id.clone(),
+                f.purpose,
+                f.channel,
+                f.source,
+                f.from,
+                f.until,
+                before,
+            );
+            let do_not_sell = crate::admin_do_not_sell::admin_do_not_sell(id);
+            with_admin(async move {
+                let (v, d) = futures_util::future::join(subject, do_not_sell).await;
+                Ok::<_, crate::error::ApiError>((v?, d?))
+            })
         }
     });
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((me, v)) => {
+                    Ok((me, (v, do_not_sell))) => {
                         let erased = v.erasure.is_some();
                         let can_change = me.role != "viewer" && !erased;
                         let erasure = view! {
@@ -221,6 +232,16 @@ pub fn AdminSubjectPage() -> impl IntoView {
                         let provisions = (!v.provisions.is_empty()).then(|| view! {
                             <crate::provided::Provisions lang rows=v.provisions.clone() intro=false />
                         });
+                        let do_not_sell = view! {
+                            <super::do_not_sell::DoNotSellSection
+                                lang
+                                subject=v.subject.id.clone()
+                                csrf=me.csrf.clone()
+                                view=do_not_sell
+                                purposes=v.purposes.iter().map(|p| (p.key.clone(), p.name.clone())).collect()
+                                can_ask=can_change
+                            />
+                        };
                         let label = v.subject.email.clone().unwrap_or_else(|| v.subject.external_id.clone());
                         let base = format!("/admin/subjects/{}", v.subject.id);
                         let purpose_options: Vec<(String, String)> =
@@ -239,6 +260,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                                     </div>
                                 </section>
                                 {change_form}
+                                {do_not_sell}
                                 {erasure}
                                 {provisions}
                                 <section class="card">

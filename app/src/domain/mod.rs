@@ -10,6 +10,8 @@ pub mod collected;
 mod collection_point;
 mod consent;
 #[cfg(feature = "ssr")]
+pub mod do_not_sell;
+#[cfg(feature = "ssr")]
 mod event;
 #[cfg(feature = "ssr")]
 pub mod feed;
@@ -52,6 +54,8 @@ pub use collection_point::{
     sha256_hex,
 };
 pub use consent::{ConsentState, Mode, effective};
+#[cfg(feature = "ssr")]
+pub use do_not_sell::{DO_NOT_SELL_REASON, DoNotSellRequest, DoNotSellVia};
 #[cfg(feature = "ssr")]
 pub use event::{
     Actor, Change, ConsentEvent, Decision, ERASURE_REASON, Origin, Outcome, Provenance, Source,

@@ -100,6 +100,8 @@ pub struct ReceiptInput<'a> {
     pub provisions: &'a [ProvisionFact],
     /// The registered collection points (those the events name are described in the receipt).
     pub collection_points: &'a [crate::domain::CollectionPoint],
+    /// The person's Do Not Sell or Share requests (CCPA; R57), newest first.
+    pub do_not_sell: &'a [crate::domain::DoNotSellRequest],
 }
 
 /// Where a consent was collected, for a receipt or a record: the collection point's key, its
@@ -313,6 +315,12 @@ pub fn receipt_payload(input: &ReceiptInput<'_>) -> Value {
             "retention": "Consent evidence is kept as long as the law requires after the last message (at least 1 month under 特定電子メール法, 3 years for records under 個人情報保護法 and 特定商取引法).",
             "recipients": recipients,
             "provisions": provisions,
+            // R57: each opt-out of sale and sharing, when and how it arrived.
+            "do_not_sell": input.do_not_sell.iter().map(|r| json!({
+                "time": rfc3339(r.received_at),
+                "via": r.via.key(),
+                "withdrawn": r.withdrawn,
+            })).collect::<Vec<_>>(),
             "sensitive_categories": spi_categories,
             "withdrawal_method": input.withdrawal_url,
             "purposes": purposes,
@@ -434,6 +442,7 @@ mod tests {
             recipients: &[],
             provisions: &[],
             collection_points: &[],
+            do_not_sell: &[],
         });
         let r = &v["record"];
         // R23, R26: the mandatory fields.

@@ -9,6 +9,7 @@ mod imports;
 pub use errors::error_message;
 #[cfg(feature = "ssr")]
 pub use imports::import_message;
+pub mod do_not_sell;
 #[cfg(feature = "ssr")]
 mod webhooks;
 #[cfg(feature = "ssr")]

@@ -20,6 +20,7 @@ mod audience;
 mod collected;
 mod collection_points;
 mod console;
+mod do_not_sell;
 mod double_opt_in;
 mod erasure;
 mod expiry;
@@ -56,6 +57,7 @@ pub use collected::{
 pub use console::{
     CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, name_collection_points, purpose_from_form,
 };
+pub use do_not_sell::{DO_NOT_SELL_SHOWN, DoNotSellStatus, moment_text};
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
 pub use feed::{

@@ -165,6 +165,8 @@ impl Services {
                 .objection_in_force(visitor.subject.id)
                 .await?
                 .map(|o| moment(o.provenance.occurred_at, zone)),
+            do_not_sell: visitor.scope == Scope::Everything
+                && visitor.subject.jurisdiction == crate::domain::Jurisdiction::UsCa,
         })
     }
 

@@ -53,10 +53,11 @@ impl Services {
             address: r.address.clone(),
             representative: r.representative.clone(),
         };
-        let (recipients, (provided, notifications), points) = tokio::try_join!(
+        let (recipients, (provided, notifications), points, do_not_sell) = tokio::try_join!(
             self.recipients(),
             self.provisions_with_withdrawals(subject.id),
             async { Ok(self.console.collection_points().await?) },
+            self.do_not_sell_status_at(subject.id, issued_at),
         )?;
         let recipients: Vec<RecipientParty> = recipients.iter().map(party).collect();
         let provided: Vec<ProvisionFact> = provided
@@ -90,6 +91,7 @@ impl Services {
             recipients: &recipients,
             provisions: &provided,
             collection_points: &points,
+            do_not_sell: &do_not_sell.requests,
         });
         let receipt = crate::signing::jws(&self.signer, &payload);
         let time = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
@@ -209,6 +211,16 @@ impl Services {
             "history": history,
             "provisions": provisions,
             "acquisitions": acquisitions,
+            // R57: the person's Do Not Sell or Share requests, and until when nobody may ask them
+            // to allow sale or sharing again.
+            "do_not_sell": {
+                "requests": do_not_sell.requests.iter().map(|r| json!({
+                    "received_at": time(r.received_at),
+                    "via": r.via.key(),
+                    "withdrawn": r.withdrawn,
+                })).collect::<Vec<_>>(),
+                "ask_again_refused_until": do_not_sell.ask_again_refused_until.map(time),
+            },
             "receipt": receipt,
             "receipt_content": payload,
             "public_key": public_key,

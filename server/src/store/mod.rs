@@ -5,6 +5,7 @@ pub(crate) mod audience;
 mod bulk;
 mod columns;
 pub(crate) mod console;
+mod do_not_sell;
 pub(crate) mod feed;
 mod group;
 mod identity;

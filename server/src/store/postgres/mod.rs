@@ -4,7 +4,8 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::replica::{ReadReplica, Replica};
 use super::{
-    audience::sql_audience, console::sql_console, feed::sql_feed, identity::sql_identity,
+    audience::sql_audience, console::sql_console,
+    do_not_sell::sql_do_not_sell, feed::sql_feed, identity::sql_identity,
     imports::sql_imports, leaving::sql_leaving, limits::sql_limits, seals::sql_seals,
     sql::sql_store, webhooks::sql_webhooks,
 };
@@ -171,6 +172,7 @@ sql_limits!(
 );
 
 sql_leaving!(PgStore);
+sql_do_not_sell!(PgStore);
 
 sql_feed!(
     PgStore,

@@ -6,7 +6,8 @@ use sqlx::{
 };
 
 use super::{
-    audience::sql_audience, console::sql_console, feed::sql_feed, identity::sql_identity,
+    audience::sql_audience, console::sql_console,
+    do_not_sell::sql_do_not_sell, feed::sql_feed, identity::sql_identity,
     imports::sql_imports, leaving::sql_leaving, limits::sql_limits, seals::sql_seals,
     sql::sql_store, sqlite_raw, webhooks::sql_webhooks,
 };
@@ -120,6 +121,7 @@ sql_limits!(
 );
 
 sql_leaving!(SqliteStore);
+sql_do_not_sell!(SqliteStore);
 
 sql_feed!(
     SqliteStore,
