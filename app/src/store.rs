@@ -19,6 +19,7 @@ mod console;
 mod identity;
 mod imports;
 mod leaving;
+mod pauses;
 mod seals;
 mod webhooks;
 
@@ -27,6 +28,7 @@ pub use console::*;
 pub use identity::*;
 pub use imports::*;
 pub use leaving::*;
+pub use pauses::*;
 pub use seals::*;
 pub use webhooks::*;
 

@@ -165,6 +165,10 @@ impl Services {
                 .objection_in_force(visitor.subject.id)
                 .await?
                 .map(|o| moment(o.provenance.occurred_at, zone)),
+            pauses: self
+                .pause_rows(subject.id, &visitor.scope, &purposes, zone, lang)
+                .await?,
+            frequencies: self.frequency_rows(subject.id, &purposes, lang).await?,
         })
     }
 

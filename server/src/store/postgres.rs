@@ -168,6 +168,7 @@ sql_limits!(
 );
 
 sql_leaving!(PgStore);
+crate::store::pauses::sql_pauses!(PgStore);
 
 sql_feed!(
     PgStore,

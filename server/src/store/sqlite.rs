@@ -149,6 +149,7 @@ sql_limits!(
 );
 
 sql_leaving!(SqliteStore);
+crate::store::pauses::sql_pauses!(SqliteStore);
 
 sql_feed!(
     SqliteStore,
