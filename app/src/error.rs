@@ -72,6 +72,7 @@ impl ApiError {
             | "not_permitted" => 409,
             "last_owner" => 409,
             "chain_walk_running" => 409,
+            "nothing_to_pause" | "not_paused" => 409,
             "rate_limited" => 429,
             "idempotency_key_reused" => 409,
             "method_not_allowed" => 405,

@@ -27,6 +27,7 @@ pub mod mail;
 pub mod notices;
 pub mod objection;
 pub mod pages;
+pub mod pause;
 pub mod privacy;
 pub mod provided;
 #[cfg(feature = "ssr")]

@@ -150,6 +150,26 @@ pub(crate) fn PreferencePage() -> impl IntoView {
                                 </section>
                             }
                         });
+                        // Issue 34: pause instead of leave, and how often.
+                        let pause = view! {
+                            <crate::pause::PauseSection
+                                lang
+                                token=view.token.clone()
+                                csrf=view.csrf.clone()
+                                render_id=view.render_id.clone()
+                                pauses=std::mem::take(&mut view.pauses)
+                                purposes=view.purposes.clone()
+                            />
+                        };
+                        let frequencies = std::mem::take(&mut view.frequencies);
+                        let frequencies = (!frequencies.is_empty()).then(|| view! {
+                            <crate::pause::FrequencySection
+                                lang
+                                token=view.token.clone()
+                                csrf=view.csrf.clone()
+                                rows=frequencies
+                            />
+                        });
                         view! {
                             <Frame lang title=t.preferences_title>
                                 {gpc}
@@ -158,6 +178,8 @@ pub(crate) fn PreferencePage() -> impl IntoView {
                                 {reconfirm}
                                 {renewals}
                                 <PreferenceCenter view />
+                                {pause}
+                                {frequencies}
                                 {provisions}
                                 {do_not_sell}
                                 {record}

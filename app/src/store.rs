@@ -20,6 +20,7 @@ mod do_not_sell;
 mod identity;
 mod imports;
 mod leaving;
+mod pauses;
 mod seals;
 mod webhooks;
 
@@ -29,6 +30,7 @@ pub use do_not_sell::*;
 pub use identity::*;
 pub use imports::*;
 pub use leaving::*;
+pub use pauses::*;
 pub use seals::*;
 pub use webhooks::*;
 

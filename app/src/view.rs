@@ -46,6 +46,31 @@ pub struct PreferenceView {
     /// My Personal Information" (R57; server-rendered).
     #[serde(skip)]
     pub do_not_sell: bool,
+    /// Consents paused by the person, with their end (server-rendered).
+    #[serde(skip)]
+    pub pauses: Vec<PauseRow>,
+    /// How often the person wants each marketing purpose's messages (server-rendered).
+    #[serde(skip)]
+    pub frequencies: Vec<FrequencyRow>,
+}
+
+/// A consent paused by the person: withdrawn until `until`, then granted again by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseRow {
+    pub purpose: String,
+    pub purpose_name: String,
+    pub channel: Channel,
+    pub channel_name: String,
+    pub until: Moment,
+}
+
+/// How often the person wants the messages of a purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrequencyRow {
+    pub purpose: String,
+    pub purpose_name: String,
+    /// `every`, `weekly` or `monthly`.
+    pub frequency: String,
 }
 
 /// A moment shown to the person: as the server wrote it in their time zone (`text`, in `zone`),
@@ -308,6 +333,12 @@ pub struct AdminSubjectView {
     /// (server-rendered, outside the island: never sent to the browser as data).
     #[serde(skip)]
     pub provisions: Vec<ProvisionRow>,
+    /// Consents the person paused, with their end (server-rendered).
+    #[serde(skip)]
+    pub pauses: Vec<PauseRow>,
+    /// How often the person wants each marketing purpose's messages (server-rendered).
+    #[serde(skip)]
+    pub frequencies: Vec<FrequencyRow>,
     /// Set when the person was erased on request: when, by whom, why.
     pub erasure: Option<ErasureRow>,
 }

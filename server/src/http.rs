@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/gpc.json", get(gpc_json))
         .route("/brand.css", get(brand_css))
         .route("/u/{token}/reason", post(crate::leaving::answer))
+        .route("/u/{token}/pause", post(crate::pause::answer))
         .route("/brand/{file}", get(brand_logo))
         .route("/readyz", get(crate::health::readyz))
         // Leptos adds a route for each server function; this one answers the unknown ones (and

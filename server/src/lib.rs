@@ -21,6 +21,7 @@ pub mod keys;
 pub mod leaving;
 pub mod mail;
 pub mod ops;
+pub mod pause;
 pub mod record;
 pub mod sms;
 pub mod state;
@@ -268,6 +269,9 @@ async fn sealer(services: Services, shutdown: ops::Shutdown) {
     let mut next_checkpoint = tokio::time::Instant::now();
     let mut next_expiry = tokio::time::Instant::now();
     let mut next_prune = tokio::time::Instant::now();
+    let mut next_resume = tokio::time::Instant::now();
+    // Names this instance in the leases on due pauses.
+    let owner = uuid::Uuid::new_v4().simple().to_string();
     let stopped = shutdown.stopped();
     tokio::pin!(stopped);
     loop {
@@ -295,6 +299,17 @@ async fn sealer(services: Services, shutdown: ops::Shutdown) {
             next_expiry = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
             if let Err(r) = services.expire_due_at(app::services::now()).await {
                 tracing::warn!(code = r.code, "ending expired consents failed; retrying");
+            }
+        }
+        // Pauses at their end (issue 34 item 2), every minute: each due pause is taken under a
+        // lease, so instances sharing a database grant it again once.
+        if tokio::time::Instant::now() >= next_resume {
+            next_resume = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+            if let Err(r) = services
+                .resume_pauses_due_at(app::services::now(), &owner)
+                .await
+            {
+                tracing::warn!(code = r.code, "ending pauses failed; retrying");
             }
         }
         // Shared limit records nobody touched for a day, every hour.

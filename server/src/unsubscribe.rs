@@ -162,13 +162,15 @@ fn answer(
                 .collect();
             let body = format!(
                 "<section class=\"card\" role=\"status\"><h1>{}</h1><p>{}</p><ul class=\"targets\">{items}</ul>\
-                 <p><a href=\"/p/{}?lang={}\">{}</a></p></section>{}",
+                 <p><a href=\"/p/{}?lang={}\">{}</a></p></section>{}{}",
                 escape(t.unsubscribed_title),
                 escape(t.unsubscribed_body),
                 escape(token),
                 lang.key(),
                 escape(t.manage_preferences),
-                // Only now, with the unsubscribe done: why, if they like.
+                // Only now, with the unsubscribe done: a pause instead, if they like.
+                crate::pause::offer(lang, token),
+                // And why, if they like.
                 crate::leaving::question(lang, token),
             );
             (

@@ -475,7 +475,7 @@ async fn the_audience_is_exactly_who_may_be_contacted_now_in_every_page_size_and
             let mut lines = text.lines();
             assert_eq!(
                 lines.next(),
-                Some("external_id,email,phone,lang,jurisdiction")
+                Some("external_id,email,phone,lang,jurisdiction,frequency")
             );
             let ids: BTreeSet<String> = lines
                 .map(|l| l.split(',').next().unwrap().to_owned())

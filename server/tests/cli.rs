@@ -558,7 +558,10 @@ async fn the_audience_and_the_send_gate_on_the_command_line() {
         let args = ["audience", "--purpose", "newsletter", "--channel", "email"];
         let csv = cli.ok(&args);
         let mut lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines.remove(0), "external_id,email,phone,lang,jurisdiction");
+        assert_eq!(
+            lines.remove(0),
+            "external_id,email,phone,lang,jurisdiction,frequency"
+        );
         lines.sort();
         assert_eq!(lines.len(), 2, "{csv}");
         assert!(lines[0].starts_with("'=A3,a3@example.jp,,"), "{csv}");

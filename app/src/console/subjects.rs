@@ -242,6 +242,14 @@ pub fn AdminSubjectPage() -> impl IntoView {
                                 can_ask=can_change
                             />
                         };
+                        // Issue 34: pauses in force and frequencies chosen.
+                        let pause_summary = view! {
+                            <crate::pause::PauseSummary
+                                lang
+                                pauses=v.pauses.clone()
+                                frequencies=v.frequencies.clone()
+                            />
+                        };
                         let label = v.subject.email.clone().unwrap_or_else(|| v.subject.external_id.clone());
                         let base = format!("/admin/subjects/{}", v.subject.id);
                         let purpose_options: Vec<(String, String)> =
@@ -259,6 +267,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                                         </table>
                                     </div>
                                 </section>
+                                {pause_summary}
                                 {change_form}
                                 {do_not_sell}
                                 {erasure}

@@ -19,10 +19,12 @@ pub enum Source {
     Reply,
     /// A consent that reached the end of its validity (R59), recorded by Doui itself.
     Expiry,
+    /// The end of a pause the person chose (a withdrawal with an end), recorded by Doui itself.
+    Pause,
 }
 
 impl Source {
-    pub const ALL: [Source; 9] = [
+    pub const ALL: [Source; 10] = [
         Source::PreferenceCenter,
         Source::Link,
         Source::OneClick,
@@ -32,6 +34,7 @@ impl Source {
         Source::Import,
         Source::Reply,
         Source::Expiry,
+        Source::Pause,
     ];
 
     pub const fn key(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Source {
             Source::Import => "import",
             Source::Reply => "reply",
             Source::Expiry => "expiry",
+            Source::Pause => "pause",
         }
     }
 }

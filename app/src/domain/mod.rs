@@ -26,6 +26,8 @@ mod leave;
 #[cfg(feature = "ssr")]
 pub mod notice;
 #[cfg(feature = "ssr")]
+pub mod pause;
+#[cfg(feature = "ssr")]
 pub mod permission;
 mod purpose;
 #[cfg(feature = "ssr")]
@@ -72,6 +74,8 @@ pub use law::{
 pub use leave::{LeaveReason, MAX_LEAVE_TEXT, leave_text};
 #[cfg(feature = "ssr")]
 pub use notice::{DiffLine, Notice};
+#[cfg(feature = "ssr")]
+pub use pause::{Frequency, PauseLength, PauseOutcome};
 #[cfg(feature = "ssr")]
 pub use permission::{Choice, Refused, Standing, permission};
 pub use purpose::{Purpose, PurposeKey};

@@ -16,6 +16,8 @@ mod webhooks;
 pub use webhooks::webhook_message;
 mod en;
 mod ja;
+mod pause;
+pub use pause::{PauseTexts, pause_message, pause_texts};
 
 pub struct Texts {
     pub product: &'static str,
@@ -230,7 +232,7 @@ pub fn channel_name(lang: Lang, channel: Channel) -> &'static str {
 
 /// The name of a change's source, as the person reading their history would say it.
 /// Every event source's key, in the order menus list them (the same as `Source::ALL`).
-pub const SOURCE_KEYS: [&str; 9] = [
+pub const SOURCE_KEYS: [&str; 10] = [
     "preference_center",
     "link",
     "one_click",
@@ -240,6 +242,7 @@ pub const SOURCE_KEYS: [&str; 9] = [
     "import",
     "reply",
     "expiry",
+    "pause",
 ];
 
 pub fn source_name(lang: Lang, source_key: &str) -> &'static str {
@@ -253,6 +256,7 @@ pub fn source_name(lang: Lang, source_key: &str) -> &'static str {
         (Lang::Ja, "import") => "取り込み",
         (Lang::Ja, "reply") => "返信（メール・SMS）",
         (Lang::Ja, "expiry") => "有効期限切れ",
+        (Lang::Ja, "pause") => "一時停止の終了",
         (Lang::En, "preference_center") => "Preference center",
         (Lang::En, "link") => "Link in a message",
         (Lang::En, "one_click") => "One-click unsubscribe",
@@ -262,6 +266,7 @@ pub fn source_name(lang: Lang, source_key: &str) -> &'static str {
         (Lang::En, "import") => "Import",
         (Lang::En, "reply") => "Reply (email or SMS)",
         (Lang::En, "expiry") => "Consent expired",
+        (Lang::En, "pause") => "End of a pause",
         (Lang::Ja, _) => "その他",
         (Lang::En, _) => "Other",
     }

@@ -39,6 +39,9 @@ pub fn webhook_message(lang: Lang, code: &str) -> Option<&'static str> {
         }
         (Lang::Ja, "bad_cursor") => "カーソルは 0 以上の整数です。",
         (Lang::En, "bad_cursor") => "The cursor is a whole number of at least 0.",
-        _ => return super::do_not_sell::do_not_sell_message(lang, code),
+        _ => {
+            return super::do_not_sell::do_not_sell_message(lang, code)
+                .or_else(|| super::pause::pause_message(lang, code));
+        }
     })
 }

@@ -62,6 +62,10 @@ impl Services {
             async { Ok(self.console.erasure(id).await?) },
         )?;
         let subject = subject.ok_or(Refusal::new("unknown_subject_id"))?;
+        let (pauses, frequencies) = tokio::try_join!(
+            self.pause_rows(id, &Scope::Everything, &purposes, "UTC", lang),
+            self.frequency_rows(id, &purposes, lang),
+        )?;
         let (channels, rows) = matrix(
             &purposes,
             &records,
@@ -77,6 +81,8 @@ impl Services {
             purposes: rows,
             events,
             provisions,
+            pauses,
+            frequencies,
             erasure: erasure.map(|e| crate::view::ErasureRow {
                 when: super::format_when(e.erased_at),
                 by: e.erased_by,

@@ -38,6 +38,9 @@ pub struct Ask {
 pub struct AudiencePage {
     pub subjects: Vec<Subject>,
     pub next: Option<SubjectId>,
+    /// How often each subject wants the purpose's messages, where they chose (absent: every
+    /// message).
+    pub frequencies: HashMap<SubjectId, crate::domain::Frequency>,
 }
 
 /// A granted opt-in that no longer applies (expired, or awaiting re-confirmation).
@@ -278,20 +281,30 @@ impl Services {
                 if row_permission(&notices, purpose, &row, at).is_ok() {
                     subjects.push(row.subject);
                     if subjects.len() == limit as usize {
-                        return Ok(AudiencePage {
-                            subjects,
-                            next: Some(after),
-                        });
+                        return self.with_frequencies(purpose, subjects, Some(after)).await;
                     }
                 }
             }
             if scanned < limit as usize {
-                return Ok(AudiencePage {
-                    subjects,
-                    next: None,
-                });
+                return self.with_frequencies(purpose, subjects, None).await;
             }
         }
+    }
+
+    /// An audience page with the frequency each of its subjects chose for `purpose`.
+    async fn with_frequencies(
+        &self,
+        purpose: &Purpose,
+        subjects: Vec<Subject>,
+        next: Option<SubjectId>,
+    ) -> Result<AudiencePage, Refusal> {
+        let ids: Vec<SubjectId> = subjects.iter().map(|s| s.id).collect();
+        let frequencies = self.frequencies_for(&ids, &purpose.key).await?;
+        Ok(AudiencePage {
+            subjects,
+            next,
+            frequencies,
+        })
     }
 
     /// A page of the granted opt-ins on `channel` (to `purpose`, or to every purpose used on the

@@ -167,6 +167,10 @@ impl Services {
                 .map(|o| moment(o.provenance.occurred_at, zone)),
             do_not_sell: visitor.scope == Scope::Everything
                 && visitor.subject.jurisdiction == crate::domain::Jurisdiction::UsCa,
+            pauses: self
+                .pause_rows(subject.id, &visitor.scope, &purposes, zone, lang)
+                .await?,
+            frequencies: self.frequency_rows(subject.id, &purposes, lang).await?,
         })
     }
 

@@ -93,6 +93,14 @@ impl Services {
             collection_points: &points,
             do_not_sell: &do_not_sell.requests,
         });
+        // Issue 34: a pause in force (its end) on each channel it holds, and how often the
+        // person wants each purpose's messages.
+        let (pauses, frequencies) = tokio::try_join!(
+            self.pauses_in_force(subject.id),
+            self.frequencies(subject.id),
+        )?;
+        let mut payload = payload;
+        add_pauses_and_frequencies(&mut payload, &pauses, &frequencies);
         let receipt = crate::signing::jws(&self.signer, &payload);
         let time = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
         let current: Vec<Value> = purposes
@@ -105,6 +113,14 @@ impl Services {
                 json!({
                     "purpose": p.key.as_str(),
                     "channel": channel.key(),
+                    "paused_until": pauses
+                        .iter()
+                        .find(|x| x.purpose == p.key && x.channel == channel)
+                        .map(|x| time(x.until)),
+                    "frequency": frequencies
+                        .iter()
+                        .find(|(k, _)| *k == p.key)
+                        .map_or("every", |(_, f)| f.key()),
                     "mode": p.mode_for(subject.jurisdiction).key(),
                     "choice": choice.map(|c| c.state.key()),
                     "in_effect": super::consent_effect(&notices, p, subject.jurisdiction, choice, issued_at).on,
@@ -302,4 +318,38 @@ pub fn verify_receipt(
         purposes: record["purposes"].as_array().map_or(0, Vec::len),
         events: record["events"].as_array().map_or(0, Vec::len),
     })
+}
+
+/// Writes into a receipt's purposes the frequency each has (`every` unless chosen) and, on each
+/// channel a pause holds, the pause's end (`paused_until`).
+fn add_pauses_and_frequencies(
+    payload: &mut Value,
+    pauses: &[crate::store::Pause],
+    frequencies: &[(crate::domain::PurposeKey, crate::domain::Frequency)],
+) {
+    let Some(purposes) = payload["record"]["purposes"].as_array_mut() else {
+        return;
+    };
+    for purpose in purposes {
+        let key = purpose["purpose"].as_str().unwrap_or_default().to_owned();
+        purpose["frequency"] = json!(
+            frequencies
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map_or("every", |(_, f)| f.key())
+        );
+        let Some(channels) = purpose["channels"].as_array_mut() else {
+            continue;
+        };
+        for channel in channels {
+            let name = channel["channel"].as_str().unwrap_or_default().to_owned();
+            if let Some(p) = pauses
+                .iter()
+                .find(|p| p.purpose.as_str() == key && p.channel.key() == name)
+            {
+                channel["paused_until"] =
+                    json!(crate::domain::rfc3339::Rfc3339Text::new(p.until).as_str());
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 
 use app::{
     api_key::ApiScope,
-    domain::{Channel, Refused, Subject, SubjectId},
+    domain::{Channel, Frequency, Refused, Subject, SubjectId},
     services::{Ask, LinkPlan, MAX_AUDIENCE_PAGE, Refusal, Services},
 };
 use axum::{
@@ -247,16 +247,22 @@ pub struct AudienceMember {
     pub lang: String,
     /// `jp`, `eu`, `us_ca` or `default`.
     pub jurisdiction: String,
+    /// How often the person wants this purpose's messages: every message (also when they
+    /// never chose), a weekly digest or a monthly one. Respecting it is the sender's part.
+    #[schema(value_type = super::schema::FrequencyKey)]
+    pub frequency: String,
 }
 
-impl From<&Subject> for AudienceMember {
-    fn from(s: &Subject) -> Self {
+impl AudienceMember {
+    /// A member of the audience of a purpose, with the frequency they chose for it.
+    pub fn of(s: &Subject, frequency: Option<Frequency>) -> Self {
         Self {
             external_id: s.external_id.as_str().to_owned(),
             email: s.email.as_ref().map(|e| e.as_str().to_owned()),
             phone: s.phone.as_ref().map(|p| p.as_str().to_owned()),
             lang: s.lang.key().to_owned(),
             jurisdiction: s.jurisdiction.key().to_owned(),
+            frequency: frequency.unwrap_or(Frequency::Every).key().to_owned(),
         }
     }
 }
@@ -269,10 +275,10 @@ pub struct AudiencePageJson {
 }
 
 /// The columns of the CSV audience.
-pub const AUDIENCE_CSV_HEADER: &str = "external_id,email,phone,lang,jurisdiction\n";
+pub const AUDIENCE_CSV_HEADER: &str = "external_id,email,phone,lang,jurisdiction,frequency\n";
 
 /// One CSV line of the audience (text from outside guarded against formulas).
-pub(crate) fn audience_csv_line(out: &mut String, s: &Subject) {
+pub(crate) fn audience_csv_line(out: &mut String, s: &Subject, frequency: Option<Frequency>) {
     crate::csv::push_text(out, s.external_id.as_str());
     out.push(',');
     crate::csv::push_text(out, s.email.as_ref().map_or("", |e| e.as_str()));
@@ -282,6 +288,8 @@ pub(crate) fn audience_csv_line(out: &mut String, s: &Subject) {
     out.push_str(s.lang.key());
     out.push(',');
     out.push_str(s.jurisdiction.key());
+    out.push(',');
+    out.push_str(frequency.unwrap_or(Frequency::Every).key());
     out.push('\n');
 }
 
@@ -291,7 +299,7 @@ pub(crate) fn audience_csv_line(out: &mut String, s: &Subject) {
 #[utoipa::path(get, path = "/api/v1/audience", params(AudienceQuery),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "A page of the audience (JSON), or all of it from `cursor` on (CSV: external_id,email,phone,lang,jurisdiction)",
+        (status = 200, description = "A page of the audience (JSON), or all of it from `cursor` on (CSV: external_id,email,phone,lang,jurisdiction,frequency)",
             content(
                 (AudiencePageJson = "application/json"),
                 (String = "text/csv"),
@@ -339,7 +347,11 @@ async fn audience(
             .await
         {
             Ok(page) => Json(AudiencePageJson {
-                items: page.subjects.iter().map(AudienceMember::from).collect(),
+                items: page
+                    .subjects
+                    .iter()
+                    .map(|s| AudienceMember::of(s, page.frequencies.get(&s.id).copied()))
+                    .collect(),
                 next_cursor: page.next.map(|id| id.0.to_string()),
             })
             .into_response(),
@@ -366,7 +378,7 @@ async fn audience(
             };
             let mut text = String::with_capacity(page.subjects.len() * 48);
             for s in &page.subjects {
-                audience_csv_line(&mut text, s);
+                audience_csv_line(&mut text, s, page.frequencies.get(&s.id).copied());
             }
             if !text.is_empty() && out.send(Ok(text.into())).await.is_err() {
                 return;

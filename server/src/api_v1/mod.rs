@@ -78,7 +78,7 @@ pub fn routes() -> Router<AppState> {
         ConsentsRequest, ConsentBatchJson, ConsentChangeJson, EvidenceJson, ConsentsResponse, ConsentResultJson,
         BatchErrorJson, ItemErrorJson,
         schema::ChannelKey, schema::StateKey, schema::ModeKey, schema::SourceKey, schema::LangKey,
-        schema::JurisdictionKey, schema::OutcomeKey, schema::CollectionPointKindKey)),
+        schema::JurisdictionKey, schema::OutcomeKey, schema::CollectionPointKindKey, schema::FrequencyKey)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

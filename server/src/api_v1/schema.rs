@@ -60,6 +60,16 @@ pub enum SourceKey {
     Import,
     Reply,
     Expiry,
+    Pause,
+}
+
+/// How often a person wants a purpose's messages: every message, a weekly digest, a monthly one.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FrequencyKey {
+    Every,
+    Weekly,
+    Monthly,
 }
 
 /// A language.
@@ -106,7 +116,7 @@ pub enum CollectionPointKindKey {
 mod tests {
     use super::*;
     use app::domain::{
-        Channel, CollectionPointKind, ConsentState, Jurisdiction, Lang, Mode, Source,
+        Channel, CollectionPointKind, ConsentState, Frequency, Jurisdiction, Lang, Mode, Source,
     };
 
     /// The names an enum's schema lists.
@@ -140,6 +150,10 @@ mod tests {
             keys([Mode::OptIn, Mode::OptOut], Mode::key)
         );
         assert_eq!(names::<LangKey>(), keys([Lang::Ja, Lang::En], Lang::key));
+        assert_eq!(
+            names::<FrequencyKey>(),
+            keys(Frequency::ALL, Frequency::key)
+        );
         assert_eq!(
             names::<JurisdictionKey>(),
             keys(Jurisdiction::ALL, Jurisdiction::key)

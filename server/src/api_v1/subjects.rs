@@ -114,6 +114,12 @@ pub struct ConsentJson {
     pub in_effect: bool,
     /// RFC 3339: when the recorded choice was made.
     pub since: Option<String>,
+    /// RFC 3339: the end of the pause the person chose, while it holds (the consent is
+    /// withdrawn until then and granted again by itself at the end, unless changed before).
+    pub paused_until: Option<String>,
+    /// How often the person wants this purpose's messages (`every` unless they chose).
+    #[schema(value_type = schema::FrequencyKey)]
+    pub frequency: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -238,6 +244,14 @@ pub(super) async fn get_subject(
         Ok(None) => return refuse(&headers, Refusal::new("unknown_subject_key")),
         Err(r) => return refuse(&headers, r),
     };
+    let extra = tokio::try_join!(
+        services.frequencies(subject.id),
+        services.pauses_in_force(subject.id)
+    );
+    let (frequencies, pauses) = match extra {
+        Ok(x) => x,
+        Err(r) => return refuse(&headers, r),
+    };
     match services.consents_in_effect(&subject).await {
         Ok(consents) => Json(SubjectWithConsents {
             subject: subject_json(&subject),
@@ -250,6 +264,16 @@ pub(super) async fn get_subject(
                     state: c.state.map(|s| s.key().to_owned()),
                     in_effect: c.in_effect,
                     since: c.since.map(time),
+                    paused_until: pauses
+                        .iter()
+                        .find(|p| p.purpose == c.purpose && p.channel == c.channel)
+                        .map(|p| time(p.until)),
+                    frequency: frequencies
+                        .iter()
+                        .find(|(p, _)| *p == c.purpose)
+                        .map_or(app::domain::Frequency::Every, |(_, f)| *f)
+                        .key()
+                        .to_owned(),
                 })
                 .collect(),
         })

@@ -9,7 +9,7 @@ use crate::config::Config;
 /// How the audience is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(super) enum AudienceFormat {
-    /// CSV: external_id,email,phone,lang,jurisdiction (text guarded against formulas).
+    /// CSV: external_id,email,phone,lang,jurisdiction,frequency (text guarded against formulas).
     Csv,
     /// One JSON object per line.
     Jsonl,
@@ -41,9 +41,16 @@ pub(super) async fn audience(
         text.clear();
         for s in &page.subjects {
             match format {
-                AudienceFormat::Csv => crate::api_v1::audience::audience_csv_line(&mut text, s),
+                AudienceFormat::Csv => crate::api_v1::audience::audience_csv_line(
+                    &mut text,
+                    s,
+                    page.frequencies.get(&s.id).copied(),
+                ),
                 AudienceFormat::Jsonl => {
-                    let member = crate::api_v1::audience::AudienceMember::from(s);
+                    let member = crate::api_v1::audience::AudienceMember::of(
+                        s,
+                        page.frequencies.get(&s.id).copied(),
+                    );
                     text.push_str(&serde_json::to_string(&member)?);
                     text.push('\n');
                 }

@@ -12,6 +12,7 @@ mod identity;
 pub(crate) mod imports;
 mod leaving;
 mod limits;
+pub(crate) mod pauses;
 mod pg_copy;
 mod postgres;
 mod replica;

@@ -4,10 +4,9 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::replica::{ReadReplica, Replica};
 use super::{
-    audience::sql_audience, console::sql_console,
-    do_not_sell::sql_do_not_sell, feed::sql_feed, identity::sql_identity,
-    imports::sql_imports, leaving::sql_leaving, limits::sql_limits, seals::sql_seals,
-    sql::sql_store, webhooks::sql_webhooks,
+    audience::sql_audience, console::sql_console, do_not_sell::sql_do_not_sell, feed::sql_feed,
+    identity::sql_identity, imports::sql_imports, leaving::sql_leaving, limits::sql_limits,
+    seals::sql_seals, sql::sql_store, webhooks::sql_webhooks,
 };
 
 mod reads;
@@ -173,6 +172,7 @@ sql_limits!(
 
 sql_leaving!(PgStore);
 sql_do_not_sell!(PgStore);
+crate::store::pauses::sql_pauses!(PgStore);
 
 sql_feed!(
     PgStore,
