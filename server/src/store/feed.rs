@@ -58,7 +58,6 @@ macro_rules! sql_feed {
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::domain::FeedItem>> {
                 use crate::store::console::Bind;
-                use sqlx::Row;
                 let mut binds = vec![Bind::Int(after), Bind::Int(upto)];
                 let mut conditions = String::new();
                 let mut any_of = |column: &str, values: Vec<String>, binds: &mut Vec<Bind>| {
@@ -103,26 +102,10 @@ macro_rules! sql_feed {
                 // The head may have come from the primary (the replica fell behind meanwhile):
                 // a page read from the replica must reach it, or its short page would move the
                 // cursor past positions the replica has not replayed yet.
-                let mut pool = self.reads();
-                if !std::ptr::eq(pool, &self.pool) && Self::head_in(pool).await? < upto {
-                    pool = &self.pool;
-                }
-                let rows = bind_all(sqlx::query(&sql), binds)
-                    .fetch_all(pool)
-                    .await
-                    .map_err(crate::store::db_error)?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(app::domain::FeedItem {
-                            cursor: r
-                                .try_get("position")
-                                .map_err(|_| crate::store::corrupt("position"))?,
-                            kind: app::domain::FeedKind::ConsentChanged,
-                            event: rows::event(r)?,
-                            subject: rows::subject_as(r, "subject_id")?,
-                        })
-                    })
-                    .collect()
+                let reads = self.reads();
+                let primary =
+                    !std::ptr::eq(reads, &self.pool) && Self::head_in(reads).await? < upto;
+                self.read_feed(sql, binds, primary).await
             }
         }
     };

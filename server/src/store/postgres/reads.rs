@@ -317,3 +317,32 @@ impl PgStore {
             .collect()
     }
 }
+
+impl PgStore {
+    /// A page of the feed (`sql` selects `feed_columns()`), from the replica unless `primary`.
+    pub(super) async fn read_feed(
+        &self,
+        sql: String,
+        binds: Vec<crate::store::console::Bind>,
+        primary: bool,
+    ) -> app::store::StoreResult<Vec<app::domain::FeedItem>> {
+        use sqlx::Row;
+        let pool = if primary { &self.pool } else { self.reads() };
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(pool)
+            .await
+            .map_err(crate::store::db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(app::domain::FeedItem {
+                    cursor: r
+                        .try_get("position")
+                        .map_err(|_| crate::store::corrupt("position"))?,
+                    kind: app::domain::FeedKind::ConsentChanged,
+                    event: rows::event(r)?,
+                    subject: rows::subject_as(r, "subject_id")?,
+                })
+            })
+            .collect()
+    }
+}

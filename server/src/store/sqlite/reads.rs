@@ -116,21 +116,11 @@ impl SqliteStore {
         limit: u32,
         _from: crate::store::ReadFrom,
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
-        use crate::store::console::Bind;
         let sql = format!(
             "SELECT e.seq, {} FROM consent_events e{tail}",
             columns::event_columns()
         );
-        let params = binds
-            .into_iter()
-            .map(|b| match b {
-                Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
-                Bind::Text(t) => Param::Text(t),
-                Bind::Int(i) => Param::Int(i),
-                // SQLite's times are text: `event_query` binds them as text.
-                Bind::Time(t) => Param::Text(t.format(&Rfc3339).unwrap_or_default()),
-            })
-            .collect();
+        let params = binds.into_iter().map(param).collect();
         let events = Vec::with_capacity(limit as usize);
         sqlite_raw::each_row(self.path.clone(), sql, params, events, |events, row| {
             let event = stored_at(row, 1)?
@@ -141,38 +131,84 @@ impl SqliteStore {
         })
         .await
     }
+
+    /// A page of the feed (`sql` selects `feed_columns()`), read in place: the position, the
+    /// event's columns, and its subject's (the id being the event's `subject_id`).
+    pub(super) async fn read_feed(
+        &self,
+        sql: String,
+        binds: Vec<crate::store::console::Bind>,
+        _primary: bool,
+    ) -> app::store::StoreResult<Vec<app::domain::FeedItem>> {
+        const SUBJECT_AT: i32 = 1 + columns::EVENT_COLUMNS.len() as i32;
+        let params = binds.into_iter().map(param).collect();
+        sqlite_raw::each_row(self.path.clone(), sql, params, Vec::new(), |items, row| {
+            let event = stored_at(row, 1)?
+                .ok_or_else(|| crate::store::corrupt("event"))?
+                .event()?;
+            items.push(app::domain::FeedItem {
+                cursor: row.int(0),
+                kind: app::domain::FeedKind::ConsentChanged,
+                subject: subject_with(row, 2, SUBJECT_AT)?,
+                event,
+            });
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// A bound value as SQLite takes it (times are RFC 3339 text, as `event_query` binds them).
+fn param(b: crate::store::console::Bind) -> Param {
+    use crate::store::console::Bind;
+    match b {
+        Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
+        Bind::Text(t) => Param::Text(t),
+        Bind::Int(i) => Param::Int(i),
+        Bind::Time(t) => Param::Text(t.format(&Rfc3339).unwrap_or_default()),
+    }
 }
 
 /// The subject in the first seven columns of `SUBJECT_COLUMNS` (id, external_id, email, phone,
 /// lang, jurisdiction, erased_at), checked as `rows::subject` checks it; its time zone (the
 /// eighth) is read where it was selected.
 fn subject_at(row: &sqlite_raw::Row<'_>) -> app::store::StoreResult<app::domain::Subject> {
+    subject_with(row, 0, 1)
+}
+
+/// The subject whose id is column `id_at` and whose external_id, email, phone, lang,
+/// jurisdiction and erased_at are the six columns from `at`.
+fn subject_with(
+    row: &sqlite_raw::Row<'_>,
+    id_at: i32,
+    at: i32,
+) -> app::store::StoreResult<app::domain::Subject> {
     use app::domain::{Email, ExternalId, Phone, Subject, SubjectId};
     let corrupt = crate::store::corrupt;
     let id = row
-        .bytes(0)
+        .bytes(id_at)
         .and_then(|b| uuid::Uuid::from_slice(b).ok())
         .ok_or_else(|| corrupt("id"))?;
     let text = |i, what| row.text(i)?.ok_or_else(|| corrupt(what));
     Ok(Subject {
         id: SubjectId(id),
-        external_id: ExternalId::parse(text(1, "external_id")?).map_err(|_| corrupt("subject"))?,
+        external_id: ExternalId::parse(text(at, "external_id")?).map_err(|_| corrupt("subject"))?,
         email: row
-            .text(2)?
+            .text(at + 1)?
             .map(Email::parse)
             .transpose()
             .map_err(|_| corrupt("email"))?,
         phone: row
-            .text(3)?
+            .text(at + 2)?
             .map(Phone::parse)
             .transpose()
             .map_err(|_| corrupt("phone"))?,
-        lang: text(4, "lang")?.parse().map_err(|_| corrupt("lang"))?,
-        jurisdiction: text(5, "jurisdiction")?
+        lang: text(at + 3, "lang")?.parse().map_err(|_| corrupt("lang"))?,
+        jurisdiction: text(at + 4, "jurisdiction")?
             .parse()
             .map_err(|_| corrupt("jurisdiction"))?,
         erased_at: row
-            .text(6)?
+            .text(at + 5)?
             .map(|t| time::OffsetDateTime::parse(t, &Rfc3339))
             .transpose()
             .map_err(|_| corrupt("erased_at"))?,
@@ -221,17 +257,8 @@ impl SqliteStore {
         binds: Vec<crate::store::console::Bind>,
         purpose: Option<app::domain::PurposeKey>,
     ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
-        use crate::store::console::Bind;
         let sql = crate::store::audience::numbered_for_sqlite(&sql);
-        let params = binds
-            .into_iter()
-            .map(|b| match b {
-                Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
-                Bind::Text(t) => Param::Text(t),
-                Bind::Int(i) => Param::Int(i),
-                Bind::Time(t) => Param::Text(t.format(&Rfc3339).unwrap_or_default()),
-            })
-            .collect();
+        let params = binds.into_iter().map(param).collect();
         sqlite_raw::each_row(
             self.path.clone(),
             sql,
@@ -254,16 +281,7 @@ impl SqliteStore {
         sql: String,
         binds: Vec<crate::store::console::Bind>,
     ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
-        use crate::store::console::Bind;
-        let params = binds
-            .into_iter()
-            .map(|b| match b {
-                Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
-                Bind::Text(t) => Param::Text(t),
-                Bind::Int(i) => Param::Int(i),
-                Bind::Time(t) => Param::Text(t.format(&Rfc3339).unwrap_or_default()),
-            })
-            .collect();
+        let params = binds.into_iter().map(param).collect();
         sqlite_raw::each_row(self.path.clone(), sql, params, Vec::new(), |out, row| {
             let id = row
                 .bytes(0)
