@@ -16,6 +16,7 @@ mod feed;
 
 mod audience;
 mod console;
+mod forms;
 mod identity;
 mod imports;
 mod leaving;
@@ -24,6 +25,7 @@ mod webhooks;
 
 pub use audience::*;
 pub use console::*;
+pub use forms::*;
 pub use identity::*;
 pub use imports::*;
 pub use leaving::*;

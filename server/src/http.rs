@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::webhook_forms::routes())
         .merge(crate::exports::routes())
         .merge(crate::record::routes())
+        .merge(crate::forms::routes())
         .leptos_routes_with_context(&state, routes, page_context(services.clone()), move || {
             shell(options.clone())
         })

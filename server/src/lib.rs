@@ -12,6 +12,7 @@ pub mod csv;
 pub mod demo;
 pub mod exports;
 pub mod files;
+pub mod forms;
 pub mod health;
 pub mod http;
 pub mod import;

@@ -10,6 +10,10 @@ pub use errors::error_message;
 #[cfg(feature = "ssr")]
 pub use imports::import_message;
 #[cfg(feature = "ssr")]
+mod forms;
+#[cfg(feature = "ssr")]
+pub use forms::{FormTexts, form_message, form_texts};
+#[cfg(feature = "ssr")]
 mod webhooks;
 #[cfg(feature = "ssr")]
 pub use webhooks::webhook_message;

@@ -39,6 +39,6 @@ pub fn webhook_message(lang: Lang, code: &str) -> Option<&'static str> {
         }
         (Lang::Ja, "bad_cursor") => "カーソルは 0 以上の整数です。",
         (Lang::En, "bad_cursor") => "The cursor is a whole number of at least 0.",
-        _ => return None,
+        _ => return super::forms::form_message(lang, code),
     })
 }

@@ -145,7 +145,9 @@ pub struct PurposeVersion {
 /// What the console reads beyond a single subject: prefix search, event streams, counts, and the
 /// audited history of purpose settings.
 #[async_trait]
-pub trait ConsoleStore: ImportStore + WebhookStore + LeaveStore + Send + Sync + 'static {
+pub trait ConsoleStore:
+    ImportStore + WebhookStore + LeaveStore + FormStore + Send + Sync + 'static
+{
     /// The same store's send-gate reads.
     fn audience(&self) -> &dyn AudienceStore;
     /// The same store's event feed.

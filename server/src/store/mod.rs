@@ -6,6 +6,7 @@ mod bulk;
 mod columns;
 pub(crate) mod console;
 pub(crate) mod feed;
+mod forms;
 mod group;
 mod identity;
 pub(crate) mod imports;

@@ -4,9 +4,9 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::replica::{ReadReplica, Replica};
 use super::{
-    audience::sql_audience, columns, console::sql_console, feed::sql_feed, identity::sql_identity,
-    imports::sql_imports, leaving::sql_leaving, limits::sql_limits, pg_copy, seals::sql_seals,
-    sql::sql_store, webhooks::sql_webhooks,
+    audience::sql_audience, columns, console::sql_console, feed::sql_feed, forms::sql_forms,
+    identity::sql_identity, imports::sql_imports, leaving::sql_leaving, limits::sql_limits,
+    pg_copy, seals::sql_seals, sql::sql_store, webhooks::sql_webhooks,
 };
 
 /// The scale-out backend: several Doui instances may share one database.
@@ -168,6 +168,7 @@ sql_limits!(
 );
 
 sql_leaving!(PgStore);
+sql_forms!(PgStore);
 
 sql_feed!(
     PgStore,

@@ -10,6 +10,7 @@ use super::{
     columns,
     console::sql_console,
     feed::sql_feed,
+    forms::sql_forms,
     identity::sql_identity,
     imports::sql_imports,
     leaving::sql_leaving,
@@ -149,6 +150,7 @@ sql_limits!(
 );
 
 sql_leaving!(SqliteStore);
+sql_forms!(SqliteStore);
 
 sql_feed!(
     SqliteStore,
