@@ -317,6 +317,46 @@ async fn r12_r58_a_framed_signup_is_granted_only_by_the_mail_and_names_the_colle
             assert!(doi["confirmed_at"].as_str().is_some());
         }
 
+        // The console's event list names the collection point on each.
+        let owner = s.signed_in(app::auth::Role::Owner).await;
+        let events_page = owner
+            .get("/admin/events?lang=en")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            events_page.contains("collection-point\">Newsletter signup"),
+            "{events_page}"
+        );
+        // The person's record and its signed receipt name it on each event.
+        let link = s.services.preference_link(subject.id);
+        let page_token = link.rsplit_once("/p/").unwrap().1;
+        let record: serde_json::Value = s
+            .client
+            .get(format!("{}/p/{page_token}/record.json", s.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for e in record["history"].as_array().unwrap() {
+            assert_eq!(e["collection_point"]["key"], "shop-signup", "{record}");
+            assert_eq!(e["collection_point"]["notice_version"], "2026-forms");
+        }
+        use base64::Engine;
+        let jws = record["receipt"].as_str().unwrap();
+        let payload: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(jws.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        for e in payload["record"]["events"].as_array().unwrap() {
+            assert_eq!(e["collection_point"]["key"], "shop-signup", "{payload}");
+        }
+
         // A token from another form, or none, or a forged one: refused, in the visitor's language.
         point_with_form(&s, "other-form", &[SHOP]).await;
         let other = token_in(
