@@ -280,12 +280,28 @@ async fn collection_point_rows(
         ))
         .unwrap_or_default()
     };
+    let forms = services.signup_forms().await.map_err(|r| refuse(lang, r))?;
     Ok(services
         .collection_points()
         .await
         .map_err(|r| refuse(lang, r))?
         .into_iter()
         .map(|p| crate::view::CollectionPointRow {
+            form: forms
+                .iter()
+                .find(|f| f.point == p.key)
+                .map(|f| crate::view::SignupFormRow {
+                    version: f.version,
+                    on: f.is_on(),
+                    purposes: f
+                        .purposes
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    origins: f.origins.clone(),
+                    url: format!("{}/forms/{}", services.settings.public_url, p.key),
+                }),
             kind_name: p.kind.name(lang).to_owned(),
             kind: p.kind.key().to_owned(),
             created: when(p.created_at),
@@ -354,6 +370,30 @@ pub async fn admin_retire_collection_point(
     require_csrf(&services, &csrf, lang)?;
     services
         .retire_collection_point(key.trim(), &format!("admin:{}", owner.id))
+        .await
+        .map_err(|r| refuse(lang, r))?;
+    collection_point_rows(&services, lang).await
+}
+
+/// Sets a collection point's signup form (owner): a new version offering `purposes` (keys
+/// separated by commas; empty switches the form off) to `origins` (one per line).
+#[server(endpoint = "admin/set_signup_form")]
+pub async fn admin_set_signup_form(
+    key: String,
+    purposes: String,
+    origins: String,
+    csrf: String,
+) -> Result<Vec<crate::view::CollectionPointRow>, ApiError> {
+    let services = services()?;
+    let (owner, lang) = admin(&services, Role::Owner).await?;
+    require_csrf(&services, &csrf, lang)?;
+    services
+        .set_signup_form(
+            key.trim(),
+            &[purposes],
+            &[origins],
+            &format!("admin:{}", owner.id),
+        )
         .await
         .map_err(|r| refuse(lang, r))?;
     collection_point_rows(&services, lang).await

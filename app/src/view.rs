@@ -377,6 +377,22 @@ pub struct CollectionPointRow {
     pub created_by: String,
     /// When and by whom it was retired.
     pub retired: Option<String>,
+    /// Its embeddable signup form, as it stands now (if it ever had one).
+    pub form: Option<SignupFormRow>,
+}
+
+/// A collection point's signup form in the console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignupFormRow {
+    pub version: i64,
+    /// Offered now (a version offering nothing switches it off).
+    pub on: bool,
+    /// The purposes offered (keys, separated by commas).
+    pub purposes: String,
+    /// The origins that may frame it and post to it.
+    pub origins: Vec<String>,
+    /// The hosted form's address.
+    pub url: String,
 }
 
 /// The signed-in admin, for the console's header.

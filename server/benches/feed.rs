@@ -145,6 +145,7 @@ async fn run(name: &str, url: &str) {
         .unwrap()
         .1;
     let client = reqwest::Client::new();
+    let page = env_num("BENCH_PAGE", 10_000);
     // A first pass warms the caches (and the database's pages).
     pull(&client, &base, &key, "").await;
     for (label, filter, expected) in [
@@ -155,7 +156,7 @@ async fn run(name: &str, url: &str) {
         let (read, took) = pull(&client, &base, &key, filter).await;
         assert_eq!(read, expected, "{label}: every event once");
         println!(
-            "  feed, {label:<12} {:>10.0} events/s served ({read} events, pages of 1000, {took:.2} s){}",
+            "  feed, {label:<12} {:>10.0} events/s served ({read} events, pages of {page}, {took:.2} s){}",
             read as f64 / took,
             common::machine_since(machine)
         );

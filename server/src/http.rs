@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::exports::routes())
         .merge(crate::record::routes())
         .merge(crate::do_not_sell::routes())
+        .merge(crate::forms::routes())
         .leptos_routes_with_context(&state, routes, page_context(services.clone()), move || {
             shell(options.clone())
         })

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod do_not_sell;
 pub mod exports;
 pub mod files;
+pub mod forms;
 pub mod health;
 pub mod http;
 pub mod import;

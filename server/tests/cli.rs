@@ -695,6 +695,82 @@ async fn collection_points_are_added_listed_and_retired_from_the_command_line() 
     }
 }
 
+/// `doui collection-point form`: a point's embeddable signup form, set, listed, switched off.
+#[tokio::test]
+async fn signup_forms_are_set_listed_and_switched_off_from_the_command_line() {
+    let pg = common::postgres().await;
+    let mut urls = vec![None];
+    urls.extend(pg.as_ref().map(|db| Some(db.url.clone())));
+    for url in urls {
+        let mut cli = Cli::new();
+        cli.database_url = url.clone();
+        let wording = cli.dir.join("wording.txt");
+        std::fs::write(&wording, "Send me the newsletter\n").unwrap();
+        cli.ok(&[
+            "collection-point",
+            "add",
+            "shop-signup",
+            "--name-ja",
+            "登録",
+            "--name-en",
+            "Signup",
+            "--kind",
+            "web_form",
+            "--location",
+            "https://shop.example/",
+            "--wording",
+            wording.to_str().unwrap(),
+        ]);
+        let out = cli.ok(&[
+            "collection-point",
+            "form",
+            "shop-signup",
+            "--purpose",
+            "newsletter",
+            "--origin",
+            "https://Shop.Example/",
+            "--origin",
+            "http://127.0.0.1:4000",
+        ]);
+        assert!(
+            out.contains("version 1") && out.contains("/forms/shop-signup"),
+            "{url:?}: {out}"
+        );
+        assert_eq!(
+            cli.ok(&["collection-point", "forms"]).trim(),
+            "shop-signup\t1\ton\tnewsletter\thttps://shop.example,http://127.0.0.1:4000",
+            "{url:?}"
+        );
+        let refused = cli.run(&[
+            "collection-point",
+            "form",
+            "shop-signup",
+            "--purpose",
+            "newsletter",
+            "--origin",
+            "http://shop.example",
+        ]);
+        assert!(!refused.status.success());
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("An origin must use https"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+        assert!(
+            cli.ok(&["collection-point", "form", "shop-signup", "--off"])
+                .contains("switched off")
+        );
+        assert_eq!(
+            cli.ok(&["collection-point", "forms"]).trim(),
+            "shop-signup\t2\toff\t-\t-",
+            "{url:?}"
+        );
+    }
+    if let Some(db) = pg {
+        db.cleanup().await;
+    }
+}
+
 /// `doui events`: the event feed as JSON Lines from a cursor, with filters and `--follow`.
 #[tokio::test]
 async fn events_print_the_feed_as_json_lines_from_a_cursor_and_follow_new_ones() {

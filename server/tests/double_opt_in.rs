@@ -175,6 +175,9 @@ async fn r12_r58_double_opt_in_grants_only_after_the_confirming_post_with_the_ev
                 notice_version: "1.0".into(),
                 mail_ref: "doi-expired".into(),
                 confirmed_at: None,
+                collection_point: None,
+                form_version: None,
+                also_purposes: Vec::new(),
             })
             .await
             .unwrap();

@@ -97,11 +97,61 @@ impl CsrfKey {
     pub fn matches(&self, cookie: &str, field: &str) -> bool {
         self.is_valid(cookie) && bool::from(cookie.as_bytes().ct_eq(field.as_bytes()))
     }
+
+    fn form_mac(&self, form: &str, issued: i64) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"doui-signup-form\0");
+        mac.update(form.as_bytes());
+        mac.update(b"\0");
+        mac.update(issued.to_string().as_bytes());
+        B64.encode(&mac.finalize().into_bytes()[..18])
+    }
+
+    /// The hidden token of an embeddable signup form, bound to the form and the time it was
+    /// shown (`issued`, Unix seconds): a framed form works with third-party cookies blocked.
+    pub fn signup_form_token(&self, form: &str, issued: i64) -> String {
+        format!("{issued}.{}", self.form_mac(form, issued))
+    }
+
+    /// Whether `token` was made here for `form`, at most `max_age` seconds before `now` (and
+    /// not after it, but for a minute of clock skew between instances).
+    pub fn signup_form_token_valid(&self, token: &str, form: &str, now: i64, max_age: i64) -> bool {
+        let Some((issued, mac)) = token.split_once('.') else {
+            return false;
+        };
+        let Ok(issued) = issued.parse::<i64>() else {
+            return false;
+        };
+        issued <= now + 60
+            && now - issued <= max_age
+            && bool::from(self.form_mac(form, issued).as_bytes().ct_eq(mac.as_bytes()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signup_form_tokens_are_bound_to_their_form_and_time() {
+        let k = CsrfKey::new(vec![7; 32]);
+        let t = k.signup_form_token("web-signup", 1_000);
+        assert!(k.signup_form_token_valid(&t, "web-signup", 1_010, 3600));
+        assert!(!k.signup_form_token_valid(&t, "other-form", 1_010, 3600));
+        assert!(!k.signup_form_token_valid(&t, "web-signup", 1_000 + 3601, 3600));
+        assert!(
+            !k.signup_form_token_valid(&t, "web-signup", 800, 3600),
+            "from the future"
+        );
+        assert!(!k.signup_form_token_valid(
+            &t.replace("1000.", "1001."),
+            "web-signup",
+            1_010,
+            3600
+        ));
+        assert!(!CsrfKey::new(vec![8; 32]).signup_form_token_valid(&t, "web-signup", 1_010, 3600));
+        assert!(!k.signup_form_token_valid("", "web-signup", 1_010, 3600));
+    }
 
     #[test]
     fn cookies_are_read_and_written_safely() {

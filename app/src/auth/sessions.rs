@@ -136,6 +136,11 @@ pub struct OptInRequest {
     pub notice_version: String,
     pub mail_ref: String,
     pub confirmed_at: Option<OffsetDateTime>,
+    /// The collection point whose signup form made the request, and the form's version.
+    pub collection_point: Option<String>,
+    pub form_version: Option<i64>,
+    /// Purposes asked for besides `purpose` (a form may offer several); one click grants all.
+    pub also_purposes: Vec<crate::domain::PurposeKey>,
 }
 
 impl OptInRequest {

@@ -28,6 +28,14 @@ struct Copy {
     retired: &'static str,
     created: &'static str,
     none: &'static str,
+    form: &'static str,
+    form_none: &'static str,
+    form_off: &'static str,
+    form_purposes: &'static str,
+    form_purposes_hint: &'static str,
+    form_origins: &'static str,
+    form_origins_hint: &'static str,
+    form_save: &'static str,
 }
 
 const JA: Copy = Copy {
@@ -48,6 +56,14 @@ const JA: Copy = Copy {
     retired: "廃止済み",
     created: "登録",
     none: "収集場所はまだありません。",
+    form: "埋め込みフォーム",
+    form_none: "フォームはありません。",
+    form_off: "停止中",
+    form_purposes: "フォームで選べる目的",
+    form_purposes_hint: "目的のキーをカンマ区切りで（メールに使えるもの）。空にするとフォームを停止します。",
+    form_origins: "フォームを埋め込める・送信できるオリジン",
+    form_origins_hint: "1 行に 1 つ、https://ホスト[:ポート]（http はループバックのみ）。空にすると埋め込めません。",
+    form_save: "フォームを保存",
 };
 
 const EN: Copy = Copy {
@@ -68,6 +84,14 @@ const EN: Copy = Copy {
     retired: "Retired",
     created: "Registered",
     none: "No collection point yet.",
+    form: "Embeddable form",
+    form_none: "No form.",
+    form_off: "Switched off",
+    form_purposes: "Purposes the form offers",
+    form_purposes_hint: "Purpose keys separated by commas (purposes that apply to email). Empty switches the form off.",
+    form_origins: "Origins that may embed the form and post to it",
+    form_origins_hint: "One per line, https://host[:port] (http for loopback hosts only). Empty: it may not be framed.",
+    form_save: "Save the form",
 };
 
 const fn copy(lang: Lang) -> &'static Copy {
@@ -121,6 +145,39 @@ fn point_card(lang: Lang, p: CollectionPointRow, csrf: String, owner: bool) -> i
         },
         p.key
     );
+    let form_state = match &p.form {
+        None => view! { <p class="fine">{c.form_none}</p> }.into_any(),
+        Some(f) if !f.on => {
+            view! { <p class="fine">{c.form_off}" (v"{f.version}")"</p> }.into_any()
+        }
+        Some(f) => view! {
+            <p class="fine signup-form-state">
+                <a href=f.url.clone()>{f.url.clone()}</a>" (v"{f.version}") · "{f.purposes.clone()}
+                " · "{if f.origins.is_empty() { "'none'".to_owned() } else { f.origins.join(" ") }}
+            </p>
+        }
+        .into_any(),
+    };
+    let set_form = (owner && p.retired.is_none()).then(|| {
+        let (purposes, origins) = p
+            .form
+            .as_ref()
+            .map(|f| (f.purposes.clone(), f.origins.join("\n")))
+            .unwrap_or_default();
+        view! {
+            <form method="post" action="/api/admin/set_signup_form" class="stacked signup-form-settings">
+                <input type="hidden" name="csrf" value=csrf.clone() />
+                <input type="hidden" name="lang" value=lang.key() />
+                <input type="hidden" name="return_to" value=format!("/admin/collection-points?lang={}", lang.key()) />
+                <input type="hidden" name="key" value=p.key.clone() />
+                <label>{c.form_purposes}<input name="purposes" value=purposes maxlength="2000" /></label>
+                <p class="fine">{c.form_purposes_hint}</p>
+                <label>{c.form_origins}<textarea name="origins" rows="3" maxlength="6000">{origins}</textarea></label>
+                <p class="fine">{c.form_origins_hint}</p>
+                <button type="submit" class="secondary save-signup-form">{c.form_save}</button>
+            </form>
+        }
+    });
     let retire = (owner && p.retired.is_none()).then(|| {
         view! {
             <form method="post" action="/api/admin/retire_collection_point" class="inline">
@@ -147,6 +204,9 @@ fn point_card(lang: Lang, p: CollectionPointRow, csrf: String, owner: bool) -> i
                 <dt>{c.wording}</dt><dd><blockquote class="wording">{p.wording.clone()}</blockquote><span class="fine">"SHA-256 "<code>{p.wording_sha256.clone()}</code></span></dd>
                 <dt>{c.created}</dt><dd>{p.created.clone()}" · "{p.created_by.clone()}</dd>
             </dl>
+            <h3>{c.form}</h3>
+            {form_state}
+            {set_form}
             {retire}
         </section>
     }

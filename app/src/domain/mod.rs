@@ -39,6 +39,8 @@ pub mod rfc3339;
 #[cfg(feature = "ssr")]
 pub mod seal;
 #[cfg(feature = "ssr")]
+mod signup_form;
+#[cfg(feature = "ssr")]
 pub mod sms;
 #[cfg(feature = "ssr")]
 mod subject;
@@ -79,6 +81,8 @@ pub use pause::{Frequency, PauseLength, PauseOutcome};
 #[cfg(feature = "ssr")]
 pub use permission::{Choice, Refused, Standing, permission};
 pub use purpose::{Purpose, PurposeKey};
+#[cfg(feature = "ssr")]
+pub use signup_form::{MAX_FORM_ORIGINS, MAX_FORM_PURPOSES, SignupForm, check_form_origin};
 #[cfg(feature = "ssr")]
 pub use subject::{
     Email, ExternalId, NewSubject, Phone, Subject, SubjectId, TimeZoneName, erased_identifier,

@@ -11,6 +11,10 @@ pub use errors::error_message;
 pub use imports::import_message;
 pub mod do_not_sell;
 #[cfg(feature = "ssr")]
+mod forms;
+#[cfg(feature = "ssr")]
+pub use forms::{FormTexts, form_message, form_texts};
+#[cfg(feature = "ssr")]
 mod webhooks;
 #[cfg(feature = "ssr")]
 pub use webhooks::webhook_message;

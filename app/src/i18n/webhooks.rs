@@ -41,7 +41,8 @@ pub fn webhook_message(lang: Lang, code: &str) -> Option<&'static str> {
         (Lang::En, "bad_cursor") => "The cursor is a whole number of at least 0.",
         _ => {
             return super::do_not_sell::do_not_sell_message(lang, code)
-                .or_else(|| super::pause::pause_message(lang, code));
+                .or_else(|| super::pause::pause_message(lang, code))
+                .or_else(|| super::forms::form_message(lang, code));
         }
     })
 }

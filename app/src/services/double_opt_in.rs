@@ -48,27 +48,49 @@ impl Services {
     ) -> Result<(), Refusal> {
         let email = Email::parse(email)?;
         let purpose = PurposeKey::parse(purpose.trim())?;
-        let p = self
-            .store
-            .purposes()
-            .await?
-            .iter()
-            .find(|p| p.key == purpose)
-            .cloned()
-            .ok_or(Refusal::new("unknown_purpose"))?;
-        if !p.applies_to(Channel::Email) {
-            return Err(Refusal::new("channel_not_applicable"));
+        let notice_version = self.notice_version().await?;
+        self.open_opt_in(email, vec![purpose], lang, evidence, notice_version, None)
+            .await
+    }
+
+    /// Keeps a double opt-in request for `purposes` (the first is the request's `purpose`, the
+    /// rest `also_purposes`; each must apply to email) and mails its confirmation link, after
+    /// the mail limits. `form` names the collection point and the form's version it came from.
+    pub(super) async fn open_opt_in(
+        &self,
+        email: Email,
+        purposes: Vec<PurposeKey>,
+        lang: Lang,
+        evidence: RequestEvidence,
+        notice_version: String,
+        form: Option<(String, i64)>,
+    ) -> Result<(), Refusal> {
+        let known = self.store.purposes().await?;
+        let mut names = Vec::with_capacity(purposes.len());
+        for key in &purposes {
+            let p = known
+                .iter()
+                .find(|p| &p.key == key)
+                .ok_or(Refusal::new("unknown_purpose"))?;
+            if !p.applies_to(Channel::Email) {
+                return Err(Refusal::new("channel_not_applicable"));
+            }
+            names.push(p.name(lang).to_owned());
         }
+        let Some((purpose, also_purposes)) = purposes.split_first() else {
+            return Err(Refusal::new("unknown_purpose"));
+        };
         // The sign-in limits: a form that mails strangers must not become a mail cannon.
         self.hit_mail_limits(evidence.ip, &email).await?;
         let token = random_token();
         let hash = token_hash(&token);
         let at = now();
+        let (collection_point, form_version) = form.unzip();
         let request = OptInRequest {
             mail_ref: format!("doi-{}", &hash[..16]),
             token_hash: hash,
             email: email.as_str().to_owned(),
-            purpose,
+            purpose: purpose.clone(),
             lang,
             requested_at: at,
             expires_at: at + time::Duration::hours(OPT_IN_HOURS),
@@ -81,8 +103,11 @@ impl Services {
                 let page = u.split(['?', '#']).next().unwrap_or_default();
                 page.chars().take(500).collect()
             }),
-            notice_version: self.notice_version().await?,
+            notice_version,
             confirmed_at: None,
+            collection_point,
+            form_version,
+            also_purposes: also_purposes.to_vec(),
         };
         self.identity.create_opt_in_request(&request).await?;
         let link = format!("{}/confirm/{token}", self.settings.public_url);
@@ -90,7 +115,7 @@ impl Services {
             lang,
             email.as_str(),
             &link,
-            p.name(lang),
+            &join_names(lang, &names),
             OPT_IN_HOURS,
             &request.mail_ref,
             &self.settings.sender,
@@ -103,13 +128,17 @@ impl Services {
     pub async fn opt_in_preview(&self, token: &str) -> Result<OptInPreview, Refusal> {
         let request = self.usable_opt_in(token).await?;
         let p = self.store.purposes().await?;
-        let name = p
-            .iter()
-            .find(|p| p.key == request.purpose)
-            .map(|p| p.name(request.lang).to_owned())
-            .ok_or(Refusal::new("unknown_purpose"))?;
+        let names = std::iter::once(&request.purpose)
+            .chain(&request.also_purposes)
+            .map(|key| {
+                p.iter()
+                    .find(|p| &p.key == key)
+                    .map(|p| p.name(request.lang).to_owned())
+                    .ok_or(Refusal::new("unknown_purpose"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(OptInPreview {
-            purpose_name: name,
+            purpose_name: join_names(request.lang, &names),
             email: super::mask_email(&request.email),
             lang: request.lang,
         })
@@ -123,11 +152,26 @@ impl Services {
         click: Origin,
     ) -> Result<Vec<Applied>, Refusal> {
         let request = self.usable_opt_in(token).await?;
-        if let Some(subject) = self.store.find_subject(&request.email).await?
-            && let Ok(purpose) = self.purpose(request.purpose.as_str()).await
+        let purposes: Vec<PurposeKey> = std::iter::once(request.purpose.clone())
+            .chain(request.also_purposes.iter().cloned())
+            .collect();
+        if let Some(subject) = self.store.find_subject(&request.email).await? {
+            for key in &purposes {
+                if let Ok(purpose) = self.purpose(key.as_str()).await {
+                    self.check_objection(subject.id, &purpose, ConsentState::Granted)
+                        .await?;
+                }
+            }
+        }
+        // A retired collection point names no new event: its form's pending requests lapse.
+        if let Some(point) = &request.collection_point
+            && self
+                .console
+                .collection_point(point)
+                .await?
+                .is_none_or(|p| p.is_retired())
         {
-            self.check_objection(subject.id, &purpose, ConsentState::Granted)
-                .await?;
+            return Err(Refusal::new("collection_point_retired"));
         }
         let at = now();
         if !self
@@ -166,31 +210,36 @@ impl Services {
                 "notice_version": request.notice_version,
                 "confirmation_mail": request.mail_ref,
                 "confirmed_at": time(at),
+                "collection_point": request.collection_point,
+                "form_version": request.form_version,
             }
         });
-        let change = Change {
-            subject: subject.id,
-            purpose: request.purpose.clone(),
-            channel: Channel::Email,
-            to: ConsentState::Granted,
-            provenance: Provenance {
-                occurred_at: at,
-                source: Source::Link,
-                actor: Actor::Subject,
-                notice_version: Some(request.notice_version.clone()),
-                origin: click,
-                idempotency_key: None,
-                reason: Some(evidence.to_string()),
-                campaign: None,
-                collection_point: None,
-                import_batch: None,
-                form_url: None,
-                proof_ref: None,
-            },
-            reconfirm: false,
-        };
+        let changes = purposes
+            .into_iter()
+            .map(|purpose| Change {
+                subject: subject.id,
+                purpose,
+                channel: Channel::Email,
+                to: ConsentState::Granted,
+                provenance: Provenance {
+                    occurred_at: at,
+                    source: Source::Link,
+                    actor: Actor::Subject,
+                    notice_version: Some(request.notice_version.clone()),
+                    origin: click.clone(),
+                    idempotency_key: None,
+                    reason: Some(evidence.to_string()),
+                    campaign: None,
+                    collection_point: request.collection_point.clone(),
+                    import_batch: None,
+                    form_url: request.collection_point.as_ref().and(request.url.clone()),
+                    proof_ref: None,
+                },
+                reconfirm: false,
+            })
+            .collect();
         tracing::info!(subject = %subject.id, purpose = %request.purpose, "double opt-in confirmed");
-        Ok(self.store.apply(vec![change]).await?)
+        Ok(self.store.apply(changes).await?)
     }
 
     async fn usable_opt_in(&self, token: &str) -> Result<OptInRequest, Refusal> {
@@ -204,4 +253,12 @@ impl Services {
         }
         Ok(request)
     }
+}
+
+/// Purpose names in a sentence: 「A」「B」 reads as 「A、B」, "A" "B" as "A, B".
+pub(super) fn join_names(lang: Lang, names: &[String]) -> String {
+    names.join(match lang {
+        Lang::Ja => "、",
+        Lang::En => ", ",
+    })
 }

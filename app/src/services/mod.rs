@@ -25,6 +25,7 @@ mod double_opt_in;
 mod erasure;
 mod expiry;
 mod feed;
+mod forms;
 mod gpc;
 mod identity;
 mod imports;
@@ -64,6 +65,7 @@ pub use erasure::Eraser;
 pub use feed::{
     FEED_PAGE, FEED_PIECE, FEED_POLL, FeedPage, FeedStream, MAX_FEED_PAGE, MAX_FEED_WAIT,
 };
+pub use forms::{FORM_TOKEN_SECS, FormOutcome, FormPage, FormSubmission};
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
 pub use identity::{ARGON2_M_KIB, NewSession};
 pub use imports::ImportContext;

@@ -146,7 +146,15 @@ pub struct PurposeVersion {
 /// audited history of purpose settings.
 #[async_trait]
 pub trait ConsoleStore:
-    ImportStore + WebhookStore + LeaveStore + DoNotSellStore + PauseStore + Send + Sync + 'static
+    ImportStore
+    + WebhookStore
+    + LeaveStore
+    + DoNotSellStore
+    + PauseStore
+    + FormStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The same store's send-gate reads.
     fn audience(&self) -> &dyn AudienceStore;

@@ -38,6 +38,25 @@ pub enum CollectionPointCommand {
     /// Retire a collection point: it stays as evidence for the consents it names, and names no
     /// new one.
     Retire { key: String },
+    /// Give a collection point an embeddable signup form (`/forms/<key>`), or change it (each
+    /// change is a new version): the purposes it offers, and the origins that may frame it or
+    /// post to it. Without a purpose (or with --off) the form is switched off.
+    Form {
+        key: String,
+        /// A purpose the form offers (repeat for several; opt-in purposes that apply to email).
+        #[arg(long = "purpose")]
+        purposes: Vec<String>,
+        /// An origin that may frame the form and post to it: https://host[:port] (http only for
+        /// loopback hosts). Repeat for several; none: the form may not be framed.
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+        /// Switch the form off.
+        #[arg(long, conflicts_with_all = ["purposes", "origins"])]
+        off: bool,
+    },
+    /// Show every collection point's form as tab-separated lines: key, version, status,
+    /// purposes, origins.
+    Forms,
 }
 
 fn read_text(path: &PathBuf) -> anyhow::Result<String> {
@@ -104,6 +123,54 @@ pub async fn run(services: &Services, command: CollectionPointCommand) -> anyhow
                 .await
                 .map_err(super::refusal)?;
             println!("collection point {} retired", p.key);
+        }
+        CollectionPointCommand::Form {
+            key,
+            purposes,
+            origins,
+            off,
+        } => {
+            let (purposes, origins) = if off {
+                (Vec::new(), Vec::new())
+            } else {
+                (purposes, origins)
+            };
+            let form = services
+                .set_signup_form(&key, &purposes, &origins, "cli")
+                .await
+                .map_err(super::refusal)?;
+            if form.is_on() {
+                println!(
+                    "form of {} is version {}: {}/forms/{}",
+                    form.point, form.version, services.settings.public_url, form.point
+                );
+            } else {
+                println!(
+                    "form of {} switched off (version {})",
+                    form.point, form.version
+                );
+            }
+        }
+        CollectionPointCommand::Forms => {
+            for f in services.signup_forms().await.map_err(super::refusal)? {
+                let purposes: Vec<&str> = f.purposes.iter().map(|p| p.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    f.point,
+                    f.version,
+                    if f.is_on() { "on" } else { "off" },
+                    if purposes.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        purposes.join(",")
+                    },
+                    if f.origins.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        f.origins.join(",")
+                    },
+                );
+            }
         }
     }
     Ok(())

@@ -42,6 +42,8 @@ pub const MAIL_SENT: &str = "doui_mail_sent_total";
 pub const MAIL_FAILED: &str = "doui_mail_failed_total";
 /// Always 1, labelled with the version and commit of this binary.
 pub const BUILD_INFO: &str = "doui_build_info";
+/// Signup form submissions whose honeypot was filled (counted by `app::services`).
+pub const FORM_HONEYPOT: &str = "doui_form_honeypot_total";
 
 /// Latency buckets, in seconds: a millisecond to ten seconds.
 const SECONDS: &[f64] = &[
@@ -116,6 +118,10 @@ fn describe() {
         "Messages handed to SMTP or written to the outbox."
     );
     describe_counter!(MAIL_FAILED, "Messages that could not be sent.");
+    describe_counter!(
+        FORM_HONEYPOT,
+        "Signup form submissions dropped because their honeypot was filled."
+    );
     describe_gauge!(BUILD_INFO, "The version and commit of this binary.");
 }
 

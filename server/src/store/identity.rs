@@ -173,8 +173,9 @@ macro_rules! sql_identity {
             async fn create_opt_in_request(&self, r: &app::auth::OptInRequest) -> app::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO opt_in_requests (token_hash, email, purpose, lang, requested_at, expires_at, \
-                     origin_ip, user_agent, url, notice_version, mail_ref, confirmed_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     origin_ip, user_agent, url, notice_version, mail_ref, confirmed_at, \
+                     collection_point, form_version, also_purposes) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(&r.token_hash)
                 .bind(&r.email)
@@ -188,6 +189,13 @@ macro_rules! sql_identity {
                 .bind(&r.notice_version)
                 .bind(&r.mail_ref)
                 .bind(r.confirmed_at)
+                .bind(&r.collection_point)
+                .bind(r.form_version)
+                .bind(if r.also_purposes.is_empty() {
+                    None
+                } else {
+                    Some(r.also_purposes.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" "))
+                })
                 .execute(&self.pool)
                 .await
                 .map_err(crate::store::db_error)?;
@@ -199,7 +207,8 @@ macro_rules! sql_identity {
                 use crate::store::corrupt;
                 let row = sqlx::query(
                     "SELECT token_hash, email, purpose, lang, requested_at, expires_at, origin_ip, user_agent, \
-                     url, notice_version, mail_ref, confirmed_at FROM opt_in_requests WHERE token_hash = $1",
+                     url, notice_version, mail_ref, confirmed_at, collection_point, form_version, also_purposes \
+                     FROM opt_in_requests WHERE token_hash = $1",
                 )
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
@@ -223,6 +232,15 @@ macro_rules! sql_identity {
                     notice_version: text("notice_version")?,
                     mail_ref: text("mail_ref")?,
                     confirmed_at: r.try_get("confirmed_at").map_err(bad)?,
+                    collection_point: r.try_get("collection_point").map_err(bad)?,
+                    form_version: r.try_get("form_version").map_err(bad)?,
+                    also_purposes: r
+                        .try_get::<Option<String>, _>("also_purposes")
+                        .map_err(bad)?
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .map(|p| p.parse().map_err(|_| corrupt("purpose")))
+                        .collect::<Result<_, _>>()?,
                 }))
             }
 

@@ -7,6 +7,7 @@ mod columns;
 pub(crate) mod console;
 mod do_not_sell;
 pub(crate) mod feed;
+mod forms;
 mod group;
 mod identity;
 pub(crate) mod imports;

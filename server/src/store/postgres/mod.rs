@@ -5,8 +5,8 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 use super::replica::{ReadReplica, Replica};
 use super::{
     audience::sql_audience, console::sql_console, do_not_sell::sql_do_not_sell, feed::sql_feed,
-    identity::sql_identity, imports::sql_imports, leaving::sql_leaving, limits::sql_limits,
-    seals::sql_seals, sql::sql_store, webhooks::sql_webhooks,
+    forms::sql_forms, identity::sql_identity, imports::sql_imports, leaving::sql_leaving,
+    limits::sql_limits, seals::sql_seals, sql::sql_store, webhooks::sql_webhooks,
 };
 
 mod reads;
@@ -172,6 +172,7 @@ sql_limits!(
 
 sql_leaving!(PgStore);
 sql_do_not_sell!(PgStore);
+sql_forms!(PgStore);
 crate::store::pauses::sql_pauses!(PgStore);
 
 sql_feed!(

@@ -7,8 +7,8 @@ use sqlx::{
 
 use super::{
     audience::sql_audience, console::sql_console, do_not_sell::sql_do_not_sell, feed::sql_feed,
-    identity::sql_identity, imports::sql_imports, leaving::sql_leaving, limits::sql_limits,
-    seals::sql_seals, sql::sql_store, sqlite_raw, webhooks::sql_webhooks,
+    forms::sql_forms, identity::sql_identity, imports::sql_imports, leaving::sql_leaving,
+    limits::sql_limits, seals::sql_seals, sql::sql_store, sqlite_raw, webhooks::sql_webhooks,
 };
 
 mod reads;
@@ -121,6 +121,7 @@ sql_limits!(
 
 sql_leaving!(SqliteStore);
 sql_do_not_sell!(SqliteStore);
+sql_forms!(SqliteStore);
 crate::store::pauses::sql_pauses!(SqliteStore);
 
 sql_feed!(
