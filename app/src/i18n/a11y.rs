@@ -1,0 +1,12 @@
+//! Texts of accessibility (issue 34 item 8): the link that skips to a page's content, the first
+//! stop of the keyboard on every page.
+
+use crate::domain::Lang;
+
+/// The skip link's text (it leads to `<main id="main">`).
+pub fn skip_to_content(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "本文へ移動",
+        Lang::En => "Skip to the content",
+    }
+}
