@@ -10,3 +10,11 @@ pub fn skip_to_content(lang: Lang) -> &'static str {
         Lang::En => "Skip to the content",
     }
 }
+
+/// The name of a table's column that holds a small chart (read by screen readers only).
+pub fn chart_column(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "グラフ",
+        Lang::En => "Chart",
+    }
+}
