@@ -59,4 +59,7 @@ scripts/one-binary.sh target/release/doui
 step "browser tests (Playwright, Debian's Chromium)"
 (cd end2end && npx playwright test)
 
+step "Lighthouse, mobile profile: performance >= 0.95, accessibility and best practices 1.0"
+scripts/lighthouse.sh
+
 step "all tests passed"
