@@ -17,8 +17,10 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # the network while the compiler keeps the cores busy. Each one's output is shown if it fails.
 LOGS=$(mktemp -d)
 background=()
-if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ ! -d "$TOOLS/node_modules/playwright-core" ]; then
-  say "installing wasm-opt (binaryen $BINARYEN_VERSION) and Playwright from npm (alongside)"
+# Installed again when end2end/package.json gained a package the machine lacks.
+if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ ! -d "$TOOLS/node_modules/playwright-core" ] \
+  || [ ! -d "$TOOLS/node_modules/@axe-core/playwright" ] || [ ! -x "$TOOLS/node_modules/.bin/lighthouse" ]; then
+  say "installing wasm-opt (binaryen $BINARYEN_VERSION), Playwright, axe-core and Lighthouse from npm (alongside)"
   mkdir -p "$TOOLS"
   (
     cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error

@@ -40,6 +40,14 @@ js=$(gzip -9 -c "$pkg/doui.js" | wc -c)
 css=$(gzip -9 -c "$pkg/doui.css" | wc -c)
 total=$((wasm + js + css))
 echo "wasm ${wasm} B + js ${js} B + css ${css} B = ${total} B gzip"
+# What browsers are sent: the server stores each file brotli-compressed (quality 11, window 2^22,
+# as server/build.rs does) and sends that to every browser that accepts br.
+br=$(node -e '
+  const z = require("zlib"), fs = require("fs");
+  const params = { [z.constants.BROTLI_PARAM_QUALITY]: 11, [z.constants.BROTLI_PARAM_LGWIN]: 22 };
+  console.log(process.argv.slice(1).reduce((n, f) => n + z.brotliCompressSync(fs.readFileSync(f), { params }).length, 0));
+' "$pkg/doui.wasm" "$pkg/doui.js" "$pkg/doui.css")
+echo "as transferred (brotli): ${br} B"
 if [ "$total" -gt $((150 * 1024)) ]; then
   echo "over budget: ${total} B > 150 KB" >&2
   exit 1
@@ -50,5 +58,8 @@ scripts/one-binary.sh target/release/doui
 
 step "browser tests (Playwright, Debian's Chromium)"
 (cd end2end && npx playwright test)
+
+step "Lighthouse, mobile profile: performance >= 0.95, accessibility and best practices 1.0"
+scripts/lighthouse.sh
 
 step "all tests passed"

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     domain::Lang,
-    i18n::{error_message, texts},
+    i18n::{error_message, skip_to_content, texts},
 };
 
 /// The request's `Accept-Language` (server side; the browser never renders pages).
@@ -132,6 +132,7 @@ pub(crate) fn Frame(lang: Lang, #[prop(into)] title: String, children: Children)
         <Html {..} lang=lang.key() />
         <Title text=format!("{title} · {site}") />
         {accent.then(|| view! { <leptos_meta::Stylesheet id="brand" href="/brand.css" /> })}
+        <a class="skip-link" href="#main">{skip_to_content(lang)}</a>
         <header class="top">
             <a class="brand" href="/">{logo}{name}</a>
             <nav class="lang-switch" aria-label=t.language>{switch}</nav>

@@ -8,6 +8,7 @@ use crate::{
     admin_leaving::{LeaveRow, admin_leave_reasons},
     domain::Lang,
     frame::visitor_lang,
+    i18n::chart_column,
 };
 
 struct Copy {
@@ -84,6 +85,7 @@ fn table(
     c: &'static Copy,
     heading: &'static str,
     first: &'static str,
+    chart: &'static str,
     rows: Vec<LeaveRow>,
 ) -> impl IntoView {
     let body = rows
@@ -120,7 +122,7 @@ fn table(
             <h2>{heading}</h2>
             <div class="table-wrap">
                 <table>
-                    <thead><tr><th scope="col">{first}</th>{heads}<th scope="col">{c.total}</th><th scope="col"></th></tr></thead>
+                    <thead><tr><th scope="col">{first}</th>{heads}<th scope="col">{c.total}</th><th scope="col"><span class="sr-only">{chart}</span></th></tr></thead>
                     <tbody>{body}</tbody>
                 </table>
             </div>
@@ -142,8 +144,8 @@ pub fn AdminLeaveReasonsPage() -> impl IntoView {
                             view! { <section class="card"><p>{c.none}</p></section> }.into_any()
                         } else {
                             view! {
-                                {table(c, c.by_purpose, c.purpose, report.by_purpose)}
-                                {table(c, c.by_campaign, c.campaign, report.by_campaign)}
+                                {table(c, c.by_purpose, c.purpose, chart_column(lang), report.by_purpose)}
+                                {table(c, c.by_campaign, c.campaign, chart_column(lang), report.by_campaign)}
                             }
                             .into_any()
                         };

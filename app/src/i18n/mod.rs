@@ -3,7 +3,9 @@
 
 use crate::domain::{Channel, Lang};
 
+mod a11y;
 mod errors;
+pub use a11y::{chart_column, skip_to_content};
 #[cfg(feature = "ssr")]
 mod imports;
 pub use errors::error_message;
