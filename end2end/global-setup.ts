@@ -63,6 +63,9 @@ export default async function globalSetup() {
     DOUI_MAIL_FROM: 'Doui e2e <no-reply@e2e.test>',
     // The webhooks test's receiver listens on loopback over plain http.
     DOUI_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+    // The tests' browser sits behind this "proxy": a test that signs in by mail names a network
+    // of its own in X-Forwarded-For (see fromOwnNetwork in tests/mail.ts).
+    DOUI_TRUSTED_PROXIES: '127.0.0.1/32',
   };
   delete env.DATABASE_URL;
   const server = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });

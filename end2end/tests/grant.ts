@@ -1,5 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
-import { mailedLink, mails, signInLink } from './mail';
+import { fromOwnNetwork, mailedLink, mails, signInLink } from './mail';
 
 // Through a link, a grant of third-party sharing or ad targeting waits for the person's
 // mailbox (issue 30, item 9): the switch stays off and says so, a mail arrives, and its link's
@@ -21,6 +21,7 @@ export async function grantByMail(page: Page, toggle: Locator, to: string): Prom
 
 /** Signs `to` in with the link /signin mails, as a person proves their mailbox; ends on /me. */
 export async function signInByMail(page: Page, to: string): Promise<void> {
+  await fromOwnNetwork(page);
   const seen = mails().length;
   await page.goto('/signin?lang=en');
   await page.getByLabel('Email address').fill(to);
