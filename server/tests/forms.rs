@@ -77,6 +77,19 @@ fn token_in(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
+/// The signed token of the form page at `/forms/{path}`, fetched by `c`.
+async fn form_token(c: &reqwest::Client, s: &TestServer, path: &str) -> String {
+    let html = c
+        .get(format!("{}/forms/{path}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    token_in(&html)
+}
+
 /// How many double opt-in requests are stored (an UPDATE that changes nothing counts them).
 async fn opt_in_requests(s: &TestServer) -> u64 {
     s.db.raw("UPDATE opt_in_requests SET lang = lang")
@@ -215,15 +228,7 @@ async fn r12_r58_a_framed_signup_is_granted_only_by_the_mail_and_names_the_colle
         point_with_form(&s, "shop-signup", &[SHOP]).await;
         // The framed page: no cookies at all (third-party cookies blocked).
         let c = cookieless();
-        let html = c
-            .get(format!("{}/forms/shop-signup?lang=en", s.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = token_in(&html);
+        let token = form_token(&c, &s, "shop-signup?lang=en").await;
         let res = c
             .post(format!("{}/forms/shop-signup", s.base))
             .header("sec-fetch-site", "same-origin")
@@ -591,15 +596,7 @@ async fn a_filled_honeypot_looks_like_success_and_keeps_and_mails_nothing() {
         let s = server_with_smtp(db, &smtp).await;
         point_with_form(&s, "shop-signup", &[SHOP]).await;
         let c = cookieless();
-        let html = c
-            .get(format!("{}/forms/shop-signup", s.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = token_in(&html);
+        let token = form_token(&c, &s, "shop-signup").await;
         let res = c
             .post(format!("{}/forms/shop-signup", s.base))
             .form(&[
