@@ -52,6 +52,21 @@ async fn sendable(s: &TestServer, email: &str) -> Result<(), app::domain::Refuse
         .remove(0)
 }
 
+/// Pauses the newsletter by email for 30 days through the plain form, as the page posts it.
+async fn pause_newsletter_email(s: &TestServer, token: &str) -> reqwest::Response {
+    s.post_form(
+        "pause_consent",
+        &[
+            ("token", token),
+            ("target", "newsletter/email"),
+            ("days", "30"),
+            ("lang", "en"),
+        ],
+        "en",
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pause_withdraws_now_with_its_end_and_is_granted_again_at_the_end() {
     for s in servers().await {
@@ -62,18 +77,7 @@ async fn a_pause_withdraws_now_with_its_end_and_is_granted_again_at_the_end() {
         assert_eq!(sendable(&s, email).await, Ok(()), "{db}");
 
         // Without JavaScript: a plain form, answered with a redirect back to the page.
-        let res = s
-            .post_form(
-                "pause_consent",
-                &[
-                    ("token", token.as_str()),
-                    ("target", "newsletter/email"),
-                    ("days", "30"),
-                    ("lang", "en"),
-                ],
-                "en",
-            )
-            .await;
+        let res = pause_newsletter_email(&s, &token).await;
         assert_eq!(res.status(), 303, "{db}: {}", res.text().await.unwrap());
         let asked = app::services::now();
 
@@ -268,18 +272,7 @@ async fn a_later_choice_during_a_pause_cancels_its_end() {
                 assert!(body["message"].as_str().unwrap().contains("30 日"), "{db}");
             }
         }
-        let res = s
-            .post_form(
-                "pause_consent",
-                &[
-                    ("token", token.as_str()),
-                    ("target", "newsletter/email"),
-                    ("days", "30"),
-                    ("lang", "en"),
-                ],
-                "en",
-            )
-            .await;
+        let res = pause_newsletter_email(&s, &token).await;
         assert_eq!(res.status(), 409, "{db}: already paused, nothing on");
         assert!(
             res.text().await.unwrap().contains("nothing to pause"),
