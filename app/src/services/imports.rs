@@ -174,20 +174,11 @@ impl Services {
                 .or(before.as_ref().map(|s| s.jurisdiction))
                 .unwrap_or(Jurisdiction::Default);
             let subject_id = before.as_ref().map(|s| s.id);
+            // A change earlier in this batch counts as the latest too (`latest` keeps it).
             let times = |purpose: &crate::domain::PurposeKey, channel| {
-                let key = (subject_id?, purpose.clone(), channel);
-                // A change earlier in this batch counts as the latest too.
-                let batch = write
-                    .changes
-                    .iter()
-                    .filter(|c| {
-                        Some(c.subject) == subject_id
-                            && &c.purpose == purpose
-                            && c.channel == channel
-                    })
-                    .map(|c| c.provenance.occurred_at)
-                    .max();
-                latest.get(&key).copied().max(batch)
+                latest
+                    .get(&(subject_id?, purpose.clone(), channel))
+                    .copied()
             };
             if let Some((column, code)) = collected_refusal(ctx, &row, jurisdiction, times) {
                 refused.push(refuse(column, code));
@@ -243,13 +234,18 @@ impl Services {
                 claimed.insert(email.as_str().to_owned(), row.external_id.clone());
             }
             for (purpose, channel, to) in &row.consents {
+                let occurred_at = row.occurred_at.unwrap_or(ctx.now);
+                let last = latest
+                    .entry((subject, purpose.clone(), *channel))
+                    .or_insert(occurred_at);
+                *last = (*last).max(occurred_at);
                 write.changes.push(Change {
                     subject,
                     purpose: purpose.clone(),
                     channel: *channel,
                     to: *to,
                     provenance: Provenance {
-                        occurred_at: row.occurred_at.unwrap_or(ctx.now),
+                        occurred_at,
                         source: Source::Import,
                         actor: ctx.actor.clone(),
                         notice_version: mapping.notice_version.clone(),

@@ -246,13 +246,18 @@ macro_rules! sql_console {
             }
 
             async fn erased_identifier(&self, digests: &[String]) -> app::store::StoreResult<bool> {
-                for digest in digests {
-                    let found: Option<String> =
-                        sqlx::query_scalar("SELECT kind FROM erased_identifiers WHERE digest = $1")
-                            .bind(digest)
-                            .fetch_optional(&self.pool)
-                            .await
-                            .map_err(crate::store::db_error)?;
+                // One statement for up to 500 digests (an import asks for a whole batch's).
+                for chunk in digests.chunks(500) {
+                    let list: Vec<String> = (1..=chunk.len()).map($ph).collect();
+                    let sql = format!(
+                        "SELECT kind FROM erased_identifiers WHERE digest IN ({}) LIMIT 1",
+                        list.join(", ")
+                    );
+                    let mut q = sqlx::query_scalar::<_, String>(&sql);
+                    for digest in chunk {
+                        q = q.bind(digest);
+                    }
+                    let found = q.fetch_optional(&self.pool).await.map_err(crate::store::db_error)?;
                     if found.is_some() {
                         return Ok(true);
                     }

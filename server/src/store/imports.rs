@@ -7,7 +7,7 @@ pub const REPORT_CAP: usize = 1 << 20;
 
 macro_rules! sql_imports {
     ($store:ty, $db:ty, placeholder = $ph:path, begin = $begin:literal, lock = $lock:literal,
-     write = $write:ident) => {
+     write = $write:ident, write_batch = $write_batch:ident) => {
         impl $store {
             /// A job as a row of `import_jobs` holds it.
             fn import_job_at(
@@ -111,6 +111,20 @@ macro_rules! sql_imports {
             }
 
             async fn write_import(
+                &self,
+                job: Option<uuid::Uuid>,
+                write: app::store::ImportWrite,
+                commit: bool,
+            ) -> app::store::StoreResult<u64> {
+                self.$write_batch(job, write, commit).await
+            }
+        }
+
+        impl $store {
+            /// One batch of an import in one transaction, through sqlx: the subjects, their
+            /// changed fields, the events and the projection, and the job's progress.
+            #[allow(dead_code)]
+            async fn write_import_statements(
                 &self,
                 job: Option<uuid::Uuid>,
                 write: app::store::ImportWrite,

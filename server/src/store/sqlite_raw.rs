@@ -3,8 +3,8 @@
 //! twenty columns) and no packing of rows into text inside SQLite (≈1.5 µs a row). Each value is
 //! read in place, valid until the next row; callers copy what they keep.
 //!
-//! The unsafe code is all here: a read-only connection of its own per read (opened and closed
-//! here, never shared with sqlx's), a statement finalized on every path, and values read only
+//! The unsafe code is all here: a read-only connection of its own per read (opened here, kept
+//! for the next read, never shared with sqlx's), a statement finalized on every path, and values read only
 //! while their row is current.
 
 use std::{
@@ -241,11 +241,52 @@ impl Connection {
     }
 }
 
-/// Runs `sql` with `params` on a read-only connection to the database at `path`, on a blocking
-/// thread, and hands every result row to `each` (which stops the read by returning an error).
-/// Returns `acc` as `each` left it.
-pub(crate) async fn each_row<T, F>(
+// SAFETY: opened with SQLITE_OPEN_NOMUTEX and used by one thread at a time (a read takes it
+// from `Readers` and gives it back when done); SQLite allows moving such a connection between
+// threads.
+unsafe impl Send for Connection {}
+
+/// The read-only connections of one database kept between reads (a few): a read then neither
+/// opens the file, nor reads its schema again, nor starts from an empty page cache. A connection
+/// is given back with no statement left on it, so it holds no snapshot: each read sees what was
+/// committed when it started.
+pub(crate) struct Readers {
     path: PathBuf,
+    idle: std::sync::Mutex<Vec<Connection>>,
+}
+
+/// The most idle read connections kept (more reads at once open connections of their own).
+const IDLE_READERS: usize = 4;
+
+impl Readers {
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn take(&self) -> StoreResult<Connection> {
+        let kept = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match kept {
+            Some(conn) => Ok(conn),
+            None => Connection::open(&self.path, ffi::SQLITE_OPEN_READONLY),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+    }
+}
+
+/// Runs `sql` with `params` on a read-only connection to the database `readers` reads, on a
+/// blocking thread, and hands every result row to `each` (which stops the read by returning an
+/// error). Returns `acc` as `each` left it.
+pub(crate) async fn each_row<T, F>(
+    readers: std::sync::Arc<Readers>,
     sql: String,
     params: Vec<Param>,
     mut acc: T,
@@ -256,12 +297,16 @@ where
     F: FnMut(&mut T, &Row<'_>) -> StoreResult<()> + Send + 'static,
 {
     tokio::task::spawn_blocking(move || {
-        let conn = Connection::open(&path, ffi::SQLITE_OPEN_READONLY)?;
-        let mut stmt = Statement::prepare(conn.0, &sql)?;
-        let values: Vec<Value<'_>> = params.iter().map(Param::value).collect();
-        stmt.bind(&values)?;
-        stmt.each(|row| each(&mut acc, row))?;
-        Ok(acc)
+        let conn = readers.take()?;
+        let read = (|| {
+            let mut stmt = Statement::prepare(conn.0, &sql)?;
+            let values: Vec<Value<'_>> = params.iter().map(Param::value).collect();
+            stmt.bind(&values)?;
+            stmt.each(|row| each(&mut acc, row))
+            // The statement is finalized here, before the connection is given back.
+        })();
+        readers.give_back(conn);
+        read.map(|()| acc)
     })
     .await
     .map_err(|_| StoreError::Backend("the read stopped".into()))?

@@ -188,7 +188,8 @@ sql_imports!(
     begin = "BEGIN",
     // The subjects a batch changes are locked, as the group commit locks them.
     lock = true,
-    write = write_events_arrays
+    write = write_events_arrays,
+    write_batch = write_import_statements
 );
 
 sql_console!(

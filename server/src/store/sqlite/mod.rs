@@ -11,14 +11,17 @@ use super::{
     limits::sql_limits, seals::sql_seals, sql::sql_store, sqlite_raw, webhooks::sql_webhooks,
 };
 
+mod imports;
 mod reads;
 mod writes;
 
 /// The embedded default: one file, WAL, `synchronous=FULL` (an answered change survives a crash).
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// The database file, which bulk reads open on their own (see sqlite_raw.rs).
+    /// The database file, which the group commit's writer opens on its own (see sqlite_raw.rs).
     path: std::path::PathBuf,
+    /// The read-only connections bulk reads take turns with (see sqlite_raw.rs).
+    readers: std::sync::Arc<sqlite_raw::Readers>,
     /// SQLite lets one connection write at a time. This process's writers (the group commit,
     /// the sealer, checkpoints, retention) queue here, so one waiting for another starts the
     /// moment it commits, instead of sleeping in SQLite's busy handler (1, 2, 5, 10… ms) and
@@ -26,7 +29,7 @@ pub struct SqliteStore {
     /// busy timeout.
     writes: tokio::sync::Mutex<()>,
     /// The group commit's own connection (opened on first use; see `apply_keyless`).
-    writer: std::sync::Mutex<Option<sqlite_raw::WriteConnection>>,
+    writer: std::sync::Arc<std::sync::Mutex<Option<sqlite_raw::WriteConnection>>>,
 }
 
 impl SqliteStore {
@@ -56,9 +59,10 @@ impl SqliteStore {
             .await?;
         Ok(Self {
             pool,
+            readers: std::sync::Arc::new(sqlite_raw::Readers::new(path.clone())),
             path,
             writes: tokio::sync::Mutex::new(()),
-            writer: std::sync::Mutex::new(None),
+            writer: std::sync::Arc::new(std::sync::Mutex::new(None)),
         })
     }
 }
@@ -137,7 +141,9 @@ sql_imports!(
     begin = "BEGIN IMMEDIATE",
     // The write lock taken at BEGIN serialises every writer already.
     lock = false,
-    write = write_events_lists
+    write = write_events_lists,
+    // In place, on the group commit's own connection (see imports.rs).
+    write_batch = write_import_in_place
 );
 
 sql_console!(

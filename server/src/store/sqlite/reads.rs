@@ -19,7 +19,7 @@ impl SqliteStore {
         values: Vec<String>,
     ) -> app::store::StoreResult<Vec<app::domain::Subject>> {
         let params = values.into_iter().map(Param::Text).collect();
-        sqlite_raw::each_row(self.path.clone(), sql, params, Vec::new(), |out, row| {
+        sqlite_raw::each_row(self.readers.clone(), sql, params, Vec::new(), |out, row| {
             let mut subject = subject_at(row)?;
             subject.time_zone = row
                 .text(7)?
@@ -53,8 +53,12 @@ impl SqliteStore {
         let params = vec![Param::Int(after_position), Param::Int(i64::from(limit) + 1)];
         let links = Vec::with_capacity(limit as usize);
         let (mut previous, mut buf) = (None, Vec::with_capacity(512));
-        let mut links =
-            sqlite_raw::each_row(self.path.clone(), sql, params, links, move |links, row| {
+        let mut links = sqlite_raw::each_row(
+            self.readers.clone(),
+            sql,
+            params,
+            links,
+            move |links, row| {
                 let (position, seq) = (row.int(0), row.int(1));
                 let seal = from_hex(row.bytes(2).unwrap_or_default());
                 let after = seal_before(position, previous.replace((position, seal)));
@@ -68,8 +72,9 @@ impl SqliteStore {
                     resealed,
                 ));
                 Ok(())
-            })
-            .await?;
+            },
+        )
+        .await?;
         let gone: Vec<String> = links
             .iter()
             .filter(|l| l.resealed.is_none())
@@ -89,7 +94,7 @@ impl SqliteStore {
             gone.join(", ")
         );
         let mut found = sqlite_raw::each_row(
-            self.path.clone(),
+            self.readers.clone(),
             sql,
             Vec::new(),
             std::collections::HashMap::new(),
@@ -122,7 +127,7 @@ impl SqliteStore {
         );
         let params = binds.into_iter().map(param).collect();
         let events = Vec::with_capacity(limit as usize);
-        sqlite_raw::each_row(self.path.clone(), sql, params, events, |events, row| {
+        sqlite_raw::each_row(self.readers.clone(), sql, params, events, |events, row| {
             let event = stored_at(row, 1)?
                 .ok_or_else(|| crate::store::corrupt("event"))?
                 .event()?;
@@ -142,18 +147,24 @@ impl SqliteStore {
     ) -> app::store::StoreResult<Vec<app::domain::FeedItem>> {
         const SUBJECT_AT: i32 = 1 + columns::EVENT_COLUMNS.len() as i32;
         let params = binds.into_iter().map(param).collect();
-        sqlite_raw::each_row(self.path.clone(), sql, params, Vec::new(), |items, row| {
-            let event = stored_at(row, 1)?
-                .ok_or_else(|| crate::store::corrupt("event"))?
-                .event()?;
-            items.push(app::domain::FeedItem {
-                cursor: row.int(0),
-                kind: app::domain::FeedKind::ConsentChanged,
-                subject: subject_with(row, 2, SUBJECT_AT)?,
-                event,
-            });
-            Ok(())
-        })
+        sqlite_raw::each_row(
+            self.readers.clone(),
+            sql,
+            params,
+            Vec::new(),
+            |items, row| {
+                let event = stored_at(row, 1)?
+                    .ok_or_else(|| crate::store::corrupt("event"))?
+                    .event()?;
+                items.push(app::domain::FeedItem {
+                    cursor: row.int(0),
+                    kind: app::domain::FeedKind::ConsentChanged,
+                    subject: subject_with(row, 2, SUBJECT_AT)?,
+                    event,
+                });
+                Ok(())
+            },
+        )
         .await
     }
 }
@@ -260,7 +271,7 @@ impl SqliteStore {
         let sql = crate::store::audience::numbered_for_sqlite(&sql);
         let params = binds.into_iter().map(param).collect();
         sqlite_raw::each_row(
-            self.path.clone(),
+            self.readers.clone(),
             sql,
             params,
             Vec::new(),
@@ -282,7 +293,7 @@ impl SqliteStore {
         binds: Vec<crate::store::console::Bind>,
     ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
         let params = binds.into_iter().map(param).collect();
-        sqlite_raw::each_row(self.path.clone(), sql, params, Vec::new(), |out, row| {
+        sqlite_raw::each_row(self.readers.clone(), sql, params, Vec::new(), |out, row| {
             let id = row
                 .bytes(0)
                 .and_then(|b| uuid::Uuid::from_slice(b).ok())

@@ -32,7 +32,7 @@ impl SqliteStore {
 /// The rules of `Store::apply` for a group without idempotency keys on the writer's connection:
 /// read the current choices of the subjects involved, decide in memory, append the events and
 /// bring the projection to the last event of each consent.
-fn write_group(
+pub(super) fn write_group(
     conn: &mut sqlite_raw::WriteConnection,
     requests: &[Vec<app::domain::Change>],
 ) -> app::store::StoreResult<Vec<Vec<app::store::Applied>>> {
