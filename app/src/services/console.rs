@@ -290,6 +290,7 @@ impl Services {
         for (field, prefix) in fields {
             for s in self
                 .console
+                .subject_records()
                 .subjects_by_prefix(field, &prefix, want as u32)
                 .await?
             {
@@ -332,7 +333,11 @@ impl Services {
     ) -> Result<EventPageView, Refusal> {
         let filter = form.to_filter(subject)?;
         let cursor = EventCursor::NewestBelow(before.unwrap_or(i64::MAX));
-        let events = self.console.events(&filter, cursor, EVENT_PAGE + 1).await?;
+        let events = self
+            .console
+            .event_log()
+            .events(&filter, cursor, EVENT_PAGE + 1)
+            .await?;
         let more = events.len() > EVENT_PAGE as usize;
         let mut rows: Vec<AdminEventRow> = events
             .into_iter()
@@ -340,7 +345,7 @@ impl Services {
             .map(|(seq, e)| event_row(seq, e))
             .collect();
         if rows.iter().any(|r| r.collection_point_key.is_some()) {
-            let points = self.console.collection_points().await?;
+            let points = self.console.points().collection_points().await?;
             name_collection_points(&mut rows, &points, lang);
         }
         let next_before = if more {
@@ -374,7 +379,7 @@ impl Services {
         let from = from.max(until - time::Duration::days(366));
         filter.from = Some(from);
         filter.until = Some(until);
-        let counts = self.console.event_counts(&filter).await?;
+        let counts = self.console.event_log().event_counts(&filter).await?;
         let mut days = Vec::new();
         let mut d = from.date();
         while d < until.date() {
@@ -425,7 +430,11 @@ impl Services {
     pub async fn purpose_rows(&self) -> Result<Vec<PurposeAdminRow>, Refusal> {
         let mut rows = Vec::new();
         for p in self.store.purposes().await?.iter() {
-            let versions = self.console.purpose_versions(&p.key).await?;
+            let versions = self
+                .console
+                .purpose_settings()
+                .purpose_versions(&p.key)
+                .await?;
             rows.push(PurposeAdminRow {
                 form: purpose_form(p),
                 versions: versions
@@ -461,6 +470,7 @@ impl Services {
         self.check_purpose(&purpose)?;
         let version = self
             .console
+            .purpose_settings()
             .save_purpose(&purpose, &format!("admin:{}", admin.id))
             .await?;
         self.store.purposes_changed();
