@@ -38,6 +38,7 @@ mod preferences;
 mod privacy;
 mod protection;
 mod provisions;
+mod purposes;
 mod receipts;
 mod retention;
 mod seals;
@@ -56,9 +57,7 @@ pub use collected::{
     BatchRefusal, CollectedChange, CollectedResult, ConsentInEffect, ItemRefusal, MAX_BATCH,
     SubjectFields, SubjectPatch,
 };
-pub use console::{
-    CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, name_collection_points, purpose_from_form,
-};
+pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, name_collection_points};
 pub use do_not_sell::{DO_NOT_SELL_SHOWN, DoNotSellStatus, moment_text};
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
@@ -77,6 +76,7 @@ pub use pauses::ALL_MARKETING;
 pub(crate) use preferences::matrix;
 pub use preferences::{outcome_word, scope_allows};
 pub use provisions::{AcquisitionInput, ProvisionInput};
+pub use purposes::purpose_from_form;
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};
