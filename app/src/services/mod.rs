@@ -15,6 +15,7 @@ use crate::{
 };
 
 mod admin;
+mod admin_accounts;
 mod api_keys;
 mod audience;
 mod collected;
@@ -50,6 +51,7 @@ mod zone;
 pub use zone::known_time_zone;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
+pub use admin_accounts::ARGON2_M_KIB;
 pub use audience::{
     AUDIENCE_PAGE, Ask, AudiencePage, Lapsed, LapsedPage, MAX_AUDIENCE_PAGE, MAX_PERMISSIONS,
 };
@@ -66,7 +68,7 @@ pub use feed::{
 };
 pub use forms::{FORM_TOKEN_SECS, FormOutcome, FormPage, FormSubmission};
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
-pub use identity::{ARGON2_M_KIB, NewSession};
+pub use identity::NewSession;
 pub use imports::ImportContext;
 pub use links::{GRANT_CONFIRM_HOURS, GrantPreview, Revocation};
 pub(crate) use notices::consent_effect;
