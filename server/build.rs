@@ -8,6 +8,9 @@
 //!   build finds it. Where it is missing (plain `cargo build`, tests), the table is empty and the
 //!   server serves the site from disk, as it says in its log. `DOUI_EMBED_SITE` names another
 //!   site directory, or `off` to embed nothing.
+//! - `$OUT_DIR/site_stem.rs`: the name the site's script, module and stylesheet are also served
+//!   at, `doui.<hash>` (a hash of the three files together), so browsers keep them for good and
+//!   a new build is fetched at once under its new name; `None` when no site is embedded.
 
 use std::{
     env, fs,
@@ -57,6 +60,7 @@ fn site() {
     };
     let root = root.filter(|r| r.join("pkg").is_dir());
     let mut table = String::from("&[\n");
+    let stem = root.as_deref().and_then(hashed_stem);
     if let Some(root) = &root {
         println!("cargo:rerun-if-changed={}", root.display());
         let release = env::var("PROFILE").is_ok_and(|p| p == "release");
@@ -89,8 +93,14 @@ fn site() {
                 Some(p) => format!("Some(include_bytes!({:?}))", p.display().to_string()),
                 None => "None".into(),
             };
+            let hashed = match (&stem, rel.strip_prefix("pkg/doui.")) {
+                (Some(stem), Some(ext @ ("js" | "wasm" | "css"))) => {
+                    format!("Some({:?})", format!("pkg/{stem}.{ext}"))
+                }
+                _ => "None".into(),
+            };
             table.push_str(&format!(
-                "    Asset {{ path: {rel:?}, mime: {:?}, etag: \"\\\"{:016x}\\\"\", identity: include_bytes!({:?}), gzip: {}, br: {} }},\n",
+                "    Asset {{ path: {rel:?}, hashed: {hashed}, mime: {:?}, etag: \"\\\"{:016x}\\\"\", identity: include_bytes!({:?}), gzip: {}, br: {} }},\n",
                 mime(&rel),
                 fnv(&body),
                 file.display().to_string(),
@@ -101,6 +111,18 @@ fn site() {
     }
     table.push(']');
     fs::write(out.join("site.rs"), table).expect("writing site.rs");
+    let stem = stem.map_or("None".to_owned(), |s| format!("Some({s:?})"));
+    fs::write(out.join("site_stem.rs"), stem).expect("writing site_stem.rs");
+}
+
+/// `doui.<hash>`, the hash taken over the script, the module and the stylesheet together (the
+/// page names all three from one stem), when all three are there.
+fn hashed_stem(root: &Path) -> Option<String> {
+    let mut all = Vec::new();
+    for ext in ["js", "wasm", "css"] {
+        all.extend(fs::read(root.join("pkg").join(format!("doui.{ext}"))).ok()?);
+    }
+    Some(format!("doui.{:016x}", fnv(&all)))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

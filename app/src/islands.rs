@@ -39,6 +39,8 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
     // Effects run only in the browser: marks the island as live (tests and styles can tell).
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    // The pause form, drawn by the server outside this island, offers what is on: in step.
+    Effect::new(move |_| page.with(sync_pause_form));
 
     // Runs one server call with an optimistic value; restores the page if it fails.
     let run = move |optimistic: PreferenceView,
@@ -308,3 +310,40 @@ pub fn PreferenceCenter(view: PreferenceView) -> impl IntoView {
         </section>
     }
 }
+
+/// Enables in the pause form (`pause::PauseSection`) the lines of the consents on now and
+/// disables the others; shows the form only while something is on.
+#[cfg(feature = "hydrate")]
+fn sync_pause_form(view: &PreferenceView) {
+    let doc = document();
+    let set = |selector: &str, attribute: &str, value: bool| {
+        if let Ok(Some(el)) = doc.query_selector(selector) {
+            let _ = el.toggle_attribute_with_force(attribute, value);
+        }
+    };
+    let mut any_on = false;
+    let mut marketing_on = false;
+    for p in &view.purposes {
+        for c in p.cells.iter().filter(|c| c.applies) {
+            let selector = format!("[data-pause-target=\"{}/{}\"]", p.key, c.channel.key());
+            set(&selector, "disabled", !c.on);
+            set(&selector, "hidden", !c.on);
+            any_on |= c.on;
+            marketing_on |= c.on && p.marketing;
+        }
+    }
+    set(
+        "[data-pause-target=\"all_marketing\"]",
+        "disabled",
+        !marketing_on,
+    );
+    set(
+        "[data-pause-target=\"all_marketing\"]",
+        "hidden",
+        !marketing_on,
+    );
+    set("form.pause-form", "hidden", !any_on);
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn sync_pause_form(_: &PreferenceView) {}

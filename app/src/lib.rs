@@ -6,7 +6,6 @@
 //! `console` → `routes` (all of them). ARCHITECTURE.md has the map.
 
 pub mod admin;
-pub mod admin_do_not_sell;
 pub mod admin_leaving;
 pub mod admin_webhooks;
 pub mod api;

@@ -75,31 +75,44 @@ pub fn PauseSection(
             <ul class="pauses">{rows}</ul>
         }
     });
-    // What can be paused: the consents on now that this page may change.
-    let on: Vec<(String, String)> = purposes
+    // What can be paused: the consents on now that this page may change. Every consent the page
+    // shows is listed, those off disabled and hidden: a switch turned on in place (with
+    // JavaScript) enables its line without a reload (see `islands::sync_pause_form`).
+    let applicable: Vec<(String, String, bool)> = purposes
         .iter()
         .flat_map(|p| {
-            p.cells.iter().filter(|c| c.applies && c.on).map(move |c| {
+            p.cells.iter().filter(|c| c.applies).map(move |c| {
                 (
                     format!("{}/{}", p.key, c.channel.key()),
                     format!("{} · {}", p.name, channel_name(lang, c.channel)),
+                    c.on,
                 )
             })
         })
         .collect();
+    let any_on = applicable.iter().any(|(_, _, on)| *on);
+    let has_marketing = purposes
+        .iter()
+        .any(|p| p.marketing && p.cells.iter().any(|c| c.applies));
     let any_marketing_on = purposes
         .iter()
         .any(|p| p.marketing && p.cells.iter().any(|c| c.applies && c.on));
-    let form = (!on.is_empty()).then(|| {
-        let all = any_marketing_on.then(|| {
-            view! { <option value="all_marketing">{t.all_marketing}</option> }
+    let form = (!applicable.is_empty()).then(|| {
+        let all = has_marketing.then(|| {
+            view! {
+                <option value="all_marketing" data-pause-target="all_marketing" disabled=!any_marketing_on hidden=!any_marketing_on>
+                    {t.all_marketing}
+                </option>
+            }
         });
-        let options = on
+        let options = applicable
             .into_iter()
-            .map(|(value, label)| view! { <option value=value>{label}</option> })
+            .map(|(value, label, on)| {
+                view! { <option value=value.clone() data-pause-target=value disabled=!on hidden=!on>{label}</option> }
+            })
             .collect_view();
         view! {
-            <form method="post" action="/api/pause_consent" class="stacked pause-form">
+            <form method="post" action="/api/pause_consent" class="stacked pause-form" hidden=!any_on>
                 {hidden(lang, &token, &csrf)}
                 <input type="hidden" name="idempotency_key" value=format!("{render_id}:pause") />
                 <label>{t.pause_what}" "<select name="target">{all}{options}</select></label>

@@ -2,7 +2,7 @@
 //! The top of the page modules: it imports them all, and none imports it.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
+use leptos_meta::{MetaTags, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -30,6 +30,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="robots" content="noindex" />
                 <link rel="icon" href="data:," />
+                // The stylesheet shares the script's stem: `doui`, or `doui.<hash>` once the
+                // server has the built site embedded (see server/src/ops/site.rs).
+                <link rel="stylesheet" id="doui" href=format!("/pkg/{}.css", options.output_name) />
                 <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
@@ -44,7 +47,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="doui" href="/pkg/doui.css" />
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=Home />

@@ -128,7 +128,7 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 
-    /// Purposes were saved (through `ConsoleStore::save_purpose`): forget any cached copy.
+    /// Purposes were saved (through `PurposeSettingsStore::save_purpose`): forget any cached copy.
     fn purposes_changed(&self) {}
     /// All purposes, in the order they were created.
     async fn purposes(&self) -> StoreResult<std::sync::Arc<Vec<Purpose>>>;

@@ -105,12 +105,13 @@ pub(crate) fn page_document(lang: Lang, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-         <title>{title} · Doui</title><link rel=\"stylesheet\" href=\"/pkg/doui.css\"></head><body>\
+         <title>{title} · Doui</title><link rel=\"stylesheet\" href=\"/pkg/{stem}.css\"></head><body>\
          <a class=\"skip-link\" href=\"#main\">{skip}</a><header class=\"top\"><a class=\"brand\" href=\"/\">Doui<span class=\"brand-ja\"> 同意</span></a></header>\
          <main id=\"main\">{body}</main></body></html>",
         lang = lang.key(),
         title = escape(title),
         skip = app::i18n::skip_to_content(lang),
+        stem = crate::ops::site::stem(),
     )
 }
 

@@ -78,12 +78,13 @@ fn document(services: &Services, lang: Lang, title: &str, body: &str) -> String 
     format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/doui.css\">{accent}</head>\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/{stem}.css\">{accent}</head>\
          <body class=\"embedded-form\"><header class=\"top\"><span class=\"brand\">{logo}{sender}</span></header>\
          <main id=\"main\">{body}</main></body></html>",
         lang = lang.key(),
         title = escape(title),
         sender = escape(s.sender.name.trim()),
+        stem = crate::ops::site::stem(),
     )
 }
 

@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), page_security))
         .layer(middleware::from_fn_with_state(state.clone(), client_ip))
+        .layer(middleware::from_fn(crate::caching::page_caching))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -5,6 +5,7 @@
 pub mod answers;
 pub mod api_v1;
 pub mod auth;
+pub mod caching;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -140,7 +141,8 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
 
 pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name("doui")
+        // The embedded site's hashed stem: the pages link to names browsers keep for good.
+        .output_name(ops::site::stem())
         .site_root(config.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(addr)

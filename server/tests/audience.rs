@@ -81,7 +81,12 @@ async fn add_opt_out_purpose(s: &TestServer) {
         kind: PurposeKind::Advertising,
         legal: LegalBasis::default(),
     };
-    s.services.console.save_purpose(&p, "test").await.unwrap();
+    s.services
+        .console
+        .purpose_settings()
+        .save_purpose(&p, "test")
+        .await
+        .unwrap();
     s.services.store.purposes_changed();
 }
 
@@ -100,6 +105,7 @@ async fn set_validity(s: &TestServer, days: u32) {
     newsletter.legal.validity_days = Some(days);
     s.services
         .console
+        .purpose_settings()
         .save_purpose(&newsletter, "test")
         .await
         .unwrap();
@@ -200,6 +206,7 @@ async fn population(s: &TestServer) -> (String, String) {
     .await;
     s.services
         .console
+        .objections()
         .add_objection(&Objection {
             subject: objector,
             objecting: true,

@@ -115,6 +115,7 @@ async fn r35_an_erased_person_leaves_only_evidence_and_a_suppression_digest() {
         }
         let by_phone =
             s.db.console()
+                .subject_records()
                 .subjects_by_prefix(app::store::SubjectField::Phone, "+8190111", 10)
                 .await
                 .unwrap();
@@ -239,6 +240,7 @@ async fn hardening_12_an_erasure_leaves_no_guessable_digest_and_no_mail_behind()
         let console = s.db.console();
         assert!(
             !console
+                .erasures()
                 .erased_identifier(&[legacy_erased_digest(&identifier)])
                 .await
                 .unwrap(),
@@ -246,6 +248,7 @@ async fn hardening_12_an_erasure_leaves_no_guessable_digest_and_no_mail_behind()
         );
         assert!(
             console
+                .erasures()
                 .erased_identifier(&[s.services.data_key.digest(&identifier)])
                 .await
                 .unwrap(),

@@ -598,6 +598,7 @@ async fn reads_that_may_lag_come_from_the_replica_until_it_lags_too_far() {
     .await;
     let console_before = patient_services
         .console
+        .event_log()
         .count_events(&Default::default())
         .await
         .unwrap();
@@ -634,6 +635,7 @@ async fn reads_that_may_lag_come_from_the_replica_until_it_lags_too_far() {
     assert_eq!(
         services
             .console
+            .event_log()
             .count_events(&Default::default())
             .await
             .unwrap(),
@@ -657,6 +659,7 @@ async fn reads_that_may_lag_come_from_the_replica_until_it_lags_too_far() {
         assert_eq!(
             patient_services
                 .console
+                .event_log()
                 .count_events(&Default::default())
                 .await
                 .unwrap(),

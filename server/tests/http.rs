@@ -577,3 +577,60 @@ async fn pages_answer_while_other_servers_start_in_the_same_process() {
     starting.await.unwrap();
     s.stop().await;
 }
+
+/// Pages holding no personal data are kept briefly by the browser alone; a person's pages, the
+/// console and anything asked by someone signed in are never stored (issue 34, item 8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_pages_without_personal_data_may_be_kept_by_the_browser() {
+    for s in servers().await {
+        let (who, token) = s.subject("cache@example.jp", Lang::En).await;
+        let visitor = reqwest::Client::new();
+        let get = |path: String| {
+            let visitor = visitor.clone();
+            let base = s.base.clone();
+            async move { visitor.get(format!("{base}{path}")).send().await.unwrap() }
+        };
+        for path in ["/", "/privacy", "/signin", "/subscribe", "/do-not-sell"] {
+            let res = get(path.to_owned()).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            assert_eq!(
+                res.headers()["cache-control"],
+                "private, max-age=300",
+                "{path}"
+            );
+            let vary: Vec<_> = res.headers().get_all("vary").iter().collect();
+            assert!(
+                vary.iter()
+                    .any(|v| v.to_str().unwrap().contains("accept-language")),
+                "{path}: {vary:?}"
+            );
+        }
+        for path in [
+            format!("/p/{token}"),
+            format!("/u/{token}"),
+            "/admin".to_owned(),
+            "/subscribe?email=cache%40example.jp".to_owned(),
+            "/no-such-page".to_owned(),
+        ] {
+            let res = get(path.clone()).await;
+            assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+        }
+        let signed_in = s.signed_in_as(who).await;
+        let home = signed_in.get("/").await;
+        assert_eq!(home.headers()["cache-control"], "no-store");
+        // The stylesheet the page links to is served.
+        let html = get("/".to_owned()).await.text().await.unwrap();
+        let css = html
+            .split("rel=\"stylesheet\"")
+            .nth(1)
+            .and_then(|rest| rest.split("href=\"").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .expect("the page links its stylesheet")
+            .to_owned();
+        assert!(
+            css.starts_with("/pkg/doui") && css.ends_with(".css"),
+            "{css}"
+        );
+        s.stop().await;
+    }
+}

@@ -197,7 +197,12 @@ async fn a_file_from_another_tool_imports_by_its_mapping_and_the_chain_verifies(
             "{db}"
         );
         // C-1's address and language changed: each field recorded with who and when.
-        let changes = s.db.console().subject_changes(c1.id).await.unwrap();
+        let changes =
+            s.db.console()
+                .subject_records()
+                .subject_changes(c1.id)
+                .await
+                .unwrap();
         let fields: Vec<(&str, &str)> = changes
             .iter()
             .map(|c| (c.field.as_str(), c.changed_by.as_str()))

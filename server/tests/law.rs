@@ -314,6 +314,7 @@ async fn hardening_15_no_line_break_reaches_a_mail_header_from_a_purpose_name() 
         legacy.name_en = "Café news\r\nBcc: everyone@example.com".into();
         s.services
             .console
+            .purpose_settings()
             .save_purpose(&legacy, "test")
             .await
             .unwrap();

@@ -135,6 +135,7 @@ fn pure_modules_import_no_store_service_or_page() {
     forbidden.extend(PAGES);
     for layer in [
         "app/src/token.rs",
+        "app/src/token",
         "app/src/api_key.rs",
         "app/src/signing.rs",
         "app/src/auth",

@@ -83,6 +83,7 @@ async fn item10_a_narrow_link_shows_only_the_history_and_records_its_scope_cover
             .await
             .unwrap();
         s.db.console()
+            .register()
             .add_provision(&Provision {
                 seq: 0,
                 subject: who,
@@ -510,7 +511,13 @@ async fn item20_stop_all_marketing_is_a_lasting_objection_that_covers_purposes_a
             .await;
         assert_eq!(res.status(), 303);
         assert!(s.services.objection_in_force(who).await.unwrap().is_none());
-        let lifted = s.db.console().objection(who).await.unwrap().unwrap();
+        let lifted =
+            s.db.console()
+                .objections()
+                .objection(who)
+                .await
+                .unwrap()
+                .unwrap();
         assert!(!lifted.objecting && lifted.provenance.source == Source::PreferenceCenter);
         assert!(!page_has_objection(&s, &token).await);
         // Lifting grants nothing; the person may now choose marketing again.

@@ -184,7 +184,13 @@ async fn r51_r53_provisions_are_recorded_shown_to_the_person_and_stopped_at_once
                 .is_err()
         );
         assert_eq!(
-            s.services.console.provisions(who, 10).await.unwrap().len(),
+            s.services
+                .console
+                .register()
+                .provisions(who, 10)
+                .await
+                .unwrap()
+                .len(),
             1
         );
         s.stop().await;
@@ -320,7 +326,13 @@ async fn h22_r51_a_provision_keeps_the_recipient_as_it_was_when_provided() {
             .unwrap();
         assert_eq!(provide(&s, &key, body).await.status(), StatusCode::CREATED);
 
-        let stored = s.services.console.provisions(who, 10).await.unwrap();
+        let stored = s
+            .services
+            .console
+            .register()
+            .provisions(who, 10)
+            .await
+            .unwrap();
         let names: Vec<_> = stored
             .iter()
             .map(|p| p.recipient_as_provided.as_ref().unwrap().name.as_str())

@@ -232,6 +232,7 @@ async fn h23_r23_r24_receipts_list_the_real_recipients_and_sensitive_categories(
         sharing.legal.data_items = "medical history".into();
         s.services
             .console
+            .purpose_settings()
             .save_purpose(&sharing, "test")
             .await
             .unwrap();

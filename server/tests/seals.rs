@@ -1132,10 +1132,12 @@ async fn i31_a_collection_point_is_sealed_and_a_changed_one_is_found() {
         };
         let console = db.console();
         console
+            .points()
             .add_collection_point(&point("checkout"))
             .await
             .unwrap();
         console
+            .points()
             .add_collection_point(&point("store-1"))
             .await
             .unwrap();

@@ -268,6 +268,7 @@ async fn r55_every_stop_keyword_withdraws_sms_marketing_only_with_source_reply()
         let last = s
             .services
             .console
+            .subject_records()
             .subjects_by_prefix(app::store::SubjectField::Phone, "+819000000007", 1)
             .await
             .unwrap()[0]
@@ -284,6 +285,7 @@ async fn r55_every_stop_keyword_withdraws_sms_marketing_only_with_source_reply()
         let who = s
             .services
             .console
+            .subject_records()
             .subjects_by_prefix(app::store::SubjectField::Phone, "+819000000000", 1)
             .await
             .unwrap()[0]
@@ -438,6 +440,7 @@ async fn r55_start_grants_again_only_what_a_stop_withdrew() {
         .provenance;
         s.services
             .console
+            .objections()
             .add_objection(&app::store::Objection {
                 subject: objector,
                 objecting: true,

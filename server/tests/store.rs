@@ -411,6 +411,7 @@ async fn many_subjects_are_found_at_once_by_external_id_or_email_with_every_fiel
             .unwrap();
         let erased_at = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
         db.console()
+            .erasures()
             .erase_subject(&app::store::Erasure {
                 subject: gone.id,
                 erased_at,
@@ -611,37 +612,47 @@ async fn collection_points_are_kept_and_retired_once() {
             .unwrap()
         };
         let a = point("call-center", Some("2026-01"));
-        console.add_collection_point(&a).await.unwrap();
+        console.points().add_collection_point(&a).await.unwrap();
         console
+            .points()
             .add_collection_point(&point("b-paper", None))
             .await
             .unwrap();
         assert!(
             matches!(
-                console.add_collection_point(&a).await,
+                console.points().add_collection_point(&a).await,
                 Err(StoreError::Conflict("collection_point"))
             ),
             "{name}: a key is registered once"
         );
-        let all = console.collection_points().await.unwrap();
+        let all = console.points().collection_points().await.unwrap();
         let keys: Vec<&str> = all.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["b-paper", "call-center"], "{name}");
         assert_eq!(
-            console.collection_point("call-center").await.unwrap(),
+            console
+                .points()
+                .collection_point("call-center")
+                .await
+                .unwrap(),
             Some(a.clone()),
             "{name}: read back whole"
         );
-        assert_eq!(console.collection_point("nowhere").await.unwrap(), None);
+        assert_eq!(
+            console.points().collection_point("nowhere").await.unwrap(),
+            None
+        );
 
         let later = at + time::Duration::minutes(1);
         assert!(
             console
+                .points()
                 .retire_collection_point("call-center", later, "admin:owner")
                 .await
                 .unwrap()
         );
         assert!(
             !console
+                .points()
                 .retire_collection_point("call-center", later, "admin:owner")
                 .await
                 .unwrap(),
@@ -649,11 +660,13 @@ async fn collection_points_are_kept_and_retired_once() {
         );
         assert!(
             !console
+                .points()
                 .retire_collection_point("nowhere", later, "admin:owner")
                 .await
                 .unwrap()
         );
         let retired = console
+            .points()
             .collection_point("call-center")
             .await
             .unwrap()

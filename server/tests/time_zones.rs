@@ -210,7 +210,13 @@ async fn the_persons_times_are_in_their_zone_or_their_jurisdictions() {
             "{name}"
         );
         let id = app::domain::SubjectId(india["id"].as_str().unwrap().parse().unwrap());
-        let changes = s.services.console.subject_changes(id).await.unwrap();
+        let changes = s
+            .services
+            .console
+            .subject_records()
+            .subject_changes(id)
+            .await
+            .unwrap();
         let zones: Vec<(&str, Option<&str>)> = changes
             .iter()
             .map(|c| (c.field.as_str(), c.new_value.as_deref()))

@@ -27,6 +27,7 @@ async fn set_validity(s: &TestServer, days: Option<u32>) {
     newsletter.legal.validity_days = days;
     s.services
         .console
+        .purpose_settings()
         .save_purpose(&newsletter, "test")
         .await
         .unwrap();

@@ -162,7 +162,13 @@ async fn subjects_are_created_once_read_changed_with_who_and_when_and_erased() {
         assert_eq!(changed["email"], "new@example.jp");
         assert_eq!(changed["lang"], "en");
         let id = app::domain::SubjectId(created["id"].as_str().unwrap().parse().unwrap());
-        let changes = s.services.console.subject_changes(id).await.unwrap();
+        let changes = s
+            .services
+            .console
+            .subject_records()
+            .subject_changes(id)
+            .await
+            .unwrap();
         let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, ["email", "lang"], "{name}: only what changed");
         for c in &changes {
@@ -206,7 +212,13 @@ async fn subjects_are_created_once_read_changed_with_who_and_when_and_erased() {
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{name}: {refused}");
         assert_eq!(
-            s.services.console.subject_changes(id).await.unwrap().len(),
+            s.services
+                .console
+                .subject_records()
+                .subject_changes(id)
+                .await
+                .unwrap()
+                .len(),
             2,
             "{name}: an erased subject is never changed"
         );

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::{admin_do_not_sell::DoNotSellAdminView, domain::Lang, i18n::do_not_sell::console};
+use crate::{admin::DoNotSellAdminView, domain::Lang, i18n::do_not_sell::console};
 
 #[component]
 pub(crate) fn DoNotSellSection(

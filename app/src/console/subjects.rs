@@ -139,7 +139,7 @@ pub fn AdminSubjectPage() -> impl IntoView {
                 f.until,
                 before,
             );
-            let do_not_sell = crate::admin_do_not_sell::admin_do_not_sell(id);
+            let do_not_sell = crate::admin::admin_do_not_sell(id);
             with_admin(async move {
                 let (v, d) = futures_util::future::join(subject, do_not_sell).await;
                 Ok::<_, crate::error::ApiError>((v?, d?))

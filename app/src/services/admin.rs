@@ -59,7 +59,7 @@ impl Services {
             self.event_page(filter, Some(id), before, lang),
             // The console reads every time in UTC.
             self.provision_rows(id, "UTC"),
-            async { Ok(self.console.erasure(id).await?) },
+            async { Ok(self.console.erasures().erasure(id).await?) },
         )?;
         let subject = subject.ok_or(Refusal::new("unknown_subject_id"))?;
         let (pauses, frequencies) = tokio::try_join!(

@@ -179,6 +179,7 @@ impl Services {
                     };
                     let s = self
                         .console
+                        .subject_records()
                         .update_subject(s.id, &update, by, now())
                         .await?
                         .ok_or(Refusal::new("unknown_subject_key"))?;
@@ -274,6 +275,7 @@ impl Services {
         self.check_not_erased(new_email, new_phone).await?;
         let changed = self
             .console
+            .subject_records()
             .update_subject(subject.id, &update, by, now())
             .await?
             .ok_or(Refusal::new("unknown_subject_key"))?;
@@ -289,7 +291,12 @@ impl Services {
         key: &str,
         request_sha256: &str,
     ) -> Result<Option<KeptAnswer>, Refusal> {
-        match self.console.idempotent_answer(api_key, key).await? {
+        match self
+            .console
+            .idempotency()
+            .idempotent_answer(api_key, key)
+            .await?
+        {
             Some(kept) if kept.request_sha256 == request_sha256 => Ok(Some(kept)),
             Some(_) => Err(Refusal::new("idempotency_key_reused")),
             None => Ok(None),
@@ -307,6 +314,7 @@ impl Services {
     ) -> Result<KeptAnswer, Refusal> {
         if self
             .console
+            .idempotency()
             .keep_idempotent_answer(api_key, key, &answer)
             .await?
         {
@@ -341,7 +349,7 @@ impl Services {
         keys.dedup();
         let (purposes, points, found) = tokio::try_join!(
             async { Ok::<_, Refusal>(self.store.purposes().await?) },
-            async { Ok(self.console.collection_points().await?) },
+            async { Ok(self.console.points().collection_points().await?) },
             async { Ok(self.store.find_subjects(&keys).await?) },
         )?;
         let subjects: HashMap<&str, &Subject> = found
@@ -352,6 +360,7 @@ impl Services {
         let ids: Vec<SubjectId> = subjects.values().map(|s| s.id).collect();
         let mut current: HashMap<(SubjectId, PurposeKey, Channel), ConsentRecord> = self
             .console
+            .subject_records()
             .current_consents(&ids)
             .await?
             .into_iter()

@@ -8,7 +8,7 @@ use crate::domain::{CollectionPoint, NewCollectionPoint, check_collection_point_
 impl Services {
     /// Every collection point, retired ones too, by key.
     pub async fn collection_points(&self) -> Result<Vec<CollectionPoint>, Refusal> {
-        Ok(self.console.collection_points().await?)
+        Ok(self.console.points().collection_points().await?)
     }
 
     /// Registers a collection point on behalf of `by` (`admin:<id>` or `cli`); its key is
@@ -24,7 +24,7 @@ impl Services {
                 _ => "collection_point_invalid",
             })
         })?;
-        self.console.add_collection_point(&point).await?;
+        self.console.points().add_collection_point(&point).await?;
         tracing::info!(collection_point = %point.key, kind = point.kind.key(), by, "collection point added");
         Ok(point)
     }
@@ -39,18 +39,25 @@ impl Services {
         check_collection_point_key(key).map_err(|_| Refusal::new("unknown_collection_point"))?;
         let point = self
             .console
+            .points()
             .collection_point(key)
             .await?
             .ok_or(Refusal::new("unknown_collection_point"))?;
         if point.is_retired() {
             return Err(Refusal::new("collection_point_retired"));
         }
-        if !self.console.retire_collection_point(key, now(), by).await? {
+        if !self
+            .console
+            .points()
+            .retire_collection_point(key, now(), by)
+            .await?
+        {
             // Retired meanwhile by someone else.
             return Err(Refusal::new("collection_point_retired"));
         }
         tracing::info!(collection_point = %key, by, "collection point retired");
         self.console
+            .points()
             .collection_point(key)
             .await?
             .ok_or(Refusal::new("unknown_collection_point"))

@@ -167,6 +167,7 @@ impl Services {
         if let Some(point) = &request.collection_point
             && self
                 .console
+                .points()
                 .collection_point(point)
                 .await?
                 .is_none_or(|p| p.is_retired())

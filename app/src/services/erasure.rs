@@ -42,7 +42,7 @@ impl Services {
             .iter()
             .flat_map(|i| [self.data_key.digest(i), legacy_erased_digest(i)])
             .collect();
-        if !digests.is_empty() && self.console.erased_identifier(&digests).await? {
+        if !digests.is_empty() && self.console.erasures().erased_identifier(&digests).await? {
             return Err(Refusal::new("erased_identifier"));
         }
         Ok(())
@@ -132,7 +132,7 @@ impl Services {
                 .collect(),
             email: subject.email.as_ref().map(|e| e.as_str().to_owned()),
         };
-        if !self.console.erase_subject(&erasure).await? {
+        if !self.console.erasures().erase_subject(&erasure).await? {
             return Err(Refusal::new("already_erased"));
         }
         // Messages to the person that a transport still keeps (the outbox's files) go too.

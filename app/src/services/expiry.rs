@@ -25,6 +25,7 @@ impl Services {
             loop {
                 let due = self
                     .console
+                    .subject_records()
                     .granted_before(&purpose.key, before, EXPIRY_BATCH)
                     .await?;
                 if due.is_empty() {

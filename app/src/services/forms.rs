@@ -48,7 +48,7 @@ impl Services {
     pub async fn signup_form_page(&self, key: &str) -> Result<FormPage, Refusal> {
         check_collection_point_key(key).map_err(|_| Refusal::new("unknown_form"))?;
         let (point, form, purposes) = tokio::try_join!(
-            async { Ok::<_, Refusal>(self.console.collection_point(key).await?) },
+            async { Ok::<_, Refusal>(self.console.points().collection_point(key).await?) },
             async { Ok::<_, Refusal>(self.console.signup_form(key).await?) },
             async { Ok::<_, Refusal>(self.store.purposes().await?) },
         )?;
@@ -89,6 +89,7 @@ impl Services {
         check_collection_point_key(key).map_err(|_| Refusal::new("unknown_collection_point"))?;
         let point = self
             .console
+            .points()
             .collection_point(key)
             .await?
             .ok_or(Refusal::new("unknown_collection_point"))?;

@@ -119,7 +119,12 @@ impl Services {
             OffsetDateTime,
         > = HashMap::new();
         if !known.is_empty() {
-            for (id, c) in self.console.current_consents(&known).await? {
+            for (id, c) in self
+                .console
+                .subject_records()
+                .current_consents(&known)
+                .await?
+            {
                 latest.insert((id, c.purpose, c.channel), c.updated_at);
             }
         }
@@ -314,12 +319,12 @@ impl Services {
         }
         let mut found = HashMap::new();
         let all: Vec<String> = asked.iter().flat_map(|(_, _, d)| d.clone()).collect();
-        if all.is_empty() || !self.console.erased_identifier(&all).await? {
+        if all.is_empty() || !self.console.erasures().erased_identifier(&all).await? {
             return Ok(found);
         }
         // Rare: find which rows.
         for (line, kind, d) in asked {
-            if !found.contains_key(&line) && self.console.erased_identifier(&d).await? {
+            if !found.contains_key(&line) && self.console.erasures().erased_identifier(&d).await? {
                 found.insert(line, kind);
             }
         }

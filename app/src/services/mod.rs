@@ -15,6 +15,7 @@ use crate::{
 };
 
 mod admin;
+mod admin_accounts;
 mod api_keys;
 mod audience;
 mod collected;
@@ -38,6 +39,7 @@ mod preferences;
 mod privacy;
 mod protection;
 mod provisions;
+mod purposes;
 mod receipts;
 mod retention;
 mod seals;
@@ -49,6 +51,7 @@ mod zone;
 pub use zone::known_time_zone;
 
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
+pub use admin_accounts::ARGON2_M_KIB;
 pub use audience::{
     AUDIENCE_PAGE, Ask, AudiencePage, Lapsed, LapsedPage, MAX_AUDIENCE_PAGE, MAX_PERMISSIONS,
 };
@@ -56,9 +59,7 @@ pub use collected::{
     BatchRefusal, CollectedChange, CollectedResult, ConsentInEffect, ItemRefusal, MAX_BATCH,
     SubjectFields, SubjectPatch,
 };
-pub use console::{
-    CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, name_collection_points, purpose_from_form,
-};
+pub use console::{CHART_DAYS, EVENT_PAGE, SEARCH_PAGE, event_row, name_collection_points};
 pub use do_not_sell::{DO_NOT_SELL_SHOWN, DoNotSellStatus, moment_text};
 pub use double_opt_in::{OPT_IN_HOURS, OptInPreview, RequestEvidence};
 pub use erasure::Eraser;
@@ -67,7 +68,7 @@ pub use feed::{
 };
 pub use forms::{FORM_TOKEN_SECS, FormOutcome, FormPage, FormSubmission};
 pub use gpc::{GPC_LAST_UPDATE, GRANTED_WITH_GPC, gpc_signal};
-pub use identity::{ARGON2_M_KIB, NewSession};
+pub use identity::NewSession;
 pub use imports::ImportContext;
 pub use links::{GRANT_CONFIRM_HOURS, GrantPreview, Revocation};
 pub(crate) use notices::consent_effect;
@@ -77,6 +78,7 @@ pub use pauses::ALL_MARKETING;
 pub(crate) use preferences::matrix;
 pub use preferences::{outcome_word, scope_allows};
 pub use provisions::{AcquisitionInput, ProvisionInput};
+pub use purposes::purpose_from_form;
 pub use receipts::{VerifiedReceipt, verify_receipt};
 pub use retention::PurgeReport;
 pub use seals::{ChainReport, LATE_WINDOW_SECS, SEAL_BATCH};

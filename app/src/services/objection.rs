@@ -22,6 +22,7 @@ impl Services {
     ) -> Result<Option<Objection>, Refusal> {
         Ok(self
             .console
+            .objections()
             .objection(subject)
             .await?
             .filter(|o| o.objecting))
@@ -57,6 +58,7 @@ impl Services {
         let mut provenance = provenance.clone();
         provenance.idempotency_key = None;
         self.console
+            .objections()
             .add_objection(&Objection {
                 subject: visitor.subject.id,
                 objecting: true,
@@ -84,6 +86,7 @@ impl Services {
         provenance.notice_version = Some(self.notice_version().await?);
         provenance.idempotency_key = None;
         self.console
+            .objections()
             .add_objection(&Objection {
                 subject: visitor.subject.id,
                 objecting: false,
@@ -101,7 +104,7 @@ impl Services {
         if !purpose.marketing {
             return Ok(0);
         }
-        let subjects = self.console.objecting_subjects().await?;
+        let subjects = self.console.objections().objecting_subjects().await?;
         if subjects.is_empty() {
             return Ok(0);
         }

@@ -110,7 +110,7 @@ impl Services {
             .iter()
             .any(|e| e.provenance.collection_point.is_some())
         {
-            self.console.collection_points().await?
+            self.console.points().collection_points().await?
         } else {
             Vec::new()
         };

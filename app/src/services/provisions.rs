@@ -81,12 +81,12 @@ impl Services {
             address: r.address.trim().to_owned(),
             representative: r.representative.trim().to_owned(),
         };
-        self.console.save_recipient(&r).await?;
+        self.console.register().save_recipient(&r).await?;
         Ok(r)
     }
 
     pub async fn recipients(&self) -> Result<Vec<Recipient>, Refusal> {
-        Ok(self.console.recipients().await?)
+        Ok(self.console.register().recipients().await?)
     }
 
     /// Records one provision of `subject`'s data, if the person's sharing consent is in effect
@@ -102,6 +102,7 @@ impl Services {
         let data_items = items(input.data_items, "provision_items")?;
         if !self
             .console
+            .register()
             .recipients()
             .await?
             .iter()
@@ -149,7 +150,7 @@ impl Services {
             recipient_as_provided: None,
         };
         // Stored with the recipient as it is now (R51); one removed meanwhile is unknown.
-        let provision = match self.console.add_provision(&provision).await {
+        let provision = match self.console.register().add_provision(&provision).await {
             Err(crate::store::StoreError::MissingReference(_)) => {
                 return Err(Refusal::new("unknown_recipient"));
             }
@@ -186,13 +187,17 @@ impl Services {
             received_at: now(),
             recorded_by: recorded_by.to_owned(),
         };
-        a.seq = self.console.add_acquisition(&a).await?;
+        a.seq = self.console.register().add_acquisition(&a).await?;
         Ok(a)
     }
 
     /// The person's own acquisition records, newest first.
     pub async fn acquisitions(&self, subject: &Subject) -> Result<Vec<Acquisition>, Refusal> {
-        Ok(self.console.acquisitions(subject.id, 200).await?)
+        Ok(self
+            .console
+            .register()
+            .acquisitions(subject.id, 200)
+            .await?)
     }
 
     /// The person's own provision records, newest first, each with its recipient as it was when
@@ -202,8 +207,8 @@ impl Services {
         subject: SubjectId,
     ) -> Result<Vec<Provision>, Refusal> {
         let (recipients, mut provisions) = tokio::try_join!(
-            self.console.recipients(),
-            self.console.provisions(subject, 200),
+            self.console.register().recipients(),
+            self.console.register().provisions(subject, 200),
         )?;
         for p in provisions
             .iter_mut()

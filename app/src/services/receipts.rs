@@ -56,7 +56,7 @@ impl Services {
         let (recipients, (provided, notifications), points, do_not_sell) = tokio::try_join!(
             self.recipients(),
             self.provisions_with_withdrawals(subject.id),
-            async { Ok(self.console.collection_points().await?) },
+            async { Ok(self.console.points().collection_points().await?) },
             self.do_not_sell_status_at(subject.id, issued_at),
         )?;
         let recipients: Vec<RecipientParty> = recipients.iter().map(party).collect();

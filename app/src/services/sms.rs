@@ -76,6 +76,7 @@ impl Services {
         let subjects = match Phone::parse(message.from) {
             Ok(phone) => {
                 self.console
+                    .subject_records()
                     .subjects_by_phone(&phone, MAX_SUBJECTS_PER_NUMBER)
                     .await?
             }

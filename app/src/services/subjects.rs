@@ -14,7 +14,10 @@ impl Services {
         let existing = self.store.purposes().await?;
         for seed in Purpose::seeds() {
             if !existing.iter().any(|p| p.key == seed.key) {
-                self.console.save_purpose(&seed, "system").await?;
+                self.console
+                    .purpose_settings()
+                    .save_purpose(&seed, "system")
+                    .await?;
                 self.store.purposes_changed();
             }
         }

@@ -104,7 +104,14 @@ impl Services {
         let recipient = match input.recipient.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(r) => {
-                if !self.console.recipients().await?.iter().any(|k| k.id == r) {
+                if !self
+                    .console
+                    .register()
+                    .recipients()
+                    .await?
+                    .iter()
+                    .any(|k| k.id == r)
+                {
                     return Err(Refusal::new("unknown_recipient"));
                 }
                 Some(r.to_owned())

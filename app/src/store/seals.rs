@@ -69,3 +69,15 @@ pub trait SealStore: Send + Sync + 'static {
     async fn purge(&self, tombstones: &[(i64, crate::domain::seal::Tombstone)])
     -> StoreResult<u64>;
 }
+
+/// An event retention may purge, with what the rules need to decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeCandidate {
+    pub seq: i64,
+    pub position: i64,
+    pub seal: String,
+    pub jurisdiction: crate::domain::Jurisdiction,
+    pub purpose: PurposeKey,
+    pub channel: Channel,
+    pub superseded_at: Option<OffsetDateTime>,
+}

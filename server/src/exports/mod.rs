@@ -169,7 +169,7 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
         Ok(f) => f,
         Err(r) => return crate::answers::page_error(lang, r, &back),
     };
-    let total = match services.console.count_events(&filter).await {
+    let total = match services.console.event_log().count_events(&filter).await {
         Ok(n) => n,
         Err(e) => return crate::answers::page_error(lang, e.into(), &back),
     };
@@ -185,6 +185,7 @@ async fn export_events(state: AppState, req: Request, format: EventFormat) -> Re
         async move {
             let page = services
                 .console
+                .event_log()
                 .events(
                     &filter,
                     app::store::EventCursor::OldestAbove(after),

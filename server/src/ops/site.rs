@@ -2,6 +2,11 @@
 //! precompressed (gzip, brotli) by build.rs: served in the best encoding the browser accepts,
 //! with an ETag, so `doui` runs from any directory. A binary built without the site (tests,
 //! `cargo build` before `cargo leptos build`) has none embedded and serves `site_root` from disk.
+//!
+//! The script, module and stylesheet are also served under a name that carries a hash of their
+//! content (`pkg/doui.<hash>.wasm`), which the pages link to: browsers keep those for a year
+//! without asking again, and a new build is fetched at once because its names are new. The plain
+//! names stay served (`no-cache`: asked again each time, a 304 while unchanged).
 
 use std::{collections::HashMap, sync::LazyLock};
 
@@ -17,6 +22,8 @@ use axum::{
 pub struct Asset {
     /// Its path under the site root, e.g. `pkg/doui.wasm`.
     pub path: &'static str,
+    /// The name it is also served under, with the site's hash in it (`pkg/doui.<hash>.js`).
+    pub hashed: Option<&'static str>,
     pub mime: &'static str,
     /// A quoted hash of its bytes.
     pub etag: &'static str,
@@ -28,8 +35,20 @@ pub struct Asset {
 /// The files embedded at build time (none when the site was not built first).
 pub static SITE: &[Asset] = include!(concat!(env!("OUT_DIR"), "/site.rs"));
 
-static BY_PATH: LazyLock<HashMap<&'static str, &'static Asset>> =
-    LazyLock::new(|| SITE.iter().map(|a| (a.path, a)).collect());
+/// `doui.<hash>`: the stem of the hashed names, when the site is embedded.
+static STEM: Option<&str> = include!(concat!(env!("OUT_DIR"), "/site_stem.rs"));
+
+static BY_PATH: LazyLock<HashMap<&'static str, &'static Asset>> = LazyLock::new(|| {
+    SITE.iter()
+        .flat_map(|a| std::iter::once(a.path).chain(a.hashed).map(move |p| (p, a)))
+        .collect()
+});
+
+/// The stem the pages name the script, module and stylesheet by (`<stem>.js`, `<stem>.wasm`,
+/// `<stem>.css` under `pkg/`): the hashed one when the site is embedded, else `doui`.
+pub fn stem() -> &'static str {
+    STEM.unwrap_or("doui")
+}
 
 /// Whether this binary holds the site.
 pub fn embedded() -> bool {
@@ -62,15 +81,15 @@ pub async fn serve_embedded(req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    let Some(asset) = req
+    let Some((path, asset)) = req
         .uri()
         .path()
         .strip_prefix('/')
-        .and_then(|p| BY_PATH.get(p).copied())
+        .and_then(|p| BY_PATH.get(p).map(|a| (p, *a)))
     else {
         return next.run(req).await;
     };
-    answer(asset, req.headers(), req.method() == Method::HEAD)
+    answer(asset, path, req.headers(), req.method() == Method::HEAD)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,28 +121,18 @@ fn choose(accept: &str, has_br: bool, has_gzip: bool) -> Encoding {
     }
 }
 
-/// Whether a file name carries a hash of its content (`doui.<hash>.wasm`, as cargo-leptos's
-/// `hash-files` names them): such a name never changes content, so browsers may keep it.
-fn is_hashed(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or_default();
-    let parts: Vec<&str> = name.split('.').collect();
-    parts.len() >= 3
-        && parts[parts.len() - 2].len() >= 8
-        && parts[parts.len() - 2]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn cache_control(path: &str) -> &'static str {
-    if is_hashed(path) {
+/// Asked by its hashed name, a file never changes: browsers keep it. By its plain name, it can
+/// change with an upgrade: they ask each time (a 304 while unchanged).
+fn cache_control(hashed: bool) -> &'static str {
+    if hashed {
         "public, max-age=31536000, immutable"
     } else {
-        // Same name, new content after an upgrade: ask each time (a 304 when unchanged).
         "no-cache"
     }
 }
 
-fn answer(asset: &Asset, headers: &HeaderMap, head: bool) -> Response {
+/// `path` is the name it was asked by (without the leading `/`).
+fn answer(asset: &Asset, path: &str, headers: &HeaderMap, head: bool) -> Response {
     let mut res = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -159,7 +168,7 @@ fn answer(asset: &Asset, headers: &HeaderMap, head: bool) -> Response {
     h.insert(header::ETAG, HeaderValue::from_static(asset.etag));
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(cache_control(asset.path)),
+        HeaderValue::from_static(cache_control(asset.hashed == Some(path))),
     );
     if asset.br.is_some() || asset.gzip.is_some() {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
@@ -173,6 +182,7 @@ mod tests {
 
     static WASM: Asset = Asset {
         path: "pkg/doui.wasm",
+        hashed: Some("pkg/doui.0123456789abcdef.wasm"),
         mime: "application/wasm",
         etag: "\"0123456789abcdef\"",
         identity: b"identity",
@@ -189,7 +199,7 @@ mod tests {
         if let Some(e) = etag {
             h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(e).unwrap());
         }
-        answer(&WASM, &h, false)
+        answer(&WASM, "pkg/doui.wasm", &h, false)
     }
 
     fn encoding(r: &Response) -> Option<&str> {
@@ -219,12 +229,17 @@ mod tests {
     }
 
     #[test]
-    fn only_hashed_names_are_immutable() {
-        assert_eq!(cache_control("pkg/doui.wasm"), "no-cache");
+    fn only_the_hashed_name_is_immutable() {
+        let cache = |path| {
+            answer(&WASM, path, &HeaderMap::new(), true).headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(cache("pkg/doui.wasm"), "no-cache");
         assert_eq!(
-            cache_control("pkg/doui.a1B2c3D4e5.wasm"),
+            cache("pkg/doui.0123456789abcdef.wasm"),
             "public, max-age=31536000, immutable"
         );
-        assert_eq!(cache_control("robots.txt"), "no-cache");
     }
 }

@@ -61,7 +61,7 @@ macro_rules! sql_audience {
                          FROM consents c LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
                          WHERE c.subject_id IN ({ids})"
                     );
-                    let binds = chunk.iter().map(|s| crate::store::console::Bind::Id(s.0)).collect();
+                    let binds = chunk.iter().map(|s| crate::store::Bind::Id(s.0)).collect();
                     out.extend(self.read_choices(sql, binds).await?);
                 }
                 Ok(out)
@@ -119,7 +119,7 @@ macro_rules! sql_audience {
                      WHERE {order} > $3 ORDER BY {order} LIMIT $4",
                     crate::store::audience::GATE_COLUMNS
                 );
-                use crate::store::console::Bind;
+                use crate::store::Bind;
                 let binds = vec![
                     Bind::Text(purpose.as_str().to_owned()),
                     Bind::Text(channel.key().to_owned()),
@@ -186,7 +186,7 @@ macro_rules! sql_audience {
                      ORDER BY c.subject_id, c.purpose LIMIT $4",
                     crate::store::audience::GATE_COLUMNS
                 );
-                use crate::store::console::Bind;
+                use crate::store::Bind;
                 let mut binds = vec![
                     Bind::Text(channel.key().to_owned()),
                     Bind::Id(after.0.0),

@@ -57,7 +57,7 @@ macro_rules! sql_feed {
                 filter: &app::domain::FeedFilter,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::domain::FeedItem>> {
-                use crate::store::console::Bind;
+                use crate::store::Bind;
                 let mut binds = vec![Bind::Int(after), Bind::Int(upto)];
                 let mut conditions = String::new();
                 let mut any_of = |column: &str, values: Vec<String>, binds: &mut Vec<Bind>| {

@@ -2,6 +2,7 @@
 //! `sql_store!`); they differ in connection setup, migrations and how a subject is locked.
 
 pub(crate) mod audience;
+mod binds;
 mod bulk;
 mod columns;
 pub(crate) mod console;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 use app::store::{ConsoleStore, IdentityStore, SealStore, Store, StoreError};
 
+pub(crate) use binds::{Bind, bind_all};
 pub use columns::event_columns;
 pub use group::{GroupCommit, Writers};
 pub use postgres::{ACQUIRE_TIMEOUT, PgStore};

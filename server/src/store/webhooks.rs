@@ -190,8 +190,8 @@ macro_rules! sql_webhooks {
                      FROM event_seals s JOIN consent_events e ON e.seq = s.event_seq \
                      WHERE e.recorded_at >= $1";
                 let q = sqlx::query(sql);
-                // SQLite keeps times as RFC 3339 text (see console.rs: a bound without an offset
-                // orders correctly against every stored value).
+                // SQLite keeps times as RFC 3339 text (see console/event_log.rs: a bound without
+                // an offset orders correctly against every stored value).
                 let q = if $text_times {
                     q.bind(
                         at.to_offset(time::UtcOffset::UTC)

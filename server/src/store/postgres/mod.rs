@@ -4,9 +4,23 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::replica::{ReadReplica, Replica};
 use super::{
-    audience::sql_audience, console::sql_console, do_not_sell::sql_do_not_sell, feed::sql_feed,
-    forms::sql_forms, identity::sql_identity, imports::sql_imports, leaving::sql_leaving,
-    limits::sql_limits, seals::sql_seals, sql::sql_store, webhooks::sql_webhooks,
+    audience::sql_audience,
+    console::{
+        collection_points::sql_collection_points, erasure::sql_erasure, event_log::sql_event_log,
+        idempotency::sql_idempotency, objections::sql_objections,
+        purpose_settings::sql_purpose_settings, register::sql_register, sql_console,
+        subject_records::sql_subject_records,
+    },
+    do_not_sell::sql_do_not_sell,
+    feed::sql_feed,
+    forms::sql_forms,
+    identity::sql_identity,
+    imports::sql_imports,
+    leaving::sql_leaving,
+    limits::sql_limits,
+    seals::sql_seals,
+    sql::sql_store,
+    webhooks::sql_webhooks,
 };
 
 mod reads;
@@ -192,14 +206,24 @@ sql_imports!(
     write_batch = write_import_statements
 );
 
-sql_console!(
+sql_console!(PgStore);
+sql_erasure!(PgStore);
+sql_event_log!(
     PgStore,
-    sqlx::Postgres,
     placeholder = crate::store::numbered,
     text_times = false,
-    collate = " COLLATE \"C\"",
     day = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 );
+sql_purpose_settings!(PgStore, placeholder = crate::store::numbered);
+sql_register!(PgStore);
+sql_objections!(PgStore);
+sql_collection_points!(PgStore);
+sql_subject_records!(
+    PgStore,
+    placeholder = crate::store::numbered,
+    collate = " COLLATE \"C\""
+);
+sql_idempotency!(PgStore);
 
 sql_seals!(
     PgStore,
@@ -214,7 +238,7 @@ sql_seals!(
 /// (exports) by COPY.
 const SMALL_PAGE: u32 = 1_000;
 
-/// What the shared SQL (`sql_store!`, `sql_seals!`, `sql_console!`) asks of PostgreSQL: its write
+/// What the shared SQL (`sql_store!`, `sql_seals!`, `sql_event_log!`…) asks of PostgreSQL: its write
 /// turn, the group commit, and the reads of subjects, chain pages (by binary COPY, see pg_copy.rs)
 /// and event pages.
 impl PgStore {

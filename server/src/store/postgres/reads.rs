@@ -1,8 +1,8 @@
 //! What the shared SQL asks of PostgreSQL to read: subjects, chain pages (by binary COPY, see
 //! pg_copy.rs), event pages, and the send gate's pages.
 
-use super::{PgStore, SMALL_PAGE, bind_all, rows};
-use crate::store::{columns, pg_copy};
+use super::{PgStore, SMALL_PAGE, rows};
+use crate::store::{bind_all, columns, pg_copy};
 
 impl PgStore {
     /// The subjects a `SELECT {SUBJECT_COLUMNS}` with text parameters finds.
@@ -148,11 +148,11 @@ impl PgStore {
     pub(super) async fn read_events(
         &self,
         tail: &str,
-        binds: Vec<crate::store::console::Bind>,
+        binds: Vec<crate::store::Bind>,
         limit: u32,
         from: crate::store::ReadFrom,
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
-        use crate::store::console::Bind;
+        use crate::store::Bind;
         let pool = match from {
             crate::store::ReadFrom::Primary => &self.pool,
             crate::store::ReadFrom::Replica => self.reads(),
@@ -284,7 +284,7 @@ impl PgStore {
     pub(super) async fn read_gate(
         &self,
         sql: String,
-        binds: Vec<crate::store::console::Bind>,
+        binds: Vec<crate::store::Bind>,
         purpose: Option<app::domain::PurposeKey>,
     ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
         let rows = bind_all(sqlx::query(&sql), binds)
@@ -300,7 +300,7 @@ impl PgStore {
     pub(super) async fn read_choices(
         &self,
         sql: String,
-        binds: Vec<crate::store::console::Bind>,
+        binds: Vec<crate::store::Bind>,
     ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
         use sqlx::Row;
         let rows = bind_all(sqlx::query(&sql), binds)
@@ -323,7 +323,7 @@ impl PgStore {
     pub(super) async fn read_feed(
         &self,
         sql: String,
-        binds: Vec<crate::store::console::Bind>,
+        binds: Vec<crate::store::Bind>,
         primary: bool,
     ) -> app::store::StoreResult<Vec<app::domain::FeedItem>> {
         use sqlx::Row;

@@ -6,9 +6,24 @@ use sqlx::{
 };
 
 use super::{
-    audience::sql_audience, console::sql_console, do_not_sell::sql_do_not_sell, feed::sql_feed,
-    forms::sql_forms, identity::sql_identity, imports::sql_imports, leaving::sql_leaving,
-    limits::sql_limits, seals::sql_seals, sql::sql_store, sqlite_raw, webhooks::sql_webhooks,
+    audience::sql_audience,
+    console::{
+        collection_points::sql_collection_points, erasure::sql_erasure, event_log::sql_event_log,
+        idempotency::sql_idempotency, objections::sql_objections,
+        purpose_settings::sql_purpose_settings, register::sql_register, sql_console,
+        subject_records::sql_subject_records,
+    },
+    do_not_sell::sql_do_not_sell,
+    feed::sql_feed,
+    forms::sql_forms,
+    identity::sql_identity,
+    imports::sql_imports,
+    leaving::sql_leaving,
+    limits::sql_limits,
+    seals::sql_seals,
+    sql::sql_store,
+    sqlite_raw,
+    webhooks::sql_webhooks,
 };
 
 mod imports;
@@ -146,14 +161,24 @@ sql_imports!(
     write_batch = write_import_in_place
 );
 
-sql_console!(
+sql_console!(SqliteStore);
+sql_erasure!(SqliteStore);
+sql_event_log!(
     SqliteStore,
-    sqlx::Sqlite,
     placeholder = crate::store::anonymous,
     text_times = true,
-    collate = "",
     day = "substr(occurred_at, 1, 10)"
 );
+sql_purpose_settings!(SqliteStore, placeholder = crate::store::anonymous);
+sql_register!(SqliteStore);
+sql_objections!(SqliteStore);
+sql_collection_points!(SqliteStore);
+sql_subject_records!(
+    SqliteStore,
+    placeholder = crate::store::anonymous,
+    collate = ""
+);
+sql_idempotency!(SqliteStore);
 
 sql_seals!(
     SqliteStore,

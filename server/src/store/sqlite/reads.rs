@@ -117,7 +117,7 @@ impl SqliteStore {
     pub(super) async fn read_events(
         &self,
         tail: &str,
-        binds: Vec<crate::store::console::Bind>,
+        binds: Vec<crate::store::Bind>,
         limit: u32,
         _from: crate::store::ReadFrom,
     ) -> app::store::StoreResult<Vec<(i64, app::domain::ConsentEvent)>> {
@@ -142,7 +142,7 @@ impl SqliteStore {
     pub(super) async fn read_feed(
         &self,
         sql: String,
-        binds: Vec<crate::store::console::Bind>,
+        binds: Vec<crate::store::Bind>,
         _primary: bool,
     ) -> app::store::StoreResult<Vec<app::domain::FeedItem>> {
         const SUBJECT_AT: i32 = 1 + columns::EVENT_COLUMNS.len() as i32;
@@ -170,8 +170,8 @@ impl SqliteStore {
 }
 
 /// A bound value as SQLite takes it (times are RFC 3339 text, as `event_query` binds them).
-fn param(b: crate::store::console::Bind) -> Param {
-    use crate::store::console::Bind;
+fn param(b: crate::store::Bind) -> Param {
+    use crate::store::Bind;
     match b {
         Bind::Id(u) => Param::Blob(u.as_bytes().to_vec()),
         Bind::Text(t) => Param::Text(t),
@@ -265,7 +265,7 @@ impl SqliteStore {
     pub(super) async fn read_gate(
         &self,
         sql: String,
-        binds: Vec<crate::store::console::Bind>,
+        binds: Vec<crate::store::Bind>,
         purpose: Option<app::domain::PurposeKey>,
     ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
         let sql = crate::store::audience::numbered_for_sqlite(&sql);
@@ -290,7 +290,7 @@ impl SqliteStore {
     pub(super) async fn read_choices(
         &self,
         sql: String,
-        binds: Vec<crate::store::console::Bind>,
+        binds: Vec<crate::store::Bind>,
     ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
         let params = binds.into_iter().map(param).collect();
         sqlite_raw::each_row(self.readers.clone(), sql, params, Vec::new(), |out, row| {
