@@ -159,11 +159,14 @@ impl Services {
         ids.sort_unstable();
         ids.dedup();
         let gate = self.console.audience();
+        let (read, objecting) =
+            futures_util::future::try_join(gate.choices_of(&ids), gate.objecting_among(&ids))
+                .await?;
         let mut choices: HashMap<SubjectId, Vec<ConsentRecord>> = HashMap::new();
-        for (id, record) in gate.choices_of(&ids).await? {
+        for (id, record) in read {
             choices.entry(id).or_default().push(record);
         }
-        let objecting = gate.objecting_among(&ids).await?.into_iter().collect();
+        let objecting = objecting.into_iter().collect();
         Ok(Facts { choices, objecting })
     }
 
@@ -270,7 +273,11 @@ impl Services {
         let gate = self.console.audience();
         let at = now();
         let mut after = after.unwrap_or(SubjectId(uuid::Uuid::nil()));
-        let mut subjects = Vec::new();
+        let mut page = AudiencePage {
+            subjects: Vec::new(),
+            next: None,
+            frequencies: HashMap::new(),
+        };
         loop {
             let rows = gate
                 .audience_page(&purpose.key, channel, after, granted_only, limit)
@@ -279,32 +286,20 @@ impl Services {
             for row in rows {
                 after = row.subject.id;
                 if row_permission(&notices, purpose, &row, at).is_ok() {
-                    subjects.push(row.subject);
-                    if subjects.len() == limit as usize {
-                        return self.with_frequencies(purpose, subjects, Some(after)).await;
+                    if let Some(f) = row.frequency {
+                        page.frequencies.insert(row.subject.id, f);
+                    }
+                    page.subjects.push(row.subject);
+                    if page.subjects.len() == limit as usize {
+                        page.next = Some(after);
+                        return Ok(page);
                     }
                 }
             }
             if scanned < limit as usize {
-                return self.with_frequencies(purpose, subjects, None).await;
+                return Ok(page);
             }
         }
-    }
-
-    /// An audience page with the frequency each of its subjects chose for `purpose`.
-    async fn with_frequencies(
-        &self,
-        purpose: &Purpose,
-        subjects: Vec<Subject>,
-        next: Option<SubjectId>,
-    ) -> Result<AudiencePage, Refusal> {
-        let ids: Vec<SubjectId> = subjects.iter().map(|s| s.id).collect();
-        let frequencies = self.frequencies_for(&ids, &purpose.key).await?;
-        Ok(AudiencePage {
-            subjects,
-            next,
-            frequencies,
-        })
     }
 
     /// A page of the granted opt-ins on `channel` (to `purpose`, or to every purpose used on the

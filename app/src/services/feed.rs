@@ -38,24 +38,22 @@ pub struct FeedStream {
     /// The first piece (its `next_cursor` is the page's when nothing follows).
     pub first: FeedPage,
     /// The pieces after the first, in order; closed after the last (or after an error).
-    pub rest: Option<tokio::sync::mpsc::Receiver<Result<Vec<FeedItem>, Refusal>>>,
-    limit: u32,
-    /// Whether pieces follow the first (`rest` was given).
-    more: bool,
+    pub rest: Option<tokio::sync::mpsc::Receiver<Result<FeedPiece, Refusal>>>,
 }
 
-impl FeedStream {
-    /// The page's next cursor once `count` items were handed over, the last at `last`: the
-    /// last item's when the page is full, else the head (events the filter left out are passed
-    /// over), never below the cursor asked for.
-    pub fn next_cursor(&self, count: usize, last: Option<i64>) -> i64 {
-        match last {
-            Some(last) if count == self.limit as usize => last,
-            _ if !self.more => self.first.next_cursor,
-            _ => self.first.head,
-        }
-    }
+/// A piece of a long page after the first.
+#[derive(Debug)]
+pub struct FeedPiece {
+    pub items: Vec<FeedItem>,
+    /// Every position up to here has been read (the page's next cursor if this piece is its
+    /// last): the last item's when the piece is full, else the end of what it covered.
+    pub through: i64,
 }
+
+/// Pieces read at once when a long page has no filter: each covers a range of positions of its
+/// own, known before the piece before it is read (positions are dense), so that two database
+/// connections work at once.
+const PIECES_AT_ONCE: usize = 2;
 
 impl Services {
     /// Sealed events after `cursor` (a chain position) that pass `filter`, at most `limit`.
@@ -138,6 +136,11 @@ impl Services {
     /// of [`FEED_PIECE`]: the first is waited for as `feed_wait` waits, the others are read
     /// below the same head by a task of their own, at most two pieces ahead of the caller. A
     /// caller that stops reading (its client went away) ends the task.
+    ///
+    /// Without a filter every position holds an event (but those retention removed), so the
+    /// pieces after the first are ranges of positions read [`PIECES_AT_ONCE`] at a time; a page
+    /// with such a gap comes out shorter than asked, its next cursor past the gap. With a filter
+    /// each piece starts after the last item of the one before.
     pub async fn feed_stream(
         &self,
         cursor: i64,
@@ -153,40 +156,92 @@ impl Services {
         let rest = match first.items.last() {
             Some(last) if piece < limit && first.items.len() == piece as usize => {
                 let (sender, receiver) = tokio::sync::mpsc::channel(2);
-                let (feed, filter, head) = (self.console.clone(), filter.clone(), first.head);
-                let (mut after, mut left) = (last.cursor, limit - piece);
-                tokio::spawn(async move {
-                    while left > 0 {
-                        let n = left.min(FEED_PIECE);
-                        let read = feed
-                            .feed()
-                            .feed_page(after, head, &filter, n)
-                            .await
-                            .map_err(Refusal::from);
-                        let more = match &read {
-                            Ok(items) if items.len() == n as usize => {
-                                items.last().map(|l| l.cursor)
-                            }
-                            _ => None,
-                        };
-                        if sender.send(read).await.is_err() {
-                            return;
-                        }
-                        match more {
-                            Some(last) => (after, left) = (last, left - n),
-                            None => return,
-                        }
-                    }
-                });
+                let (console, filter, head) = (self.console.clone(), filter.clone(), first.head);
+                let (after, left) = (last.cursor, limit - piece);
+                if filter == FeedFilter::default() {
+                    tokio::spawn(read_ranges(console, head, after, left, sender));
+                } else {
+                    tokio::spawn(read_in_turn(console, filter, head, after, left, sender));
+                }
                 Some(receiver)
             }
             _ => None,
         };
-        Ok(FeedStream {
-            first,
-            more: rest.is_some(),
-            rest,
-            limit,
+        Ok(FeedStream { first, rest })
+    }
+}
+
+type Pieces = tokio::sync::mpsc::Sender<Result<FeedPiece, Refusal>>;
+
+/// The pieces of an unfiltered page after `after`: `left` positions at most, below `head`, in
+/// ranges of [`FEED_PIECE`] read [`PIECES_AT_ONCE`] at a time and sent in order.
+async fn read_ranges(
+    console: std::sync::Arc<dyn crate::store::ConsoleStore>,
+    head: i64,
+    after: i64,
+    left: u32,
+    sender: Pieces,
+) {
+    use futures_util::StreamExt;
+    let end = head.min(after + i64::from(left));
+    let starts = (after..end).step_by(FEED_PIECE as usize);
+    let mut pieces = futures_util::stream::iter(starts)
+        .map(|from| {
+            let console = console.clone();
+            async move {
+                let through = end.min(from + i64::from(FEED_PIECE));
+                let filter = FeedFilter::default();
+                let items = console
+                    .feed()
+                    .feed_page(from, through, &filter, FEED_PIECE)
+                    .await
+                    .map_err(Refusal::from)?;
+                Ok(FeedPiece { items, through })
+            }
         })
+        .buffered(PIECES_AT_ONCE);
+    while let Some(read) = pieces.next().await {
+        let failed = read.is_err();
+        if sender.send(read).await.is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// The pieces of a filtered page after `after`, each read after the one before (where a piece
+/// starts is where the last ended), `left` items at most, below `head`.
+async fn read_in_turn(
+    console: std::sync::Arc<dyn crate::store::ConsoleStore>,
+    filter: FeedFilter,
+    head: i64,
+    mut after: i64,
+    mut left: u32,
+    sender: Pieces,
+) {
+    while left > 0 {
+        let n = left.min(FEED_PIECE);
+        let read = console
+            .feed()
+            .feed_page(after, head, &filter, n)
+            .await
+            .map_err(Refusal::from)
+            .map(|items| {
+                let through = match items.last() {
+                    Some(l) if items.len() == n as usize => l.cursor,
+                    _ => head,
+                };
+                FeedPiece { items, through }
+            });
+        let more = match &read {
+            Ok(p) if p.items.len() == n as usize => Some(p.through),
+            _ => None,
+        };
+        if sender.send(read).await.is_err() {
+            return;
+        }
+        match more {
+            Some(last) => (after, left) = (last, left - n),
+            None => return,
+        }
     }
 }

@@ -385,22 +385,6 @@ impl Services {
         Ok(frequency)
     }
 
-    /// The frequency each of `subjects` chose for `purpose` (absent: every message).
-    pub async fn frequencies_for(
-        &self,
-        subjects: &[SubjectId],
-        purpose: &PurposeKey,
-    ) -> Result<HashMap<SubjectId, Frequency>, Refusal> {
-        Ok(self
-            .console
-            .frequencies_of(subjects)
-            .await?
-            .into_iter()
-            .filter(|c| &c.purpose == purpose)
-            .map(|c| (c.subject, c.frequency))
-            .collect())
-    }
-
     /// A subject's frequency for each purpose that has a choice.
     pub async fn frequencies(
         &self,

@@ -10,6 +10,8 @@ pub struct GateRow {
     pub purpose: PurposeKey,
     pub choice: Option<ConsentRecord>,
     pub objecting: bool,
+    /// How often they want the purpose's messages, where they chose (none: every message).
+    pub frequency: Option<crate::domain::Frequency>,
 }
 
 /// What the send gate reads (the permissions check, the audience, the lapsed entries of the

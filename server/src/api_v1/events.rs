@@ -124,21 +124,22 @@ fn one_value<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a
 
 /// One event of the feed.
 #[derive(Serialize, ToSchema)]
-pub struct EventItem {
+pub struct EventItem<'a> {
     /// The event's chain position: commit-ordered, dense, only growing.
     pub cursor: i64,
     /// The event's id: stable, the same in the feed, in webhooks and in exports (dedup by it).
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: uuid::Uuid,
     /// `consent.changed`.
     #[serde(rename = "type")]
     #[schema(value_type = String, example = "consent.changed")]
     pub kind: &'static str,
-    pub external_id: String,
+    pub external_id: &'a str,
     /// Null once the subject was erased.
-    pub email: Option<String>,
+    pub email: Option<&'a str>,
     /// Null once the subject was erased.
-    pub phone: Option<String>,
-    pub purpose: String,
+    pub phone: Option<&'a str>,
+    pub purpose: &'a str,
     #[schema(value_type = schema::ChannelKey)]
     pub channel: &'static str,
     /// The state before (null: never chosen).
@@ -152,40 +153,40 @@ pub struct EventItem {
     pub recorded_at: Option<String>,
     #[schema(value_type = schema::SourceKey)]
     pub source: &'static str,
-    pub collection_point: Option<String>,
-    pub campaign: Option<String>,
-    pub notice_version: Option<String>,
+    pub collection_point: Option<&'a str>,
+    pub campaign: Option<&'a str>,
+    pub notice_version: Option<&'a str>,
 }
 
-impl From<&FeedItem> for EventItem {
-    fn from(item: &FeedItem) -> Self {
+impl<'a> From<&'a FeedItem> for EventItem<'a> {
+    fn from(item: &'a FeedItem) -> Self {
         let e = &item.event;
         let time = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
         Self {
             cursor: item.cursor,
-            id: e.id.to_string(),
+            id: e.id,
             kind: item.kind.key(),
-            external_id: item.subject.external_id.as_str().to_owned(),
-            email: item.email().map(str::to_owned),
-            phone: item.phone().map(str::to_owned),
-            purpose: e.purpose.to_string(),
+            external_id: item.subject.external_id.as_str(),
+            email: item.email(),
+            phone: item.phone(),
+            purpose: e.purpose.as_str(),
             channel: e.channel.key(),
             from: e.from.map(|s| s.key()),
             to: e.to.key(),
             occurred_at: time(e.provenance.occurred_at),
             recorded_at: e.recorded_at.map(time),
             source: e.provenance.source.key(),
-            collection_point: e.provenance.collection_point.clone(),
-            campaign: e.provenance.campaign.clone(),
-            notice_version: e.provenance.notice_version.clone(),
+            collection_point: e.provenance.collection_point.as_deref(),
+            campaign: e.provenance.campaign.as_deref(),
+            notice_version: e.provenance.notice_version.as_deref(),
         }
     }
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct EventPage {
+pub struct EventPage<'a> {
     /// Events after `since`, in commit order.
-    pub items: Vec<EventItem>,
+    pub items: Vec<EventItem<'a>>,
     /// Pass as `since` next time (the last item's cursor, or further on when the filters passed
     /// over events; equal to `since` when nothing is there).
     pub next_cursor: i64,
@@ -236,7 +237,7 @@ async fn events(
 /// closing bracket (the status is sent already): the client sees a truncated body and asks
 /// again from its cursor.
 fn streamed(mut stream: app::services::FeedStream) -> Response {
-    fn piece(out: &mut Vec<u8>, items: &[FeedItem], count: &mut usize) {
+    fn write_items(out: &mut Vec<u8>, items: &[FeedItem], count: &mut usize) {
         for item in items {
             if *count > 0 {
                 out.push(b',');
@@ -249,10 +250,10 @@ fn streamed(mut stream: app::services::FeedStream) -> Response {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
     tokio::spawn(async move {
         let mut count = 0;
-        let mut last = stream.first.items.last().map(|i| i.cursor);
+        let mut through = stream.first.next_cursor;
         let mut out = Vec::with_capacity(stream.first.items.len() * 400 + 16);
         out.extend_from_slice(b"{\"items\":[");
-        piece(&mut out, &stream.first.items, &mut count);
+        write_items(&mut out, &stream.first.items, &mut count);
         if sender.send(Ok(out)).await.is_err() {
             return;
         }
@@ -260,22 +261,22 @@ fn streamed(mut stream: app::services::FeedStream) -> Response {
             return;
         };
         while let Some(read) = rest.recv().await {
-            let items = match read {
-                Ok(items) => items,
+            let piece = match read {
+                Ok(piece) => piece,
                 Err(r) => {
                     tracing::error!(code = r.code, "event feed failed in the middle of a page");
                     let _ = sender.send(Err(std::io::Error::other(r.code))).await;
                     return;
                 }
             };
-            last = items.last().map(|i| i.cursor).or(last);
-            let mut out = Vec::with_capacity(items.len() * 400);
-            piece(&mut out, &items, &mut count);
+            through = piece.through;
+            let mut out = Vec::with_capacity(piece.items.len() * 400);
+            write_items(&mut out, &piece.items, &mut count);
             if sender.send(Ok(out)).await.is_err() {
                 return;
             }
         }
-        let end = format!("],\"next_cursor\":{}}}", stream.next_cursor(count, last));
+        let end = format!("],\"next_cursor\":{through}}}");
         let _ = sender.send(Ok(end.into_bytes())).await;
     });
     let body = futures_util::stream::unfold(receiver, |mut rx| async move {

@@ -1,11 +1,19 @@
 //! `AudienceStore` for both backends, written once (expanded in sqlite.rs and postgres.rs next to
 //! `sql_store!`, whose row readers it uses): the send gate's batched and paged reads.
 
-/// The subject columns, the choice and the objection of a gate row (`s`: subjects, `c`: consents,
-/// `e`: the choice's last event).
-pub(crate) const GATE_COLUMNS: &str = "s.id, s.external_id, s.email, s.phone, s.lang, s.jurisdiction, s.erased_at, \
-     c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version, \
-     (SELECT o.objecting FROM marketing_objections o WHERE o.subject_id = s.id ORDER BY o.seq DESC LIMIT 1) AS objecting";
+/// The subject columns, the choice, the objection and the frequency chosen for `purpose` (an SQL
+/// expression: the page's purpose parameter, or `c.purpose`) of a gate row (`s`: subjects, `c`:
+/// consents, `e`: the choice's last event). The frequency is read by the page's own statement,
+/// through the index on (subject, purpose, seq), rather than by statements of its own per page.
+pub(crate) fn gate_columns(purpose: &str) -> String {
+    format!(
+        "s.id, s.external_id, s.email, s.phone, s.lang, s.jurisdiction, s.erased_at, \
+         c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version, \
+         (SELECT o.objecting FROM marketing_objections o WHERE o.subject_id = s.id ORDER BY o.seq DESC LIMIT 1) AS objecting, \
+         (SELECT f.frequency FROM frequency_choices f WHERE f.subject_id = s.id AND f.purpose = {purpose} \
+          ORDER BY f.seq DESC LIMIT 1) AS frequency"
+    )
+}
 
 /// The numbered parameters (`$1`…) of a statement written once as SQLite's explicitly numbered
 /// ones (`?1`…): a parameter used twice, or not in order of first appearance, binds right.
@@ -15,6 +23,25 @@ pub(crate) fn numbered_for_sqlite(sql: &str) -> String {
 
 /// Ids bound per statement (both backends take far more; pages stay small enough to plan fast).
 pub(crate) const IDS_PER_QUERY: usize = 1000;
+
+/// Statements of one batched read run at a time: on SQLite each on a read connection of its own
+/// (it keeps eight), on PostgreSQL each on a connection of the pool, so that a permissions check
+/// of ten thousand keeps both cores busy rather than one, without taking the whole pool.
+pub(crate) const READS_AT_ONCE: usize = 4;
+
+/// Runs `reads` (the statements of one batched read), [`READS_AT_ONCE`] at a time, and their
+/// rows in order.
+pub(crate) async fn at_once<T, F>(reads: impl Iterator<Item = F>) -> app::store::StoreResult<Vec<T>>
+where
+    F: std::future::Future<Output = app::store::StoreResult<Vec<T>>>,
+{
+    use futures_util::{StreamExt, TryStreamExt};
+    let pieces: Vec<Vec<T>> = futures_util::stream::iter(reads)
+        .buffered(READS_AT_ONCE)
+        .try_collect()
+        .await?;
+    Ok(pieces.into_iter().flatten().collect())
+}
 
 macro_rules! sql_audience {
     ($store:ty, $db:ty, placeholder = $ph:path) => {
@@ -38,11 +65,16 @@ macro_rules! sql_audience {
                     (None, None) => return Err(crate::store::corrupt("gate row")),
                 };
                 let objecting: Option<bool> = row.try_get("objecting").map_err(bad)?;
+                let frequency: Option<String> = row.try_get("frequency").map_err(bad)?;
                 Ok(app::store::GateRow {
                     subject: rows::subject(row)?,
                     purpose,
                     choice,
                     objecting: objecting.unwrap_or(false),
+                    frequency: frequency
+                        .map(|f| app::domain::Frequency::parse(&f))
+                        .transpose()
+                        .map_err(|_| crate::store::corrupt("frequency"))?,
                 })
             }
         }
@@ -53,8 +85,7 @@ macro_rules! sql_audience {
                 &self,
                 subjects: &[app::domain::SubjectId],
             ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
-                let mut out = Vec::new();
-                for chunk in subjects.chunks(crate::store::audience::IDS_PER_QUERY) {
+                let read = |chunk: &[app::domain::SubjectId]| {
                     let ids = (1..=chunk.len()).map($ph).collect::<Vec<_>>().join(", ");
                     let sql = format!(
                         "SELECT c.subject_id, c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version \
@@ -62,33 +93,32 @@ macro_rules! sql_audience {
                          WHERE c.subject_id IN ({ids})"
                     );
                     let binds = chunk.iter().map(|s| crate::store::Bind::Id(s.0)).collect();
-                    out.extend(self.read_choices(sql, binds).await?);
-                }
-                Ok(out)
+                    self.read_choices(sql, binds)
+                };
+                crate::store::audience::at_once(
+                    subjects.chunks(crate::store::audience::IDS_PER_QUERY).map(read),
+                )
+                .await
             }
 
             async fn objecting_among(
                 &self,
                 subjects: &[app::domain::SubjectId],
             ) -> app::store::StoreResult<Vec<app::domain::SubjectId>> {
-                let mut out = Vec::new();
-                for chunk in subjects.chunks(crate::store::audience::IDS_PER_QUERY) {
+                let read = |chunk: &[app::domain::SubjectId]| {
                     let ids = (1..=chunk.len()).map($ph).collect::<Vec<_>>().join(", ");
                     let sql = format!(
                         "SELECT o.subject_id FROM marketing_objections o \
-                         WHERE o.subject_id IN ({ids}) AND o.objecting = {} AND o.seq = \
-                           (SELECT MAX(m.seq) FROM marketing_objections m WHERE m.subject_id = o.subject_id)",
-                        $ph(chunk.len() + 1)
+                         WHERE o.subject_id IN ({ids}) AND o.objecting AND o.seq = \
+                           (SELECT MAX(m.seq) FROM marketing_objections m WHERE m.subject_id = o.subject_id)"
                     );
-                    let mut q = sqlx::query_scalar::<_, uuid::Uuid>(&sql);
-                    for s in chunk {
-                        q = q.bind(s.0);
-                    }
-                    q = q.bind(true);
-                    let ids = q.fetch_all(self.reads()).await.map_err(crate::store::db_error)?;
-                    out.extend(ids.into_iter().map(app::domain::SubjectId));
-                }
-                Ok(out)
+                    let binds = chunk.iter().map(|s| crate::store::Bind::Id(s.0)).collect();
+                    self.read_subject_ids(sql, binds)
+                };
+                crate::store::audience::at_once(
+                    subjects.chunks(crate::store::audience::IDS_PER_QUERY).map(read),
+                )
+                .await
             }
 
             async fn audience_page(
@@ -117,7 +147,7 @@ macro_rules! sql_audience {
                     "SELECT {} FROM subjects s {join} \
                      LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
                      WHERE {order} > $3 ORDER BY {order} LIMIT $4",
-                    crate::store::audience::GATE_COLUMNS
+                    crate::store::audience::gate_columns("$1")
                 );
                 use crate::store::Bind;
                 let binds = vec![
@@ -184,7 +214,7 @@ macro_rules! sql_audience {
                      WHERE c.channel = $1 AND c.state = 'granted' \
                      AND (c.subject_id, c.purpose) > ($2, $3){only} \
                      ORDER BY c.subject_id, c.purpose LIMIT $4",
-                    crate::store::audience::GATE_COLUMNS
+                    crate::store::audience::gate_columns("c.purpose")
                 );
                 use crate::store::Bind;
                 let mut binds = vec![

@@ -253,8 +253,9 @@ macro_rules! sql_store {
             }
 
             async fn find_subjects(&self, keys: &[String]) -> app::store::StoreResult<Vec<app::domain::Subject>> {
-                let mut out = Vec::with_capacity(keys.len());
-                for chunk in keys.chunks(1000) {
+                // A thousand keys a statement, up to `READS_AT_ONCE` statements at a time (a
+                // permissions check names ten thousand).
+                let read = |chunk: &[String]| {
                     let emails: Vec<String> =
                         chunk.iter().filter_map(|k| app::domain::Email::parse(k).ok()).map(|e| e.as_str().to_owned()).collect();
                     let ids = (1..=chunk.len()).map($ph).collect::<Vec<_>>().join(", ");
@@ -264,9 +265,9 @@ macro_rules! sql_store {
                         sql.push_str(&format!(" OR email IN ({mails})"));
                     }
                     let values = chunk.iter().cloned().chain(emails).collect();
-                    out.extend(self.read_subjects(sql, values).await?);
-                }
-                Ok(out)
+                    self.read_subjects(sql, values)
+                };
+                crate::store::audience::at_once(keys.chunks(crate::store::audience::IDS_PER_QUERY).map(read)).await
             }
 
             async fn subjects(&self, limit: u32) -> app::store::StoreResult<Vec<app::domain::Subject>> {

@@ -255,8 +255,10 @@ pub(crate) struct Readers {
     idle: std::sync::Mutex<Vec<Connection>>,
 }
 
-/// The most idle read connections kept (more reads at once open connections of their own).
-const IDLE_READERS: usize = 4;
+/// The most idle read connections kept (more reads at once open connections of their own): a
+/// permissions check reads its choices and its objections, each in up to four statements at
+/// once (`store::audience::READS_AT_ONCE`).
+const IDLE_READERS: usize = 8;
 
 impl Readers {
     pub fn new(path: PathBuf) -> Self {

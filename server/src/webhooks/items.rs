@@ -37,7 +37,7 @@ struct Body<'a> {
     kind: &'static str,
     /// When the event happened (RFC 3339): the same on every retry.
     timestamp: String,
-    data: &'a EventItem,
+    data: &'a EventItem<'a>,
     /// Only on a recipient's endpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     recipient: Option<ForRecipient<'a>>,

@@ -296,6 +296,26 @@ impl PgStore {
             .collect()
     }
 
+    /// Subject ids (the first column).
+    pub(super) async fn read_subject_ids(
+        &self,
+        sql: String,
+        binds: Vec<crate::store::Bind>,
+    ) -> app::store::StoreResult<Vec<app::domain::SubjectId>> {
+        use sqlx::Row;
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.reads())
+            .await
+            .map_err(crate::store::db_error)?;
+        rows.iter()
+            .map(|r| {
+                r.try_get(0)
+                    .map(app::domain::SubjectId)
+                    .map_err(|_| crate::store::corrupt("id"))
+            })
+            .collect()
+    }
+
     /// Choices with their subject (`subject_id` then the `ConsentRecord` columns).
     pub(super) async fn read_choices(
         &self,

@@ -285,6 +285,24 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// Subject ids (the first column), read in place.
+    pub(super) async fn read_subject_ids(
+        &self,
+        sql: String,
+        binds: Vec<crate::store::Bind>,
+    ) -> app::store::StoreResult<Vec<app::domain::SubjectId>> {
+        let params = binds.into_iter().map(param).collect();
+        sqlite_raw::each_row(self.readers.clone(), sql, params, Vec::new(), |out, row| {
+            let id = row
+                .bytes(0)
+                .and_then(|b| uuid::Uuid::from_slice(b).ok())
+                .ok_or_else(|| crate::store::corrupt("id"))?;
+            out.push(app::domain::SubjectId(id));
+            Ok(())
+        })
+        .await
+    }
+
     /// Choices with their subject (`subject_id` then the `ConsentRecord` columns), read in place:
     /// a permissions check reads those of ten thousand subjects at once.
     pub(super) async fn read_choices(
@@ -330,8 +348,8 @@ fn record_at(
     })
 }
 
-/// A row of `GATE_COLUMNS`: the subject (columns 0–6), its choice (7–12, absent when the joined
-/// consent is NULL) and whether its objection stands (13).
+/// A row of `gate_columns`: the subject (columns 0–6), its choice (7–12, absent when the joined
+/// consent is NULL), whether its objection stands (13) and the frequency chosen (14).
 fn gate_at(
     row: &sqlite_raw::Row<'_>,
     purpose: Option<&app::domain::PurposeKey>,
@@ -352,5 +370,10 @@ fn gate_at(
         purpose,
         choice,
         objecting: row.int(13) != 0,
+        frequency: row
+            .text(14)?
+            .map(app::domain::Frequency::parse)
+            .transpose()
+            .map_err(|_| corrupt("frequency"))?,
     })
 }
