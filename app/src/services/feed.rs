@@ -50,11 +50,6 @@ pub struct FeedPiece {
     pub through: i64,
 }
 
-/// Pieces read at once when a long page has no filter: each covers a range of positions of its
-/// own, known before the piece before it is read (positions are dense), so that two database
-/// connections work at once.
-const PIECES_AT_ONCE: usize = 2;
-
 impl Services {
     /// Sealed events after `cursor` (a chain position) that pass `filter`, at most `limit`.
     pub async fn feed(
@@ -138,9 +133,11 @@ impl Services {
     /// caller that stops reading (its client went away) ends the task.
     ///
     /// Without a filter every position holds an event (but those retention removed), so the
-    /// pieces after the first are ranges of positions read [`PIECES_AT_ONCE`] at a time; a page
-    /// with such a gap comes out shorter than asked, its next cursor past the gap. With a filter
-    /// each piece starts after the last item of the one before.
+    /// pieces after the first are ranges of positions, each known before the one before it is
+    /// read, and read as many at a time as the store does best (`feed_reads_at_once`: two
+    /// connections on PostgreSQL); a page with such a gap comes out shorter than asked, its next
+    /// cursor past the gap. With a filter each piece starts after the last item of the one
+    /// before.
     pub async fn feed_stream(
         &self,
         cursor: i64,
@@ -174,7 +171,7 @@ impl Services {
 type Pieces = tokio::sync::mpsc::Sender<Result<FeedPiece, Refusal>>;
 
 /// The pieces of an unfiltered page after `after`: `left` positions at most, below `head`, in
-/// ranges of [`FEED_PIECE`] read [`PIECES_AT_ONCE`] at a time and sent in order.
+/// ranges of [`FEED_PIECE`] read as many at a time as the store does best, sent in order.
 async fn read_ranges(
     console: std::sync::Arc<dyn crate::store::ConsoleStore>,
     head: i64,
@@ -185,6 +182,7 @@ async fn read_ranges(
     use futures_util::StreamExt;
     let end = head.min(after + i64::from(left));
     let starts = (after..end).step_by(FEED_PIECE as usize);
+    let at_once = console.feed().feed_reads_at_once().max(1);
     let mut pieces = futures_util::stream::iter(starts)
         .map(|from| {
             let console = console.clone();
@@ -199,7 +197,7 @@ async fn read_ranges(
                 Ok(FeedPiece { items, through })
             }
         })
-        .buffered(PIECES_AT_ONCE);
+        .buffered(at_once);
     while let Some(read) = pieces.next().await {
         let failed = read.is_err();
         if sender.send(read).await.is_err() || failed {

@@ -20,4 +20,10 @@ pub trait FeedStore: Send + Sync + 'static {
         filter: &FeedFilter,
         limit: u32,
     ) -> StoreResult<Vec<FeedItem>>;
+    /// How many ranges of a long unfiltered page are best read at once: one where a page is
+    /// read in the server's own process (SQLite: a second read only takes a core from the
+    /// writing of the answer), more where the database works in processes of its own.
+    fn feed_reads_at_once(&self) -> usize {
+        1
+    }
 }

@@ -107,6 +107,10 @@ macro_rules! sql_feed {
                     !std::ptr::eq(reads, &self.pool) && Self::head_in(reads).await? < upto;
                 self.read_feed(sql, binds, primary).await
             }
+
+            fn feed_reads_at_once(&self) -> usize {
+                Self::FEED_READS_AT_ONCE
+            }
         }
     };
 }

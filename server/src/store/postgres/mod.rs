@@ -242,6 +242,11 @@ const SMALL_PAGE: u32 = 1_000;
 /// turn, the group commit, and the reads of subjects, chain pages (by binary COPY, see pg_copy.rs)
 /// and event pages.
 impl PgStore {
+    /// Two ranges of a long feed page are read at once, on two connections: the page's query
+    /// (three index lookups an event in one backend process) is what holds the feed, and two
+    /// backends use both cores (measured: 1.17 times as fast on two).
+    const FEED_READS_AT_ONCE: usize = 2;
+
     /// PostgreSQL writers run side by side (rows are locked where they meet): no turn to wait.
     async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         None
