@@ -348,7 +348,7 @@ macro_rules! sql_store {
                         // No database to write to: trying request by request would only wait
                         // for a connection again.
                         Err(e @ StoreError::Unavailable(_)) => return failed_all(e),
-                        Err(_) => {}
+                        Err(e) => tracing::debug!(error = %e, "a group is written again request by request"),
                     }
                 } else {
                     let mut tx = match self.pool.begin_with($begin).await {

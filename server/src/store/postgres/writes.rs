@@ -35,8 +35,7 @@ impl PgStore {
                 format!(
                     "BEGIN; SET LOCAL enable_seqscan = off; \
                      SELECT id FROM subjects WHERE id = ANY({ids}) ORDER BY id FOR UPDATE; \
-                     SELECT subject_id, purpose, channel, state, updated_at FROM consents \
-                     WHERE subject_id = ANY({ids})"
+                     SELECT {CHOICE_COLUMNS} FROM consents WHERE subject_id = ANY({ids})"
                 )
                 .as_str(),
             )
@@ -169,6 +168,14 @@ impl Drop for OpenTransaction {
 
 /// The current choices among the rows a group's first message returns (the consents' rows are
 /// the ones with four columns; the locked subjects' have one).
+/// The choices a group reads, its `updated_at` as the simple query protocol should send it: text of one fixed form
+/// in UTC. As a plain `timestamptz` the text follows the session's time zone (`+09` on a server
+/// set to Asia/Tokyo) and leaves out a zero fraction, and sqlx's text reader takes the first for
+/// UTC and refuses the second: every group whose subjects had a choice made on a whole second
+/// failed its optimistic write and was written again change by change (seconds a group).
+const CHOICE_COLUMNS: &str = "subject_id, purpose, channel, state, \
+     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS updated_at";
+
 fn current_choices(
     rows: &[sqlx::postgres::PgRow],
 ) -> app::store::StoreResult<crate::store::bulk::Current> {
@@ -178,6 +185,7 @@ fn current_choices(
     for row in rows.iter().filter(|r| r.len() == 5) {
         let bad = |_| corrupt("consent");
         let state: String = row.try_get("state").map_err(bad)?;
+        let updated_at: String = row.try_get("updated_at").map_err(bad)?;
         current.insert(
             (
                 row.try_get("subject_id").map_err(bad)?,
@@ -186,7 +194,8 @@ fn current_choices(
             ),
             (
                 state.parse().map_err(|_| corrupt("state"))?,
-                row.try_get("updated_at").map_err(bad)?,
+                app::domain::rfc3339::parse(updated_at.as_bytes())
+                    .ok_or_else(|| corrupt("updated_at"))?,
             ),
         );
     }
@@ -205,4 +214,52 @@ fn uuid_array(ids: &[uuid::Uuid]) -> String {
     }
     text.push_str("}'::uuid[]");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    /// The choices' times are read right whatever the session's time zone, whole seconds too
+    /// (read as a plain `timestamptz`, `2026-01-01 09:00:00+09` failed to parse, and with a
+    /// fraction was taken for 09:00 UTC). Needs PostgreSQL (`DATABASE_URL_PG`); under `CI` it
+    /// must be there.
+    #[tokio::test]
+    async fn a_choice_made_on_a_whole_second_is_read_in_utc_in_any_time_zone() {
+        let url = std::env::var("DATABASE_URL_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut conn = match sqlx::PgConnection::connect(&url).await {
+            Ok(c) => c,
+            Err(e) if std::env::var_os("CI").is_none() => {
+                println!("skipping PostgreSQL: {e}");
+                return;
+            }
+            Err(e) => panic!("PostgreSQL is needed under CI: {e}"),
+        };
+        let id = uuid::Uuid::new_v4();
+        let rows = sqlx::Executor::fetch_all(
+            &mut conn,
+            format!(
+                "SET TIME ZONE 'Asia/Tokyo'; \
+                 SELECT {} FROM (VALUES ('{id}'::uuid, 'newsletter', 'email', 'granted', \
+                 timestamptz '2026-01-01T00:00:00Z'), ('{id}'::uuid, 'newsletter', 'sms', \
+                 'withdrawn', timestamptz '2026-01-01T00:00:00.25Z')) \
+                 AS consents (subject_id, purpose, channel, state, updated_at)",
+                super::CHOICE_COLUMNS
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+        let current = super::current_choices(&rows).unwrap();
+        let at = |channel: &str| current[&(id, "newsletter".to_owned(), channel.to_owned())].1;
+        assert_eq!(
+            at("email"),
+            time::macros::datetime!(2026-01-01 00:00:00 UTC)
+        );
+        assert_eq!(
+            at("sms"),
+            time::macros::datetime!(2026-01-01 00:00:00.25 UTC)
+        );
+    }
 }
