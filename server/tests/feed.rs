@@ -451,28 +451,31 @@ async fn many_changes(s: &Services) -> usize {
     changes.len()
 }
 
+/// A page of the feed through the API: answered 200, its whole body parsed (a streamed page is
+/// the same JSON as a short one).
+async fn page(s: &TestServer, key: &str, query: String) -> Value {
+    let res = get(s, key, &query).await;
+    assert_eq!(res.status(), 200, "{query}");
+    res.json::<Value>().await.unwrap()
+}
+
+/// One value of each item of a page, in order.
+fn of_items<T>(page: &Value, value: impl Fn(&Value) -> T) -> Vec<T> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(value)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_page_is_written_out_in_pieces_and_equals_short_pages() {
     for s in common::server::servers().await {
         let total = many_changes(&s.services).await as i64;
         let k = key(&s, &[ApiScope::EventsRead]).await;
-        let page = |query: String| {
-            let (s, k) = (&s, &k);
-            async move {
-                let res = get(s, k, &query).await;
-                assert_eq!(res.status(), 200, "{query}");
-                // The whole body parses: a streamed page is the same JSON as a short one.
-                res.json::<Value>().await.unwrap()
-            }
-        };
-        let ids = |v: &Value| -> Vec<String> {
-            v["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].as_str().unwrap().to_owned())
-                .collect()
-        };
+        let page = |query: String| page(&s, &k, query);
+        let ids = |v: &Value| of_items(v, |i| i["id"].as_str().unwrap().to_owned());
 
         // Three pieces (1,000, 1,000, 200), the same events as three short pages.
         let long = page("since=0&limit=2200".into()).await;
@@ -491,12 +494,7 @@ async fn a_long_page_is_written_out_in_pieces_and_equals_short_pages() {
             cursor = p["next_cursor"].as_i64().unwrap();
         }
         assert_eq!(ids(&long), short);
-        let cursors: Vec<i64> = long["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["cursor"].as_i64().unwrap())
-            .collect();
+        let cursors = of_items(&long, |i| i["cursor"].as_i64().unwrap());
         assert_eq!(cursors, (1..=2200).collect::<Vec<_>>());
 
         // The rest of the chain: a page that is not full moves the cursor to the head.
@@ -560,22 +558,8 @@ async fn a_long_page_passes_over_an_event_retention_removed() {
         let gap = before + 1;
 
         let k = key(&s, &[ApiScope::EventsRead]).await;
-        let page = |query: String| {
-            let (s, k) = (&s, &k);
-            async move {
-                let res = get(s, k, &query).await;
-                assert_eq!(res.status(), 200, "{query}");
-                res.json::<Value>().await.unwrap()
-            }
-        };
-        let cursors = |v: &Value| -> Vec<i64> {
-            v["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["cursor"].as_i64().unwrap())
-                .collect()
-        };
+        let page = |query: String| page(&s, &k, query);
+        let cursors = |v: &Value| of_items(v, |i| i["cursor"].as_i64().unwrap());
         // The first piece (1,001–2,000) is read by count, then (2,000, 3,000] and (3,000,
         // 4,000] as ranges: 2,999 items, and the page ends at 4,000.
         let long = page("since=1000&limit=3000".into()).await;

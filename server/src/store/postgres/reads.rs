@@ -281,16 +281,25 @@ fn stored_at<'a>(
 
 /// The send gate's pages (see audience.rs), read through sqlx.
 impl PgStore {
+    /// The rows of `sql` with `binds`, read where reads go (the replica, if there is one).
+    async fn fetch_reads(
+        &self,
+        sql: &str,
+        binds: Vec<crate::store::Bind>,
+    ) -> app::store::StoreResult<Vec<sqlx::postgres::PgRow>> {
+        bind_all(sqlx::query(sql), binds)
+            .fetch_all(self.reads())
+            .await
+            .map_err(crate::store::db_error)
+    }
+
     pub(super) async fn read_gate(
         &self,
         sql: String,
         binds: Vec<crate::store::Bind>,
         purpose: Option<app::domain::PurposeKey>,
     ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.reads())
-            .await
-            .map_err(crate::store::db_error)?;
+        let rows = self.fetch_reads(&sql, binds).await?;
         rows.iter()
             .map(|r| Self::gate_row(r, purpose.as_ref()))
             .collect()
@@ -303,10 +312,7 @@ impl PgStore {
         binds: Vec<crate::store::Bind>,
     ) -> app::store::StoreResult<Vec<app::domain::SubjectId>> {
         use sqlx::Row;
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.reads())
-            .await
-            .map_err(crate::store::db_error)?;
+        let rows = self.fetch_reads(&sql, binds).await?;
         rows.iter()
             .map(|r| {
                 r.try_get(0)
@@ -323,10 +329,7 @@ impl PgStore {
         binds: Vec<crate::store::Bind>,
     ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
         use sqlx::Row;
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.reads())
-            .await
-            .map_err(crate::store::db_error)?;
+        let rows = self.fetch_reads(&sql, binds).await?;
         rows.iter()
             .map(|r| {
                 let id: uuid::Uuid = r

@@ -293,11 +293,7 @@ impl SqliteStore {
     ) -> app::store::StoreResult<Vec<app::domain::SubjectId>> {
         let params = binds.into_iter().map(param).collect();
         sqlite_raw::each_row(self.readers.clone(), sql, params, Vec::new(), |out, row| {
-            let id = row
-                .bytes(0)
-                .and_then(|b| uuid::Uuid::from_slice(b).ok())
-                .ok_or_else(|| crate::store::corrupt("id"))?;
-            out.push(app::domain::SubjectId(id));
+            out.push(subject_id_at(row, 0)?);
             Ok(())
         })
         .await
@@ -312,15 +308,22 @@ impl SqliteStore {
     ) -> app::store::StoreResult<Vec<(app::domain::SubjectId, app::store::ConsentRecord)>> {
         let params = binds.into_iter().map(param).collect();
         sqlite_raw::each_row(self.readers.clone(), sql, params, Vec::new(), |out, row| {
-            let id = row
-                .bytes(0)
-                .and_then(|b| uuid::Uuid::from_slice(b).ok())
-                .ok_or_else(|| crate::store::corrupt("id"))?;
-            out.push((app::domain::SubjectId(id), record_at(row, 1)?));
+            out.push((subject_id_at(row, 0)?, record_at(row, 1)?));
             Ok(())
         })
         .await
     }
+}
+
+/// The subject id in column `at`.
+fn subject_id_at(
+    row: &sqlite_raw::Row<'_>,
+    at: i32,
+) -> app::store::StoreResult<app::domain::SubjectId> {
+    row.bytes(at)
+        .and_then(|b| uuid::Uuid::from_slice(b).ok())
+        .map(app::domain::SubjectId)
+        .ok_or_else(|| crate::store::corrupt("id"))
 }
 
 /// The `ConsentRecord` whose columns (purpose, channel, state, updated_at, source,
