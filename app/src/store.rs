@@ -58,6 +58,12 @@ pub enum StoreError {
     /// failing over, or no connection came free in time): the same request may succeed later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// An import's batch found the job's progress elsewhere than where the batch starts: the
+    /// batch before it was not written, or another run of the same file wrote first.
+    #[error(
+        "the import's progress moved: the batch before this one was not written, or another run wrote first"
+    )]
+    ImportProgressMoved,
     /// Anything the database said that is not the caller's fault.
     #[error("database error: {0}")]
     Backend(String),

@@ -459,6 +459,141 @@ async fn an_import_stopped_halfway_resumes_after_its_last_line_without_duplicate
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_named_in_two_batches_in_a_row_is_written_once_and_in_order() {
+    // Batches of two rows: the next batch is planned while the one before it is written, except
+    // when they name the same person (C-1 here: a new subject, then a change of its choice).
+    let file_text = "\
+CustomerNo,Mail,Language,NL_Optin,SMS_Optin,SignupDate
+C-0,c0@example.jp,ja,yes,,2024-04-01
+C-1,c1@example.jp,ja,yes,,2024-04-01
+C-1,c1@example.jp,ja,no,,2024-04-03
+C-2,c2@example.jp,ja,yes,,2024-04-01
+C-3,c3@example.jp,ja,yes,,2024-04-01
+C-4,c4@example.jp,ja,yes,,2024-04-01
+";
+    for s in servers().await {
+        let db = s.db.name();
+        let file = write(&s.data_dir.join("in"), "twice.csv", file_text);
+        let a = args(&file);
+        let mapping = mapping_of(&a);
+        let mut options = ImportOptions::new(
+            mapping,
+            Format::Csv,
+            "twice.csv",
+            app::domain::Actor::System,
+        );
+        options.batch_rows = 2;
+        let mut sink = std::io::sink();
+        let summary = server::import::run(&s.services, &file, options, &mut sink)
+            .await
+            .unwrap();
+        assert_eq!((summary.rows_read, summary.rows_refused), (6, 0), "{db}");
+        assert_eq!(summary.events_written, 6, "{db}");
+        let job = summary.job.unwrap();
+        assert_eq!((job.state, job.last_line), (ImportState::Done, 7), "{db}");
+        let events = events_of(&s, "C-1").await;
+        // Newest first.
+        let states: Vec<_> = events.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(
+            states,
+            vec![
+                (Some(ConsentState::Granted), ConsentState::Withdrawn),
+                (None, ConsentState::Granted)
+            ],
+            "{db}: the second batch saw what the first wrote"
+        );
+        assert_eq!(s.services.store.count_subjects().await.unwrap(), 5, "{db}");
+        chain_verifies(&s).await;
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_commits_only_where_the_batch_before_it_left_the_import() {
+    for s in servers().await {
+        let db = s.db.name();
+        let now = app::services::now();
+        let job = s
+            .services
+            .console
+            .start_import(&app::store::ImportJob {
+                id: uuid::Uuid::now_v7(),
+                batch: "out-of-order".into(),
+                created_by: "cli".into(),
+                created_at: now,
+                updated_at: now,
+                file_name: "f.csv".into(),
+                file_sha256: "0".repeat(64),
+                mapping: "m".into(),
+                state: ImportState::Running,
+                rows_read: 0,
+                events_written: 0,
+                rows_refused: 0,
+                last_line: 0,
+                error_report: String::new(),
+                report_truncated: false,
+                failure: None,
+            })
+            .await
+            .unwrap();
+        let batch = |after_line: i64, through_line: i64, who: &str| app::store::ImportWrite {
+            new_subjects: vec![(
+                app::domain::SubjectId(uuid::Uuid::now_v7()),
+                app::domain::NewSubject {
+                    external_id: app::domain::ExternalId::parse(who).unwrap(),
+                    email: None,
+                    phone: None,
+                    lang: Lang::Ja,
+                    jurisdiction: app::domain::Jurisdiction::Default,
+                },
+            )],
+            changed_by: "cli".into(),
+            after_line,
+            through_line,
+            rows_read: 1,
+            ..Default::default()
+        };
+        // The batch after line 2, while the job's progress is at line 0 (the batch of line 2
+        // failed, or another run is ahead): refused, nothing of it written.
+        let refused = s
+            .services
+            .console
+            .write_import(Some(job.id), batch(2, 3, "Late-1"), true)
+            .await;
+        assert!(
+            matches!(refused, Err(app::store::StoreError::ImportProgressMoved)),
+            "{db}: {refused:?}"
+        );
+        assert!(
+            s.services
+                .store
+                .find_subject("Late-1")
+                .await
+                .unwrap()
+                .is_none(),
+            "{db}"
+        );
+        // In order, each commits.
+        for (after, through, who) in [(0, 2, "First-1"), (2, 3, "Late-1")] {
+            s.services
+                .console
+                .write_import(Some(job.id), batch(after, through, who), true)
+                .await
+                .unwrap();
+        }
+        let job = s
+            .services
+            .console
+            .import_job(job.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((job.rows_read, job.last_line), (2, 3), "{db}");
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_opt_in_grant_without_its_evidence_is_refused_row_by_row() {
     for s in servers().await {
         let db = s.db.name();

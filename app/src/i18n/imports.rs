@@ -66,6 +66,12 @@ pub fn import_message(lang: Lang, code: &str) -> Option<&'static str> {
         (Lang::En, "unknown_import") => "There is no such import.",
         (Lang::Ja, "import_refused_row") => "--strict のため、拒否された行で取り込みを止めました。",
         (Lang::En, "import_refused_row") => "Stopped at a refused row (--strict).",
+        (Lang::Ja, "import_progress_moved") => {
+            "取り込みの進み具合が、この束の書き始めと違っていました（前の束が書けなかったか、同じファイルを別に取り込んでいます）。もう一度実行すると、書き込まれた最後の行の次から続けます。"
+        }
+        (Lang::En, "import_progress_moved") => {
+            "The import's progress was not where this batch starts (the batch before it was not written, or the same file is being imported elsewhere). Run it again to continue after the last line written."
+        }
         _ => return super::webhooks::webhook_message(lang, code),
     })
 }

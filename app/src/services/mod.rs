@@ -239,6 +239,7 @@ impl From<StoreError> for Refusal {
             }),
             StoreError::MissingReference(_) => Refusal::new("bad_request"),
             StoreError::OlderThanLatestChange(_) => Refusal::new("older_than_latest_change"),
+            StoreError::ImportProgressMoved => Refusal::new("import_progress_moved"),
             StoreError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
                 Refusal::unavailable()

@@ -74,6 +74,10 @@ pub struct ImportWrite {
     /// Who the subject changes are recorded as made by (`cli` or `api_key:<id>`).
     pub changed_by: String,
     pub changes: Vec<Change>,
+    /// The last line the batch before this one read (the line this one starts after): the job's
+    /// progress must still say so when this batch commits, so that batches commit in order, each
+    /// after the one before it, and two runs of one file cannot interleave.
+    pub after_line: i64,
     /// The last line this batch read.
     pub through_line: i64,
     pub rows_read: i64,

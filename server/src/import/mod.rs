@@ -11,6 +11,7 @@ mod file;
 mod report;
 
 use std::{
+    collections::HashSet,
     io::Write,
     path::{Path, PathBuf},
 };
@@ -264,9 +265,23 @@ async fn write_all(
     let mut report_len = job.map_or(0, |j| j.error_report.len());
     let mut truncated = job.is_some_and(|j| j.report_truncated);
     let mut shown = report::Shown::new(options.progress, total_bytes);
-    let mut written_batches = 0;
+    let mut planned_batches = 0;
+    // The batch being written while the next one is read, planned and (on PostgreSQL) written
+    // too; it commits first (see `ImportWrite::after_line`).
+    let mut writing: Option<Writing> = None;
+    let mut previous_line = after_line as i64;
+    let mut failed = None;
     while let Some(next) = batches.recv().await {
         let next = next?;
+        // A batch whose people the batch being written also names is planned once that one has
+        // committed: planned before, it would not see the subjects and choices it makes.
+        let keys = batch_keys(&next.rows);
+        if writing.as_ref().is_some_and(|w| !w.keys.is_disjoint(&keys))
+            && let Err(e) = finish(writing.take(), &mut summary, &mut shown).await
+        {
+            failed = Some(e);
+            break;
+        }
         let rows_read = next.rows.len() as u64;
         let (mut write, refused) = services
             .plan_import(&ctx, next.rows)
@@ -288,27 +303,87 @@ async fn write_all(
         write.report_truncated = truncated;
         write.rows_read = rows_read as i64;
         write.rows_refused = refused.len() as i64;
+        write.after_line = previous_line;
         write.through_line = next.through_line as i64;
-        let events = services
-            .console
-            .write_import(job.map(|j| j.id), write, !options.dry_run)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        summary.rows_read += rows_read;
-        summary.rows_refused += refused.len() as u64;
-        summary.events_written += events;
-        shown.update(&summary, next.bytes);
-        written_batches += 1;
-        if options.stop_after_batches == Some(written_batches) {
+        previous_line = write.through_line;
+        let started = {
+            let (services, job, commit) = (services.clone(), job.map(|j| j.id), !options.dry_run);
+            tokio::spawn(async move { services.console.write_import(job, write, commit).await })
+        };
+        let before = writing.replace(Writing {
+            started,
+            keys,
+            rows_read,
+            rows_refused: refused.len() as u64,
+            bytes: next.bytes,
+        });
+        if let Err(e) = finish(before, &mut summary, &mut shown).await {
+            failed = Some(e);
+            break;
+        }
+        planned_batches += 1;
+        if options.stop_after_batches == Some(planned_batches) {
             summary.stopped = true;
             break;
         }
     }
+    // The last batch (after a failure: the one after it fails too, as the progress it starts
+    // from was never written).
+    let last = finish(writing.take(), &mut summary, &mut shown).await;
     drop(batches);
     let _ = reader.join();
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    last?;
     shown.finish(&summary);
     report.flush()?;
     Ok(summary)
+}
+
+/// A batch being written, and what it counts once it is.
+struct Writing {
+    started: tokio::task::JoinHandle<app::store::StoreResult<u64>>,
+    /// The external ids and addresses its rows name.
+    keys: HashSet<String>,
+    rows_read: u64,
+    rows_refused: u64,
+    bytes: u64,
+}
+
+/// The external ids and addresses the rows of a batch name.
+fn batch_keys(
+    rows: &[Result<app::domain::import::ImportRow, app::domain::import::RowError>],
+) -> HashSet<String> {
+    let mut keys = HashSet::with_capacity(rows.len() * 2);
+    for row in rows.iter().flatten() {
+        keys.insert(format!("id:{}", row.external_id.as_str()));
+        if let Some(email) = &row.email {
+            keys.insert(format!("email:{}", email.as_str()));
+        }
+    }
+    keys
+}
+
+/// Waits for a batch's write and counts it.
+async fn finish(
+    writing: Option<Writing>,
+    summary: &mut ImportSummary,
+    shown: &mut report::Shown,
+) -> anyhow::Result<()> {
+    let Some(w) = writing else {
+        return Ok(());
+    };
+    let events = w
+        .started
+        .await
+        .map_err(|_| anyhow::anyhow!("the import's write stopped"))?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    summary.rows_read += w.rows_read;
+    summary.rows_refused += w.rows_refused;
+    summary.events_written += events;
+    shown.update(summary, w.bytes);
+    Ok(())
 }
 
 /// Where an import's spooled copy of standard input or a request body is kept until it is done.

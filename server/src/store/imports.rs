@@ -244,10 +244,11 @@ macro_rules! sql_imports {
                 let written = events.len() as u64;
 
                 if let Some(job) = job {
-                    sqlx::query(
+                    let moved = sqlx::query(
                         "UPDATE import_jobs SET rows_read = rows_read + $1, events_written = events_written + $2, \
                          rows_refused = rows_refused + $3, last_line = $4, error_report = error_report || $5, \
-                         report_truncated = (report_truncated OR $6), updated_at = $7 WHERE id = $8",
+                         report_truncated = (report_truncated OR $6), updated_at = $7 \
+                         WHERE id = $8 AND last_line = $9",
                     )
                     .bind(write.rows_read)
                     .bind(written as i64)
@@ -257,9 +258,13 @@ macro_rules! sql_imports {
                     .bind(write.report_truncated)
                     .bind(time::OffsetDateTime::now_utc())
                     .bind(job)
+                    .bind(write.after_line)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
+                    if moved.rows_affected() != 1 {
+                        return Err(app::store::StoreError::ImportProgressMoved);
+                    }
                 }
                 if commit {
                     tx.commit().await.map_err(db_error)?;

@@ -110,7 +110,8 @@ fn write_batch(
         conn.execute(
             "UPDATE import_jobs SET rows_read = rows_read + ?1, events_written = events_written + ?2, \
              rows_refused = rows_refused + ?3, last_line = ?4, error_report = error_report || ?5, \
-             report_truncated = (report_truncated OR ?6), updated_at = ?7 WHERE id = ?8",
+             report_truncated = (report_truncated OR ?6), updated_at = ?7 \
+             WHERE id = ?8 AND last_line = ?9",
             &[
                 Value::Int(write.rows_read),
                 Value::Int(written as i64),
@@ -120,8 +121,12 @@ fn write_batch(
                 Value::Int(i64::from(write.report_truncated)),
                 Value::Text(&rfc3339(time::OffsetDateTime::now_utc())?),
                 Value::Blob(job.as_bytes()),
+                Value::Int(write.after_line),
             ],
         )?;
+        if conn.changes() != 1 {
+            return Err(app::store::StoreError::ImportProgressMoved);
+        }
     }
     Ok(written)
 }
