@@ -3,7 +3,7 @@
 //! SQL text serves both.
 
 macro_rules! sql_webhooks {
-    ($store:ty, $db:ty, text_times = $text_times:literal) => {
+    ($store:ty, $db:ty, text_times = $text_times:literal, deliveries = $deliveries:path) => {
         impl $store {
             fn webhook_at(
                 row: &<$db as sqlx::Database>::Row,
@@ -337,36 +337,7 @@ macro_rules! sql_webhooks {
                 if done.rows_affected() == 0 {
                     return Ok(false);
                 }
-                for chunk in attempts.chunks(100) {
-                    let values: Vec<String> = (0..chunk.len())
-                        .map(|i| {
-                            let b = 9 * i;
-                            format!(
-                                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9
-                            )
-                        })
-                        .collect();
-                    let sql = format!(
-                        "INSERT INTO webhook_deliveries (endpoint_id, at, event_id, position, \
-                         attempt, status, error, latency_ms, answer) VALUES {}",
-                        values.join(", ")
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for a in chunk {
-                        q = q
-                            .bind(&a.endpoint_id)
-                            .bind(a.at)
-                            .bind(&a.event_id)
-                            .bind(a.position)
-                            .bind(a.attempt)
-                            .bind(a.status)
-                            .bind(a.error.as_deref())
-                            .bind(a.latency_ms)
-                            .bind(&a.answer);
-                    }
-                    q.execute(&mut *tx).await.map_err(db_error)?;
-                }
+                $deliveries(&mut tx, attempts).await?;
                 for chunk in notifications.chunks(100) {
                     let values: Vec<String> = (0..chunk.len())
                         .map(|i| {
@@ -478,3 +449,84 @@ macro_rules! sql_webhooks {
 }
 
 pub(crate) use sql_webhooks;
+
+/// The attempts of a round into the delivery log, as rows of one statement per hundred (SQLite).
+pub(crate) async fn deliveries_as_rows(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    attempts: &[app::domain::webhook::WebhookDelivery],
+) -> app::store::StoreResult<()> {
+    for chunk in attempts.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 9 * i;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO webhook_deliveries (endpoint_id, at, event_id, position, \
+             attempt, status, error, latency_ms, answer) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for a in chunk {
+            q = q
+                .bind(&a.endpoint_id)
+                .bind(a.at)
+                .bind(&a.event_id)
+                .bind(a.position)
+                .bind(a.attempt)
+                .bind(a.status)
+                .bind(a.error.as_deref())
+                .bind(a.latency_ms)
+                .bind(&a.answer);
+        }
+        q.execute(&mut **tx).await.map_err(crate::store::db_error)?;
+    }
+    Ok(())
+}
+
+/// The attempts of a round into the delivery log as one statement of arrays (PostgreSQL): the
+/// same statement text whatever the round's size, prepared once per connection, where a list of
+/// rows was a new statement for each size of round (parsed, planned and cached again, a round
+/// trip more, and the cache of a hundred statements churned under load).
+pub(crate) async fn deliveries_as_arrays(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    attempts: &[app::domain::webhook::WebhookDelivery],
+) -> app::store::StoreResult<()> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
+    let column = |f: &dyn Fn(&app::domain::webhook::WebhookDelivery) -> i64| -> Vec<i64> {
+        attempts.iter().map(f).collect()
+    };
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (endpoint_id, at, event_id, position, attempt, status, \
+         error, latency_ms, answer) \
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], \
+         $6::bigint[], $7::text[], $8::bigint[], $9::text[])",
+    )
+    .bind(attempts.iter().map(|a| a.endpoint_id.as_str()).collect::<Vec<_>>())
+    .bind(column(&|a| a.at))
+    .bind(attempts.iter().map(|a| a.event_id.as_str()).collect::<Vec<_>>())
+    .bind(column(&|a| a.position))
+    .bind(column(&|a| a.attempt))
+    .bind(attempts.iter().map(|a| a.status).collect::<Vec<_>>())
+    .bind(attempts.iter().map(|a| a.error.as_deref()).collect::<Vec<_>>())
+    .bind(column(&|a| a.latency_ms))
+    .bind(attempts.iter().map(|a| a.answer.as_str()).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await
+    .map_err(crate::store::db_error)?;
+    Ok(())
+}

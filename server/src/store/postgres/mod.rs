@@ -253,4 +253,9 @@ impl PgStore {
     }
 }
 
-sql_webhooks!(PgStore, sqlx::Postgres, text_times = false);
+sql_webhooks!(
+    PgStore,
+    sqlx::Postgres,
+    text_times = false,
+    deliveries = crate::store::webhooks::deliveries_as_arrays
+);

@@ -195,4 +195,9 @@ sql_seals!(
     links_per_insert = 16
 );
 
-sql_webhooks!(SqliteStore, sqlx::Sqlite, text_times = true);
+sql_webhooks!(
+    SqliteStore,
+    sqlx::Sqlite,
+    text_times = true,
+    deliveries = crate::store::webhooks::deliveries_as_rows
+);
