@@ -374,13 +374,13 @@ impl WriteConnection {
         result
     }
 
-    /// Runs `sql` with `params`; returns the rowid it inserted last (for an INSERT).
     /// Rows the last statement changed.
     pub fn changes(&self) -> i64 {
         // SAFETY: a live connection.
         unsafe { ffi::sqlite3_changes64(self.conn.0.as_ptr()) }
     }
 
+    /// Runs `sql` with `params`; returns the rowid it inserted last (for an INSERT).
     pub fn execute(&mut self, sql: &'static str, params: &[Value<'_>]) -> StoreResult<i64> {
         self.query(sql, params, |_| Ok(()))?;
         // SAFETY: a live connection.
