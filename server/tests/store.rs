@@ -456,6 +456,47 @@ async fn many_subjects_are_found_at_once_by_external_id_or_email_with_every_fiel
     }
 }
 
+#[tokio::test]
+async fn a_group_of_many_changes_is_written_whole_each_consent_at_its_last_event() {
+    // More changes than one statement of the group's writes holds (SQLite writes 32 rows a
+    // statement, the rest one by one), several of one consent in the group.
+    for db in common::backends().await {
+        let s = services(&db);
+        let mut subjects = Vec::new();
+        for _ in 0..12 {
+            subjects.push(subject(&s).await);
+        }
+        let channels = [Channel::Email, Channel::Sms, Channel::Phone];
+        for (round, size) in [(0, 100), (1, 71)] {
+            let changes: Vec<_> = (0..size)
+                .map(|i| {
+                    let on = (i / 36 + round) % 2 == 0;
+                    change(
+                        subjects[i % 12],
+                        "newsletter",
+                        channels[(i / 12) % 3],
+                        ConsentState::from_bool(on),
+                        None,
+                    )
+                })
+                .collect();
+            for result in db.store.apply_group(vec![changes]).await {
+                let applied = result.unwrap();
+                assert_eq!(applied.len(), size, "{}", db.name());
+                for a in &applied {
+                    if let Outcome::Recorded(e) = &a.outcome {
+                        assert!(e.recorded_at.is_some(), "{}", db.name());
+                    }
+                }
+            }
+        }
+        assert_projection_is_fold(&db).await;
+        let events = db.store.all_events().await.unwrap();
+        assert!(events.len() > 100, "{}: {}", db.name(), events.len());
+        db.cleanup().await;
+    }
+}
+
 fn operation() -> impl Strategy<Value = (usize, usize, usize, bool, Option<u8>)> {
     (
         0usize..2,

@@ -516,15 +516,35 @@ pub(crate) async fn deliveries_as_arrays(
          SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], \
          $6::bigint[], $7::text[], $8::bigint[], $9::text[])",
     )
-    .bind(attempts.iter().map(|a| a.endpoint_id.as_str()).collect::<Vec<_>>())
+    .bind(
+        attempts
+            .iter()
+            .map(|a| a.endpoint_id.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(column(&|a| a.at))
-    .bind(attempts.iter().map(|a| a.event_id.as_str()).collect::<Vec<_>>())
+    .bind(
+        attempts
+            .iter()
+            .map(|a| a.event_id.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(column(&|a| a.position))
     .bind(column(&|a| a.attempt))
     .bind(attempts.iter().map(|a| a.status).collect::<Vec<_>>())
-    .bind(attempts.iter().map(|a| a.error.as_deref()).collect::<Vec<_>>())
+    .bind(
+        attempts
+            .iter()
+            .map(|a| a.error.as_deref())
+            .collect::<Vec<_>>(),
+    )
     .bind(column(&|a| a.latency_ms))
-    .bind(attempts.iter().map(|a| a.answer.as_str()).collect::<Vec<_>>())
+    .bind(
+        attempts
+            .iter()
+            .map(|a| a.answer.as_str())
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut **tx)
     .await
     .map_err(crate::store::db_error)?;

@@ -64,33 +64,33 @@ pub(super) fn write_group(
     // A late arrival: the group is written again request by request, which refuses it.
     let (mut results, events) = decide_group(requests, current)
         .map_err(|late| app::store::StoreError::OlderThanLatestChange(late.change))?;
-    let mut last = std::collections::HashMap::new();
-    let mut recorded = std::collections::HashMap::with_capacity(events.len());
+    // Each event's time and actor as text, kept for the statements that bind them.
+    let mut texts = Vec::with_capacity(events.len());
     for e in &events {
-        let p = &e.provenance;
-        let at = p
+        let at = e
+            .provenance
             .occurred_at
             .format(&Rfc3339)
             .map_err(|_| crate::store::corrupt("occurred_at"))?;
-        let actor = p.actor.to_string();
-        // The recorded time is the database's, read back with the seq.
-        let (mut seq, mut recorded_at) = (0, None);
-        conn.query(
-            "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
-             occurred_at, source, actor, notice_version, origin_ip, user_agent, idempotency_key, \
-             reason, campaign, collection_point, import_batch, form_url, proof_ref, recorded_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-             ?18, ?19, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING seq, recorded_at",
-            &[
+        texts.push((at, e.provenance.actor.to_string()));
+    }
+    // The recorded time is the database's, read back with the seq.
+    let mut written = std::collections::HashMap::with_capacity(events.len());
+    let mut params = Vec::with_capacity(ROWS * EVENT_PARAMS);
+    for (chunk, texts) in events.chunks(ROWS).zip(texts.chunks(ROWS)) {
+        params.clear();
+        for (e, (at, actor)) in chunk.iter().zip(texts) {
+            let p = &e.provenance;
+            params.extend([
                 Value::Blob(e.id.as_bytes()),
                 Value::Blob(e.subject.0.as_bytes()),
                 Value::Text(e.purpose.as_str()),
                 Value::Text(e.channel.key()),
                 e.from.map(|s| s.key()).into(),
                 Value::Text(e.to.key()),
-                Value::Text(&at),
+                Value::Text(at),
                 Value::Text(p.source.key()),
-                Value::Text(&actor),
+                Value::Text(actor),
                 p.notice_version.as_deref().into(),
                 p.origin.ip.as_deref().into(),
                 p.origin.user_agent.as_deref().into(),
@@ -101,28 +101,49 @@ pub(super) fn write_group(
                 p.import_batch.as_deref().into(),
                 p.form_url.as_deref().into(),
                 p.proof_ref.as_deref().into(),
-            ],
-            |row| {
-                seq = row.int(0);
-                recorded_at = row.bytes(1).and_then(app::domain::rfc3339::parse);
-                Ok(())
-            },
-        )?;
-        recorded.insert(
-            e.id,
-            recorded_at.ok_or_else(|| crate::store::corrupt("recorded_at"))?,
-        );
+            ]);
+        }
+        let sql = if chunk.len() == ROWS {
+            INSERT_EVENTS[1].as_str()
+        } else {
+            INSERT_EVENTS[0].as_str()
+        };
+        let mut read = |row: &sqlite_raw::Row<'_>| {
+            let id = row
+                .bytes(0)
+                .and_then(|b| uuid::Uuid::from_slice(b).ok())
+                .ok_or_else(|| crate::store::corrupt("id"))?;
+            let recorded_at = row
+                .bytes(2)
+                .and_then(app::domain::rfc3339::parse)
+                .ok_or_else(|| crate::store::corrupt("recorded_at"))?;
+            written.insert(id, (row.int(1), recorded_at));
+            Ok(())
+        };
+        if chunk.len() == ROWS {
+            conn.query(sql, &params, &mut read)?;
+        } else {
+            // The rest one by one (one more statement kept, not one per size).
+            for one in params.chunks(EVENT_PARAMS) {
+                conn.query(sql, one, &mut read)?;
+            }
+        }
+    }
+    let mut last = std::collections::HashMap::new();
+    let mut recorded = std::collections::HashMap::with_capacity(events.len());
+    for (e, (at, _)) in events.iter().zip(&texts) {
+        let (seq, recorded_at) = *written
+            .get(&e.id)
+            .ok_or_else(|| crate::store::corrupt("seq"))?;
+        recorded.insert(e.id, recorded_at);
         last.insert((e.subject.0, e.purpose.as_str(), e.channel), (e, at, seq));
     }
     crate::store::bulk::set_recorded(&mut results, &recorded);
-    for (e, at, seq) in last.values() {
-        conn.execute(
-            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
-             last_event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-             ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
-             updated_at = excluded.updated_at, source = excluded.source, \
-             last_event_seq = excluded.last_event_seq",
-            &[
+    let last: Vec<_> = last.into_values().collect();
+    for chunk in last.chunks(ROWS) {
+        params.clear();
+        for (e, at, seq) in chunk {
+            params.extend([
                 Value::Blob(e.subject.0.as_bytes()),
                 Value::Text(e.purpose.as_str()),
                 Value::Text(e.channel.key()),
@@ -130,8 +151,58 @@ pub(super) fn write_group(
                 Value::Text(at),
                 Value::Text(e.provenance.source.key()),
                 Value::Int(*seq),
-            ],
-        )?;
+            ]);
+        }
+        if chunk.len() == ROWS {
+            conn.execute(PROJECT[1].as_str(), &params)?;
+        } else {
+            for one in params.chunks(CONSENT_PARAMS) {
+                conn.execute(PROJECT[0].as_str(), one)?;
+            }
+        }
     }
     Ok(results)
 }
+
+/// Rows per statement of a group's writes: each statement that may abort (a trigger, a foreign
+/// key) copies every page it changes to its statement journal first, so one statement of many
+/// rows copies each page once rather than once a row, and is stepped once. Fewer rows at the end
+/// of a group go one by one (two statements kept per table, not one per size).
+const ROWS: usize = 32;
+const EVENT_PARAMS: usize = 19;
+const CONSENT_PARAMS: usize = 7;
+
+/// The events' insert, of one row and of [`ROWS`] rows, each returning its id, seq and the
+/// recorded time the database set.
+static INSERT_EVENTS: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let insert = |rows: usize| {
+        let row = format!(
+            "({}, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            vec!["?"; EVENT_PARAMS].join(", ")
+        );
+        format!(
+            "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
+             occurred_at, source, actor, notice_version, origin_ip, user_agent, idempotency_key, \
+             reason, campaign, collection_point, import_batch, form_url, proof_ref, recorded_at) \
+             VALUES {} RETURNING id, seq, recorded_at",
+            vec![row; rows].join(", ")
+        )
+    };
+    [insert(1), insert(ROWS)]
+});
+
+/// The projection's upsert (each consent to its last event), of one row and of [`ROWS`] rows.
+static PROJECT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let upsert = |rows: usize| {
+        let row = format!("({})", vec!["?"; CONSENT_PARAMS].join(", "));
+        format!(
+            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
+             last_event_seq) VALUES {} \
+             ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
+             updated_at = excluded.updated_at, source = excluded.source, \
+             last_event_seq = excluded.last_event_seq",
+            vec![row; rows].join(", ")
+        )
+    };
+    [upsert(1), upsert(ROWS)]
+});
