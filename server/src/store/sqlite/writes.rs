@@ -178,7 +178,7 @@ static INSERT_EVENTS: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::ne
     let insert = |rows: usize| {
         let row = format!(
             "({}, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            vec!["?"; EVENT_PARAMS].join(", ")
+            ["?"; EVENT_PARAMS].join(", ")
         );
         format!(
             "INSERT INTO consent_events (id, subject_id, purpose, channel, from_state, to_state, \
@@ -194,7 +194,7 @@ static INSERT_EVENTS: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::ne
 /// The projection's upsert (each consent to its last event), of one row and of [`ROWS`] rows.
 static PROJECT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
     let upsert = |rows: usize| {
-        let row = format!("({})", vec!["?"; CONSENT_PARAMS].join(", "));
+        let row = format!("({})", ["?"; CONSENT_PARAMS].join(", "));
         format!(
             "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
              last_event_seq) VALUES {} \
