@@ -536,22 +536,24 @@ async fn a_batch_commits_only_where_the_batch_before_it_left_the_import() {
             })
             .await
             .unwrap();
-        let batch = |after_line: i64, through_line: i64, who: &str| app::store::ImportWrite {
-            new_subjects: vec![(
-                app::domain::SubjectId(uuid::Uuid::now_v7()),
-                app::domain::NewSubject {
-                    external_id: app::domain::ExternalId::parse(who).unwrap(),
-                    email: None,
-                    phone: None,
-                    lang: Lang::Ja,
-                    jurisdiction: app::domain::Jurisdiction::Default,
-                },
-            )],
-            changed_by: "cli".into(),
-            after_line,
-            through_line,
-            rows_read: 1,
-            ..Default::default()
+        let batch = |after_line: i64, through_line: i64, who: &str| {
+            std::sync::Arc::new(app::store::ImportWrite {
+                new_subjects: vec![(
+                    app::domain::SubjectId(uuid::Uuid::now_v7()),
+                    app::domain::NewSubject {
+                        external_id: app::domain::ExternalId::parse(who).unwrap(),
+                        email: None,
+                        phone: None,
+                        lang: Lang::Ja,
+                        jurisdiction: app::domain::Jurisdiction::Default,
+                    },
+                )],
+                changed_by: "cli".into(),
+                after_line,
+                through_line,
+                rows_read: 1,
+                ..Default::default()
+            })
         };
         // The batch after line 2, while the job's progress is at line 0 (the batch of line 2
         // failed, or another run is ahead): refused, nothing of it written.

@@ -100,11 +100,13 @@ pub trait ImportStore: Send + Sync + 'static {
     /// Writes one batch in one transaction: the subjects, the events and the projection (decided
     /// against the current choices as `decide` does), and, for a `job`, its progress; so a batch
     /// is committed with the line it reached, or not at all. With `commit` false everything is
-    /// rolled back (a dry run). Returns how many events were (or would be) written.
+    /// rolled back (a dry run). Returns how many events were (or would be) written. Shared, so
+    /// that a batch refused with `ImportProgressMoved` because it overtook the batch before it
+    /// can be written again once that one has committed.
     async fn write_import(
         &self,
         job: Option<uuid::Uuid>,
-        write: ImportWrite,
+        write: std::sync::Arc<ImportWrite>,
         commit: bool,
     ) -> StoreResult<u64>;
     /// Sets a job's state (with why it failed).

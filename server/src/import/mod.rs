@@ -14,6 +14,7 @@ use std::{
     collections::HashSet,
     io::Write,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use app::{
@@ -277,7 +278,7 @@ async fn write_all(
         // committed: planned before, it would not see the subjects and choices it makes.
         let keys = batch_keys(&next.rows);
         if writing.as_ref().is_some_and(|w| !w.keys.is_disjoint(&keys))
-            && let Err(e) = finish(writing.take(), &mut summary, &mut shown).await
+            && let Err(e) = finish(services, writing.take(), &mut summary, &mut shown).await
         {
             failed = Some(e);
             break;
@@ -306,18 +307,22 @@ async fn write_all(
         write.after_line = previous_line;
         write.through_line = next.through_line as i64;
         previous_line = write.through_line;
+        let (job, commit, write) = (job.map(|j| j.id), !options.dry_run, Arc::new(write));
         let started = {
-            let (services, job, commit) = (services.clone(), job.map(|j| j.id), !options.dry_run);
+            let (services, write) = (services.clone(), write.clone());
             tokio::spawn(async move { services.console.write_import(job, write, commit).await })
         };
         let before = writing.replace(Writing {
             started,
+            job,
+            commit,
+            write,
             keys,
             rows_read,
             rows_refused: refused.len() as u64,
             bytes: next.bytes,
         });
-        if let Err(e) = finish(before, &mut summary, &mut shown).await {
+        if let Err(e) = finish(services, before, &mut summary, &mut shown).await {
             failed = Some(e);
             break;
         }
@@ -329,7 +334,15 @@ async fn write_all(
     }
     // The last batch (after a failure: the one after it fails too, as the progress it starts
     // from was never written).
-    let last = finish(writing.take(), &mut summary, &mut shown).await;
+    let last = if failed.is_some() {
+        Ok(())
+    } else {
+        finish(services, writing.take(), &mut summary, &mut shown).await
+    };
+    if let Some(w) = writing.take() {
+        // Waited for, never written again: it commits only where the failed batch would have.
+        let _ = w.started.await;
+    }
     drop(batches);
     let _ = reader.join();
     if let Some(e) = failed {
@@ -344,6 +357,9 @@ async fn write_all(
 /// A batch being written, and what it counts once it is.
 struct Writing {
     started: tokio::task::JoinHandle<app::store::StoreResult<u64>>,
+    job: Option<Uuid>,
+    commit: bool,
+    write: Arc<app::store::ImportWrite>,
     /// The external ids and addresses its rows name.
     keys: HashSet<String>,
     rows_read: u64,
@@ -365,8 +381,11 @@ fn batch_keys(
     keys
 }
 
-/// Waits for a batch's write and counts it.
+/// Waits for a batch's write and counts it. Called once the batch before it has committed: a
+/// batch that reached the job's progress before the one before it had written its own (written
+/// at once, it can overtake it) was rolled back, and is written again now.
 async fn finish(
+    services: &Services,
     writing: Option<Writing>,
     summary: &mut ImportSummary,
     shown: &mut report::Shown,
@@ -374,11 +393,20 @@ async fn finish(
     let Some(w) = writing else {
         return Ok(());
     };
-    let events = w
+    let written = w
         .started
         .await
-        .map_err(|_| anyhow::anyhow!("the import's write stopped"))?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|_| anyhow::anyhow!("the import's write stopped"))?;
+    let written = match written {
+        Err(app::store::StoreError::ImportProgressMoved) => {
+            services
+                .console
+                .write_import(w.job, w.write.clone(), w.commit)
+                .await
+        }
+        other => other,
+    };
+    let events = written.map_err(|e| anyhow::anyhow!("{e}"))?;
     summary.rows_read += w.rows_read;
     summary.rows_refused += w.rows_refused;
     summary.events_written += events;

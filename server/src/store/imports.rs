@@ -113,7 +113,7 @@ macro_rules! sql_imports {
             async fn write_import(
                 &self,
                 job: Option<uuid::Uuid>,
-                write: app::store::ImportWrite,
+                write: std::sync::Arc<app::store::ImportWrite>,
                 commit: bool,
             ) -> app::store::StoreResult<u64> {
                 self.$write_batch(job, write, commit).await
@@ -127,7 +127,7 @@ macro_rules! sql_imports {
             async fn write_import_statements(
                 &self,
                 job: Option<uuid::Uuid>,
-                write: app::store::ImportWrite,
+                write: std::sync::Arc<app::store::ImportWrite>,
                 commit: bool,
             ) -> app::store::StoreResult<u64> {
                 use crate::store::{corrupt, db_error};
@@ -193,8 +193,8 @@ macro_rules! sql_imports {
 
                 // The current choices of the subjects the changes touch (locked first where rows
                 // are locked, in id order, as the group commit locks them).
-                let requests = vec![write.changes];
-                let subjects = crate::store::bulk::subjects_of(&requests);
+                let requests = std::slice::from_ref(&write.changes);
+                let subjects = crate::store::bulk::subjects_of(requests);
                 let mut current = crate::store::bulk::Current::new();
                 for chunk in subjects.chunks(500) {
                     if $lock {
@@ -236,7 +236,7 @@ macro_rules! sql_imports {
                 // checked the batch) fails the batch and the import, with nothing of the batch
                 // written; a run of the same file resumes at the batch's first line, where the
                 // rules then refuse that row.
-                let (_, events) = crate::store::bulk::decide_group(&requests, current)
+                let (_, events) = crate::store::bulk::decide_group(requests, current)
                     .map_err(|late| app::store::StoreError::OlderThanLatestChange(late.change))?;
                 if !events.is_empty() {
                     Self::$write(&mut tx, &events).await?;

@@ -14,7 +14,7 @@ impl SqliteStore {
     pub(super) async fn write_import_in_place(
         &self,
         job: Option<uuid::Uuid>,
-        write: app::store::ImportWrite,
+        write: std::sync::Arc<app::store::ImportWrite>,
         commit: bool,
     ) -> app::store::StoreResult<u64> {
         let _turn = self.write_turn().await;
