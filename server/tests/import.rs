@@ -516,24 +516,14 @@ async fn a_batch_commits_only_where_the_batch_before_it_left_the_import() {
         let job = s
             .services
             .console
-            .start_import(&app::store::ImportJob {
-                id: uuid::Uuid::now_v7(),
-                batch: "out-of-order".into(),
-                created_by: "cli".into(),
-                created_at: now,
-                updated_at: now,
-                file_name: "f.csv".into(),
-                file_sha256: "0".repeat(64),
-                mapping: "m".into(),
-                state: ImportState::Running,
-                rows_read: 0,
-                events_written: 0,
-                rows_refused: 0,
-                last_line: 0,
-                error_report: String::new(),
-                report_truncated: false,
-                failure: None,
-            })
+            .start_import(&app::store::ImportJob::starting(
+                "out-of-order".into(),
+                "cli".into(),
+                "f.csv".into(),
+                "0".repeat(64),
+                "m".into(),
+                now,
+            ))
             .await
             .unwrap();
         let batch = |after_line: i64, through_line: i64, who: &str| {
@@ -1040,24 +1030,14 @@ async fn an_api_import_left_running_is_resumed_at_start_or_marked_failed_without
         let now = app::services::now();
         let lost =
             s.db.console()
-                .start_import(&app::store::ImportJob {
-                    id: uuid::Uuid::now_v7(),
-                    batch: "0".repeat(64),
-                    created_by: "api_key:k1".into(),
-                    created_at: now,
-                    updated_at: now,
-                    file_name: "lost.csv".into(),
-                    file_sha256: "0".repeat(64),
-                    mapping: mapping.fingerprint(),
-                    state: ImportState::Running,
-                    rows_read: 0,
-                    events_written: 0,
-                    rows_refused: 0,
-                    last_line: 0,
-                    error_report: String::new(),
-                    report_truncated: false,
-                    failure: None,
-                })
+                .start_import(&app::store::ImportJob::starting(
+                    "0".repeat(64),
+                    "api_key:k1".into(),
+                    "lost.csv".into(),
+                    "0".repeat(64),
+                    mapping.fingerprint(),
+                    now,
+                ))
                 .await
                 .unwrap();
 

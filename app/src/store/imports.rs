@@ -61,6 +61,38 @@ pub struct ImportJob {
     pub failure: Option<String>,
 }
 
+impl ImportJob {
+    /// A job that starts now, running, nothing of its file read yet (`ImportStore::start_import`
+    /// returns the stored one instead when the batch has a job already).
+    pub fn starting(
+        batch: String,
+        created_by: String,
+        file_name: String,
+        file_sha256: String,
+        mapping: String,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7(),
+            batch,
+            created_by,
+            created_at: now,
+            updated_at: now,
+            file_name,
+            file_sha256,
+            mapping,
+            state: ImportState::Running,
+            rows_read: 0,
+            events_written: 0,
+            rows_refused: 0,
+            last_line: 0,
+            error_report: String::new(),
+            report_truncated: false,
+            failure: None,
+        }
+    }
+}
+
 /// One batch of an import: subjects to create and to update, the consent changes, and the job's
 /// progress once it is committed.
 #[derive(Debug, Clone, Default)]

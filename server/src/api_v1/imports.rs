@@ -342,24 +342,14 @@ pub(crate) async fn create_import(
         .unwrap_or_else(|| format!("upload.{}", format.extension()));
     let job = services
         .console
-        .start_import(&ImportJob {
-            id: uuid::Uuid::now_v7(),
+        .start_import(&ImportJob::starting(
             batch,
-            created_by: actor.to_string(),
-            created_at: now,
-            updated_at: now,
-            file_name: file_name.clone(),
+            actor.to_string(),
+            file_name.clone(),
             file_sha256,
-            mapping: mapping.fingerprint(),
-            state: ImportState::Running,
-            rows_read: 0,
-            events_written: 0,
-            rows_refused: 0,
-            last_line: 0,
-            error_report: String::new(),
-            report_truncated: false,
-            failure: None,
-        })
+            mapping.fingerprint(),
+            now,
+        ))
         .await;
     let job = match job {
         Ok(j) => j,

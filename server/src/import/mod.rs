@@ -156,24 +156,14 @@ pub async fn run(
     } else {
         let job = services
             .console
-            .start_import(&ImportJob {
-                id: Uuid::now_v7(),
-                batch: batch.clone(),
-                created_by: options.created_by.clone(),
-                created_at: now,
-                updated_at: now,
-                file_name: options.file_name.clone(),
-                file_sha256: file_sha256.clone(),
-                mapping: options.mapping.fingerprint(),
-                state: ImportState::Running,
-                rows_read: 0,
-                events_written: 0,
-                rows_refused: 0,
-                last_line: 0,
-                error_report: String::new(),
-                report_truncated: false,
-                failure: None,
-            })
+            .start_import(&ImportJob::starting(
+                batch.clone(),
+                options.created_by.clone(),
+                options.file_name.clone(),
+                file_sha256.clone(),
+                options.mapping.fingerprint(),
+                now,
+            ))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Some(job)

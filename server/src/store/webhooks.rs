@@ -507,44 +507,28 @@ pub(crate) async fn deliveries_as_arrays(
     if attempts.is_empty() {
         return Ok(());
     }
-    let column = |f: &dyn Fn(&app::domain::webhook::WebhookDelivery) -> i64| -> Vec<i64> {
+    /// One column of the attempts, as the array bound for it.
+    fn column<'a, T>(
+        attempts: &'a [app::domain::webhook::WebhookDelivery],
+        f: impl Fn(&'a app::domain::webhook::WebhookDelivery) -> T,
+    ) -> Vec<T> {
         attempts.iter().map(f).collect()
-    };
+    }
     sqlx::query(
         "INSERT INTO webhook_deliveries (endpoint_id, at, event_id, position, attempt, status, \
          error, latency_ms, answer) \
          SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], \
          $6::bigint[], $7::text[], $8::bigint[], $9::text[])",
     )
-    .bind(
-        attempts
-            .iter()
-            .map(|a| a.endpoint_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(column(&|a| a.at))
-    .bind(
-        attempts
-            .iter()
-            .map(|a| a.event_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(column(&|a| a.position))
-    .bind(column(&|a| a.attempt))
-    .bind(attempts.iter().map(|a| a.status).collect::<Vec<_>>())
-    .bind(
-        attempts
-            .iter()
-            .map(|a| a.error.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(column(&|a| a.latency_ms))
-    .bind(
-        attempts
-            .iter()
-            .map(|a| a.answer.as_str())
-            .collect::<Vec<_>>(),
-    )
+    .bind(column(attempts, |a| a.endpoint_id.as_str()))
+    .bind(column(attempts, |a| a.at))
+    .bind(column(attempts, |a| a.event_id.as_str()))
+    .bind(column(attempts, |a| a.position))
+    .bind(column(attempts, |a| a.attempt))
+    .bind(column(attempts, |a| a.status))
+    .bind(column(attempts, |a| a.error.as_deref()))
+    .bind(column(attempts, |a| a.latency_ms))
+    .bind(column(attempts, |a| a.answer.as_str()))
     .execute(&mut **tx)
     .await
     .map_err(crate::store::db_error)?;
