@@ -583,6 +583,22 @@ async fn reads_that_may_lag_come_from_the_replica_until_it_lags_too_far() {
         .await;
     }
 
+    // Both read the replica before it stops: an instance whose replica had not yet reached a
+    // position the instance noted reads the primary (its lag unknown), and on a loaded machine
+    // the replica can trail that far for the first seconds; paused there, it would never be used.
+    eventually(
+        Duration::from_secs(15),
+        "both instances reading the replica",
+        || async {
+            services.store.read_replica().is_some_and(|r| r.in_use)
+                && patient_services
+                    .store
+                    .read_replica()
+                    .is_some_and(|r| r.in_use)
+        },
+    )
+    .await;
+
     // The replica stops replaying; a second withdrawal is committed and sealed on the primary.
     sqlx::query("SELECT pg_wal_replay_pause()")
         .execute(&replica_pool)
