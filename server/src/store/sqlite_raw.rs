@@ -387,3 +387,30 @@ impl WriteConnection {
         Ok(unsafe { ffi::sqlite3_last_insert_rowid(self.conn.0.as_ptr()) })
     }
 }
+
+/// The compile-time options of the bundled SQLite that make its connections wait on each other
+/// (`.cargo/config.toml` builds it without them): `ENABLE_MEMORY_MANAGEMENT` puts every
+/// connection's page cache behind one process-wide lock, and memory statistics take another on
+/// every allocation. Empty when the build is as it should be.
+pub(crate) fn contended_build() -> Vec<&'static str> {
+    let mut found = Vec::new();
+    // SAFETY: a NUL-terminated option name; the function only reads compile-time data.
+    if unsafe { ffi::sqlite3_compileoption_used(c"ENABLE_MEMORY_MANAGEMENT".as_ptr()) } == 1 {
+        found.push("SQLITE_ENABLE_MEMORY_MANAGEMENT");
+    }
+    if unsafe { ffi::sqlite3_compileoption_used(c"DEFAULT_MEMSTATUS=0".as_ptr()) } == 0 {
+        found.push("SQLITE_DEFAULT_MEMSTATUS (not 0)");
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    /// The build keeps a page cache per connection and no memory statistics: with them, the
+    /// send gate's reads on several connections at once waited on SQLite's process-wide locks
+    /// (a permissions check of 10,000 triples took twice as long).
+    #[test]
+    fn the_bundled_sqlite_lets_connections_read_without_waiting_on_each_other() {
+        assert_eq!(super::contended_build(), Vec::<&str>::new());
+    }
+}

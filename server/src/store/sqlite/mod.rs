@@ -68,6 +68,15 @@ impl SqliteStore {
             }
             crate::files::private_file(&path)?;
         }
+        let contended = sqlite_raw::contended_build();
+        if !contended.is_empty() {
+            tracing::warn!(
+                options = %contended.join(", "),
+                "SQLite was built with options that make its connections wait on each other \
+                 (reads at once run at about half speed): build Doui from its workspace, whose \
+                 .cargo/config.toml sets LIBSQLITE3_FLAGS"
+            );
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
