@@ -166,8 +166,8 @@ async fn seed(url: &str, subjects: usize, events: usize) {
         .unwrap();
         // The projection, as the writers keep it: each consent's last event.
         sqlx::query(
-            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
-             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq FROM \
+            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq, notice_version) \
+             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq, notice_version FROM \
              (SELECT e.*, row_number() OVER (PARTITION BY subject_id, purpose, channel ORDER BY seq DESC) AS rn \
               FROM consent_events e) WHERE rn = 1",
         )
@@ -216,9 +216,9 @@ async fn seed(url: &str, subjects: usize, events: usize) {
         .unwrap();
         // The projection, as the writers keep it: each consent's last event.
         sqlx::query(
-            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
+            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq, notice_version) \
              SELECT DISTINCT ON (subject_id, purpose, channel) \
-             subject_id, purpose, channel, to_state, occurred_at, source, seq \
+             subject_id, purpose, channel, to_state, occurred_at, source, seq, notice_version \
              FROM consent_events ORDER BY subject_id, purpose, channel, seq DESC",
         )
         .execute(pool)

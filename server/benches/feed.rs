@@ -39,8 +39,8 @@ async fn seed(url: &str, subjects: usize) {
              ORDER BY s.external_id, v.k"
         )
     };
-    let projection = "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
-         SELECT e.subject_id, e.purpose, e.channel, e.to_state, e.occurred_at, e.source, e.seq \
+    let projection = "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq, notice_version) \
+         SELECT e.subject_id, e.purpose, e.channel, e.to_state, e.occurred_at, e.source, e.seq, e.notice_version \
          FROM consent_events e WHERE e.channel = 'sms' OR e.to_state = 'withdrawn'";
     if url.starts_with("sqlite:") {
         let store = server::store::SqliteStore::open(url).await.unwrap();

@@ -94,8 +94,8 @@ async fn seed(url: &str, n: usize) {
              strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'api', 'subject', '1.0', \
              strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
              FROM subjects WHERE CAST(substr(external_id, 6) AS INTEGER) % 3 < 2",
-            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
-             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq FROM consent_events",
+            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq, notice_version) \
+             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq, notice_version FROM consent_events",
             "ANALYZE",
             "PRAGMA wal_checkpoint(TRUNCATE)",
         ] {
@@ -121,8 +121,8 @@ async fn seed(url: &str, n: usize) {
              CASE substr(external_id, 6)::bigint % 3 WHEN 0 THEN 'granted' ELSE 'withdrawn' END, \
              now(), 'api', 'subject', '1.0' \
              FROM subjects WHERE substr(external_id, 6)::bigint % 3 < 2",
-            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
-             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq FROM consent_events",
+            "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq, notice_version) \
+             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq, notice_version FROM consent_events",
             "ANALYZE",
         ] {
             let q = sqlx::query(sql);
@@ -199,10 +199,12 @@ async fn run(name: &str, url: &str) {
     let mut latencies: Vec<Duration> = Vec::with_capacity(checks);
     let machine = ticks();
     for round in 0..checks + 3 {
-        let body: Vec<serde_json::Value> = (0..10_000)
-            .map(|_| {
+        let asked: Vec<usize> = (0..10_000).map(|_| next()).collect();
+        let body: Vec<serde_json::Value> = asked
+            .iter()
+            .map(|n| {
                 serde_json::json!({
-                    "subject": format!("cust-{:08}", next()),
+                    "subject": format!("cust-{n:08}"),
                     "purpose": "newsletter",
                     "channel": "email",
                 })
@@ -221,7 +223,18 @@ async fn run(name: &str, url: &str) {
         assert_eq!(res.status(), 200);
         let answer: serde_json::Value = res.json().await.unwrap();
         let took = start.elapsed();
-        assert_eq!(answer["results"].as_array().unwrap().len(), 10_000);
+        // Each answer as seeded: granted, withdrawn, or never chosen (see `seed`).
+        let results = answer["results"].as_array().unwrap();
+        assert_eq!(results.len(), 10_000);
+        for (n, result) in asked.iter().zip(results) {
+            let expected = match n % 3 {
+                0 => serde_json::Value::Null,
+                1 => "withdrawn".into(),
+                _ => "no_consent".into(),
+            };
+            assert_eq!(result["reason"], expected, "cust-{n:08}: {result}");
+            assert_eq!(result["allowed"], n % 3 == 0, "cust-{n:08}: {result}");
+        }
         // The first rounds warm the caches.
         if round >= 3 {
             latencies.push(took);

@@ -745,9 +745,11 @@ async fn h08_backdated_events_at_the_head_and_a_forged_projection_are_named() {
             .unwrap();
         let future = insert_dated(&db, "phone", &tomorrow, "now").await.unwrap();
         assert_eq!(s.seal_pending().await.unwrap(), 3, "{name}");
-        // And the projection: one person's choice is flipped, another's removed.
+        // And the projection: one person's choice is flipped, another's removed, a third's
+        // notice version (which the send gate reads from the consent's row) changed.
         let first = &events[0];
         let second = &events[1];
+        let third = &events[2];
         let id = |u: uuid::Uuid| match db.sqlite {
             Some(_) => format!("X'{}'", u.simple()),
             None => format!("'{u}'"),
@@ -763,6 +765,13 @@ async fn h08_backdated_events_at_the_head_and_a_forged_projection_are_named() {
             "DELETE FROM consents WHERE subject_id = {} AND channel = '{}'",
             id(second.subject.0),
             second.channel.key()
+        ))
+        .await
+        .unwrap();
+        db.raw(&format!(
+            "UPDATE consents SET notice_version = 'forged' WHERE subject_id = {} AND channel = '{}'",
+            id(third.subject.0),
+            third.channel.key()
         ))
         .await
         .unwrap();
@@ -805,7 +814,7 @@ async fn h08_backdated_events_at_the_head_and_a_forged_projection_are_named() {
                 _ => None,
             })
             .collect();
-        for e in [first, second] {
+        for e in [first, second, third] {
             assert!(
                 projection.contains(&(e.subject.0, e.channel.key().to_owned())),
                 "{name}: {:?} in {projection:?}",
@@ -931,6 +940,21 @@ async fn h08_an_upgraded_database_keeps_verifying_its_older_events() {
             (report.length, report.broken, report.findings),
             (2, None, vec![]),
             "{name}: the older chain verifies as it did"
+        );
+        // Each consent's row now keeps its last event's notice version (the send gate reads it
+        // there; the projection check above compares it with the event's).
+        let versions: Vec<Option<String>> = s
+            .store
+            .consents(who)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.notice_version)
+            .collect();
+        assert_eq!(
+            versions,
+            [Some("1.0".to_owned()), Some("1.0".to_owned())],
+            "{name}"
         );
         // The upgraded Doui records and seals the time of what it writes after them.
         s.store

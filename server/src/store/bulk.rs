@@ -90,18 +90,20 @@ macro_rules! sql_bulk {
                 for chunk in last.chunks(400) {
                     let values: Vec<String> = (0..chunk.len())
                         .map(|i| {
-                            let b = i * 7;
+                            let b = i * 8;
                             format!(
-                                "({}, (SELECT seq FROM consent_events WHERE id = {}))",
+                                "({}, (SELECT seq FROM consent_events WHERE id = {}), {})",
                                 list(b + 1, 6),
-                                $ph(b + 7)
+                                $ph(b + 7),
+                                $ph(b + 8)
                             )
                         })
                         .collect();
                     let sql = format!(
-                        "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq) \
-                         VALUES {} ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
-                         updated_at = excluded.updated_at, source = excluded.source, last_event_seq = excluded.last_event_seq",
+                        "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq, \
+                         notice_version) VALUES {} ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET \
+                         state = excluded.state, updated_at = excluded.updated_at, source = excluded.source, \
+                         last_event_seq = excluded.last_event_seq, notice_version = excluded.notice_version",
                         values.join(", ")
                     );
                     let mut q = sqlx::query(&sql);
@@ -113,7 +115,8 @@ macro_rules! sql_bulk {
                             .bind(e.to.key())
                             .bind(e.provenance.occurred_at)
                             .bind(e.provenance.source.key())
-                            .bind(e.id);
+                            .bind(e.id)
+                            .bind(e.provenance.notice_version.as_deref());
                     }
                     q.execute(&mut **tx).await.map_err(db_error)?;
                 }

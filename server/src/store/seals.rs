@@ -326,7 +326,7 @@ macro_rules! sql_seals {
                      LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
                      WHERE e.seq IS NULL OR e.subject_id <> c.subject_id OR e.purpose <> c.purpose \
                      OR e.channel <> c.channel OR e.to_state <> c.state OR e.source <> c.source \
-                     OR e.occurred_at <> c.updated_at \
+                     OR e.occurred_at <> c.updated_at OR e.notice_version IS DISTINCT FROM c.notice_version \
                      OR EXISTS (SELECT 1 FROM consent_events n WHERE n.subject_id = c.subject_id \
                      AND n.seq > c.last_event_seq AND n.purpose = c.purpose AND n.channel = c.channel) \
                      ORDER BY c.last_event_seq LIMIT $1",

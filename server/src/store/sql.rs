@@ -294,8 +294,8 @@ macro_rules! sql_store {
                 subject: app::domain::SubjectId,
             ) -> app::store::StoreResult<Vec<app::store::ConsentRecord>> {
                 let rows = sqlx::query(
-                    "SELECT c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version \
-                     FROM consents c LEFT JOIN consent_events e ON e.seq = c.last_event_seq WHERE c.subject_id = $1",
+                    "SELECT c.purpose, c.channel, c.state, c.updated_at, c.source, c.notice_version \
+                     FROM consents c WHERE c.subject_id = $1",
                 )
                 .bind(subject.0)
                 .fetch_all(&self.pool)

@@ -163,9 +163,8 @@ macro_rules! sql_subject_records {
                 for chunk in subjects.chunks(500) {
                     let list: Vec<String> = (1..=chunk.len()).map($ph).collect();
                     let sql = format!(
-                        "SELECT c.subject_id, c.purpose, c.channel, c.state, c.updated_at, c.source, e.notice_version \
-                         FROM consents c LEFT JOIN consent_events e ON e.seq = c.last_event_seq \
-                         WHERE c.subject_id IN ({})",
+                        "SELECT c.subject_id, c.purpose, c.channel, c.state, c.updated_at, c.source, c.notice_version \
+                         FROM consents c WHERE c.subject_id IN ({})",
                         list.join(", ")
                     );
                     let mut q = sqlx::query(&sql);

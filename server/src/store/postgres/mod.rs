@@ -171,7 +171,8 @@ sql_store! {
 sql_audience!(
     PgStore,
     sqlx::Postgres,
-    placeholder = crate::store::numbered
+    placeholder = crate::store::numbered,
+    grants_page = crate::store::audience::GRANTS_PAGE_PG
 );
 
 sql_identity!(PgStore, sqlx::Postgres);

@@ -106,14 +106,14 @@ impl PgStore {
              c18, c19, n) \
              ORDER BY n \
              RETURNING id, seq, subject_id, purpose, channel, to_state, occurred_at, source, \
-             recorded_at), \
+             notice_version, recorded_at), \
              projected AS (INSERT INTO consents (subject_id, purpose, channel, state, updated_at, \
-             source, last_event_seq) \
-             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq \
+             source, last_event_seq, notice_version) \
+             SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq, notice_version \
              FROM written WHERE id = ANY($16) \
              ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
              updated_at = excluded.updated_at, source = excluded.source, \
-             last_event_seq = excluded.last_event_seq) \
+             last_event_seq = excluded.last_event_seq, notice_version = excluded.notice_version) \
              SELECT id, recorded_at FROM written",
         )
         .bind(&ids)

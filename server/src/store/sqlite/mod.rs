@@ -135,7 +135,8 @@ impl SqliteStore {
 sql_audience!(
     SqliteStore,
     sqlx::Sqlite,
-    placeholder = crate::store::anonymous
+    placeholder = crate::store::anonymous,
+    grants_page = crate::store::audience::GRANTS_PAGE_SQLITE
 );
 
 sql_identity!(SqliteStore, sqlx::Sqlite);

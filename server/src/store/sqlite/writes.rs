@@ -151,6 +151,7 @@ pub(super) fn write_group(
                 Value::Text(at),
                 Value::Text(e.provenance.source.key()),
                 Value::Int(*seq),
+                e.provenance.notice_version.as_deref().into(),
             ]);
         }
         if chunk.len() == ROWS {
@@ -170,7 +171,7 @@ pub(super) fn write_group(
 /// of a group go one by one (two statements kept per table, not one per size).
 const ROWS: usize = 32;
 const EVENT_PARAMS: usize = 19;
-const CONSENT_PARAMS: usize = 7;
+const CONSENT_PARAMS: usize = 8;
 
 /// The events' insert, of one row and of [`ROWS`] rows, each returning its id, seq and the
 /// recorded time the database set.
@@ -197,10 +198,10 @@ static PROJECT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
         let row = format!("({})", ["?"; CONSENT_PARAMS].join(", "));
         format!(
             "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, \
-             last_event_seq) VALUES {} \
+             last_event_seq, notice_version) VALUES {} \
              ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state, \
              updated_at = excluded.updated_at, source = excluded.source, \
-             last_event_seq = excluded.last_event_seq",
+             last_event_seq = excluded.last_event_seq, notice_version = excluded.notice_version",
             vec![row; rows].join(", ")
         )
     };
