@@ -123,7 +123,7 @@ async fn seed(url: &str, n: usize) {
              FROM subjects WHERE substr(external_id, 6)::bigint % 3 < 2",
             "INSERT INTO consents (subject_id, purpose, channel, state, updated_at, source, last_event_seq, notice_version) \
              SELECT subject_id, purpose, channel, to_state, occurred_at, source, seq, notice_version FROM consent_events",
-            "ANALYZE",
+            "VACUUM ANALYZE",
         ] {
             let q = sqlx::query(sql);
             let q = if sql.contains("1::bigint") || sql.contains("?1") {

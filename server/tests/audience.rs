@@ -6,6 +6,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use futures_util::StreamExt;
+
 use app::{
     domain::{
         Channel, ConsentState, JurisdictionModes, Lang, LegalBasis, Mode, Purpose, PurposeKey,
@@ -488,6 +490,47 @@ async fn the_audience_is_exactly_who_may_be_contacted_now_in_every_page_size_and
                 .map(|l| l.split(',').next().unwrap().to_owned())
                 .collect();
             assert_eq!(ids, want, "{db}: {text}");
+        }
+
+        // The whole audience read in ranges, two at once, each range's end found first: the
+        // same people in id order whatever the range's size, from the start or after a cursor.
+        for (purpose, want) in [
+            ("newsletter", set_of(&["ok"])),
+            ("member_news", want.clone()),
+        ] {
+            let (purpose, channel) = s.services.audience_of(purpose, "email").await.unwrap();
+            for range in [1, 2, 3, 1000] {
+                let pages: Vec<_> = s
+                    .services
+                    .audience_pages(&purpose, channel, None, range)
+                    .await
+                    .unwrap()
+                    .collect()
+                    .await;
+                let ids: Vec<_> = pages
+                    .into_iter()
+                    .flat_map(|p| p.unwrap().subjects)
+                    .map(|s| (s.id, s.external_id.as_str().to_owned()))
+                    .collect();
+                assert!(ids.is_sorted(), "{db}: {purpose:?} range {range}: {ids:?}");
+                let names: BTreeSet<String> = ids.iter().map(|(_, n)| n.clone()).collect();
+                assert_eq!(names, want, "{db}: {} range {range}", purpose.key);
+                // After the first one listed: everyone else.
+                let first = ids[0].0;
+                let rest: Vec<_> = s
+                    .services
+                    .audience_pages(&purpose, channel, Some(first), range)
+                    .await
+                    .unwrap()
+                    .collect()
+                    .await;
+                let rest: Vec<_> = rest
+                    .into_iter()
+                    .flat_map(|p| p.unwrap().subjects)
+                    .map(|s| (s.id, s.external_id.as_str().to_owned()))
+                    .collect();
+                assert_eq!(rest, ids[1..], "{db}: {} range {range}", purpose.key);
+            }
         }
 
         // Bad input: clear errors.

@@ -22,6 +22,11 @@ pub const MAX_PERMISSIONS: usize = 10_000;
 pub const MAX_AUDIENCE_PAGE: u32 = 10_000;
 /// Subjects an audience page holds when the caller does not say.
 pub const AUDIENCE_PAGE: u32 = 1_000;
+/// Subjects (or, for a purpose opt-in everywhere, grants) scanned per range when the whole
+/// audience is read ([`Services::audience_pages`]).
+pub const AUDIENCE_RANGE: u32 = 10_000;
+/// Ranges of the audience read at once: two keep both cores busy.
+pub const RANGES_AT_ONCE: usize = 2;
 
 /// One question of a permissions check, as a sender asks it.
 #[derive(Debug, Clone)]
@@ -280,7 +285,7 @@ impl Services {
         };
         loop {
             let rows = gate
-                .audience_page(&purpose.key, channel, after, granted_only, limit)
+                .audience_page(&purpose.key, channel, after, None, granted_only, limit)
                 .await?;
             let scanned = rows.len();
             for row in rows {
@@ -300,6 +305,74 @@ impl Services {
                 return Ok(page);
             }
         }
+    }
+
+    /// The whole audience of `purpose` on `channel` after `after`, as pages in id order: for
+    /// the CSV stream and `doui audience`, which read it to the end. The subjects are read in
+    /// ranges of `range` subjects scanned ([`AUDIENCE_RANGE`] in use), each range's end found
+    /// from an index first, so that [`RANGES_AT_ONCE`] ranges are read at once while the caller
+    /// writes the one before; memory stays flat whatever the number of subjects. A page's `next`
+    /// is where its range ended.
+    pub async fn audience_pages<'a>(
+        &'a self,
+        purpose: &'a Purpose,
+        channel: Channel,
+        after: Option<SubjectId>,
+        range: u32,
+    ) -> Result<impl futures_util::Stream<Item = Result<AudiencePage, Refusal>> + Send + 'a, Refusal>
+    {
+        use futures_util::{StreamExt, TryStreamExt};
+        let notices = std::sync::Arc::new(self.store.notices().await?);
+        let granted_only = opt_in_everywhere(purpose);
+        let gate = self.console.audience();
+        let at = now();
+        let range = range.max(1);
+        let start = after.unwrap_or(SubjectId(uuid::Uuid::nil()));
+        // Each range: (after, upto], `None` where it is the last (open) one.
+        let ranges = futures_util::stream::try_unfold(Some(start), move |from| async move {
+            let Some(from) = from else {
+                return Ok::<_, Refusal>(None);
+            };
+            let upto = gate
+                .audience_bound(&purpose.key, channel, from, granted_only, range)
+                .await?;
+            Ok(Some(((from, upto), upto)))
+        });
+        Ok(ranges
+            .map_ok(move |(from, upto)| {
+                let notices = notices.clone();
+                async move {
+                    let mut page = AudiencePage {
+                        subjects: Vec::new(),
+                        next: upto,
+                        frequencies: HashMap::new(),
+                    };
+                    let mut after = from;
+                    loop {
+                        // A bounded range is read whole (subjects added to it since its end
+                        // was found included); the last one page by page to its end.
+                        let limit = if upto.is_some() { u32::MAX } else { range };
+                        let rows = gate
+                            .audience_page(&purpose.key, channel, after, upto, granted_only, limit)
+                            .await?;
+                        let scanned = rows.len();
+                        for row in rows {
+                            after = row.subject.id;
+                            if row_permission(&notices, purpose, &row, at).is_ok() {
+                                if let Some(f) = row.frequency {
+                                    page.frequencies.insert(row.subject.id, f);
+                                }
+                                page.subjects.push(row.subject);
+                            }
+                        }
+                        if upto.is_some() || scanned < limit as usize {
+                            return Ok(page);
+                        }
+                    }
+                }
+            })
+            .try_buffered(RANGES_AT_ONCE)
+            .boxed())
     }
 
     /// A page of the granted opt-ins on `channel` (to `purpose`, or to every purpose used on the

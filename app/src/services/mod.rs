@@ -53,7 +53,8 @@ pub use zone::known_time_zone;
 pub use admin::{BehalfChange, MAX_REASON_CHARS, summary};
 pub use admin_accounts::ARGON2_M_KIB;
 pub use audience::{
-    AUDIENCE_PAGE, Ask, AudiencePage, Lapsed, LapsedPage, MAX_AUDIENCE_PAGE, MAX_PERMISSIONS,
+    AUDIENCE_PAGE, AUDIENCE_RANGE, Ask, AudiencePage, Lapsed, LapsedPage, MAX_AUDIENCE_PAGE,
+    MAX_PERMISSIONS, RANGES_AT_ONCE,
 };
 pub use collected::{
     BatchRefusal, CollectedChange, CollectedResult, ConsentInEffect, ItemRefusal, MAX_BATCH,

@@ -25,16 +25,29 @@ pub trait AudienceStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<(SubjectId, ConsentRecord)>>;
     /// Which of these subjects have a lasting objection to marketing in force.
     async fn objecting_among(&self, subjects: &[SubjectId]) -> StoreResult<Vec<SubjectId>>;
-    /// The subjects with an id above `after`, in id order, at most `limit`, each with their choice
-    /// for `purpose` on `channel`; with `granted_only`, only those whose choice is granted.
+    /// The subjects with an id above `after` (and at most `upto`, where given), in id order, at
+    /// most `limit`, each with their choice for `purpose` on `channel`; with `granted_only`, only
+    /// those whose choice is granted.
     async fn audience_page(
         &self,
         purpose: &PurposeKey,
         channel: Channel,
         after: SubjectId,
+        upto: Option<SubjectId>,
         granted_only: bool,
         limit: u32,
     ) -> StoreResult<Vec<GateRow>>;
+    /// The id of the `rows`-th subject above `after` that [`AudienceStore::audience_page`] would
+    /// read (`None`: there are fewer): where a range of the audience ends, found from an index
+    /// alone so that the next range can be read while this one is.
+    async fn audience_bound(
+        &self,
+        purpose: &PurposeKey,
+        channel: Channel,
+        after: SubjectId,
+        granted_only: bool,
+        rows: u32,
+    ) -> StoreResult<Option<SubjectId>>;
     /// Consents withdrawn on `channel` to any purpose, in chain order, after `cursor`
     /// (the suppression list across every purpose: the same cursor as [`Store::suppressions`]).
     async fn withdrawn_on(

@@ -363,16 +363,26 @@ async fn audience(
         if out.send(Ok(AUDIENCE_CSV_HEADER.into())).await.is_err() {
             return;
         }
-        let mut after = after;
-        loop {
-            let page = match services
-                .audience_page(&purpose, channel, after, MAX_AUDIENCE_PAGE)
-                .await
-            {
+        use futures_util::StreamExt;
+        let fail = |r: Refusal| -> Result<axum::body::Bytes, std::io::Error> {
+            tracing::error!(code = r.code, "audience failed");
+            Ok(format!("# error: {}\n", r.code).into())
+        };
+        let mut pages = match services
+            .audience_pages(&purpose, channel, after, app::services::AUDIENCE_RANGE)
+            .await
+        {
+            Ok(pages) => pages,
+            Err(r) => {
+                let _ = out.send(fail(r)).await;
+                return;
+            }
+        };
+        while let Some(page) = pages.next().await {
+            let page = match page {
                 Ok(p) => p,
                 Err(r) => {
-                    tracing::error!(code = r.code, "audience failed");
-                    let _ = out.send(Ok(format!("# error: {}\n", r.code).into())).await;
+                    let _ = out.send(fail(r)).await;
                     return;
                 }
             };
@@ -382,10 +392,6 @@ async fn audience(
             }
             if !text.is_empty() && out.send(Ok(text.into())).await.is_err() {
                 return;
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return,
             }
         }
     });

@@ -31,13 +31,13 @@ pub(super) async fn audience(
     if format == AudienceFormat::Csv {
         out.write_all(crate::api_v1::audience::AUDIENCE_CSV_HEADER.as_bytes())?;
     }
-    let mut after = None;
     let mut text = String::new();
-    loop {
-        let page = services
-            .audience_page(&purpose, channel, after, app::services::MAX_AUDIENCE_PAGE)
-            .await
-            .map_err(refusal)?;
+    let mut pages = services
+        .audience_pages(&purpose, channel, None, app::services::AUDIENCE_RANGE)
+        .await
+        .map_err(refusal)?;
+    while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
+        let page = page.map_err(refusal)?;
         text.clear();
         for s in &page.subjects {
             match format {
@@ -57,10 +57,6 @@ pub(super) async fn audience(
             }
         }
         out.write_all(text.as_bytes())?;
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
     }
     out.flush()?;
     Ok(())

@@ -52,14 +52,23 @@ where
 /// three subjects read for each grant listed where a third of them have one (a page took 1.4×
 /// as long). SQLite looks each subject up by key in the plain join; the page read first was
 /// materialized and sorted again there.
-pub(crate) const GRANTS_PAGE_PG: &str = "FROM (SELECT subject_id, purpose, channel, state, \
-     updated_at, source, notice_version FROM consents WHERE purpose = $1 AND channel = $2 \
-     AND state = 'granted' AND subject_id > $3 ORDER BY subject_id LIMIT $4) c \
-     CROSS JOIN LATERAL (SELECT * FROM subjects WHERE id = c.subject_id OFFSET 0) s \
-     ORDER BY c.subject_id";
-pub(crate) const GRANTS_PAGE_SQLITE: &str = "FROM subjects s JOIN consents c ON c.subject_id = s.id \
-     AND c.purpose = $1 AND c.channel = $2 AND c.state = 'granted' \
-     WHERE c.subject_id > $3 ORDER BY c.subject_id LIMIT $4";
+/// `upto` is the condition bounding the page's last subject id (`subject_id`), or empty.
+pub(crate) fn grants_page_pg(upto: &str) -> String {
+    format!(
+        "FROM (SELECT subject_id, purpose, channel, state, updated_at, source, notice_version \
+         FROM consents WHERE purpose = $1 AND channel = $2 AND state = 'granted' \
+         AND subject_id > $3{upto} ORDER BY subject_id LIMIT $4) c \
+         CROSS JOIN LATERAL (SELECT * FROM subjects WHERE id = c.subject_id OFFSET 0) s \
+         ORDER BY c.subject_id"
+    )
+}
+pub(crate) fn grants_page_sqlite(upto: &str) -> String {
+    format!(
+        "FROM subjects s JOIN consents c ON c.subject_id = s.id \
+         AND c.purpose = $1 AND c.channel = $2 AND c.state = 'granted' \
+         WHERE c.subject_id > $3{upto} ORDER BY c.subject_id LIMIT $4"
+    )
+}
 
 macro_rules! sql_audience {
     ($store:ty, $db:ty, placeholder = $ph:path, grants_page = $grants_page:path) => {
@@ -143,29 +152,72 @@ macro_rules! sql_audience {
                 purpose: &app::domain::PurposeKey,
                 channel: app::domain::Channel,
                 after: app::domain::SubjectId,
+                upto: Option<app::domain::SubjectId>,
                 granted_only: bool,
                 limit: u32,
             ) -> app::store::StoreResult<Vec<app::store::GateRow>> {
-                // Only grants: see `GRANTS_PAGE_PG`. Everyone: subjects in id order, each with
+                // Only grants: see `grants_page_pg`. Everyone: subjects in id order, each with
                 // its choice if any.
                 let columns = crate::store::audience::gate_columns("$1");
                 let sql = if granted_only {
-                    format!("SELECT {columns} {}", $grants_page)
+                    let upto = if upto.is_some() { " AND subject_id <= $5" } else { "" };
+                    format!("SELECT {columns} {}", $grants_page(upto))
                 } else {
+                    let upto = if upto.is_some() { " AND s.id <= $5" } else { "" };
                     format!(
                         "SELECT {columns} FROM subjects s \
                          LEFT JOIN consents c ON c.subject_id = s.id AND c.purpose = $1 AND c.channel = $2 \
-                         WHERE s.id > $3 ORDER BY s.id LIMIT $4"
+                         WHERE s.id > $3{upto} ORDER BY s.id LIMIT $4"
                     )
                 };
                 use crate::store::Bind;
-                let binds = vec![
+                let mut binds = vec![
                     Bind::Text(purpose.as_str().to_owned()),
                     Bind::Text(channel.key().to_owned()),
                     Bind::Id(after.0),
                     Bind::Int(i64::from(limit)),
                 ];
+                binds.extend(upto.map(|u| Bind::Id(u.0)));
                 self.read_gate(sql, binds, Some(purpose.clone())).await
+            }
+
+            async fn audience_bound(
+                &self,
+                purpose: &app::domain::PurposeKey,
+                channel: app::domain::Channel,
+                after: app::domain::SubjectId,
+                granted_only: bool,
+                rows: u32,
+            ) -> app::store::StoreResult<Option<app::domain::SubjectId>> {
+                // From the index of grants (purpose, channel, subject) or the subjects' key
+                // alone: no row is read.
+                use crate::store::Bind;
+                let skip = Bind::Int(i64::from(rows.max(1)) - 1);
+                let (sql, binds) = if granted_only {
+                    (
+                        format!(
+                            "SELECT subject_id FROM consents WHERE purpose = {} AND channel = {} \
+                             AND state = 'granted' AND subject_id > {} \
+                             ORDER BY subject_id LIMIT 1 OFFSET {}",
+                            $ph(1), $ph(2), $ph(3), $ph(4)
+                        ),
+                        vec![
+                            Bind::Text(purpose.as_str().to_owned()),
+                            Bind::Text(channel.key().to_owned()),
+                            Bind::Id(after.0),
+                            skip,
+                        ],
+                    )
+                } else {
+                    (
+                        format!(
+                            "SELECT id FROM subjects WHERE id > {} ORDER BY id LIMIT 1 OFFSET {}",
+                            $ph(1), $ph(2)
+                        ),
+                        vec![Bind::Id(after.0), skip],
+                    )
+                };
+                Ok(self.read_subject_ids(sql, binds).await?.into_iter().next())
             }
 
             async fn withdrawn_on(

@@ -172,7 +172,7 @@ sql_audience!(
     PgStore,
     sqlx::Postgres,
     placeholder = crate::store::numbered,
-    grants_page = crate::store::audience::GRANTS_PAGE_PG
+    grants_page = crate::store::audience::grants_page_pg
 );
 
 sql_identity!(PgStore, sqlx::Postgres);

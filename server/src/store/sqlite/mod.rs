@@ -136,7 +136,7 @@ sql_audience!(
     SqliteStore,
     sqlx::Sqlite,
     placeholder = crate::store::anonymous,
-    grants_page = crate::store::audience::GRANTS_PAGE_SQLITE
+    grants_page = crate::store::audience::grants_page_sqlite
 );
 
 sql_identity!(SqliteStore, sqlx::Sqlite);
