@@ -129,3 +129,17 @@ pub fn machine_since(before: ([u64; 3], usize)) -> String {
         d[1] / d[2] * 100.0
     )
 }
+
+/// Seals every event not yet sealed (the import's, or a seed's written in bulk SQL), round after
+/// round: how many.
+#[allow(dead_code)]
+pub async fn seal_all(services: &app::services::Services) -> u64 {
+    let mut sealed = 0;
+    loop {
+        let n = services.seal_pending().await.unwrap();
+        if n == 0 {
+            return sealed;
+        }
+        sealed += n;
+    }
+}

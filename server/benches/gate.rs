@@ -154,14 +154,7 @@ async fn run(name: &str, url: &str) {
     // seals the seeded events, and its first checkpoint verifies them, while the audience and
     // the checks run.
     let sealing = Instant::now();
-    let mut sealed = 0;
-    loop {
-        let n = services.seal_pending().await.unwrap();
-        if n == 0 {
-            break;
-        }
-        sealed += n;
-    }
+    let sealed = common::seal_all(&services).await;
     // What the server does first when it starts (the first checkpoint verifies every link
     // sealed above), done before too.
     services.checkpoint_if_due().await.unwrap();

@@ -127,14 +127,7 @@ fn main() {
                 summary.rows_read as f64 / took,
             );
             let sealing = Instant::now();
-            let mut sealed = 0;
-            loop {
-                let n = services.seal_pending().await.unwrap();
-                if n == 0 {
-                    break;
-                }
-                sealed += n;
-            }
+            let sealed = common::seal_all(&services).await;
             let took = sealing.elapsed().as_secs_f64();
             println!(
                 "{name}: sealed {sealed} events in {took:.1} s ({:.0} events/s)",

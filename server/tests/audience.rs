@@ -292,6 +292,29 @@ async fn audience_ids(s: &TestServer, key: &str, query: &str, limit: u32) -> BTr
     }
 }
 
+/// The whole audience as `Services::audience_pages` reads it in ranges of `range`: each
+/// subject's id and external id, in the order read.
+async fn whole_audience(
+    s: &TestServer,
+    purpose: &Purpose,
+    channel: Channel,
+    after: Option<app::domain::SubjectId>,
+    range: u32,
+) -> Vec<(app::domain::SubjectId, String)> {
+    let pages: Vec<_> = s
+        .services
+        .audience_pages(purpose, channel, after, range)
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    pages
+        .into_iter()
+        .flat_map(|p| p.unwrap().subjects)
+        .map(|s| (s.id, s.external_id.as_str().to_owned()))
+        .collect()
+}
+
 fn set_of(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|s| s.to_string()).collect()
 }
@@ -500,35 +523,12 @@ async fn the_audience_is_exactly_who_may_be_contacted_now_in_every_page_size_and
         ] {
             let (purpose, channel) = s.services.audience_of(purpose, "email").await.unwrap();
             for range in [1, 2, 3, 1000] {
-                let pages: Vec<_> = s
-                    .services
-                    .audience_pages(&purpose, channel, None, range)
-                    .await
-                    .unwrap()
-                    .collect()
-                    .await;
-                let ids: Vec<_> = pages
-                    .into_iter()
-                    .flat_map(|p| p.unwrap().subjects)
-                    .map(|s| (s.id, s.external_id.as_str().to_owned()))
-                    .collect();
+                let ids = whole_audience(&s, &purpose, channel, None, range).await;
                 assert!(ids.is_sorted(), "{db}: {purpose:?} range {range}: {ids:?}");
                 let names: BTreeSet<String> = ids.iter().map(|(_, n)| n.clone()).collect();
                 assert_eq!(names, want, "{db}: {} range {range}", purpose.key);
                 // After the first one listed: everyone else.
-                let first = ids[0].0;
-                let rest: Vec<_> = s
-                    .services
-                    .audience_pages(&purpose, channel, Some(first), range)
-                    .await
-                    .unwrap()
-                    .collect()
-                    .await;
-                let rest: Vec<_> = rest
-                    .into_iter()
-                    .flat_map(|p| p.unwrap().subjects)
-                    .map(|s| (s.id, s.external_id.as_str().to_owned()))
-                    .collect();
+                let rest = whole_audience(&s, &purpose, channel, Some(ids[0].0), range).await;
                 assert_eq!(rest, ids[1..], "{db}: {} range {range}", purpose.key);
             }
         }

@@ -48,6 +48,27 @@ pub struct AudiencePage {
     pub frequencies: HashMap<SubjectId, crate::domain::Frequency>,
 }
 
+impl AudiencePage {
+    /// Adds the row's subject (with the frequency they chose) when the gate lets them in now;
+    /// whether it did.
+    fn admit(
+        &mut self,
+        row: GateRow,
+        notices: &[Notice],
+        purpose: &Purpose,
+        at: OffsetDateTime,
+    ) -> bool {
+        if row_permission(notices, purpose, &row, at).is_err() {
+            return false;
+        }
+        if let Some(f) = row.frequency {
+            self.frequencies.insert(row.subject.id, f);
+        }
+        self.subjects.push(row.subject);
+        true
+    }
+}
+
 /// A granted opt-in that no longer applies (expired, or awaiting re-confirmation).
 #[derive(Debug, Clone)]
 pub struct Lapsed {
@@ -290,15 +311,9 @@ impl Services {
             let scanned = rows.len();
             for row in rows {
                 after = row.subject.id;
-                if row_permission(&notices, purpose, &row, at).is_ok() {
-                    if let Some(f) = row.frequency {
-                        page.frequencies.insert(row.subject.id, f);
-                    }
-                    page.subjects.push(row.subject);
-                    if page.subjects.len() == limit as usize {
-                        page.next = Some(after);
-                        return Ok(page);
-                    }
+                if page.admit(row, &notices, purpose, at) && page.subjects.len() == limit as usize {
+                    page.next = Some(after);
+                    return Ok(page);
                 }
             }
             if scanned < limit as usize {
@@ -358,12 +373,7 @@ impl Services {
                         let scanned = rows.len();
                         for row in rows {
                             after = row.subject.id;
-                            if row_permission(&notices, purpose, &row, at).is_ok() {
-                                if let Some(f) = row.frequency {
-                                    page.frequencies.insert(row.subject.id, f);
-                                }
-                                page.subjects.push(row.subject);
-                            }
+                            page.admit(row, &notices, purpose, at);
                         }
                         if upto.is_some() || scanned < limit as usize {
                             return Ok(page);
