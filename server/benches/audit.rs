@@ -29,16 +29,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// This process's resident memory, in MiB.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// CPU time this process has used (user + system), in seconds (Linux; 0 elsewhere).
 fn cpu_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -531,14 +521,14 @@ async fn run(name: &str, url: &str) {
     };
 
     // The streamed export of every event, with the process's memory sampled meanwhile.
-    let before = rss_mib();
+    let before = common::own_memory_mib();
     let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let sampler = {
         let sampling = sampling.clone();
         tokio::spawn(async move {
             let mut peak: f64 = 0.0;
             while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                peak = peak.max(rss_mib());
+                peak = peak.max(common::own_memory_mib());
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             peak
@@ -558,7 +548,7 @@ async fn run(name: &str, url: &str) {
         bytes += chunk.len();
         lines += chunk.iter().filter(|&&b| b == b'\n').count();
         if early.is_none() && lines >= events / 10 {
-            early = Some(rss_mib());
+            early = Some(common::own_memory_mib());
         }
     }
     let export = t.elapsed();

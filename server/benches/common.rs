@@ -89,6 +89,20 @@ pub fn reused() -> Option<String> {
     }
 }
 
+/// This process's own memory in MiB (`RssAnon`: Linux; 0 elsewhere): its heap and stacks, not
+/// the files it maps. SQLite's read connections map the database file (`sqlite_raw`), whose
+/// pages, the operating system's file cache, would otherwise count as resident the moment a read
+/// touches them.
+#[allow(dead_code)]
+pub fn own_memory_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 /// The machine's CPU ticks so far: (busy, stolen, all) and its cores (`/proc/stat`).
 #[allow(dead_code)]
 pub fn ticks() -> ([u64; 3], usize) {

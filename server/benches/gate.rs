@@ -5,9 +5,9 @@
 //! measures through the API, on SQLite and on PostgreSQL (when one answers; see common.rs):
 //!
 //! - the audience streamed as CSV (`GET /api/v1/audience?…&format=csv`): subjects scanned per
-//!   second, and this process's resident memory before and at its highest while streaming (the
+//!   second, and this process's own memory before and at its highest while streaming (the
 //!   server and the client share the process: flat memory means it does not grow with the
-//!   subjects read);
+//!   subjects read; see `common::own_memory_mib`);
 //! - the permissions check of 10,000 random (subject, newsletter, email) triples, one request
 //!   after another: p50 and p99.
 //!
@@ -25,55 +25,6 @@ fn env_num(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// This process's resident memory, in MiB (Linux; 0 elsewhere).
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// The machine's CPU ticks so far: (busy, stolen, all) and its cores (`/proc/stat`).
-fn ticks() -> ([u64; 3], usize) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let v: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    let cores = stat
-        .lines()
-        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
-        .count();
-    let [user, nice, system, idle, iowait, irq, softirq, steal] = v[..] else {
-        return ([0; 3], 0);
-    };
-    let busy = user + nice + system + irq + softirq;
-    ([busy, steal, busy + steal + idle + iowait], cores)
-}
-
-/// "; machine: B of N cores busy, S % stolen" since `before`.
-fn machine_since(before: ([u64; 3], usize)) -> String {
-    let (now, cores) = ticks();
-    let d: Vec<f64> = (0..3)
-        .map(|i| now[i].saturating_sub(before.0[i]) as f64)
-        .collect();
-    if d[2] == 0.0 || cores == 0 {
-        return String::new();
-    }
-    format!(
-        "; machine: {:.2} of {cores} cores busy, {:.0} % stolen",
-        d[0] / d[2] * cores as f64,
-        d[1] / d[2] * 100.0
-    )
 }
 
 /// `n` subjects `cust-00000001`…; subject i granted the newsletter by email when i % 3 == 0,
@@ -174,8 +125,8 @@ async fn run(name: &str, url: &str) {
     let client = reqwest::Client::new();
 
     // The audience, streamed as a sender reads it: chunk by chunk, counting lines.
-    let rss_before = rss_mib();
-    let (machine, start) = (ticks(), Instant::now());
+    let rss_before = common::own_memory_mib();
+    let (machine, start) = (common::ticks(), Instant::now());
     let mut answer = client
         .get(format!(
             "{base}/api/v1/audience?purpose=newsletter&channel=email&format=csv"
@@ -187,10 +138,10 @@ async fn run(name: &str, url: &str) {
     let (mut lines, mut rss_peak) = (0usize, rss_before);
     while let Some(chunk) = answer.chunk().await.unwrap() {
         lines += chunk.iter().filter(|&&b| b == b'\n').count();
-        rss_peak = rss_peak.max(rss_mib());
+        rss_peak = rss_peak.max(common::own_memory_mib());
     }
     let took = start.elapsed().as_secs_f64();
-    let machine_line = machine_since(machine);
+    let machine_line = common::machine_since(machine);
     let granted = subjects / 3;
     assert_eq!(lines, granted + 1, "the header and every granted subject");
     println!(
@@ -210,7 +161,7 @@ async fn run(name: &str, url: &str) {
         (state % subjects as u64) as usize + 1
     };
     let mut latencies: Vec<Duration> = Vec::with_capacity(checks);
-    let machine = ticks();
+    let machine = common::ticks();
     for round in 0..checks + 3 {
         let asked: Vec<usize> = (0..10_000).map(|_| next()).collect();
         let body: Vec<serde_json::Value> = asked
@@ -259,7 +210,7 @@ async fn run(name: &str, url: &str) {
         "  permissions (10,000 each)  p50 {:>7.1} ms, p99 {:>7.1} ms over {checks} requests{}",
         at(0.5).as_secs_f64() * 1e3,
         at(0.99).as_secs_f64() * 1e3,
-        machine_since(machine)
+        common::machine_since(machine)
     );
     std::fs::remove_dir_all(data_dir).ok();
 }

@@ -337,52 +337,34 @@ impl Services {
     ) -> Result<impl futures_util::Stream<Item = Result<AudiencePage, Refusal>> + Send + 'a, Refusal>
     {
         use futures_util::{StreamExt, TryStreamExt};
-        let notices = std::sync::Arc::new(self.store.notices().await?);
-        let granted_only = opt_in_everywhere(purpose);
-        let gate = self.console.audience();
-        let at = now();
-        let range = range.max(1);
+        let read = RangeRead {
+            services: self,
+            purpose,
+            channel,
+            notices: self.store.notices().await?,
+            granted_only: opt_in_everywhere(purpose),
+            at: now(),
+            range: range.max(1),
+        };
         let start = after.unwrap_or(SubjectId(uuid::Uuid::nil()));
-        // Each range: (after, upto], `None` where it is the last (open) one.
-        let ranges = futures_util::stream::try_unfold(Some(start), move |from| async move {
-            let Some(from) = from else {
-                return Ok::<_, Refusal>(None);
-            };
-            let upto = gate
-                .audience_bound(&purpose.key, channel, from, granted_only, range)
-                .await?;
-            Ok(Some(((from, upto), upto)))
-        });
-        Ok(ranges
-            .map_ok(move |(from, upto)| {
-                let notices = notices.clone();
+        // The ranges from `start`; where the last (open) one came back full, someone was added
+        // after the others' ends were found, and the ranges go on from where it stopped.
+        Ok(
+            futures_util::stream::try_unfold(Some(read.clone().ranges(start)), move |ranges| {
+                let read = read.clone();
                 async move {
-                    let mut page = AudiencePage {
-                        subjects: Vec::new(),
-                        next: upto,
-                        frequencies: HashMap::new(),
+                    let Some(mut ranges) = ranges else {
+                        return Ok(None);
                     };
-                    let mut after = from;
-                    loop {
-                        // A bounded range is read whole (subjects added to it since its end
-                        // was found included); the last one page by page to its end.
-                        let limit = if upto.is_some() { u32::MAX } else { range };
-                        let rows = gate
-                            .audience_page(&purpose.key, channel, after, upto, granted_only, limit)
-                            .await?;
-                        let scanned = rows.len();
-                        for row in rows {
-                            after = row.subject.id;
-                            page.admit(row, &notices, purpose, at);
-                        }
-                        if upto.is_some() || scanned < limit as usize {
-                            return Ok(page);
-                        }
-                    }
+                    Ok(match ranges.try_next().await? {
+                        None => None,
+                        Some((page, Some(from))) => Some((page, Some(read.ranges(from)))),
+                        Some((page, None)) => Some((page, Some(ranges))),
+                    })
                 }
             })
-            .try_buffered(RANGES_AT_ONCE)
-            .boxed())
+            .boxed(),
+        )
     }
 
     /// A page of the granted opt-ins on `channel` (to `purpose`, or to every purpose used on the
@@ -461,5 +443,86 @@ impl Services {
             .audience()
             .withdrawn_on(channel, cursor.max(0), limit.clamp(1, 10_000))
             .await?)
+    }
+}
+
+/// How [`Services::audience_pages`] reads the audience: its purpose and channel, the notices
+/// and the time the gate asks about, and the subjects a range scans.
+#[derive(Clone)]
+struct RangeRead<'a> {
+    services: &'a Services,
+    purpose: &'a Purpose,
+    channel: Channel,
+    notices: std::sync::Arc<Vec<Notice>>,
+    granted_only: bool,
+    at: OffsetDateTime,
+    range: u32,
+}
+
+/// A range's page, and where the reading goes on when it was the last range and came back full.
+type RangePage = (AudiencePage, Option<SubjectId>);
+
+impl<'a> RangeRead<'a> {
+    /// The audience after `from`, range by range, [`RANGES_AT_ONCE`] read at once. Each range
+    /// ends where the index said `range` subjects later; the last one, found open, is read as one
+    /// page of at most `range` (and says where to go on if it was full).
+    fn ranges(
+        self,
+        from: SubjectId,
+    ) -> futures_util::stream::BoxStream<'a, Result<RangePage, Refusal>> {
+        use futures_util::{StreamExt, TryStreamExt};
+        let gate = self.services.console.audience();
+        let (purpose, channel, granted_only, range) =
+            (self.purpose, self.channel, self.granted_only, self.range);
+        // Each range: (after, upto], `None` where it is the last (open) one.
+        let bounds = futures_util::stream::try_unfold(Some(from), move |from| async move {
+            let Some(from) = from else {
+                return Ok::<_, Refusal>(None);
+            };
+            let upto = gate
+                .audience_bound(&purpose.key, channel, from, granted_only, range)
+                .await?;
+            Ok(Some(((from, upto), upto)))
+        });
+        bounds
+            .map_ok(move |(from, upto)| self.clone().range(from, upto))
+            .try_buffered(RANGES_AT_ONCE)
+            .boxed()
+    }
+
+    /// The subjects after `from` up to `upto` who may be contacted now. A bounded range is read
+    /// whole (subjects added to it since its end was found included); the open one as one page
+    /// of at most `range` subjects scanned.
+    async fn range(self, from: SubjectId, upto: Option<SubjectId>) -> Result<RangePage, Refusal> {
+        let limit = if upto.is_some() { u32::MAX } else { self.range };
+        let rows = self
+            .services
+            .console
+            .audience()
+            .audience_page(
+                &self.purpose.key,
+                self.channel,
+                from,
+                upto,
+                self.granted_only,
+                limit,
+            )
+            .await?;
+        let full = rows.len() == limit as usize;
+        let mut page = AudiencePage {
+            subjects: Vec::new(),
+            next: upto,
+            frequencies: HashMap::new(),
+        };
+        let mut last = from;
+        for row in rows {
+            last = row.subject.id;
+            page.admit(row, &self.notices, self.purpose, self.at);
+        }
+        if upto.is_none() && full {
+            page.next = Some(last);
+            return Ok((page, Some(last)));
+        }
+        Ok((page, None))
     }
 }
